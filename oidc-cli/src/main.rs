@@ -1,0 +1,2 @@
+//! The sign-in tool.
+fn main() {}

@@ -1,0 +1,2 @@
+//! oidc-core
+pub mod secret;

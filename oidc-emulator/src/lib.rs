@@ -1,0 +1,1 @@
+//! oidc-emulator (placeholder until its issue lands).

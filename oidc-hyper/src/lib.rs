@@ -1,0 +1,1 @@
+//! oidc-hyper (placeholder until its issue lands).

@@ -1,0 +1,1 @@
+//! oidc-store (placeholder until its issue lands).

@@ -1,0 +1,1 @@
+//! oidc-ureq (placeholder until its issue lands).
