@@ -1,2 +1,72 @@
-//! oidc-core
+//! # oidc-core
+//!
+//! A sans-IO protocol core for AWS IAM Identity Center OIDC ("SSO OIDC").
+//!
+//! Everything here is pure: it builds [`http::Request`] values, parses
+//! [`http::Response`] values into typed outputs and typed errors, resolves
+//! endpoints, decides retries, and runs the RFC 8628 device flow as a state
+//! machine. It performs **no I/O**: no sockets, files, threads, sleeping,
+//! clock reads, environment reads or randomness. Time, random bytes and
+//! credentials are arguments. Transports live in separate crates
+//! (`oidc-ureq` for blocking code, `oidc-hyper` for async code), and other
+//! SDKs can vendor this crate and bring their own.
+//!
+//! ## Map
+//!
+//! * [`sso_oidc`]: one module per operation (`register_client`,
+//!   `start_device_authorization`, `create_token`, `create_token_with_iam`),
+//!   each with a typed input, a pure `request` builder and a pure `parse`.
+//! * [`device_flow`]: the device authorization flow ([`DeviceFlow`],
+//!   [`Action`]) and the drive loop every adapter follows.
+//! * [`pkce`]: authorization code + PKCE (verifier, challenge, state,
+//!   authorize URL, redirect parsing).
+//! * [`cache`]: the AWS CLI v2 SSO token cache format and the pure refresh
+//!   decision.
+//! * [`endpoint`]: endpoint resolution from the official rule sets.
+//! * [`retry`]: the AWS standard retry policy.
+//! * [`secret`]: secret newtypes whose `Debug` prints `[redacted]`.
+//! * [`debug`]: allow-list `Debug` views of requests and responses.
+//! * [`Error`]: every error, layered by who is at fault.
+//!
+//! ## One operation by hand
+//!
+//! ```
+//! use oidc_core::endpoint::{resolve, EndpointConfig, Service};
+//! use oidc_core::sso_oidc::register_client::{self, RegisterClientInput};
+//!
+//! let endpoint = resolve(Service::SsoOidc, &EndpointConfig::for_region("eu-west-1")).unwrap();
+//! let request = register_client::request(&RegisterClientInput::new("my-tool"), &endpoint).unwrap();
+//! assert_eq!(request.uri(), "https://oidc.eu-west-1.amazonaws.com/client/register");
+//! // ... send it with any HTTP client, then:
+//! let response = http::Response::builder()
+//!     .status(400)
+//!     .header("x-amzn-ErrorType", "InvalidClientMetadataException:http://internal.amazon.com/coral/x/")
+//!     .header("x-amzn-RequestId", "req-1")
+//!     .body(r#"{"error":"invalid_client_metadata","error_description":"bad name"}"#)
+//!     .unwrap();
+//! let error = register_client::parse(&response).unwrap_err();
+//! assert_eq!(error.code(), Some(&oidc_core::ErrorCode::InvalidClientMetadata));
+//! assert_eq!(
+//!     error.to_string(),
+//!     "RegisterClient failed: InvalidClientMetadataException (HTTP 400): invalid_client_metadata: bad name [request id: req-1]"
+//! );
+//! ```
+
+pub use http;
+
+pub mod cache;
+pub mod debug;
+pub mod device_flow;
+pub mod endpoint;
+mod error;
+mod operation;
+pub mod pkce;
+mod rest_json;
+pub mod retry;
 pub mod secret;
+pub mod sso_oidc;
+
+pub use device_flow::{Action, DeviceFlow, DeviceFlowError, Prompt};
+pub use error::{Error, ErrorCode, InvalidInput, Misuse, ParseError, ParseErrorKind, ServiceError};
+pub use operation::Operation;
+pub use rest_json::USER_AGENT;

@@ -1,0 +1,386 @@
+//! The RFC 8628 device authorization flow as a sans-IO state machine.
+//!
+//! A [`DeviceFlow`] is built from a client registration and a
+//! `StartDeviceAuthorization` output. It never reads a clock, sleeps or
+//! sends anything: the caller passes the time (a monotonic [`Instant`]) and
+//! the responses, and the flow says what to do next with an [`Action`].
+//!
+//! # The drive loop
+//!
+//! A driver MUST follow this loop (both adapters do, line for line):
+//!
+//! 1. Call [`DeviceFlow::poll`] with the current time.
+//! 2. On [`Action::Send`], send the request and pass the response to
+//!    [`DeviceFlow::handle_response`] (or, if no response could be had, call
+//!    [`DeviceFlow::handle_transport_error`]); then go to 1.
+//! 3. On [`Action::ShowPrompt`], show the user code and verification URI
+//!    (and/or open the complete URI); then go to 1.
+//! 4. On [`Action::WaitUntil`], wait until that instant (or until the user
+//!    cancels); then go to 1.
+//! 5. On [`Action::Done`], stop: it carries the token or the typed outcome.
+//!
+//! After every `handle_response`, call `poll` until it returns `WaitUntil`
+//! or `Done`. Cancelling is simply not polling again.
+//!
+//! ```
+//! use std::time::{Duration, Instant};
+//! use oidc_core::device_flow::{Action, DeviceFlow};
+//! use oidc_core::endpoint::Endpoint;
+//! use oidc_core::secret::ClientSecret;
+//! use oidc_core::sso_oidc::start_device_authorization;
+//!
+//! let endpoint = Endpoint::from_url("https://oidc.us-east-1.amazonaws.com").unwrap();
+//! let started = start_device_authorization::parse(&http::Response::new(
+//!     r#"{"deviceCode":"dc","userCode":"BCDF-GHJK","verificationUri":"https://device.example/","expiresIn":600,"interval":1}"#,
+//! )).unwrap();
+//!
+//! // Canned answers instead of a network: pending once, then a token.
+//! let mut answers = vec![
+//!     http::Response::builder().status(200)
+//!         .body(r#"{"accessToken":"aoal-x","tokenType":"Bearer","expiresIn":3600}"#).unwrap(),
+//!     http::Response::builder().status(400)
+//!         .header("x-amzn-ErrorType", "AuthorizationPendingException")
+//!         .body(r#"{"error":"authorization_pending","error_description":null}"#).unwrap(),
+//! ];
+//!
+//! let mut now = Instant::now(); // a driver reads its clock; the core never does
+//! let mut flow = DeviceFlow::new("client-id", ClientSecret::new("secret"), started, endpoint, now);
+//! let token = loop {
+//!     match flow.poll(now) {
+//!         Action::Send(_request) => {
+//!             let response = answers.pop().expect("the flow sends exactly twice");
+//!             flow.handle_response(now, &response).unwrap();
+//!         }
+//!         Action::ShowPrompt(prompt) => println!("Enter {} at {}", prompt.user_code, prompt.verification_uri),
+//!         Action::WaitUntil(t) => now = t, // a real driver sleeps (and checks for cancel)
+//!         Action::Done(outcome) => break outcome.unwrap(),
+//!     }
+//! };
+//! assert_eq!(token.expires_in, 3600);
+//! ```
+//!
+//! # Timing rules
+//!
+//! * The first poll is sent at once (the user may have approved already);
+//!   the prompt is emitted before the first wait.
+//! * The interval is the response's `interval`, 5 s when absent (RFC 8628
+//!   §3.2), at least 1 s; every `slow_down` adds 5 s for the rest of the
+//!   flow (§3.5).
+//! * The next poll is scheduled one interval after the previous answer
+//!   arrived, so two polls are never closer than the interval.
+//! * The flow ends with [`DeviceFlowError::Expired`] at the local deadline
+//!   (`now + expiresIn` when the flow was built), even if the service never
+//!   says so; a request in flight at the deadline is abandoned.
+
+#[cfg(test)]
+mod tests;
+
+use std::time::{Duration, Instant};
+
+use crate::endpoint::Endpoint;
+use crate::error::{Error, ErrorCode, Misuse, ServiceError};
+use crate::retry::{self, RetryClass};
+use crate::secret::ClientSecret;
+use crate::sso_oidc::create_token::{self, CreateTokenInput, CreateTokenOutput, Grant};
+use crate::sso_oidc::register_client::RegisterClientOutput;
+use crate::sso_oidc::start_device_authorization::StartDeviceAuthorizationOutput;
+
+/// Polling interval when the service sends none (RFC 8628 §3.2).
+pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
+/// What each `slow_down` adds to the interval (RFC 8628 §3.5).
+pub const SLOW_DOWN_INCREMENT: Duration = Duration::from_secs(5);
+/// The smallest interval the flow uses, whatever the service says.
+pub const MIN_INTERVAL: Duration = Duration::from_secs(1);
+/// Consecutive transient failures (5xx, dropped connections) the flow
+/// rides out by polling again at the next interval before it gives up.
+pub const MAX_CONSECUTIVE_TRANSIENT_FAILURES: u32 = 3;
+
+/// What the driver must do next.
+#[derive(Debug)]
+#[must_use = "an Action is an instruction the driver must carry out"]
+pub enum Action {
+    /// Send this request, then pass its response to
+    /// [`DeviceFlow::handle_response`].
+    Send(http::Request<Vec<u8>>),
+    /// Show the user this prompt (emitted once, before the first wait).
+    ShowPrompt(Prompt),
+    /// Nothing to do before this instant; call `poll` again then.
+    WaitUntil(Instant),
+    /// The flow is over: the token, or why there is none.
+    Done(Result<CreateTokenOutput, DeviceFlowError>),
+}
+
+/// What to show the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Prompt {
+    /// The code the user confirms.
+    pub user_code: String,
+    /// The page where the user enters the code.
+    pub verification_uri: String,
+    /// The page with the code filled in, when the service sent it.
+    pub verification_uri_complete: Option<String>,
+    /// How long the code stays valid from when the flow was built.
+    pub expires_in: Duration,
+    /// When the code expires (local monotonic deadline).
+    pub expires_at: Instant,
+}
+
+impl Prompt {
+    /// The best URI to open in a browser: the complete one when present.
+    pub fn uri_to_open(&self) -> &str {
+        self.verification_uri_complete
+            .as_deref()
+            .unwrap_or(&self.verification_uri)
+    }
+}
+
+/// Why a device flow ended without a token.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DeviceFlowError {
+    /// The device code expired before the user approved (locally at the
+    /// deadline, or `ExpiredTokenException` from the service). Start over.
+    #[error("the device authorization expired before it was approved; sign in again{}", .service.as_ref().map(|e| format!(" ({e})")).unwrap_or_default())]
+    Expired {
+        /// The service's answer, when it said so (`None`: local deadline).
+        service: Option<ServiceError>,
+    },
+    /// The user denied the request (or KMS denied access; see `reason`).
+    #[error("the authorization was denied: {0}")]
+    Denied(#[source] ServiceError),
+    /// The device code is invalid or was already used.
+    #[error("the device code was rejected: {0}")]
+    InvalidGrant(#[source] ServiceError),
+    /// The client registration is invalid or expired: drop the cached
+    /// registration and register again.
+    #[error("the client registration is no longer valid; register again: {0}")]
+    InvalidClient(#[source] ServiceError),
+    /// Any other error (configuration, protocol, repeated transient faults).
+    #[error("the device flow failed: {0}")]
+    Failed(#[source] Error),
+}
+
+#[derive(Debug)]
+enum State {
+    /// The next poll may be sent at `at`.
+    Ready { at: Instant },
+    /// A poll was sent and its answer is awaited.
+    InFlight,
+    /// The outcome, returned by every later `poll`.
+    Finished(Result<CreateTokenOutput, DeviceFlowError>),
+}
+
+/// The device authorization flow for one `StartDeviceAuthorization`.
+#[derive(Debug)]
+pub struct DeviceFlow {
+    input: CreateTokenInput,
+    endpoint: Endpoint,
+    prompt: Prompt,
+    interval: Duration,
+    deadline: Instant,
+    state: State,
+    polls_sent: u32,
+    prompt_shown: bool,
+    transient_failures: u32,
+}
+
+impl DeviceFlow {
+    /// Starts the flow. `now` is when the `StartDeviceAuthorization`
+    /// response arrived; the deadline is `now + expiresIn`.
+    pub fn new(
+        client_id: impl Into<String>,
+        client_secret: ClientSecret,
+        authorization: StartDeviceAuthorizationOutput,
+        endpoint: Endpoint,
+        now: Instant,
+    ) -> DeviceFlow {
+        let expires_in = Duration::from_secs(u64::from(authorization.expires_in));
+        let deadline = now.checked_add(expires_in).unwrap_or(now);
+        let interval = authorization
+            .interval
+            .map(|s| Duration::from_secs(u64::from(s)))
+            .unwrap_or(DEFAULT_INTERVAL)
+            .max(MIN_INTERVAL);
+        let prompt = Prompt {
+            user_code: authorization.user_code,
+            verification_uri: authorization.verification_uri,
+            verification_uri_complete: authorization.verification_uri_complete,
+            expires_in,
+            expires_at: deadline,
+        };
+        let input = CreateTokenInput::new(
+            client_id,
+            client_secret,
+            Grant::DeviceCode {
+                device_code: authorization.device_code,
+            },
+        );
+        DeviceFlow {
+            input,
+            endpoint,
+            prompt,
+            interval,
+            deadline,
+            state: State::Ready { at: now },
+            polls_sent: 0,
+            prompt_shown: false,
+            transient_failures: 0,
+        }
+    }
+
+    /// Starts the flow for a fresh registration.
+    pub fn for_registration(
+        registration: &RegisterClientOutput,
+        authorization: StartDeviceAuthorizationOutput,
+        endpoint: Endpoint,
+        now: Instant,
+    ) -> DeviceFlow {
+        DeviceFlow::new(
+            registration.client_id.clone(),
+            registration.client_secret.clone(),
+            authorization,
+            endpoint,
+            now,
+        )
+    }
+
+    /// What to show the user; available from the start.
+    pub fn prompt(&self) -> &Prompt {
+        &self.prompt
+    }
+
+    /// The current polling interval.
+    pub fn interval(&self) -> Duration {
+        self.interval
+    }
+
+    /// The local deadline (`expiresIn` after the flow was built).
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// Whether the flow has ended.
+    pub fn is_finished(&self) -> bool {
+        matches!(self.state, State::Finished(_))
+    }
+
+    /// Says what to do next at `now`. See the [module docs](self) for the
+    /// loop a driver must follow.
+    ///
+    /// While a request is in flight this returns `WaitUntil(deadline)`, and
+    /// `Done(Expired)` once the deadline has passed.
+    pub fn poll(&mut self, now: Instant) -> Action {
+        if let State::Finished(outcome) = &self.state {
+            return Action::Done(outcome.clone());
+        }
+        if now >= self.deadline {
+            return self.finish(Err(DeviceFlowError::Expired { service: None }));
+        }
+        match self.state {
+            State::InFlight | State::Finished(_) => Action::WaitUntil(self.deadline),
+            State::Ready { at } => {
+                if self.polls_sent > 0 && !self.prompt_shown {
+                    self.prompt_shown = true;
+                    return Action::ShowPrompt(self.prompt.clone());
+                }
+                if now < at {
+                    return Action::WaitUntil(at.min(self.deadline));
+                }
+                match create_token::request(&self.input, &self.endpoint) {
+                    Ok(request) => {
+                        self.state = State::InFlight;
+                        self.polls_sent = self.polls_sent.saturating_add(1);
+                        Action::Send(request)
+                    }
+                    Err(e) => self.finish(Err(DeviceFlowError::Failed(e))),
+                }
+            }
+        }
+    }
+
+    /// Feeds the response to the request of the last [`Action::Send`].
+    ///
+    /// Errors only on misuse (no request outstanding); every answer of the
+    /// service, including errors, advances the flow and is reported by the
+    /// next `poll`.
+    pub fn handle_response<B: AsRef<[u8]>>(&mut self, now: Instant, response: &http::Response<B>) -> Result<(), Error> {
+        self.expect_in_flight()?;
+        match create_token::parse(response) {
+            Ok(token) => {
+                self.state = State::Finished(Ok(token));
+            }
+            Err(Error::Service(e)) => self.handle_service_error(now, e),
+            Err(e) => match retry::classify(&e) {
+                RetryClass::NotRetryable => self.state = State::Finished(Err(DeviceFlowError::Failed(e))),
+                _ => self.transient(now, e),
+            },
+        }
+        Ok(())
+    }
+
+    /// Reports that the request of the last [`Action::Send`] got no usable
+    /// response (connection refused or dropped, timeout), after the
+    /// transport's own retries. The flow polls again at the next interval,
+    /// up to [`MAX_CONSECUTIVE_TRANSIENT_FAILURES`] times in a row.
+    ///
+    /// `error` is kept as the outcome if the flow gives up.
+    pub fn handle_transport_error(&mut self, now: Instant, error: Error) -> Result<(), Error> {
+        self.expect_in_flight()?;
+        self.transient(now, error);
+        Ok(())
+    }
+
+    fn expect_in_flight(&self) -> Result<(), Misuse> {
+        match self.state {
+            State::InFlight => Ok(()),
+            State::Finished(_) => Err(Misuse::AlreadyFinished),
+            State::Ready { .. } => Err(Misuse::UnexpectedResponse),
+        }
+    }
+
+    fn handle_service_error(&mut self, now: Instant, e: ServiceError) {
+        let outcome = match e.code {
+            ErrorCode::AuthorizationPending => {
+                self.transient_failures = 0;
+                return self.schedule(now);
+            }
+            ErrorCode::SlowDown => {
+                self.transient_failures = 0;
+                self.interval = self.interval.saturating_add(SLOW_DOWN_INCREMENT);
+                return self.schedule(now);
+            }
+            ErrorCode::ExpiredToken => DeviceFlowError::Expired { service: Some(e) },
+            ErrorCode::AccessDenied => DeviceFlowError::Denied(e),
+            ErrorCode::InvalidGrant => DeviceFlowError::InvalidGrant(e),
+            ErrorCode::InvalidClient => DeviceFlowError::InvalidClient(e),
+            _ => {
+                let e = Error::Service(e);
+                if retry::classify(&e).is_retryable() {
+                    return self.transient(now, e);
+                }
+                DeviceFlowError::Failed(e)
+            }
+        };
+        self.state = State::Finished(Err(outcome));
+    }
+
+    fn transient(&mut self, now: Instant, error: Error) {
+        self.transient_failures = self.transient_failures.saturating_add(1);
+        if self.transient_failures > MAX_CONSECUTIVE_TRANSIENT_FAILURES {
+            self.state = State::Finished(Err(DeviceFlowError::Failed(error)));
+        } else {
+            self.schedule(now);
+        }
+    }
+
+    fn schedule(&mut self, now: Instant) {
+        let at = now.checked_add(self.interval).unwrap_or(self.deadline);
+        self.state = State::Ready { at };
+    }
+
+    fn finish(&mut self, outcome: Result<CreateTokenOutput, DeviceFlowError>) -> Action {
+        self.state = State::Finished(outcome.clone());
+        Action::Done(outcome)
+    }
+}

@@ -1,0 +1,1 @@
+//! PKCE (pending).
