@@ -120,33 +120,61 @@ pub enum ErrorCode {
 }
 
 const MODELLED: [(ErrorCode, &str, &str); 14] = [
-    (ErrorCode::AccessDenied, "AccessDeniedException", "access_denied"),
+    (
+        ErrorCode::AccessDenied,
+        "AccessDeniedException",
+        "access_denied",
+    ),
     (
         ErrorCode::AuthorizationPending,
         "AuthorizationPendingException",
         "authorization_pending",
     ),
-    (ErrorCode::ExpiredToken, "ExpiredTokenException", "expired_token"),
-    (ErrorCode::InternalServer, "InternalServerException", "server_error"),
-    (ErrorCode::InvalidClient, "InvalidClientException", "invalid_client"),
+    (
+        ErrorCode::ExpiredToken,
+        "ExpiredTokenException",
+        "expired_token",
+    ),
+    (
+        ErrorCode::InternalServer,
+        "InternalServerException",
+        "server_error",
+    ),
+    (
+        ErrorCode::InvalidClient,
+        "InvalidClientException",
+        "invalid_client",
+    ),
     (
         ErrorCode::InvalidClientMetadata,
         "InvalidClientMetadataException",
         "invalid_client_metadata",
     ),
-    (ErrorCode::InvalidGrant, "InvalidGrantException", "invalid_grant"),
+    (
+        ErrorCode::InvalidGrant,
+        "InvalidGrantException",
+        "invalid_grant",
+    ),
     (
         ErrorCode::InvalidRedirectUri,
         "InvalidRedirectUriException",
         "invalid_redirect_uri",
     ),
-    (ErrorCode::InvalidRequest, "InvalidRequestException", "invalid_request"),
+    (
+        ErrorCode::InvalidRequest,
+        "InvalidRequestException",
+        "invalid_request",
+    ),
     (
         ErrorCode::InvalidRequestRegion,
         "InvalidRequestRegionException",
         "invalid_request",
     ),
-    (ErrorCode::InvalidScope, "InvalidScopeException", "invalid_scope"),
+    (
+        ErrorCode::InvalidScope,
+        "InvalidScopeException",
+        "invalid_scope",
+    ),
     (ErrorCode::SlowDown, "SlowDownException", "slow_down"),
     (
         ErrorCode::UnauthorizedClient,

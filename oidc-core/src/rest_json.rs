@@ -87,8 +87,13 @@ pub(crate) fn parse_response<T: DeserializeOwned, B: AsRef<[u8]>>(
     if !status.is_success() {
         return Err(parse_error_response(operation, response));
     }
-    deserialize(operation, status.as_u16(), request_id(response), response.body().as_ref())
-        .map_err(Error::Parse)
+    deserialize(
+        operation,
+        status.as_u16(),
+        request_id(response),
+        response.body().as_ref(),
+    )
+    .map_err(Error::Parse)
 }
 
 /// Deserializes a JSON body, tracking the path of any problem and never
@@ -114,7 +119,8 @@ pub(crate) fn deserialize<T: DeserializeOwned>(
         let path = e.path().to_string();
         make(path, json_error_kind(e.inner(), body))
     })?;
-    de.end().map_err(|e| make(".".to_owned(), json_error_kind(&e, body)))?;
+    de.end()
+        .map_err(|e| make(".".to_owned(), json_error_kind(&e, body)))?;
     Ok(value)
 }
 
@@ -143,7 +149,10 @@ fn json_error_kind(e: &serde_json::Error, body: &[u8]) -> ParseErrorKind {
             let detail = if let Some(rest) = message.strip_prefix("missing field ") {
                 format!("missing field {}", strip_position(rest))
             } else if let Some((_, expected)) = message.split_once(", expected ") {
-                format!("invalid type or value, expected {}", strip_position(expected))
+                format!(
+                    "invalid type or value, expected {}",
+                    strip_position(expected)
+                )
             } else {
                 "invalid value".to_owned()
             };
@@ -153,7 +162,9 @@ fn json_error_kind(e: &serde_json::Error, body: &[u8]) -> ParseErrorKind {
 }
 
 fn strip_position(s: &str) -> &str {
-    s.rsplit_once(" at line ").map(|(head, _)| head).unwrap_or(s)
+    s.rsplit_once(" at line ")
+        .map(|(head, _)| head)
+        .unwrap_or(s)
 }
 
 /// The members an SSO OIDC error body may carry.
@@ -285,7 +296,11 @@ impl ResponseContext {
     }
 
     /// Takes a required member out of a parsed body.
-    pub(crate) fn required<T>(&self, member: &'static str, value: Option<T>) -> Result<T, ParseError> {
+    pub(crate) fn required<T>(
+        &self,
+        member: &'static str,
+        value: Option<T>,
+    ) -> Result<T, ParseError> {
         value.ok_or_else(|| self.error(".", ParseErrorKind::MissingMember { member }))
     }
 

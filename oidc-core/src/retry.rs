@@ -82,12 +82,16 @@ pub const TRANSIENT_STATUSES: [u16; 4] = [500, 502, 503, 504];
 /// (as botocore's standard mode does).
 pub fn classify_status(status: u16, code: Option<&ErrorCode>) -> RetryClass {
     match code {
-        Some(ErrorCode::AuthorizationPending | ErrorCode::SlowDown) => return RetryClass::NotRetryable,
+        Some(ErrorCode::AuthorizationPending | ErrorCode::SlowDown) => {
+            return RetryClass::NotRetryable
+        }
         Some(ErrorCode::InternalServer) => return RetryClass::Transient,
         Some(ErrorCode::Other(code)) if THROTTLING_CODES.contains(&code.as_str()) => {
             return RetryClass::Throttling
         }
-        Some(ErrorCode::Other(code)) if TRANSIENT_CODES.contains(&code.as_str()) => return RetryClass::Transient,
+        Some(ErrorCode::Other(code)) if TRANSIENT_CODES.contains(&code.as_str()) => {
+            return RetryClass::Transient
+        }
         _ => {}
     }
     if TRANSIENT_STATUSES.contains(&status) {
@@ -255,21 +259,46 @@ mod tests {
 
     #[test]
     fn classification_table() {
-        assert_eq!(classify(&service(500, ErrorCode::InternalServer)), RetryClass::Transient);
+        assert_eq!(
+            classify(&service(500, ErrorCode::InternalServer)),
+            RetryClass::Transient
+        );
         for status in TRANSIENT_STATUSES {
-            assert_eq!(classify(&service(status, ErrorCode::Other(status.to_string()))), RetryClass::Transient);
+            assert_eq!(
+                classify(&service(status, ErrorCode::Other(status.to_string()))),
+                RetryClass::Transient
+            );
         }
         for code in THROTTLING_CODES {
-            assert_eq!(classify(&service(400, ErrorCode::Other(code.into()))), RetryClass::Throttling);
+            assert_eq!(
+                classify(&service(400, ErrorCode::Other(code.into()))),
+                RetryClass::Throttling
+            );
         }
-        assert_eq!(classify(&service(429, ErrorCode::Other("429".into()))), RetryClass::Throttling);
-        assert_eq!(classify(&service(400, ErrorCode::Other("RequestTimeout".into()))), RetryClass::Transient);
+        assert_eq!(
+            classify(&service(429, ErrorCode::Other("429".into()))),
+            RetryClass::Throttling
+        );
+        assert_eq!(
+            classify(&service(400, ErrorCode::Other("RequestTimeout".into()))),
+            RetryClass::Transient
+        );
         for code in ErrorCode::modelled().filter(|c| *c != ErrorCode::InternalServer) {
-            assert_eq!(classify(&service(400, code.clone())), RetryClass::NotRetryable, "{code}");
+            assert_eq!(
+                classify(&service(400, code.clone())),
+                RetryClass::NotRetryable,
+                "{code}"
+            );
         }
         // Flow states are never retried as errors, even with a 429 or 5xx status.
-        assert_eq!(classify(&service(429, ErrorCode::SlowDown)), RetryClass::NotRetryable);
-        assert_eq!(classify(&service(503, ErrorCode::AuthorizationPending)), RetryClass::NotRetryable);
+        assert_eq!(
+            classify(&service(429, ErrorCode::SlowDown)),
+            RetryClass::NotRetryable
+        );
+        assert_eq!(
+            classify(&service(503, ErrorCode::AuthorizationPending)),
+            RetryClass::NotRetryable
+        );
     }
 
     #[test]
@@ -283,8 +312,14 @@ mod tests {
         assert_eq!(p.backoff(3, 0), Duration::ZERO);
         let half = p.backoff(3, u32::MAX / 2);
         assert!(half > Duration::from_millis(1999) && half < Duration::from_millis(2001));
-        assert_eq!(p.decide(10, RetryClass::Throttling, 7), RetryDecision::GiveUp);
-        assert!(matches!(p.decide(9, RetryClass::Timeout, 7), RetryDecision::RetryAfter(_)));
+        assert_eq!(
+            p.decide(10, RetryClass::Throttling, 7),
+            RetryDecision::GiveUp
+        );
+        assert!(matches!(
+            p.decide(9, RetryClass::Timeout, 7),
+            RetryDecision::RetryAfter(_)
+        ));
     }
 
     #[test]

@@ -96,7 +96,9 @@ pub const MIN_INTERVAL: Duration = Duration::from_secs(1);
 pub const MAX_CONSECUTIVE_TRANSIENT_FAILURES: u32 = 3;
 
 /// What the driver must do next.
-#[derive(Debug)]
+///
+/// `Debug` prints requests through [`DebugRequest`](crate::debug::DebugRequest),
+/// so the body (which holds the client secret and device code) never shows.
 #[must_use = "an Action is an instruction the driver must carry out"]
 pub enum Action {
     /// Send this request, then pass its response to
@@ -108,6 +110,20 @@ pub enum Action {
     WaitUntil(Instant),
     /// The flow is over: the token, or why there is none.
     Done(Result<CreateTokenOutput, DeviceFlowError>),
+}
+
+impl std::fmt::Debug for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Action::Send(request) => f
+                .debug_tuple("Send")
+                .field(&crate::debug::DebugRequest(request))
+                .finish(),
+            Action::ShowPrompt(prompt) => f.debug_tuple("ShowPrompt").field(prompt).finish(),
+            Action::WaitUntil(at) => f.debug_tuple("WaitUntil").field(at).finish(),
+            Action::Done(outcome) => f.debug_tuple("Done").field(outcome).finish(),
+        }
+    }
 }
 
 /// What to show the user.
@@ -304,7 +320,11 @@ impl DeviceFlow {
     /// Errors only on misuse (no request outstanding); every answer of the
     /// service, including errors, advances the flow and is reported by the
     /// next `poll`.
-    pub fn handle_response<B: AsRef<[u8]>>(&mut self, now: Instant, response: &http::Response<B>) -> Result<(), Error> {
+    pub fn handle_response<B: AsRef<[u8]>>(
+        &mut self,
+        now: Instant,
+        response: &http::Response<B>,
+    ) -> Result<(), Error> {
         self.expect_in_flight()?;
         match create_token::parse(response) {
             Ok(token) => {
@@ -312,7 +332,9 @@ impl DeviceFlow {
             }
             Err(Error::Service(e)) => self.handle_service_error(now, e),
             Err(e) => match retry::classify(&e) {
-                RetryClass::NotRetryable => self.state = State::Finished(Err(DeviceFlowError::Failed(e))),
+                RetryClass::NotRetryable => {
+                    self.state = State::Finished(Err(DeviceFlowError::Failed(e)))
+                }
                 _ => self.transient(now, e),
             },
         }

@@ -9,7 +9,9 @@ use super::*;
 use crate::sso_oidc::start_device_authorization;
 
 fn started(interval: Option<u32>, expires_in: u32) -> StartDeviceAuthorizationOutput {
-    let interval = interval.map(|i| format!(r#","interval":{i}"#)).unwrap_or_default();
+    let interval = interval
+        .map(|i| format!(r#","interval":{i}"#))
+        .unwrap_or_default();
     let body = format!(
         r#"{{"deviceCode":"dc-secret","userCode":"BCDF-GHJK","verificationUri":"https://device.example/","verificationUriComplete":"https://device.example/?user_code=BCDF-GHJK","expiresIn":{expires_in}{interval}}}"#
     );
@@ -18,7 +20,13 @@ fn started(interval: Option<u32>, expires_in: u32) -> StartDeviceAuthorizationOu
 
 fn flow(interval: Option<u32>, expires_in: u32, now: Instant) -> DeviceFlow {
     let endpoint = Endpoint::from_url("https://oidc.us-east-1.amazonaws.com").unwrap();
-    DeviceFlow::new("client", ClientSecret::new("client-secret"), started(interval, expires_in), endpoint, now)
+    DeviceFlow::new(
+        "client",
+        ClientSecret::new("client-secret"),
+        started(interval, expires_in),
+        endpoint,
+        now,
+    )
 }
 
 fn error(status: u16, shape: &str, oauth: &str) -> http::Response<Vec<u8>> {
@@ -30,7 +38,11 @@ fn error(status: u16, shape: &str, oauth: &str) -> http::Response<Vec<u8>> {
 }
 
 fn pending() -> http::Response<Vec<u8>> {
-    error(400, "AuthorizationPendingException", "authorization_pending")
+    error(
+        400,
+        "AuthorizationPendingException",
+        "authorization_pending",
+    )
 }
 
 fn slow_down() -> http::Response<Vec<u8>> {
@@ -38,7 +50,10 @@ fn slow_down() -> http::Response<Vec<u8>> {
 }
 
 fn token() -> http::Response<Vec<u8>> {
-    http::Response::new(br#"{"accessToken":"at","tokenType":"Bearer","expiresIn":3600,"refreshToken":"rt"}"#.to_vec())
+    http::Response::new(
+        br#"{"accessToken":"at","tokenType":"Bearer","expiresIn":3600,"refreshToken":"rt"}"#
+            .to_vec(),
+    )
 }
 
 /// Drives the flow with canned responses, jumping time to each deadline.
@@ -88,7 +103,11 @@ fn drive(mut flow: DeviceFlow, mut now: Instant, responses: Vec<http::Response<V
 #[test]
 fn pending_three_times_then_success() {
     let t0 = Instant::now();
-    let run = drive(flow(Some(2), 600, t0), t0, vec![pending(), pending(), pending(), token()]);
+    let run = drive(
+        flow(Some(2), 600, t0),
+        t0,
+        vec![pending(), pending(), pending(), token()],
+    );
     let token = run.outcome.unwrap();
     assert_eq!(token.access_token.secret(), "at");
     assert_eq!(run.sends.len(), 4);
@@ -117,8 +136,16 @@ fn interval_defaults_to_five_seconds() {
 #[test]
 fn slow_down_adds_five_seconds_for_good() {
     let t0 = Instant::now();
-    let run = drive(flow(Some(1), 600, t0), t0, vec![slow_down(), pending(), slow_down(), pending(), token()]);
-    let gaps: Vec<u64> = run.sends.windows(2).map(|w| (w[1] - w[0]).as_secs()).collect();
+    let run = drive(
+        flow(Some(1), 600, t0),
+        t0,
+        vec![slow_down(), pending(), slow_down(), pending(), token()],
+    );
+    let gaps: Vec<u64> = run
+        .sends
+        .windows(2)
+        .map(|w| (w[1] - w[0]).as_secs())
+        .collect();
     assert_eq!(gaps, vec![6, 6, 11, 11]);
 }
 
@@ -126,7 +153,10 @@ fn slow_down_adds_five_seconds_for_good() {
 fn expires_exactly_at_expires_in() {
     let t0 = Instant::now();
     let run = drive(flow(Some(5), 30, t0), t0, vec![]);
-    assert_eq!(run.outcome.unwrap_err(), DeviceFlowError::Expired { service: None });
+    assert_eq!(
+        run.outcome.unwrap_err(),
+        DeviceFlowError::Expired { service: None }
+    );
     assert_eq!(run.end, t0 + Duration::from_secs(30));
     assert!(run.sends.iter().all(|s| *s < t0 + Duration::from_secs(30)));
 }
@@ -135,13 +165,31 @@ fn expires_exactly_at_expires_in() {
 fn terminal_answers() {
     let t0 = Instant::now();
     let cases = [
-        (error(400, "AccessDeniedException", "access_denied"), "Denied"),
-        (error(400, "ExpiredTokenException", "expired_token"), "Expired"),
-        (error(400, "InvalidGrantException", "invalid_grant"), "InvalidGrant"),
-        (error(401, "InvalidClientException", "invalid_client"), "InvalidClient"),
-        (error(400, "InvalidScopeException", "invalid_scope"), "Failed"),
+        (
+            error(400, "AccessDeniedException", "access_denied"),
+            "Denied",
+        ),
+        (
+            error(400, "ExpiredTokenException", "expired_token"),
+            "Expired",
+        ),
+        (
+            error(400, "InvalidGrantException", "invalid_grant"),
+            "InvalidGrant",
+        ),
+        (
+            error(401, "InvalidClientException", "invalid_client"),
+            "InvalidClient",
+        ),
+        (
+            error(400, "InvalidScopeException", "invalid_scope"),
+            "Failed",
+        ),
         (http::Response::new(b"<html>oops</html>".to_vec()), "Failed"),
-        (http::Response::new(br#"{"tokenType":"Bearer","expiresIn":1}"#.to_vec()), "Failed"),
+        (
+            http::Response::new(br#"{"tokenType":"Bearer","expiresIn":1}"#.to_vec()),
+            "Failed",
+        ),
     ];
     for (response, want) in cases {
         let run = drive(flow(Some(1), 600, t0), t0, vec![pending(), response]);
@@ -162,12 +210,22 @@ fn terminal_answers() {
 fn transient_failures_are_ridden_out_then_give_up() {
     let t0 = Instant::now();
     let five_hundred = || error(500, "InternalServerException", "server_error");
-    let run = drive(flow(Some(1), 600, t0), t0, vec![five_hundred(), five_hundred(), five_hundred(), token()]);
+    let run = drive(
+        flow(Some(1), 600, t0),
+        t0,
+        vec![five_hundred(), five_hundred(), five_hundred(), token()],
+    );
     assert!(run.outcome.is_ok());
     let run = drive(
         flow(Some(1), 600, t0),
         t0,
-        vec![five_hundred(), five_hundred(), five_hundred(), five_hundred(), token()],
+        vec![
+            five_hundred(),
+            five_hundred(),
+            five_hundred(),
+            five_hundred(),
+            token(),
+        ],
     );
     assert!(matches!(run.outcome, Err(DeviceFlowError::Failed(_))));
 }
@@ -176,23 +234,36 @@ fn transient_failures_are_ridden_out_then_give_up() {
 fn misuse_is_reported() {
     let t0 = Instant::now();
     let mut f = flow(Some(1), 600, t0);
-    assert_eq!(f.handle_response(t0, &token()), Err(Error::Misuse(Misuse::UnexpectedResponse)));
-    let Action::Send(_) = f.poll(t0) else { panic!("expected Send") };
+    assert_eq!(
+        f.handle_response(t0, &token()),
+        Err(Error::Misuse(Misuse::UnexpectedResponse))
+    );
+    let Action::Send(_) = f.poll(t0) else {
+        panic!("expected Send")
+    };
     // Polling while in flight waits for the response (or the deadline).
     assert!(matches!(f.poll(t0), Action::WaitUntil(t) if t == f.deadline()));
     f.handle_response(t0, &token()).unwrap();
     assert!(matches!(f.poll(t0), Action::Done(Ok(_))));
     assert!(matches!(f.poll(t0), Action::Done(Ok(_))), "Done repeats");
-    assert_eq!(f.handle_response(t0, &token()), Err(Error::Misuse(Misuse::AlreadyFinished)));
+    assert_eq!(
+        f.handle_response(t0, &token()),
+        Err(Error::Misuse(Misuse::AlreadyFinished))
+    );
 }
 
 #[test]
 fn in_flight_request_is_abandoned_at_the_deadline() {
     let t0 = Instant::now();
     let mut f = flow(Some(1), 10, t0);
-    let Action::Send(_) = f.poll(t0) else { panic!("expected Send") };
+    let Action::Send(_) = f.poll(t0) else {
+        panic!("expected Send")
+    };
     let late = t0 + Duration::from_secs(10);
-    assert!(matches!(f.poll(late), Action::Done(Err(DeviceFlowError::Expired { service: None }))));
+    assert!(matches!(
+        f.poll(late),
+        Action::Done(Err(DeviceFlowError::Expired { service: None }))
+    ));
 }
 
 #[derive(Debug, Clone)]

@@ -34,7 +34,9 @@ use crate::endpoint::Endpoint;
 use crate::error::{Error, InvalidInput};
 use crate::operation::Operation;
 use crate::rest_json::{self, ResponseContext};
-use crate::secret::{AccessToken, AuthorizationCode, ClientSecret, CodeVerifier, DeviceCode, IdToken, RefreshToken};
+use crate::secret::{
+    AccessToken, AuthorizationCode, ClientSecret, CodeVerifier, DeviceCode, IdToken, RefreshToken,
+};
 
 const OPERATION: Operation = Operation::CreateToken;
 
@@ -110,7 +112,9 @@ impl CreateTokenInput {
         rest_json::require(OPERATION, "clientId", &self.client_id)?;
         rest_json::require(OPERATION, "clientSecret", self.client_secret.secret())?;
         match &self.grant {
-            Grant::DeviceCode { device_code } => rest_json::require(OPERATION, "deviceCode", device_code.secret()),
+            Grant::DeviceCode { device_code } => {
+                rest_json::require(OPERATION, "deviceCode", device_code.secret())
+            }
             Grant::RefreshToken { refresh_token } => {
                 rest_json::require(OPERATION, "refreshToken", refresh_token.secret())
             }
@@ -181,7 +185,10 @@ struct Wire {
 }
 
 /// Builds the `CreateToken` request. Pure.
-pub fn request(input: &CreateTokenInput, endpoint: &Endpoint) -> Result<http::Request<Vec<u8>>, Error> {
+pub fn request(
+    input: &CreateTokenInput,
+    endpoint: &Endpoint,
+) -> Result<http::Request<Vec<u8>>, Error> {
     input.validate()?;
     let mut wire = WireInput {
         client_id: &input.client_id,

@@ -26,7 +26,8 @@ use crate::error::{Error, InvalidInput};
 use crate::operation::Operation;
 use crate::rest_json::{self, ResponseContext};
 use crate::secret::{
-    AccessToken, Assertion, AuthorizationCode, CodeVerifier, IdToken, IdentityContext, RefreshToken, SubjectToken,
+    AccessToken, Assertion, AuthorizationCode, CodeVerifier, IdToken, IdentityContext,
+    RefreshToken, SubjectToken,
 };
 
 const OPERATION: Operation = Operation::CreateTokenWithIam;
@@ -128,7 +129,9 @@ impl CreateTokenWithIamInput {
             IamGrant::RefreshToken { refresh_token } => {
                 rest_json::require(OPERATION, "refreshToken", refresh_token.secret())
             }
-            IamGrant::JwtBearer { assertion } => rest_json::require(OPERATION, "assertion", assertion.secret()),
+            IamGrant::JwtBearer { assertion } => {
+                rest_json::require(OPERATION, "assertion", assertion.secret())
+            }
             IamGrant::TokenExchange {
                 subject_token,
                 subject_token_type,
@@ -218,7 +221,10 @@ struct Wire {
 
 /// Builds the unsigned `CreateTokenWithIAM` request. Pure. Sign it before
 /// sending.
-pub fn request(input: &CreateTokenWithIamInput, endpoint: &Endpoint) -> Result<http::Request<Vec<u8>>, Error> {
+pub fn request(
+    input: &CreateTokenWithIamInput,
+    endpoint: &Endpoint,
+) -> Result<http::Request<Vec<u8>>, Error> {
     input.validate()?;
     let mut wire = WireInput {
         client_id: &input.client_id,
@@ -243,7 +249,9 @@ pub fn request(input: &CreateTokenWithIamInput, endpoint: &Endpoint) -> Result<h
             wire.redirect_uri = Some(redirect_uri);
             wire.code_verifier = code_verifier.as_ref().map(CodeVerifier::secret);
         }
-        IamGrant::RefreshToken { refresh_token } => wire.refresh_token = Some(refresh_token.secret()),
+        IamGrant::RefreshToken { refresh_token } => {
+            wire.refresh_token = Some(refresh_token.secret())
+        }
         IamGrant::JwtBearer { assertion } => wire.assertion = Some(assertion.secret()),
         IamGrant::TokenExchange {
             subject_token,
@@ -259,7 +267,9 @@ pub fn request(input: &CreateTokenWithIamInput, endpoint: &Endpoint) -> Result<h
 }
 
 /// Parses a `CreateTokenWithIAM` response. Pure.
-pub fn parse<B: AsRef<[u8]>>(response: &http::Response<B>) -> Result<CreateTokenWithIamOutput, Error> {
+pub fn parse<B: AsRef<[u8]>>(
+    response: &http::Response<B>,
+) -> Result<CreateTokenWithIamOutput, Error> {
     let wire: Wire = rest_json::parse_response(OPERATION, response)?;
     let ctx = ResponseContext::of(OPERATION, response);
     let expires_in = ctx.required("expiresIn", wire.expires_in)?;

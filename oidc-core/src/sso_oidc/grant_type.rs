@@ -95,10 +95,14 @@ impl TokenType {
 
     /// Parses a wire value; unknown values become [`TokenType::Other`].
     pub fn from_wire(s: &str) -> TokenType {
-        [TokenType::AccessToken, TokenType::RefreshToken, TokenType::IdToken]
-            .into_iter()
-            .find(|t| t.as_str() == s)
-            .unwrap_or_else(|| TokenType::Other(s.to_owned()))
+        [
+            TokenType::AccessToken,
+            TokenType::RefreshToken,
+            TokenType::IdToken,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == s)
+        .unwrap_or_else(|| TokenType::Other(s.to_owned()))
     }
 }
 

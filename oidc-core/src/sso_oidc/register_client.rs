@@ -84,7 +84,10 @@ impl RegisterClientInput {
     }
 
     /// Sets `redirectUris`.
-    pub fn with_redirect_uris<I: IntoIterator<Item = S>, S: Into<String>>(mut self, uris: I) -> Self {
+    pub fn with_redirect_uris<I: IntoIterator<Item = S>, S: Into<String>>(
+        mut self,
+        uris: I,
+    ) -> Self {
         self.redirect_uris = Some(uris.into_iter().map(Into::into).collect());
         self
     }
@@ -171,7 +174,10 @@ struct Wire {
 ///
 /// Fails with [`Error::InvalidInput`] naming the member when a required
 /// member is empty or a redirect URI is not absolute.
-pub fn request(input: &RegisterClientInput, endpoint: &Endpoint) -> Result<http::Request<Vec<u8>>, Error> {
+pub fn request(
+    input: &RegisterClientInput,
+    endpoint: &Endpoint,
+) -> Result<http::Request<Vec<u8>>, Error> {
     input.validate()?;
     rest_json::post_json(OPERATION, endpoint, "/client/register", input)
 }
@@ -184,7 +190,8 @@ pub fn parse<B: AsRef<[u8]>>(response: &http::Response<B>) -> Result<RegisterCli
         client_id: ctx.required("clientId", wire.client_id)?,
         client_secret: ctx.required("clientSecret", wire.client_secret)?,
         client_id_issued_at: wire.client_id_issued_at,
-        client_secret_expires_at: ctx.required("clientSecretExpiresAt", wire.client_secret_expires_at)?,
+        client_secret_expires_at: ctx
+            .required("clientSecretExpiresAt", wire.client_secret_expires_at)?,
         authorization_endpoint: wire.authorization_endpoint,
         token_endpoint: wire.token_endpoint,
     })

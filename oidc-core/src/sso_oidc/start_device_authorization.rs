@@ -47,7 +47,11 @@ pub struct StartDeviceAuthorizationInput {
 
 impl StartDeviceAuthorizationInput {
     /// All three members are required.
-    pub fn new(client_id: impl Into<String>, client_secret: ClientSecret, start_url: impl Into<String>) -> Self {
+    pub fn new(
+        client_id: impl Into<String>,
+        client_secret: ClientSecret,
+        start_url: impl Into<String>,
+    ) -> Self {
         StartDeviceAuthorizationInput {
             client_id: client_id.into(),
             client_secret,
@@ -102,7 +106,9 @@ pub fn request(
 }
 
 /// Parses a `StartDeviceAuthorization` response. Pure.
-pub fn parse<B: AsRef<[u8]>>(response: &http::Response<B>) -> Result<StartDeviceAuthorizationOutput, Error> {
+pub fn parse<B: AsRef<[u8]>>(
+    response: &http::Response<B>,
+) -> Result<StartDeviceAuthorizationOutput, Error> {
     let wire: Wire = rest_json::parse_response(OPERATION, response)?;
     let ctx = ResponseContext::of(OPERATION, response);
     let expires_in = ctx.required("expiresIn", wire.expires_in)?;
@@ -112,6 +118,9 @@ pub fn parse<B: AsRef<[u8]>>(response: &http::Response<B>) -> Result<StartDevice
         verification_uri: ctx.required("verificationUri", wire.verification_uri)?,
         verification_uri_complete: wire.verification_uri_complete,
         expires_in: ctx.seconds("expiresIn", expires_in)?,
-        interval: wire.interval.map(|i| ctx.seconds("interval", i)).transpose()?,
+        interval: wire
+            .interval
+            .map(|i| ctx.seconds("interval", i))
+            .transpose()?,
     })
 }
