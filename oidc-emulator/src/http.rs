@@ -132,9 +132,7 @@ impl Connection {
                 Ok(0) if self.buf.is_empty() => return Err(ReadError::Closed),
                 Ok(0) => return Err(ReadError::Io),
                 Ok(_) => {}
-                Err(e) if is_timeout(&e) && self.buf.is_empty() => {
-                    return Err(ReadError::Closed)
-                }
+                Err(e) if is_timeout(&e) && self.buf.is_empty() => return Err(ReadError::Closed),
                 Err(e) if is_timeout(&e) => return Err(ReadError::Reject(408, "request timeout")),
                 Err(_) => return Err(ReadError::Io),
             }
@@ -180,14 +178,15 @@ impl Connection {
         let expects_continue = headers.iter().any(|(n, v)| {
             n.eq_ignore_ascii_case("expect") && v.trim().eq_ignore_ascii_case("100-continue")
         });
-        if expects_continue && body_len > 0 && self.buf.len() < head_len + body_len {
-            if self
+        if expects_continue
+            && body_len > 0
+            && self.buf.len() < head_len + body_len
+            && self
                 .stream
                 .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
                 .is_err()
-            {
-                return Err(ReadError::Io);
-            }
+        {
+            return Err(ReadError::Io);
         }
 
         // 4. Body.
@@ -202,6 +201,18 @@ impl Connection {
         let body = self.buf[head_len..head_len + body_len].to_vec();
         self.buf.drain(..head_len + body_len);
 
+        // Absolute-form targets (`http://host:port/path`) as sent via proxies.
+        let target = match target
+            .strip_prefix("http://")
+            .or_else(|| target.strip_prefix("https://"))
+        {
+            Some(rest) => match rest.find(['/', '?']) {
+                Some(i) if rest[i..].starts_with('/') => rest[i..].to_string(),
+                Some(i) => format!("/{}", &rest[i..]),
+                None => "/".to_string(),
+            },
+            None => target,
+        };
         let (path, query) = match target.split_once('?') {
             Some((p, q)) => (p.to_string(), q.to_string()),
             None => (target.clone(), String::new()),

@@ -1,1 +1,237 @@
-//! oidc-emulator (placeholder until its issue lands).
+//! A faithful, offline, local emulator of the AWS IAM Identity Center OIDC
+//! service ("SSO OIDC") — plus the SSO portal API — for end-to-end tests of
+//! client libraries.
+//!
+//! The emulator listens on `127.0.0.1` (port 0 by default), uses only
+//! `std` threads (one per connection, HTTP/1.1 keep-alive) and no async
+//! runtime.
+//!
+//! # Served routes
+//!
+//! | Route | Operation |
+//! |---|---|
+//! | `POST /client/register` | RegisterClient |
+//! | `POST /device_authorization` | StartDeviceAuthorization |
+//! | `POST /token` | CreateToken (device code, refresh token, authorization code) |
+//! | `POST /token?aws_iam=t` | CreateTokenWithIAM (SigV4 header shape checked, signature not verified) |
+//! | `GET /authorize`, `POST /authorize` | Authorization-code + PKCE (S256) front channel |
+//! | `GET /device`, `POST /device` | Device verification page (buttons `#allow` / `#deny`, result `#result`) |
+//! | `GET /federation/credentials`, `GET /assignment/accounts`, `GET /assignment/roles`, `POST /logout` | SSO portal API |
+//! | `/_emulator/...` | Test-control API (see below) |
+//!
+//! Every response carries `x-amzn-RequestId`. Errors of the OIDC operations
+//! carry `x-amzn-ErrorType: <Shape>:http://internal.amazon.com/coral/com.amazonaws.switchboard.portal/`
+//! and `{"error": "<oauth code>", "error_description": <text|null>}` with the
+//! model's status (400, InvalidClientException 401, InternalServerException
+//! 500). Unknown paths give 404 (`UnknownOperationException`), wrong methods
+//! 405 (`MethodNotAllowedException`, with `Allow`).
+//!
+//! # Time
+//!
+//! The emulator has its own clock (real monotonic time plus an offset moved
+//! forward with [`Emulator::advance`]); all expiries use it, so tests never
+//! need to sleep.
+//!
+//! # Control API
+//!
+//! | Route | Body | Answer |
+//! |---|---|---|
+//! | `GET /_emulator/health` | — | `{"ok":true,"baseUrl":..}` |
+//! | `POST /_emulator/approve` / `deny` | `{"userCode":..}` | `{"userCode":..,"approved"/"denied":true}` or 404 |
+//! | `GET /_emulator/pending` | — | `{"userCodes":[..]}` |
+//! | `POST /_emulator/advance` | `{"seconds":n}` | `{"offsetSeconds":total}` |
+//! | `GET`/`POST`/`DELETE /_emulator/faults` | rule or `[rules]` for POST | `{"faults":[..]}` / `{"queued":n}` / `{"cleared":n}` |
+//! | `GET /_emulator/stats` | — | [`Stats`] |
+//! | `GET /_emulator/clients` | — | `{"clients":[..]}` ([`RegisteredClient`], camelCase) |
+//! | `POST /_emulator/reset-stats` | — | zeroed [`Stats`] |
+//! | `POST /_emulator/issue-token` | `{"scopes":[..]}` | [`IssuedToken`] (camelCase) |
+//! | `POST /_emulator/revoke` | `{"refreshToken":..}` / `{"accessToken":..}` | `{"revoked":bool}` |
+//!
+//! # Example
+//!
+//! ```no_run
+//! use oidc_emulator::{Emulator, EmulatorConfig};
+//!
+//! let emu = Emulator::start(EmulatorConfig::default().with_interval(5))?;
+//! println!("SSO OIDC endpoint: {}", emu.base_url());
+//! // ... drive a client against emu.base_url(), then:
+//! # let user_code = String::new();
+//! emu.approve(&user_code);
+//! emu.shutdown();
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+mod clock;
+mod config;
+mod control;
+mod error;
+mod faults;
+mod handlers;
+mod html;
+mod http;
+mod ids;
+mod pkce;
+mod portal;
+mod server;
+mod state;
+mod stats;
+mod urlutil;
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+pub use config::{AuthorizeMode, EmulatorConfig, PortalAccount, RefreshTokenPolicy, WrongRegion};
+pub use control::{IssuedToken, RegisteredClient};
+pub use faults::{FaultKind, FaultRule, FaultTarget};
+pub use stats::Stats;
+
+use server::Registry;
+use state::Ctx;
+
+/// A running emulator. Dropping it (or calling [`Emulator::shutdown`])
+/// stops the server.
+#[derive(Debug)]
+pub struct Emulator {
+    ctx: Arc<Ctx>,
+    registry: Arc<Registry>,
+    addr: SocketAddr,
+    acceptor: Option<JoinHandle<()>>,
+}
+
+impl Emulator {
+    /// Binds `127.0.0.1:<config.port>` and starts serving.
+    pub fn start(config: EmulatorConfig) -> std::io::Result<Emulator> {
+        let listener = TcpListener::bind(("127.0.0.1", config.port))?;
+        let addr = listener.local_addr()?;
+        let base_url = format!("http://{addr}");
+        let ctx = Arc::new(Ctx::new(config, base_url));
+        let registry = Arc::new(Registry::default());
+        let acceptor = server::spawn_acceptor(listener, Arc::clone(&ctx), Arc::clone(&registry))?;
+        Ok(Emulator {
+            ctx,
+            registry,
+            addr,
+            acceptor: Some(acceptor),
+        })
+    }
+
+    /// [`Emulator::start`] with the default configuration.
+    pub fn start_default() -> std::io::Result<Emulator> {
+        Emulator::start(EmulatorConfig::default())
+    }
+
+    /// Base URL, e.g. `http://127.0.0.1:40123` (no trailing slash). Use it as
+    /// the SSO OIDC endpoint and as the portal endpoint.
+    pub fn base_url(&self) -> String {
+        self.ctx.base_url.clone()
+    }
+
+    /// The bound socket address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The configuration the emulator runs with.
+    pub fn config(&self) -> &EmulatorConfig {
+        &self.ctx.config
+    }
+
+    /// Approves a pending device authorization by user code (case and a
+    /// missing hyphen are tolerated). Returns `false` if no pending,
+    /// unexpired authorization has this code.
+    pub fn approve(&self, user_code: &str) -> bool {
+        control::approve(&self.ctx, user_code, true)
+    }
+
+    /// Denies a pending device authorization (see [`Emulator::approve`]).
+    pub fn deny(&self, user_code: &str) -> bool {
+        control::approve(&self.ctx, user_code, false)
+    }
+
+    /// User codes of pending, unexpired device authorizations, oldest first.
+    pub fn pending_user_codes(&self) -> Vec<String> {
+        control::pending(&self.ctx)
+    }
+
+    /// Moves the emulator clock forward.
+    pub fn advance(&self, d: Duration) {
+        self.ctx.clock.advance(d);
+    }
+
+    /// Total offset added with [`Emulator::advance`] so far.
+    pub fn clock_offset(&self) -> Duration {
+        self.ctx.clock.offset()
+    }
+
+    /// Queues a fault-injection rule (applied after the ones already queued).
+    pub fn push_fault(&self, rule: FaultRule) {
+        control::push_fault(&self.ctx, rule);
+    }
+
+    /// Removes all queued fault rules.
+    pub fn clear_faults(&self) {
+        control::clear_faults(&self.ctx);
+    }
+
+    /// Fault rules not yet used up.
+    pub fn faults(&self) -> Vec<FaultRule> {
+        state::lock(&self.ctx.faults).clone()
+    }
+
+    /// Request counters.
+    pub fn stats(&self) -> Stats {
+        control::stats(&self.ctx)
+    }
+
+    /// Client registrations known to the emulator (oldest first), with
+    /// exactly what was sent to RegisterClient.
+    pub fn clients(&self) -> Vec<RegisteredClient> {
+        control::clients(&self.ctx)
+    }
+
+    /// Zeroes the request counters.
+    pub fn reset_stats(&self) {
+        control::reset_stats(&self.ctx);
+    }
+
+    /// Registers a client (grants device_code + refresh_token, the given
+    /// scopes) and issues an access token and a refresh token for it without
+    /// any flow — e.g. to set up refresh or portal tests.
+    pub fn issue_token(&self, scopes: &[&str]) -> IssuedToken {
+        let scopes: Vec<String> = scopes.iter().map(|s| (*s).to_string()).collect();
+        control::issue_token(&self.ctx, &scopes)
+    }
+
+    /// Revokes a refresh token (later use → InvalidGrantException). Returns
+    /// whether an active token was revoked.
+    pub fn revoke_refresh_token(&self, refresh_token: &str) -> bool {
+        control::revoke_refresh_token(&self.ctx, refresh_token)
+    }
+
+    /// Revokes an access token (portal calls → UnauthorizedException,
+    /// token exchange → InvalidGrantException). Returns whether an active
+    /// token was revoked.
+    pub fn revoke_access_token(&self, access_token: &str) -> bool {
+        control::revoke_access_token(&self.ctx, access_token)
+    }
+
+    /// Stops the server and waits (bounded, a few seconds at most) for
+    /// connection threads to finish.
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        if self.acceptor.is_some() {
+            server::stop(&self.ctx, &self.registry, self.addr, self.acceptor.take());
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

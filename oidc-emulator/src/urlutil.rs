@@ -31,18 +31,16 @@ pub(crate) fn decode(s: &str, plus_as_space: bool) -> String {
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
-            b'%' if i + 2 < bytes.len() + 0 && i + 2 <= bytes.len() - 1 => {
-                match (hex_val(bytes[i + 1]), hex_val(bytes[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push(h * 16 + l);
-                        i += 3;
-                    }
-                    _ => {
-                        out.push(b'%');
-                        i += 1;
-                    }
+            b'%' if i + 2 < bytes.len() => match (hex_val(bytes[i + 1]), hex_val(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h * 16 + l);
+                    i += 3;
                 }
-            }
+                _ => {
+                    out.push(b'%');
+                    i += 1;
+                }
+            },
             b'+' if plus_as_space => {
                 out.push(b' ');
                 i += 1;
@@ -93,7 +91,10 @@ pub(crate) struct UrlParts {
 /// Splits an absolute `http`/`https` URL. Rejects fragments, user info,
 /// empty hosts, bad ports and whitespace.
 pub(crate) fn split_http_url(url: &str) -> Option<UrlParts> {
-    if url.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control()) {
+    if url
+        .bytes()
+        .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+    {
         return None;
     }
     let (scheme, rest) = url.split_once("://")?;
@@ -224,11 +225,20 @@ mod tests {
     #[test]
     fn loopback_matching() {
         let reg = "http://127.0.0.1/oauth/callback";
-        assert!(redirect_matches(reg, "http://127.0.0.1:53127/oauth/callback"));
+        assert!(redirect_matches(
+            reg,
+            "http://127.0.0.1:53127/oauth/callback"
+        ));
         assert!(redirect_matches(reg, reg));
         assert!(!redirect_matches(reg, "http://127.0.0.1:53127/other"));
-        assert!(!redirect_matches(reg, "http://127.0.0.2:53127/oauth/callback"));
-        assert!(!redirect_matches(reg, "https://127.0.0.1:53127/oauth/callback"));
+        assert!(!redirect_matches(
+            reg,
+            "http://127.0.0.2:53127/oauth/callback"
+        ));
+        assert!(!redirect_matches(
+            reg,
+            "https://127.0.0.1:53127/oauth/callback"
+        ));
         assert!(!redirect_matches(
             "https://app.example.com/cb",
             "https://app.example.com:444/cb"
@@ -245,6 +255,9 @@ mod tests {
             append_query("http://h/cb", &[("code", "a b"), ("state", "s")]),
             "http://h/cb?code=a%20b&state=s"
         );
-        assert_eq!(append_query("http://h/cb?x=1", &[("c", "d")]), "http://h/cb?x=1&c=d");
+        assert_eq!(
+            append_query("http://h/cb?x=1", &[("c", "d")]),
+            "http://h/cb?x=1&c=d"
+        );
     }
 }

@@ -1,0 +1,240 @@
+//! `POST /token?aws_iam=t` (CreateTokenWithIAM).
+//!
+//! Authentication: the request must carry
+//! `Authorization: AWS4-HMAC-SHA256 Credential=<akid>/<date>/<region>/sso-oauth/aws4_request, ...`.
+//! The signature itself is not verified. A missing or malformed header, or a
+//! credential scope for another service, is answered with HTTP **403**,
+//! `x-amzn-ErrorType: AccessDeniedException:...`, `x-amzn-ErrorMessage:
+//! <msg>` and the body `{"error":"access_denied","error_description":<msg>}`
+//! (the message texts follow the real SigV4 front end, e.g.
+//! "Missing Authentication Token").
+//!
+//! Validation order: SigV4 header shape → body / required members
+//! (`clientId`, `grantType`, `scope` type) → the `wrong_region` switch
+//! (InvalidRequestRegionException) → `clientId` must start with `arn:`
+//! (else InvalidClientException) → grant. The response always carries
+//! `issuedTokenType` (the access-token URN, or the requested type for
+//! token-exchange), `idToken` (JWT-shaped, unsigned), `scope` (requested
+//! scopes, else `openid aws sts:identity_context` plus the grant's scopes)
+//! and `awsAdditionalDetails.identityContext`; `refreshToken` for every
+//! grant except token-exchange with an access-token `requestedTokenType`.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde_json::{json, Value};
+
+use super::token::{redeem_auth_code, rotate_refresh_token, token_json};
+use super::{check_scopes, json_body, opt_str, opt_str_list, req_str, respond, ApiResult};
+use crate::error::{generic_error, ApiError, Shape};
+use crate::http::{Request, Response};
+use crate::state::{
+    Ctx, GRANT_AUTHORIZATION_CODE, GRANT_JWT_BEARER, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE,
+    TOKEN_TYPE_ACCESS, TOKEN_TYPE_REFRESH,
+};
+
+/// Scopes granted by default when the caller does not down-scope.
+const DEFAULT_SCOPES: [&str; 3] = ["openid", "aws", "sts:identity_context"];
+
+/// Checks the SigV4 `Authorization` header shape. Returns the 403 message on
+/// failure.
+pub(crate) fn check_sigv4(req: &Request) -> Result<(), &'static str> {
+    let auth = req
+        .header("authorization")
+        .ok_or("Missing Authentication Token")?;
+    let rest = auth
+        .strip_prefix("AWS4-HMAC-SHA256 Credential=")
+        .ok_or("Authorization header requires 'Credential' parameter. Authorization header must use AWS4-HMAC-SHA256.")?;
+    let credential = rest
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .next()
+        .unwrap_or("");
+    let parts: Vec<&str> = credential.split('/').collect();
+    if parts.len() != 5 || parts.iter().any(|p| p.is_empty()) || parts[4] != "aws4_request" {
+        return Err("Credential should be scoped to a valid region and service.");
+    }
+    if parts[3] != "sso-oauth" {
+        return Err("Credential should be scoped to correct service: 'sso-oauth'.");
+    }
+    Ok(())
+}
+
+/// Handles CreateTokenWithIAM.
+pub(crate) fn handle(ctx: &Ctx, req: &Request) -> Response {
+    if let Err(msg) = check_sigv4(req) {
+        return generic_error(403, "AccessDeniedException", msg)
+            .with_header("x-amzn-ErrorMessage", msg);
+    }
+    respond(handle_json(ctx, req))
+}
+
+fn fake_id_token(ctx: &Ctx, client_id: &str, identity_context: &str) -> String {
+    let now = ctx.clock.epoch_secs();
+    let header = json!({"kid": "emulator-key-1", "alg": "RS256", "typ": "JWT"});
+    let payload = json!({
+        "iss": format!("{}/", ctx.base_url),
+        "sub": "emulator-user-0001",
+        "aud": client_id,
+        "iat": now,
+        "exp": now.saturating_add(i64::from(ctx.config.access_token_expires_in)),
+        "email": "user@example.com",
+        "sts:identity_context": identity_context,
+    });
+    format!(
+        "{}.{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(payload.to_string()),
+        ctx.ids.token(64)
+    )
+}
+
+fn with_defaults(mut scopes: Vec<String>) -> Vec<String> {
+    for d in DEFAULT_SCOPES {
+        if !scopes.iter().any(|s| s == d) {
+            scopes.push(d.to_string());
+        }
+    }
+    scopes
+}
+
+fn handle_json(ctx: &Ctx, req: &Request) -> ApiResult {
+    let body = json_body(req)?;
+    let client_id = req_str(&body, "clientId")?;
+    let grant_type = req_str(&body, "grantType")?;
+    let requested_scopes = opt_str_list(&body, "scope")?;
+    check_scopes(ctx, &requested_scopes)?;
+
+    if let Some(w) = &ctx.config.wrong_region {
+        let mut e =
+            ApiError::invalid_request(format!("The request must be made in region {}", w.region));
+        e.shape = Shape::InvalidRequestRegion;
+        e.endpoint = Some(w.endpoint.clone());
+        e.region = Some(w.region.clone());
+        return Err(e);
+    }
+    if !client_id.starts_with("arn:") {
+        return Err(ApiError::invalid_client(
+            "clientId must be the ARN of an application",
+        ));
+    }
+
+    let mut st = ctx.state();
+    let mut issued_type = TOKEN_TYPE_ACCESS;
+    let (base_scopes, with_refresh) = match grant_type.as_str() {
+        GRANT_AUTHORIZATION_CODE => {
+            let code = req_str(&body, "code")?;
+            let redirect_uri = req_str(&body, "redirectUri")?;
+            let verifier = opt_str(&body, "codeVerifier")?;
+            let scopes = redeem_auth_code(
+                ctx,
+                &mut st,
+                &client_id,
+                &code,
+                &redirect_uri,
+                verifier.as_deref(),
+            )?;
+            (with_defaults(scopes), true)
+        }
+        GRANT_REFRESH_TOKEN => {
+            let rt = req_str(&body, "refreshToken")?;
+            (rotate_refresh_token(ctx, &mut st, &client_id, &rt)?, true)
+        }
+        GRANT_JWT_BEARER => {
+            let assertion = req_str(&body, "assertion")?;
+            if ctx.config.bad_assertion.as_deref() == Some(assertion.as_str()) {
+                return Err(ApiError::invalid_grant("Invalid assertion"));
+            }
+            (with_defaults(Vec::new()), true)
+        }
+        GRANT_TOKEN_EXCHANGE => {
+            let subject = req_str(&body, "subjectToken")?;
+            let subject_type = req_str(&body, "subjectTokenType")?;
+            if subject_type != TOKEN_TYPE_ACCESS {
+                return Err(ApiError::invalid_request(format!(
+                    "Unsupported subjectTokenType: {subject_type}"
+                )));
+            }
+            let requested = opt_str(&body, "requestedTokenType")?
+                .unwrap_or_else(|| TOKEN_TYPE_ACCESS.to_string());
+            issued_type = match requested.as_str() {
+                TOKEN_TYPE_ACCESS => TOKEN_TYPE_ACCESS,
+                TOKEN_TYPE_REFRESH => TOKEN_TYPE_REFRESH,
+                other => {
+                    return Err(ApiError::invalid_request(format!(
+                        "Unsupported requestedTokenType: {other}"
+                    )))
+                }
+            };
+            let now = ctx.clock.now();
+            let rec = st
+                .access_tokens
+                .get(&subject)
+                .filter(|r| !r.revoked && now < r.expires_at)
+                .ok_or_else(|| ApiError::invalid_grant("Invalid subject token"))?;
+            let scopes = with_defaults(rec.scopes.clone());
+            (scopes, issued_type == TOKEN_TYPE_REFRESH)
+        }
+        other => {
+            return Err(ApiError::new(
+                Shape::UnsupportedGrantType,
+                format!("Unsupported grant type: {other}"),
+            ))
+        }
+    };
+    let scopes = if requested_scopes.is_empty() {
+        base_scopes
+    } else {
+        requested_scopes
+    };
+    let pair = ctx.issue(&mut st, &client_id, &scopes, with_refresh);
+    drop(st);
+
+    let identity_context = format!("EMU{}", ctx.ids.token(48));
+    let mut out = token_json(&pair);
+    out.insert(
+        "idToken".into(),
+        Value::from(fake_id_token(ctx, &client_id, &identity_context)),
+    );
+    out.insert("issuedTokenType".into(), Value::from(issued_type));
+    out.insert("scope".into(), Value::from(scopes));
+    out.insert(
+        "awsAdditionalDetails".into(),
+        json!({ "identityContext": identity_context }),
+    );
+    Ok(Value::Object(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req_with_auth(auth: Option<&str>) -> Request {
+        Request {
+            method: "POST".into(),
+            path: "/token".into(),
+            query: "aws_iam=t".into(),
+            http11: true,
+            headers: auth
+                .map(|a| vec![("Authorization".to_string(), a.to_string())])
+                .unwrap_or_default(),
+            body: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn sigv4_shape_check() {
+        assert!(check_sigv4(&req_with_auth(None)).is_err());
+        assert!(check_sigv4(&req_with_auth(Some("Bearer x"))).is_err());
+        assert!(check_sigv4(&req_with_auth(Some(
+            "AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/sts/aws4_request, SignedHeaders=host, Signature=x"
+        )))
+        .is_err());
+        assert!(check_sigv4(&req_with_auth(Some(
+            "AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/sso-oauth"
+        )))
+        .is_err());
+        assert!(check_sigv4(&req_with_auth(Some(
+            "AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/sso-oauth/aws4_request, SignedHeaders=host, Signature=x"
+        )))
+        .is_ok());
+    }
+}

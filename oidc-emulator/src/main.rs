@@ -1,0 +1,105 @@
+//! `oidc-emulator` binary: starts the emulator and serves until killed or
+//! until stdin reaches end-of-file.
+
+use std::io::{BufRead, Write};
+use std::process::ExitCode;
+
+use oidc_emulator::{AuthorizeMode, Emulator, EmulatorConfig};
+
+const USAGE: &str = "\
+usage: oidc-emulator [options]
+
+  --port N               listen on 127.0.0.1:N (default 0 = any free port)
+  --interval N           device-flow polling interval in seconds (default 1)
+  --omit-interval        leave `interval` out of StartDeviceAuthorization
+  --expires-in N         device code lifetime in seconds (default 600)
+  --token-expires-in N   access token lifetime in seconds (default 3600)
+  --authorize-mode M     auto-approve | auto-deny | interactive
+  --no-stdin             do not stop when stdin closes (serve until killed)
+  -h, --help             show this help
+
+Prints `listening on http://127.0.0.1:PORT` once ready.";
+
+fn parse_num(name: &str, v: Option<String>) -> Result<u32, String> {
+    v.ok_or_else(|| format!("{name} needs a value"))?
+        .parse::<u32>()
+        .map_err(|_| format!("{name} needs a non-negative integer"))
+}
+
+fn parse_args(args: Vec<String>) -> Result<Option<(EmulatorConfig, bool)>, String> {
+    let mut cfg = EmulatorConfig::default();
+    let mut watch_stdin = true;
+    let mut it = args.into_iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "-h" | "--help" => return Ok(None),
+            "--port" => {
+                let p = parse_num("--port", it.next())?;
+                cfg.port = u16::try_from(p).map_err(|_| "--port out of range".to_string())?;
+            }
+            "--interval" => cfg.interval = parse_num("--interval", it.next())?,
+            "--omit-interval" => cfg.omit_interval = true,
+            "--expires-in" => cfg.device_code_expires_in = parse_num("--expires-in", it.next())?,
+            "--token-expires-in" => {
+                cfg.access_token_expires_in = parse_num("--token-expires-in", it.next())?
+            }
+            "--authorize-mode" => {
+                cfg.authorize_mode = match it.next().as_deref() {
+                    Some("auto-approve") => AuthorizeMode::AutoApprove,
+                    Some("auto-deny") => AuthorizeMode::AutoDeny,
+                    Some("interactive") => AuthorizeMode::Interactive,
+                    _ => {
+                        return Err(
+                            "--authorize-mode needs auto-approve, auto-deny or interactive".into(),
+                        )
+                    }
+                }
+            }
+            "--no-stdin" => watch_stdin = false,
+            other => return Err(format!("unknown argument `{other}`")),
+        }
+    }
+    Ok(Some((cfg, watch_stdin)))
+}
+
+fn main() -> ExitCode {
+    let (cfg, watch_stdin) = match parse_args(std::env::args().skip(1).collect()) {
+        Ok(Some(x)) => x,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("oidc-emulator: {e}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let emu = match Emulator::start(cfg) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("oidc-emulator: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut out = std::io::stdout();
+    let _ = writeln!(out, "listening on {}", emu.base_url());
+    let _ = out.flush();
+
+    if watch_stdin {
+        // Serve until stdin is closed (or errors).
+        let stdin = std::io::stdin();
+        let mut line = String::new();
+        while let Ok(n) = stdin.lock().read_line(&mut line) {
+            if n == 0 {
+                break;
+            }
+            line.clear();
+        }
+    } else {
+        loop {
+            std::thread::park();
+        }
+    }
+    emu.shutdown();
+    ExitCode::SUCCESS
+}
