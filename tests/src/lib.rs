@@ -1,1 +1,6 @@
-//! End-to-end tests live in tests/tests/.
+//! Shared helpers for the end-to-end tests in `tests/tests/`: a minimal W3C
+//! WebDriver client ([`webdriver`]) for the browser tests, and the
+//! `race_child` binary (`src/bin/race_child.rs`) the cross-process refresh
+//! race test starts.
+
+pub mod webdriver;
