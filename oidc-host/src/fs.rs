@@ -1,0 +1,131 @@
+//! File-system primitives: private directory, private files, atomic
+//! replacement, bounded reads.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::error::HostError;
+
+/// Cache entries are a few hundred bytes; anything larger than this is not
+/// a cache entry and is not read into memory.
+pub(crate) const MAX_ENTRY_BYTES: u64 = 1 << 20;
+
+/// Suffix of temporary files: `<name>.tmp.<pid>.<counter>`.
+pub(crate) const TEMP_MARKER: &str = ".tmp.";
+
+/// Creates `dir` (and missing parents) if needed; on Unix the directories
+/// this call creates get mode `0700`. An existing directory's mode is left
+/// alone (it may be shared on purpose, and the files inside are `0600`).
+pub(crate) fn ensure_dir(dir: &Path) -> Result<(), HostError> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder
+        .create(dir)
+        .map_err(|e| HostError::io("create the directory", dir, e))
+}
+
+/// Options for creating a private (`0600` on Unix) file.
+pub(crate) fn private_options() -> OpenOptions {
+    let mut options = OpenOptions::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options
+}
+
+/// Reads `path`; `Ok(None)` when it does not exist. Files larger than
+/// [`MAX_ENTRY_BYTES`] come back as `Err(Ok(len))`.
+pub(crate) fn read_bounded(path: &Path) -> Result<Option<Result<Vec<u8>, u64>>, HostError> {
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(HostError::io("open", path, e)),
+    };
+    let mut bytes = Vec::new();
+    file.take(MAX_ENTRY_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| HostError::io("read", path, e))?;
+    if bytes.len() as u64 > MAX_ENTRY_BYTES {
+        return Ok(Some(Err(bytes.len() as u64)));
+    }
+    Ok(Some(Ok(bytes)))
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Writes `bytes` to `path` atomically: a new private temporary file in the
+/// same directory is written and flushed to disk, then renamed over `path`,
+/// then the directory is flushed. On any failure the temporary file is
+/// removed and `path` keeps its previous contents.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), HostError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    ensure_dir(dir)?;
+    let (temp_path, mut file) = create_temp(path)?;
+    let result = (|| {
+        file.write_all(bytes)
+            .map_err(|e| HostError::io("write", &temp_path, e))?;
+        file.sync_all()
+            .map_err(|e| HostError::io("flush to disk", &temp_path, e))?;
+        drop(file);
+        fs::rename(&temp_path, path).map_err(|e| HostError::io("replace", path, e))
+    })();
+    if let Err(e) = result {
+        // Best effort: the temporary file holds secrets and is useless now.
+        let _ = fs::remove_file(&temp_path);
+        return Err(e);
+    }
+    sync_dir(dir);
+    Ok(())
+}
+
+/// Creates a fresh temporary file next to `path` (never reusing an existing
+/// file, whatever it contains).
+fn create_temp(path: &Path) -> Result<(PathBuf, File), HostError> {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!("{TEMP_MARKER}{}.", std::process::id()));
+    let mut last_error = None;
+    for _ in 0..64 {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let mut candidate = name.clone();
+        candidate.push(n.to_string());
+        let temp_path = path.with_file_name(candidate);
+        match private_options()
+            .write(true)
+            .create_new(true)
+            .open(&temp_path)
+        {
+            Ok(file) => return Ok((temp_path, file)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last_error = Some(e),
+            Err(e) => return Err(HostError::io("create", temp_path, e)),
+        }
+    }
+    let e = last_error.unwrap_or_else(|| io::Error::from(io::ErrorKind::AlreadyExists));
+    Err(HostError::io("create a temporary file for", path, e))
+}
+
+/// Flushes a directory entry change (the rename) to disk. Only meaningful on
+/// Unix; elsewhere directories cannot be opened for syncing.
+///
+/// The rename has already happened when this runs, so a failure (some file
+/// systems refuse to sync directories) is logged rather than reported as a
+/// failed write.
+fn sync_dir(dir: &Path) {
+    #[cfg(unix)]
+    if let Err(e) = File::open(dir).and_then(|handle| handle.sync_all()) {
+        log::warn!(
+            "could not flush the directory {} to disk: {e}",
+            dir.display()
+        );
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+}

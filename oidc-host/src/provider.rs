@@ -1,0 +1,523 @@
+//! The token provider: what to do with the cached token, and writing back
+//! what the service returned.
+
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime};
+
+use oidc_core::cache::{
+    refresh_decision, CachedRegistration, CachedToken, RefreshDecision, RefreshPolicy,
+};
+use oidc_core::endpoint::Endpoint;
+use oidc_core::retry::{self, RetryClass};
+use oidc_core::secret::ClientSecret;
+use oidc_core::sso_oidc::create_token::{self, CreateTokenInput, CreateTokenOutput, Grant};
+use oidc_core::sso_oidc::register_client::RegisterClientOutput;
+use oidc_core::ErrorCode;
+
+use crate::dir::CacheDir;
+use crate::error::{CacheWarning, RefreshFailure, TokenError, TransportFailure};
+use crate::lock::SessionLock;
+
+/// Hands out a session's SSO token from the cache, deciding when to refresh
+/// it and when a sign-in is needed. It does no HTTP: it gives the adapter a
+/// request to send and takes the response back.
+///
+/// The sequence, for every token request:
+///
+/// 1. take the session lock ([`lock`](Self::lock) or, in async code,
+///    [`try_lock`](Self::try_lock) in a loop with the runtime's timer);
+/// 2. [`begin`](Self::begin) reads the cache under that lock and returns
+///    [`Next`];
+/// 3. for [`Next::Refresh`], send [`Refresh::request`] and pass the
+///    response (or the transport failure) to [`Refresh::finish`]; for
+///    [`Next::LoginRequired`], run the device flow or PKCE and pass the
+///    token to [`Login::store`].
+///
+/// The lock travels inside [`Refresh`] and [`Login`] and is released when
+/// they are consumed or dropped, so no other process refreshes or signs in
+/// to the same session meanwhile; a process that waited for the lock then
+/// finds the new token in the cache.
+///
+/// A provider is cheap to clone; clones share the record of the last
+/// refresh attempt used for throttling.
+#[derive(Clone)]
+pub struct TokenProvider {
+    dir: CacheDir,
+    session_key: String,
+    endpoint: Endpoint,
+    policy: RefreshPolicy,
+    last_attempt: Arc<Mutex<Option<SystemTime>>>,
+}
+
+impl fmt::Debug for TokenProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenProvider")
+            .field("dir", &self.dir)
+            .field("session_key", &self.session_key)
+            .field("endpoint", &self.endpoint.url())
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenProvider {
+    /// A provider for the session `session_key` (the sso-session name, or
+    /// the start URL of a legacy profile) whose refresh requests go to
+    /// `endpoint` (the SSO OIDC endpoint of the session's region).
+    pub fn new(dir: CacheDir, session_key: impl Into<String>, endpoint: Endpoint) -> TokenProvider {
+        TokenProvider {
+            dir,
+            session_key: session_key.into(),
+            endpoint,
+            policy: RefreshPolicy::default(),
+            last_attempt: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// Sets when to refresh (default: aws-sdk-rust's 5-minute window, at
+    /// most one attempt per 30 s).
+    pub fn with_policy(mut self, policy: RefreshPolicy) -> TokenProvider {
+        self.policy = policy;
+        self
+    }
+
+    /// The cache directory.
+    pub fn dir(&self) -> &CacheDir {
+        &self.dir
+    }
+
+    /// The session key.
+    pub fn session_key(&self) -> &str {
+        &self.session_key
+    }
+
+    /// The refresh policy.
+    pub fn policy(&self) -> &RefreshPolicy {
+        &self.policy
+    }
+
+    /// Takes this session's lock, waiting at most `timeout`
+    /// ([`CacheDir::lock`]).
+    pub fn lock(&self, timeout: Duration) -> Result<SessionLock, TokenError> {
+        Ok(self.dir.lock(&self.session_key, timeout)?)
+    }
+
+    /// Takes this session's lock if it is free now ([`CacheDir::try_lock`]).
+    pub fn try_lock(&self) -> Result<Option<SessionLock>, TokenError> {
+        Ok(self.dir.try_lock(&self.session_key)?)
+    }
+
+    /// Reads the cache under `lock` and decides what to do at `now`
+    /// (wall-clock time).
+    ///
+    /// | cached token | result |
+    /// |---|---|
+    /// | outside the refresh window | [`Next::Ready`] |
+    /// | in the window, refreshable | [`Next::Refresh`] |
+    /// | expired, refreshable | [`Next::Refresh`] |
+    /// | in the window, not refreshable, not expired | [`Next::Ready`] (usable until it expires) |
+    /// | expired, not refreshable | [`Next::LoginRequired`] |
+    /// | absent or corrupt (with a [`CacheWarning`]) | [`Next::LoginRequired`] |
+    /// | refreshable, but the last attempt was under `min_time_between_attempts` ago | [`Next::Ready`] if still valid, else [`TokenError::RefreshThrottled`] |
+    ///
+    /// Refreshable means `refreshToken`, `clientId`, `clientSecret` and a
+    /// future `registrationExpiresAt` are present. Fails with
+    /// [`TokenError::WrongLock`] when `lock` belongs to another session.
+    pub fn begin(&self, lock: SessionLock, now: SystemTime) -> Result<Next, TokenError> {
+        self.check_lock(&lock)?;
+        let outcome = self.dir.read_token(&self.session_key)?;
+        let Some(token) = outcome.token else {
+            let reason = match outcome.warning {
+                Some(warning) => LoginReason::Corrupt(warning),
+                None => LoginReason::Absent,
+            };
+            return Ok(Next::LoginRequired(self.login_handle(lock, reason, None)));
+        };
+        let last_attempt = *self
+            .last_attempt
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match refresh_decision(&token, now, last_attempt, &self.policy) {
+            RefreshDecision::Fresh | RefreshDecision::ExpiringNotRefreshable => {
+                Ok(Next::Ready(token))
+            }
+            RefreshDecision::Expired => Ok(Next::LoginRequired(self.login_handle(
+                lock,
+                LoginReason::Expired,
+                None,
+            ))),
+            RefreshDecision::Throttled => {
+                if token.is_expired(now) {
+                    let next_attempt =
+                        last_attempt.unwrap_or(now) + self.policy.min_time_between_attempts;
+                    let retry_after = next_attempt
+                        .duration_since(now)
+                        .unwrap_or(self.policy.min_time_between_attempts);
+                    Err(TokenError::RefreshThrottled { retry_after })
+                } else {
+                    Ok(Next::Ready(token))
+                }
+            }
+            RefreshDecision::RefreshNow { .. } => match refresh_request(&token, &self.endpoint) {
+                Some(request) => {
+                    *self
+                        .last_attempt
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner) = Some(now);
+                    Ok(Next::Refresh(Refresh {
+                        request,
+                        old: token,
+                        dir: self.dir.clone(),
+                        session_key: self.session_key.clone(),
+                        lock,
+                    }))
+                }
+                // The entry looks refreshable but cannot form a request
+                // (an empty refresh token or client id): treat it as not
+                // refreshable.
+                None if token.is_expired(now) => Ok(Next::LoginRequired(self.login_handle(
+                    lock,
+                    LoginReason::Expired,
+                    None,
+                ))),
+                None => Ok(Next::Ready(token)),
+            },
+            // RefreshDecision is non_exhaustive: anything new that is not
+            // understood here is handled as "sign in again".
+            _ => Ok(Next::LoginRequired(self.login_handle(
+                lock,
+                LoginReason::Expired,
+                Some(token),
+            ))),
+        }
+    }
+
+    /// Starts a sign-in under `lock` whatever the cache holds (after
+    /// [`TokenError::SessionEnded`], or when the user asked for a new
+    /// sign-in). The current token, if any, is available from
+    /// [`Login::previous`] and is replaced only by [`Login::store`].
+    pub fn login(&self, lock: SessionLock) -> Result<Login, TokenError> {
+        self.check_lock(&lock)?;
+        let outcome = self.dir.read_token(&self.session_key)?;
+        let reason = match outcome.warning {
+            Some(warning) => LoginReason::Corrupt(warning),
+            None => LoginReason::Requested,
+        };
+        Ok(self.login_handle(lock, reason, outcome.token))
+    }
+
+    fn check_lock(&self, lock: &SessionLock) -> Result<(), TokenError> {
+        let expected = self.dir.lock_path(&self.session_key);
+        if lock.path() != expected {
+            return Err(TokenError::WrongLock {
+                expected,
+                got: lock.path().to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    fn login_handle(
+        &self,
+        lock: SessionLock,
+        reason: LoginReason,
+        previous: Option<CachedToken>,
+    ) -> Login {
+        Login {
+            dir: self.dir.clone(),
+            session_key: self.session_key.clone(),
+            lock,
+            reason,
+            previous,
+        }
+    }
+}
+
+/// The CreateToken refresh request for `token`, or `None` when the entry
+/// lacks (or has empty) refresh material.
+fn refresh_request(token: &CachedToken, endpoint: &Endpoint) -> Option<http::Request<Vec<u8>>> {
+    let input = CreateTokenInput::new(
+        token.client_id.clone()?,
+        token.client_secret.clone()?,
+        Grant::RefreshToken {
+            refresh_token: token.refresh_token.clone()?,
+        },
+    );
+    match create_token::request(&input, endpoint) {
+        Ok(request) => Some(request),
+        Err(e) => {
+            log::warn!("the cached SSO token cannot be refreshed: {e}");
+            None
+        }
+    }
+}
+
+/// What the caller must do next; see [`TokenProvider::begin`].
+#[derive(Debug)]
+#[must_use = "a Refresh or Login holds the session lock and must be finished"]
+pub enum Next {
+    /// A valid cached token: use it. The lock has been released.
+    Ready(CachedToken),
+    /// Refresh the token: send [`Refresh::request`], then call
+    /// [`Refresh::finish`].
+    Refresh(Refresh),
+    /// No usable token: sign in (device flow or PKCE) while holding the
+    /// lock inside [`Login`], then call [`Login::store`]. A background
+    /// caller that must not start an interactive flow drops the `Login` and
+    /// reports that a sign-in is needed.
+    LoginRequired(Login),
+}
+
+/// A refresh in progress, holding the session lock.
+pub struct Refresh {
+    request: http::Request<Vec<u8>>,
+    old: CachedToken,
+    dir: CacheDir,
+    session_key: String,
+    lock: SessionLock,
+}
+
+impl fmt::Debug for Refresh {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Refresh")
+            .field("request", &oidc_core::debug::DebugRequest(&self.request))
+            .field("old", &self.old)
+            .field("lock", &self.lock.path())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Refresh {
+    /// The `CreateToken` request (`grantType=refresh_token`) to send. It
+    /// carries the client secret and refresh token in its body: do not log
+    /// it (use `oidc_core::debug::DebugRequest`).
+    pub fn request(&self) -> &http::Request<Vec<u8>> {
+        &self.request
+    }
+
+    /// The cached token being refreshed.
+    pub fn old_token(&self) -> &CachedToken {
+        &self.old
+    }
+
+    /// Completes the refresh with the response (or the transport failure)
+    /// at `now`, then releases the lock.
+    ///
+    /// * Success: the new entry keeps the start URL, region and
+    ///   registration, takes the new access token, `expiresAt = now +
+    ///   expiresIn` and the rotated refresh token (the old one when the
+    ///   response has none); it is written to the cache and returned. If
+    ///   it cannot be written: [`TokenError::NotSaved`] carrying it.
+    /// * `InvalidGrantException`, `ExpiredTokenException`,
+    ///   `InvalidClientException`, `AccessDeniedException`,
+    ///   `UnauthorizedClientException`: [`TokenError::SessionEnded`].
+    /// * Throttling, HTTP 5xx, a truncated body, a transport failure:
+    ///   [`TokenError::RefreshFailed`] with `transient: true`.
+    /// * Anything else: [`TokenError::RefreshFailed`] with `transient:
+    ///   false`.
+    ///
+    /// On every failure the cache file is left untouched and the old token
+    /// comes back in the error when it is still valid
+    /// ([`TokenError::still_valid`]).
+    pub fn finish<B: AsRef<[u8]>>(
+        self,
+        now: SystemTime,
+        outcome: Result<&http::Response<B>, TransportFailure>,
+    ) -> Result<CachedToken, TokenError> {
+        let still_valid = || (!self.old.is_expired(now)).then(|| Box::new(self.old.clone()));
+        let response = match outcome {
+            Ok(response) => response,
+            Err(failure) => {
+                log::debug!("refreshing the SSO token failed: {failure}");
+                return Err(TokenError::RefreshFailed {
+                    transient: true,
+                    cause: RefreshFailure::Transport(failure),
+                    still_valid: still_valid(),
+                });
+            }
+        };
+        match create_token::parse(response) {
+            Ok(output) => {
+                let expires_in = i64::from(output.expires_in);
+                let new =
+                    self.old
+                        .refreshed(output.access_token, expires_in, output.refresh_token, now);
+                match self.dir.write_token(&self.session_key, &new) {
+                    Ok(()) => Ok(new),
+                    Err(source) => Err(TokenError::NotSaved {
+                        token: Box::new(new),
+                        source,
+                    }),
+                }
+            }
+            Err(error) => {
+                log::debug!("refreshing the SSO token failed: {error}");
+                if ends_session(&error) {
+                    return Err(TokenError::SessionEnded {
+                        error,
+                        still_valid: still_valid(),
+                    });
+                }
+                let transient = retry::classify(&error) != RetryClass::NotRetryable;
+                Err(TokenError::RefreshFailed {
+                    transient,
+                    cause: RefreshFailure::Service(error),
+                    still_valid: still_valid(),
+                })
+            }
+        }
+    }
+}
+
+/// Whether the service's answer means the session (refresh token or client
+/// registration) is over.
+fn ends_session(error: &oidc_core::Error) -> bool {
+    matches!(
+        error.code(),
+        Some(
+            ErrorCode::InvalidGrant
+                | ErrorCode::ExpiredToken
+                | ErrorCode::InvalidClient
+                | ErrorCode::AccessDenied
+                | ErrorCode::UnauthorizedClient
+        )
+    )
+}
+
+/// Why a sign-in is needed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LoginReason {
+    /// There is no cached token.
+    Absent,
+    /// The cache file is unusable (it is replaced by [`Login::store`]).
+    Corrupt(CacheWarning),
+    /// The cached token has expired and cannot be refreshed.
+    Expired,
+    /// The caller asked for a sign-in ([`TokenProvider::login`]).
+    Requested,
+}
+
+impl fmt::Display for LoginReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoginReason::Absent => f.write_str("there is no cached SSO token"),
+            LoginReason::Corrupt(warning) => write!(f, "{warning}"),
+            LoginReason::Expired => {
+                f.write_str("the cached SSO token has expired and cannot be refreshed")
+            }
+            LoginReason::Requested => f.write_str("a new sign-in was requested"),
+        }
+    }
+}
+
+/// A sign-in in progress, holding the session lock.
+#[derive(Debug)]
+pub struct Login {
+    dir: CacheDir,
+    session_key: String,
+    lock: SessionLock,
+    reason: LoginReason,
+    previous: Option<CachedToken>,
+}
+
+impl Login {
+    /// Why the sign-in is needed.
+    pub fn reason(&self) -> &LoginReason {
+        &self.reason
+    }
+
+    /// The token currently cached, when there is one (only after
+    /// [`TokenProvider::login`]).
+    pub fn previous(&self) -> Option<&CachedToken> {
+        self.previous.as_ref()
+    }
+
+    /// Writes the token a completed flow obtained at `now` and returns the
+    /// entry written (then releases the lock): `accessToken`, `expiresAt =
+    /// now + expiresIn`, `refreshToken` when sent, the registration's
+    /// `clientId`, `clientSecret` and `registrationExpiresAt`, and
+    /// `startUrl` and `region`.
+    ///
+    /// If the entry cannot be written: [`TokenError::NotSaved`] carrying it.
+    pub fn store(
+        self,
+        now: SystemTime,
+        token: &CreateTokenOutput,
+        registration: &RegistrationInfo,
+        start_url: &str,
+        region: &str,
+    ) -> Result<CachedToken, TokenError> {
+        let entry = CachedToken::issued(token, now)
+            .with_start_url(start_url)
+            .with_region(region)
+            .with_client_id(registration.client_id.clone())
+            .with_client_secret(registration.client_secret.clone())
+            .with_registration_expires_at(registration.expires_at);
+        match self.dir.write_token(&self.session_key, &entry) {
+            Ok(()) => Ok(entry),
+            Err(source) => Err(TokenError::NotSaved {
+                token: Box::new(entry),
+                source,
+            }),
+        }
+    }
+
+    /// The session lock held for the sign-in (for example, to check which
+    /// file it guards).
+    pub fn lock(&self) -> &SessionLock {
+        &self.lock
+    }
+}
+
+/// The client registration a token was obtained with, as written to the
+/// token cache (`clientId`, `clientSecret`, `registrationExpiresAt`).
+///
+/// Build it from a fresh `RegisterClient` answer or a cached registration
+/// with `From`.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct RegistrationInfo {
+    /// `clientId`.
+    pub client_id: String,
+    /// `clientSecret`.
+    pub client_secret: ClientSecret,
+    /// When the registration expires.
+    pub expires_at: SystemTime,
+}
+
+impl RegistrationInfo {
+    /// A registration from its parts.
+    pub fn new(
+        client_id: impl Into<String>,
+        client_secret: ClientSecret,
+        expires_at: SystemTime,
+    ) -> Self {
+        RegistrationInfo {
+            client_id: client_id.into(),
+            client_secret,
+            expires_at,
+        }
+    }
+}
+
+impl From<&RegisterClientOutput> for RegistrationInfo {
+    fn from(output: &RegisterClientOutput) -> Self {
+        RegistrationInfo::new(
+            output.client_id.clone(),
+            output.client_secret.clone(),
+            output.expires_at(),
+        )
+    }
+}
+
+impl From<&CachedRegistration> for RegistrationInfo {
+    fn from(registration: &CachedRegistration) -> Self {
+        RegistrationInfo::new(
+            registration.client_id.clone(),
+            registration.client_secret.clone(),
+            registration.expires_at,
+        )
+    }
+}
