@@ -77,8 +77,10 @@ impl Error {
 /// The modelled error codes of SSO OIDC, plus every code the service may
 /// send that the model does not name (kept verbatim in [`ErrorCode::Other`]).
 ///
-/// Two codes are equal when their [`as_str`](ErrorCode::as_str) is equal.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// Two codes are equal when their [`as_str`](ErrorCode::as_str) is equal, so
+/// `ErrorCode::Other("SlowDownException".into()) == ErrorCode::SlowDown`
+/// (parsing never builds such an `Other`, but callers may).
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum ErrorCode {
     /// `AccessDeniedException` (`access_denied`): the user denied the
@@ -198,12 +200,21 @@ impl ErrorCode {
     /// verbatim code otherwise.
     pub fn as_str(&self) -> &str {
         match self {
+            ErrorCode::AccessDenied => "AccessDeniedException",
+            ErrorCode::AuthorizationPending => "AuthorizationPendingException",
+            ErrorCode::ExpiredToken => "ExpiredTokenException",
+            ErrorCode::InternalServer => "InternalServerException",
+            ErrorCode::InvalidClient => "InvalidClientException",
+            ErrorCode::InvalidClientMetadata => "InvalidClientMetadataException",
+            ErrorCode::InvalidGrant => "InvalidGrantException",
+            ErrorCode::InvalidRedirectUri => "InvalidRedirectUriException",
+            ErrorCode::InvalidRequest => "InvalidRequestException",
+            ErrorCode::InvalidRequestRegion => "InvalidRequestRegionException",
+            ErrorCode::InvalidScope => "InvalidScopeException",
+            ErrorCode::SlowDown => "SlowDownException",
+            ErrorCode::UnauthorizedClient => "UnauthorizedClientException",
+            ErrorCode::UnsupportedGrantType => "UnsupportedGrantTypeException",
             ErrorCode::Other(s) => s,
-            known => MODELLED
-                .iter()
-                .find(|(c, _, _)| c == known)
-                .map(|(_, name, _)| *name)
-                .unwrap_or_default(),
         }
     }
 
@@ -260,6 +271,20 @@ impl ErrorCode {
     }
 }
 
+impl PartialEq for ErrorCode {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for ErrorCode {}
+
+impl std::hash::Hash for ErrorCode {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
 impl fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -269,6 +294,13 @@ impl fmt::Display for ErrorCode {
 /// An error the service sent.
 ///
 /// `Display` includes the code, the message and the request id.
+///
+/// The text members (`code` when not modelled, `error`, `description`,
+/// `reason`) come from the service. A service that echoes a credential
+/// back must not put it into logs, so when the response is parsed every
+/// credential-like word in them (32 or more characters from the token
+/// alphabet `A-Z a-z 0-9 - . _ ~ + / = | :` with at least one letter and
+/// one digit, except URLs and ARNs) is replaced with `[redacted]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ServiceError {
@@ -321,12 +353,11 @@ impl fmt::Display for ServiceError {
         if let Some(reason) = &self.reason {
             write!(f, " (reason: {reason})")?;
         }
-        if let (Some(region), endpoint) = (&self.region, &self.endpoint) {
-            write!(f, " (use region {region}")?;
-            if let Some(endpoint) = endpoint {
-                write!(f, " at {endpoint}")?;
-            }
-            f.write_str(")")?;
+        match (&self.region, &self.endpoint) {
+            (Some(region), Some(endpoint)) => write!(f, " (use region {region} at {endpoint})")?,
+            (Some(region), None) => write!(f, " (use region {region})")?,
+            (None, Some(endpoint)) => write!(f, " (use endpoint {endpoint})")?,
+            (None, None) => {}
         }
         if let Some(id) = &self.request_id {
             write!(f, " [request id: {id}]")?;
@@ -349,7 +380,8 @@ pub struct ParseError {
     pub operation: Operation,
     /// HTTP status of the response.
     pub status: u16,
-    /// JSON path of the problem (`.` for the whole document).
+    /// JSON path of the problem (`.` for the whole document; for a missing
+    /// required member, the member's path).
     pub path: String,
     /// What is wrong.
     #[source]

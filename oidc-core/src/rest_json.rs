@@ -148,7 +148,9 @@ fn json_error_kind(e: &serde_json::Error, body: &[u8]) -> ParseErrorKind {
             let message = e.to_string();
             let detail = if let Some(rest) = message.strip_prefix("missing field ") {
                 format!("missing field {}", strip_position(rest))
-            } else if let Some((_, expected)) = message.split_once(", expected ") {
+            } else if let Some((_, expected)) = message.rsplit_once(", expected ") {
+                // `rsplit`: the unexpected value comes first in serde's
+                // message and may itself contain ", expected ".
                 format!(
                     "invalid type or value, expected {}",
                     strip_position(expected)
@@ -190,6 +192,8 @@ struct ErrorBody {
     message: Option<LenientString>,
     #[serde(default, rename = "Message")]
     message_upper: Option<LenientString>,
+    #[serde(default, rename = "errorMessage")]
+    error_message: Option<LenientString>,
 }
 
 /// A JSON member that is taken when it is a string and ignored otherwise.
@@ -209,10 +213,55 @@ fn take(v: Option<LenientString>) -> Option<String> {
     v.and_then(|v| v.0)
 }
 
+/// Words at least this long may be credentials (see [`scrub_credentials`]).
+const CREDENTIAL_MIN_LEN: usize = 32;
+
+/// Replaces every credential-like word in service-provided text with
+/// `[redacted]`: a maximal run of at least [`CREDENTIAL_MIN_LEN`] characters
+/// from the token alphabet (`A-Z a-z 0-9 - . _ ~ + / = | :`) holding at least
+/// one letter and one digit, unless it is a URL (contains `://`) or an ARN.
+/// Tokens, client secrets, device codes, PKCE verifiers and JWTs all match;
+/// error codes, OAuth `error` values, prose, URLs and ARNs do not.
+pub(crate) fn scrub_credentials(text: &str) -> String {
+    fn is_token_char(c: char) -> bool {
+        c.is_ascii_alphanumeric()
+            || matches!(c, '-' | '.' | '_' | '~' | '+' | '/' | '=' | '|' | ':')
+    }
+    fn looks_like_credential(word: &str) -> bool {
+        word.len() >= CREDENTIAL_MIN_LEN
+            && word.bytes().any(|b| b.is_ascii_digit())
+            && word.bytes().any(|b| b.is_ascii_alphabetic())
+            && !word.contains("://")
+            && !word.starts_with("arn:")
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while !rest.is_empty() {
+        let start = rest.find(is_token_char).unwrap_or(rest.len());
+        out.push_str(&rest[..start]);
+        rest = &rest[start..];
+        let end = rest.find(|c| !is_token_char(c)).unwrap_or(rest.len());
+        let word = &rest[..end];
+        out.push_str(if looks_like_credential(word) {
+            "[redacted]"
+        } else {
+            word
+        });
+        rest = &rest[end..];
+    }
+    out
+}
+
+/// [`take`], then [`scrub_credentials`].
+fn take_scrubbed(v: Option<LenientString>) -> Option<String> {
+    take(v).map(|s| scrub_credentials(&s))
+}
+
 /// Turns a non-2xx response into an [`Error`], resolving the error code the
 /// way the AWS SDKs do (header `x-amzn-ErrorType`, then body `code`, then
 /// `__type`), with the OAuth `error` member as a fallback and the HTTP
-/// status as the last resort.
+/// status as the last resort. Service text is passed through
+/// [`scrub_credentials`].
 pub(crate) fn parse_error_response<B: AsRef<[u8]>>(
     operation: Operation,
     response: &http::Response<B>,
@@ -237,31 +286,32 @@ pub(crate) fn parse_error_response<B: AsRef<[u8]>>(
             Err(_) => ErrorBody::default(),
         }
     };
-    let error = take(body.error);
-    let endpoint = take(body.endpoint);
-    let region = take(body.region);
+    let error = take_scrubbed(body.error);
+    let endpoint = take_scrubbed(body.endpoint);
+    let region = take_scrubbed(body.region);
     let body_code = take(body.code)
         .or_else(|| take(body.code_upper))
         .or_else(|| take(body.type_))
         .map(|c| ErrorCode::sanitize(&c).to_owned())
         .filter(|c| !c.is_empty());
     let code = match header_code.or(body_code) {
-        Some(code) => ErrorCode::from_shape_name(&code),
+        Some(code) => ErrorCode::from_shape_name(&scrub_credentials(&code)),
         None => error
             .as_deref()
             .and_then(|e| ErrorCode::from_oauth_error(e, endpoint.is_some() || region.is_some()))
             .unwrap_or_else(|| ErrorCode::Other(status.to_string())),
     };
-    let description = take(body.error_description)
-        .or_else(|| take(body.message))
-        .or_else(|| take(body.message_upper));
+    let description = take_scrubbed(body.error_description)
+        .or_else(|| take_scrubbed(body.message))
+        .or_else(|| take_scrubbed(body.message_upper))
+        .or_else(|| take_scrubbed(body.error_message));
     Error::Service(ServiceError {
         operation,
         status,
         code,
         error,
         description,
-        reason: take(body.reason),
+        reason: take_scrubbed(body.reason),
         request_id,
         endpoint,
         region,
@@ -301,7 +351,7 @@ impl ResponseContext {
         member: &'static str,
         value: Option<T>,
     ) -> Result<T, ParseError> {
-        value.ok_or_else(|| self.error(".", ParseErrorKind::MissingMember { member }))
+        value.ok_or_else(|| self.error(member, ParseErrorKind::MissingMember { member }))
     }
 
     /// Converts a JSON integer count of seconds to `u32`, rejecting negatives.

@@ -110,6 +110,9 @@ impl CreateTokenInput {
 
     fn validate(&self) -> Result<(), InvalidInput> {
         rest_json::require(OPERATION, "clientId", &self.client_id)?;
+        for scope in self.scope.iter().flatten() {
+            rest_json::require(OPERATION, "scope", scope)?;
+        }
         rest_json::require(OPERATION, "clientSecret", self.client_secret.secret())?;
         match &self.grant {
             Grant::DeviceCode { device_code } => {

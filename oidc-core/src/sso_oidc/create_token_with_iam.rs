@@ -109,6 +109,9 @@ impl CreateTokenWithIamInput {
 
     fn validate(&self) -> Result<(), InvalidInput> {
         rest_json::require(OPERATION, "clientId", &self.client_id)?;
+        for scope in self.scope.iter().flatten() {
+            rest_json::require(OPERATION, "scope", scope)?;
+        }
         match &self.grant {
             IamGrant::AuthorizationCode {
                 code,

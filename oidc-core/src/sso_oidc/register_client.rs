@@ -125,8 +125,14 @@ impl RegisterClientInput {
                 });
             }
         }
+        for grant in self.grant_types.iter().flatten() {
+            rest_json::require(OPERATION, "grantTypes", grant.as_str())?;
+        }
         if let Some(url) = &self.issuer_url {
             rest_json::require(OPERATION, "issuerUrl", url)?;
+        }
+        if let Some(arn) = &self.entitled_application_arn {
+            rest_json::require(OPERATION, "entitledApplicationArn", arn)?;
         }
         Ok(())
     }
