@@ -1,0 +1,547 @@
+//! The blocking client: one ureq `Agent`, the body cap, the HTTPS rule and
+//! the retry loop of `oidc_core::retry`.
+
+use std::io::{self, Read};
+use std::net::IpAddr;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use oidc_core::endpoint::{self, Endpoint, EndpointConfig, Service};
+use oidc_core::http::{self, header, HeaderValue};
+use oidc_core::retry::{self, RetryClass, RetryDecision, RetryQuota};
+use oidc_core::sso_oidc::create_token::{self, CreateTokenInput, CreateTokenOutput};
+use oidc_core::sso_oidc::create_token_with_iam::{
+    self, CreateTokenWithIamInput, CreateTokenWithIamOutput,
+};
+use oidc_core::sso_oidc::register_client::{self, RegisterClientInput, RegisterClientOutput};
+use oidc_core::sso_oidc::start_device_authorization::{
+    self, StartDeviceAuthorizationInput, StartDeviceAuthorizationOutput,
+};
+use oidc_core::Operation;
+
+use crate::cancel::CancelToken;
+use crate::config::Config;
+use crate::error::{BoxError, Error};
+use crate::random;
+
+/// A blocking SSO OIDC client.
+///
+/// Holds one ureq `Agent`, so connections are reused across calls, and one
+/// [`RetryQuota`] shared by all calls. Cheap to share between threads
+/// (`&Client` is `Send + Sync`); clone-free by design.
+///
+/// Every method sends the request `oidc-core` builds, retries as
+/// [`oidc_core::retry`] decides, and returns the core's typed output or
+/// error. 4xx and 5xx answers always reach the core's parser.
+///
+/// ```no_run
+/// use oidc_ureq::{Client, Config};
+/// use oidc_core::sso_oidc::register_client::RegisterClientInput;
+///
+/// let client = Client::new(Config::for_region("eu-west-1"))?;
+/// let registration = client.register_client(&RegisterClientInput::new("my-tool"))?;
+/// println!("registered {}", registration.client_id);
+/// # Ok::<(), oidc_ureq::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Client {
+    agent: ureq::Agent,
+    endpoint: Endpoint,
+    config: Config,
+    user_agent: HeaderValue,
+    quota: Mutex<RetryQuota>,
+}
+
+/// A response as received, with its body read (up to the cap).
+pub(crate) struct Received {
+    pub(crate) response: http::Response<Vec<u8>>,
+}
+
+/// What a retried exchange ended with: the last response and its parse.
+pub(crate) struct Exchange<T> {
+    pub(crate) response: http::Response<Vec<u8>>,
+    pub(crate) parsed: Result<T, oidc_core::Error>,
+}
+
+impl Client {
+    /// Builds a client: resolves the SSO OIDC endpoint for the region (or
+    /// takes the override) and checks it is HTTPS or loopback.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when the endpoint cannot be resolved or the
+    /// user-agent suffix is not a valid header value,
+    /// [`Error::InsecureEndpoint`] for plain HTTP to a non-loopback host.
+    pub fn new(config: Config) -> Result<Client, Error> {
+        let mut endpoint_config = EndpointConfig::for_region(config.region.clone())
+            .with_fips(config.use_fips)
+            .with_dual_stack(config.use_dual_stack);
+        if let Some(url) = &config.endpoint_url {
+            endpoint_config = endpoint_config.with_endpoint_url(url.clone());
+        }
+        let endpoint =
+            endpoint::resolve(Service::SsoOidc, &endpoint_config).map_err(|e| Error::Config {
+                message: format!("cannot resolve the SSO OIDC endpoint: {e}"),
+                source: Some(Box::new(e)),
+            })?;
+        check_transport_security(endpoint.url(), config.allow_insecure_http)?;
+
+        let mut user_agent = format!(
+            "{} oidc-ureq/{}",
+            oidc_core::USER_AGENT,
+            env!("CARGO_PKG_VERSION")
+        );
+        if let Some(suffix) = config
+            .user_agent_suffix
+            .as_deref()
+            .filter(|s| !s.is_empty())
+        {
+            user_agent.push(' ');
+            user_agent.push_str(suffix);
+        }
+        let user_agent = HeaderValue::from_str(&user_agent).map_err(|e| Error::Config {
+            message: "the user-agent suffix is not a valid header value".to_owned(),
+            source: Some(Box::new(e)),
+        })?;
+
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_connect(Some(config.connect_timeout))
+            .timeout_per_read(Some(config.read_timeout))
+            .timeout_per_call(Some(config.call_timeout))
+            .build()
+            .new_agent();
+        Ok(Client {
+            agent,
+            endpoint,
+            config,
+            user_agent,
+            quota: Mutex::new(RetryQuota::default()),
+        })
+    }
+
+    /// The resolved endpoint every request goes to.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// The configuration the client was built with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Retry tokens left in the client's [`RetryQuota`].
+    pub fn retry_quota_available(&self) -> u32 {
+        self.lock_quota().available()
+    }
+
+    /// `RegisterClient`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Core`] for service and parse errors, otherwise transport
+    /// errors (see [`Error`]).
+    pub fn register_client(
+        &self,
+        input: &RegisterClientInput,
+    ) -> Result<RegisterClientOutput, Error> {
+        let request = register_client::request(input, &self.endpoint)?;
+        self.call(Operation::RegisterClient, request, register_client::parse)
+    }
+
+    /// `StartDeviceAuthorization`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::register_client`].
+    pub fn start_device_authorization(
+        &self,
+        input: &StartDeviceAuthorizationInput,
+    ) -> Result<StartDeviceAuthorizationOutput, Error> {
+        let request = start_device_authorization::request(input, &self.endpoint)?;
+        self.call(
+            Operation::StartDeviceAuthorization,
+            request,
+            start_device_authorization::parse,
+        )
+    }
+
+    /// `CreateToken` with any grant (refresh token, authorization code, or a
+    /// single device-code poll; use [`Client::run_device_flow`] to poll).
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::register_client`].
+    pub fn create_token(&self, input: &CreateTokenInput) -> Result<CreateTokenOutput, Error> {
+        let request = create_token::request(input, &self.endpoint)?;
+        self.call(Operation::CreateToken, request, create_token::parse)
+    }
+
+    /// `CreateTokenWithIAM`. The request must be SigV4-signed: `sign` is
+    /// called on a fresh copy of the request before every attempt (so each
+    /// retry carries a fresh signature date).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Signing`] when `sign` fails; otherwise as
+    /// [`Client::register_client`].
+    pub fn create_token_with_iam<F>(
+        &self,
+        input: &CreateTokenWithIamInput,
+        mut sign: F,
+    ) -> Result<CreateTokenWithIamOutput, Error>
+    where
+        F: FnMut(&mut http::Request<Vec<u8>>) -> Result<(), BoxError>,
+    {
+        let operation = Operation::CreateTokenWithIam;
+        let request = create_token_with_iam::request(input, &self.endpoint)?;
+        let exchange = self.exchange(
+            operation,
+            &request,
+            |r| sign(r).map_err(|source| Error::Signing { operation, source }),
+            create_token_with_iam::parse,
+            None,
+        )?;
+        Ok(exchange.parsed?)
+    }
+
+    /// Sends `request` once (no retries) and returns the response with its
+    /// body read, whatever its status. The HTTPS rule and the body cap
+    /// apply; the `User-Agent` is set to the client's.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InsecureEndpoint`], [`Error::BodyTooLarge`],
+    /// [`Error::Transport`].
+    pub fn send(
+        &self,
+        operation: Operation,
+        request: http::Request<Vec<u8>>,
+    ) -> Result<http::Response<Vec<u8>>, Error> {
+        Ok(self.send_once(operation, request)?.response)
+    }
+
+    /// Sends a request built by `oidc-core` with retries and parses the
+    /// answer. Used by every operation method.
+    fn call<T>(
+        &self,
+        operation: Operation,
+        request: http::Request<Vec<u8>>,
+        parse: fn(&http::Response<Vec<u8>>) -> Result<T, oidc_core::Error>,
+    ) -> Result<T, Error> {
+        let exchange = self.exchange(operation, &request, |_| Ok(()), parse, None)?;
+        Ok(exchange.parsed?)
+    }
+
+    /// Sends `request` with the retries `oidc_core::retry` allows, and
+    /// returns the last response with its parse. Waits between attempts
+    /// are cut short by `cancel`.
+    pub(crate) fn exchange<T>(
+        &self,
+        operation: Operation,
+        request: &http::Request<Vec<u8>>,
+        mut prepare: impl FnMut(&mut http::Request<Vec<u8>>) -> Result<(), Error>,
+        parse: impl Fn(&http::Response<Vec<u8>>) -> Result<T, oidc_core::Error>,
+        cancel: Option<&CancelToken>,
+    ) -> Result<Exchange<T>, Error> {
+        let mut attempts: u32 = 0;
+        let mut spent: u32 = 0;
+        loop {
+            attempts = attempts.saturating_add(1);
+            let mut attempt = request.clone();
+            prepare(&mut attempt)?;
+            let (outcome, class) = match self.send_once(operation, attempt) {
+                Ok(received) => {
+                    let parsed = parse(&received.response);
+                    let class = match &parsed {
+                        Ok(_) => {
+                            self.lock_quota().release(spent);
+                            return Ok(Exchange {
+                                response: received.response,
+                                parsed,
+                            });
+                        }
+                        Err(e) => retry::classify(e),
+                    };
+                    (
+                        Ok(Exchange {
+                            response: received.response,
+                            parsed,
+                        }),
+                        class,
+                    )
+                }
+                Err(e) => {
+                    let class = transport_class(&e);
+                    (Err(e), class)
+                }
+            };
+            let decision = self.config.retry.decide(attempts, class, random::jitter());
+            let wait = match decision {
+                RetryDecision::GiveUp => return outcome,
+                RetryDecision::RetryAfter(wait) => wait,
+            };
+            match self.lock_quota().acquire(class) {
+                Some(cost) => spent = spent.saturating_add(cost),
+                None => return outcome,
+            }
+            if sleep(wait, cancel) {
+                return Err(Error::Cancelled);
+            }
+        }
+    }
+
+    /// One attempt: the HTTPS rule, the user agent, ureq, the body cap.
+    pub(crate) fn send_once(
+        &self,
+        operation: Operation,
+        mut request: http::Request<Vec<u8>>,
+    ) -> Result<Received, Error> {
+        let url = request.uri().to_string();
+        check_transport_security(&url, self.config.allow_insecure_http)?;
+        request
+            .headers_mut()
+            .insert(header::USER_AGENT, self.user_agent.clone());
+        let response = self
+            .agent
+            .run(request)
+            .map_err(|e| transport_error(operation, &url, e))?;
+        let (parts, body) = response.into_parts();
+        let limit = self.config.max_body_bytes;
+        let announced = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if announced.is_some_and(|n| n > limit) {
+            return Err(Error::BodyTooLarge { operation, limit });
+        }
+        let body = read_capped(body, limit).map_err(|e| match e {
+            ReadError::TooLarge => Error::BodyTooLarge { operation, limit },
+            ReadError::Io(e) => io_transport_error(operation, &url, e),
+        })?;
+        Ok(Received {
+            response: http::Response::from_parts(parts, body),
+        })
+    }
+
+    fn lock_quota(&self) -> std::sync::MutexGuard<'_, RetryQuota> {
+        self.quota.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Sleeps for `wait`, or until cancelled; returns `true` when cancelled.
+fn sleep(wait: Duration, cancel: Option<&CancelToken>) -> bool {
+    let deadline = Instant::now() + wait;
+    match cancel {
+        Some(token) => token.wait_until(deadline),
+        None => {
+            std::thread::sleep(wait);
+            false
+        }
+    }
+}
+
+enum ReadError {
+    TooLarge,
+    Io(io::Error),
+}
+
+/// Reads the body, never holding more than `limit + 1` bytes. A connection
+/// cut mid-body (not a timeout) ends the body where it was cut, so the core
+/// parser reports it as truncated (which its retry policy treats as
+/// transient).
+fn read_capped(body: ureq::Body, limit: u64) -> Result<Vec<u8>, ReadError> {
+    let mut reader = body.into_reader();
+    let mut out = Vec::new();
+    let mut chunk = [0u8; 8 * 1024];
+    loop {
+        match reader.read(&mut chunk) {
+            Ok(0) => return Ok(out),
+            Ok(n) => {
+                if (out.len() as u64).saturating_add(n as u64) > limit {
+                    return Err(ReadError::TooLarge);
+                }
+                out.extend_from_slice(&chunk[..n]);
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) if io_is_timeout(&e) => return Err(ReadError::Io(e)),
+            Err(e) if !out.is_empty() && is_cut(&e) => return Ok(out),
+            Err(e) => return Err(ReadError::Io(e)),
+        }
+    }
+}
+
+fn is_cut(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::UnexpectedEof
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe
+    ) || matches!(
+        e.get_ref().and_then(|i| i.downcast_ref::<ureq::Error>()),
+        Some(ureq::Error::Protocol(_) | ureq::Error::Io(_))
+    )
+}
+
+fn io_is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+    ) || matches!(
+        e.get_ref().and_then(|i| i.downcast_ref::<ureq::Error>()),
+        Some(ureq::Error::Timeout(_))
+    )
+}
+
+fn ureq_is_timeout(e: &ureq::Error) -> bool {
+    match e {
+        ureq::Error::Timeout(_) => true,
+        ureq::Error::Io(e) => io_is_timeout(e),
+        _ => false,
+    }
+}
+
+fn transport_error(operation: Operation, url: &str, e: ureq::Error) -> Error {
+    if let ureq::Error::Io(io) = e {
+        return io_transport_error(operation, url, io);
+    }
+    Error::Transport {
+        operation,
+        url: url.to_owned(),
+        message: e.to_string(),
+        is_timeout: ureq_is_timeout(&e),
+        source: Box::new(e),
+    }
+}
+
+fn io_transport_error(operation: Operation, url: &str, e: io::Error) -> Error {
+    Error::Transport {
+        operation,
+        url: url.to_owned(),
+        message: e.to_string(),
+        is_timeout: io_is_timeout(&e),
+        source: Box::new(e),
+    }
+}
+
+/// How the retry policy sees an error that is not a parsed response.
+pub(crate) fn transport_class(e: &Error) -> RetryClass {
+    match e {
+        Error::Transport {
+            is_timeout: true, ..
+        } => RetryClass::Timeout,
+        Error::Transport { source, .. } => match source.downcast_ref::<ureq::Error>() {
+            // Certificates, bad URLs and the like do not heal by retrying.
+            Some(
+                ureq::Error::Tls(_)
+                | ureq::Error::Rustls(_)
+                | ureq::Error::Pem(_)
+                | ureq::Error::BadUri(_)
+                | ureq::Error::Http(_)
+                | ureq::Error::InvalidProxyUrl
+                | ureq::Error::RequireHttpsOnly(_)
+                | ureq::Error::LargeResponseHeader(..),
+            ) => RetryClass::NotRetryable,
+            _ => RetryClass::Transient,
+        },
+        _ => RetryClass::NotRetryable,
+    }
+}
+
+/// Refuses plain HTTP unless the host is a loopback address (or insecure
+/// HTTP was explicitly allowed).
+pub(crate) fn check_transport_security(url: &str, allow_insecure: bool) -> Result<(), Error> {
+    let insecure = || Error::InsecureEndpoint {
+        url: url.to_owned(),
+    };
+    let uri: http::Uri = url.parse().map_err(|_| Error::Config {
+        message: format!("`{url}` is not a valid URL"),
+        source: None,
+    })?;
+    match uri.scheme_str() {
+        Some(s) if s.eq_ignore_ascii_case("https") => Ok(()),
+        Some(s) if s.eq_ignore_ascii_case("http") => {
+            if allow_insecure || uri.host().is_some_and(is_loopback_host) {
+                Ok(())
+            } else {
+                Err(insecure())
+            }
+        }
+        _ => Err(Error::Config {
+            message: format!("`{url}` is neither an https nor an http URL"),
+            source: None,
+        }),
+    }
+}
+
+/// `localhost`, `127.0.0.0/8` or `::1` (bracketed or not).
+pub(crate) fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_hosts() {
+        for host in [
+            "127.0.0.1",
+            "127.1.2.3",
+            "[::1]",
+            "::1",
+            "localhost",
+            "LocalHost",
+        ] {
+            assert!(is_loopback_host(host), "{host}");
+        }
+        for host in [
+            "10.0.0.1",
+            "example.com",
+            "128.0.0.1",
+            "[::2]",
+            "localhost.example.com",
+        ] {
+            assert!(!is_loopback_host(host), "{host}");
+        }
+    }
+
+    #[test]
+    fn https_rule() {
+        assert!(check_transport_security("https://oidc.us-east-1.amazonaws.com", false).is_ok());
+        assert!(check_transport_security("http://127.0.0.1:9/token", false).is_ok());
+        assert!(check_transport_security("http://[::1]:9/token", false).is_ok());
+        let err = check_transport_security("http://example.com/token", false).unwrap_err();
+        assert!(
+            matches!(err, Error::InsecureEndpoint { ref url } if url == "http://example.com/token")
+        );
+        assert!(check_transport_security("http://example.com/token", true).is_ok());
+        assert!(matches!(
+            check_transport_security("ftp://example.com/", false),
+            Err(Error::Config { .. })
+        ));
+    }
+
+    #[test]
+    fn client_rejects_insecure_endpoint_and_resolves_regions() {
+        let err = Client::new(
+            Config::for_region("us-east-1").with_endpoint_url("http://sso.example.com"),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("http://sso.example.com"), "{err}");
+        let client = Client::new(Config::for_region("eu-west-1").with_fips(true)).unwrap();
+        assert_eq!(
+            client.endpoint().url(),
+            "https://oidc-fips.eu-west-1.amazonaws.com"
+        );
+        let err = Client::new(Config::for_region("not a region")).unwrap_err();
+        assert!(matches!(err, Error::Config { .. }), "{err}");
+    }
+}
