@@ -1,1 +1,65 @@
-//! oidc-hyper (placeholder until its issue lands).
+//! # oidc-hyper
+//!
+//! An async transport for [`oidc_core`] over hyper 1.x (HTTP/1.1): one
+//! method per SSO OIDC operation with oidc-core's retry policy, a
+//! device-flow driver, an authorization-code + PKCE driver, and connection
+//! reuse.
+//!
+//! It runs on **any executor**: a [`Client`] is built from a
+//! [`Connector`](rt::Connector) (any `hyper::rt::Read + Write` stream), a
+//! [`Timer`](rt::Timer) and an [`Executor`](rt::Executor) the caller
+//! supplies. The `tokio` feature (default) supplies them for tokio, with
+//! rustls (ring, webpki-roots) for TLS: [`Client::tokio`]. Without it the
+//! crate has no tokio in its dependency tree (the `oidc-hyper-smol-test`
+//! package runs the full device flow on smol to prove it).
+//!
+//! Every protocol decision (what to send, how to parse, retry or not, how
+//! long to wait) comes from oidc-core; this crate only does I/O:
+//!
+//! * HTTPS only, except plain HTTP to loopback (or when
+//!   [`Config::allow_insecure_http`] is set).
+//! * Connect and read timeouts on the caller's timer.
+//! * Response bodies are capped ([`Config::max_response_bytes`], 1 MiB by
+//!   default): a larger body is [`Error::ResponseTooLarge`] and reading
+//!   stops at the cap.
+//! * A few idle connections per host are kept for reuse.
+//! * Flows are cancellable with a [`CancelToken`]; every wait races it.
+//!
+//! ```no_run
+//! # #[cfg(feature = "tokio")]
+//! # async fn example() -> Result<(), oidc_hyper::Error> {
+//! use oidc_core::sso_oidc::register_client::RegisterClientInput;
+//! use oidc_hyper::{CancelToken, Client, Config};
+//!
+//! let client = Client::tokio(Config::new("us-east-1"))?;
+//! let registration = client.register_client(&RegisterClientInput::new("my-tool")).await?;
+//! let token = client
+//!     .device_flow(&registration, "https://my-org.awsapps.com/start", |prompt| {
+//!         println!("Open {} and enter {}", prompt.verification_uri, prompt.user_code);
+//!     }, &CancelToken::new())
+//!     .await?;
+//! # let _ = token;
+//! # Ok(())
+//! # }
+//! ```
+
+mod client;
+mod config;
+mod device;
+mod error;
+mod pkce;
+pub mod rt;
+mod transport;
+
+#[cfg(feature = "tokio")]
+pub mod tokio;
+
+pub use client::Client;
+pub use config::{
+    Config, DEFAULT_AUTHORIZATION_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_READ_TIMEOUT,
+};
+pub use error::{Error, TimeoutPhase, TransportKind};
+pub use oidc_core;
+pub use pkce::authorization_code_registration;
+pub use rt::CancelToken;

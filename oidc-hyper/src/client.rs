@@ -1,0 +1,284 @@
+//! The client: one async method per SSO OIDC operation, with retries.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use oidc_core::endpoint::Endpoint;
+use oidc_core::retry::{self, RetryClass, RetryDecision, RetryPolicy, RetryQuota};
+use oidc_core::sso_oidc::create_token::{self, CreateTokenInput, CreateTokenOutput};
+use oidc_core::sso_oidc::register_client::{self, RegisterClientInput, RegisterClientOutput};
+use oidc_core::sso_oidc::start_device_authorization::{
+    self, StartDeviceAuthorizationInput, StartDeviceAuthorizationOutput,
+};
+use oidc_core::Operation;
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::rt::{lock, or_cancel, CancelToken, Connector, Executor, Timer};
+use crate::transport::{transport_class, Transport};
+
+/// An async SSO OIDC client over hyper 1.x, on the caller's runtime.
+///
+/// Cheap to clone (all clones share one connection pool and one retry
+/// quota). Build it with [`Client::new`] from a [`Connector`], a [`Timer`]
+/// and an [`Executor`], or with `Client::tokio` (feature `tokio`).
+///
+/// Every operation method sends oidc-core's request, retries per
+/// [`oidc_core::retry`] (policy from [`Config::retry`], shared
+/// [`RetryQuota`]) and returns oidc-core's parsed output or error.
+///
+/// ```no_run
+/// # #[cfg(feature = "tokio")]
+/// # async fn example() -> Result<(), oidc_hyper::Error> {
+/// use oidc_core::sso_oidc::register_client::RegisterClientInput;
+/// use oidc_hyper::{Client, Config};
+///
+/// let client = Client::tokio(Config::new("eu-west-1"))?;
+/// let registration = client.register_client(&RegisterClientInput::new("my-tool")).await?;
+/// println!("registered {}", registration.client_id);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub(crate) config: Config,
+    pub(crate) endpoint: Endpoint,
+    pub(crate) transport: Transport,
+    pub(crate) quota: Mutex<RetryQuota>,
+}
+
+impl Client {
+    /// A client on any runtime: `connector` opens connections, `timer`
+    /// sleeps, `executor` runs connection tasks.
+    ///
+    /// # Errors
+    ///
+    /// The endpoint does not resolve ([`Error::Core`]) or is plain HTTP to a
+    /// remote host ([`Error::InsecureEndpoint`]).
+    pub fn new(
+        config: Config,
+        connector: impl Connector,
+        timer: impl Timer,
+        executor: impl Executor,
+    ) -> Result<Client, Error> {
+        Client::from_parts(
+            config,
+            Arc::new(connector),
+            Arc::new(timer),
+            Arc::new(executor),
+        )
+    }
+
+    /// [`Client::new`] with shared runtime parts.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::new`].
+    pub fn from_parts(
+        config: Config,
+        connector: Arc<dyn Connector>,
+        timer: Arc<dyn Timer>,
+        executor: Arc<dyn Executor>,
+    ) -> Result<Client, Error> {
+        let endpoint = config.endpoint()?;
+        let transport = Transport::new(&config, connector, timer, executor);
+        Ok(Client {
+            inner: Arc::new(Inner {
+                config,
+                endpoint,
+                transport,
+                quota: Mutex::new(RetryQuota::default()),
+            }),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The resolved SSO OIDC endpoint.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.inner.endpoint
+    }
+
+    /// Idle pooled connections, all hosts together.
+    pub fn idle_connections(&self) -> usize {
+        self.inner.transport.idle_connections()
+    }
+
+    /// Tokens left in the shared retry quota.
+    pub fn retry_quota_available(&self) -> u32 {
+        lock(&self.inner.quota).available()
+    }
+
+    pub(crate) fn timer(&self) -> &dyn Timer {
+        &*self.inner.transport.timer
+    }
+
+    pub(crate) fn executor(&self) -> &dyn Executor {
+        &*self.inner.transport.executor
+    }
+
+    /// `RegisterClient`.
+    ///
+    /// # Errors
+    ///
+    /// The service's error or a transport error, after retries.
+    pub async fn register_client(
+        &self,
+        input: &RegisterClientInput,
+    ) -> Result<RegisterClientOutput, Error> {
+        let request = register_client::request(input, self.endpoint())?;
+        self.call(Operation::RegisterClient, &request, None, |r| {
+            register_client::parse(r)
+        })
+        .await
+    }
+
+    /// `StartDeviceAuthorization`.
+    ///
+    /// # Errors
+    ///
+    /// The service's error or a transport error, after retries.
+    pub async fn start_device_authorization(
+        &self,
+        input: &StartDeviceAuthorizationInput,
+    ) -> Result<StartDeviceAuthorizationOutput, Error> {
+        let request = start_device_authorization::request(input, self.endpoint())?;
+        self.call(Operation::StartDeviceAuthorization, &request, None, |r| {
+            start_device_authorization::parse(r)
+        })
+        .await
+    }
+
+    /// `CreateToken` (refresh-token or authorization-code grant; the device
+    /// code grant is polled by [`Client::drive_device_flow`]).
+    ///
+    /// # Errors
+    ///
+    /// The service's error or a transport error, after retries.
+    pub async fn create_token(&self, input: &CreateTokenInput) -> Result<CreateTokenOutput, Error> {
+        let request = create_token::request(input, self.endpoint())?;
+        self.call(Operation::CreateToken, &request, None, |r| {
+            create_token::parse(r)
+        })
+        .await
+    }
+
+    /// Sends any request oidc-core built for `operation` (one attempt per
+    /// retry-policy step, transport failures retried) and returns the raw
+    /// response, whatever its status, for the matching `parse`.
+    ///
+    /// # Errors
+    ///
+    /// A transport error after retries, [`Error::ResponseTooLarge`],
+    /// [`Error::InsecureEndpoint`].
+    pub async fn send(
+        &self,
+        operation: Operation,
+        request: &http::Request<Vec<u8>>,
+    ) -> Result<http::Response<Bytes>, Error> {
+        self.send_cancellable(operation, request, None).await
+    }
+
+    pub(crate) async fn send_cancellable(
+        &self,
+        operation: Operation,
+        request: &http::Request<Vec<u8>>,
+        cancel: Option<&CancelToken>,
+    ) -> Result<http::Response<Bytes>, Error> {
+        self.attempts(operation, request, cancel, |r| Ok(r.clone()))
+            .await
+    }
+
+    /// Sends with retries and parses with `parse`.
+    pub(crate) async fn call<T>(
+        &self,
+        operation: Operation,
+        request: &http::Request<Vec<u8>>,
+        cancel: Option<&CancelToken>,
+        parse: impl Fn(&http::Response<Bytes>) -> Result<T, oidc_core::Error>,
+    ) -> Result<T, Error> {
+        self.attempts(operation, request, cancel, |response| {
+            parse(response).map_err(|e| {
+                let class = retry::classify(&e);
+                (Error::Core(e), class)
+            })
+        })
+        .await
+    }
+
+    /// The retry loop: attempt, classify, ask the policy and the quota,
+    /// back off on the caller's timer (cancellable), repeat.
+    async fn attempts<T>(
+        &self,
+        operation: Operation,
+        request: &http::Request<Vec<u8>>,
+        cancel: Option<&CancelToken>,
+        accept: impl Fn(&http::Response<Bytes>) -> Result<T, (Error, RetryClass)>,
+    ) -> Result<T, Error> {
+        let policy: RetryPolicy = self.inner.config.retry;
+        let mut made = 0u32;
+        let mut spent = 0u32;
+        loop {
+            made += 1;
+            let sent = or_cancel(cancel, self.inner.transport.send(operation, request))
+                .await
+                .ok_or(Error::Cancelled)?;
+            let (error, class) = match sent {
+                Ok(response) => match accept(&response) {
+                    Ok(value) => {
+                        lock(&self.inner.quota).release(spent);
+                        return Ok(value);
+                    }
+                    Err(failed) => failed,
+                },
+                Err(e) => {
+                    let class = transport_class(&e);
+                    (e, class)
+                }
+            };
+            let random = getrandom::u32().unwrap_or(u32::MAX);
+            let wait = match policy.decide(made, class, random) {
+                RetryDecision::GiveUp => return Err(error),
+                RetryDecision::RetryAfter(wait) => wait,
+            };
+            match lock(&self.inner.quota).acquire(class) {
+                Some(cost) => spent += cost,
+                None => {
+                    log::debug!("{operation}: retry quota exhausted; giving up");
+                    return Err(error);
+                }
+            }
+            log::debug!(
+                "{operation}: attempt {made} failed ({class:?}: {error}); retrying in {wait:?}"
+            );
+            self.sleep(wait, cancel).await?;
+        }
+    }
+
+    /// Sleeps on the caller's timer; returns early with
+    /// [`Error::Cancelled`] when `cancel` fires.
+    pub(crate) async fn sleep(
+        &self,
+        duration: Duration,
+        cancel: Option<&CancelToken>,
+    ) -> Result<(), Error> {
+        if duration.is_zero() {
+            return match cancel {
+                Some(c) if c.is_cancelled() => Err(Error::Cancelled),
+                _ => Ok(()),
+            };
+        }
+        or_cancel(cancel, self.timer().sleep(duration))
+            .await
+            .ok_or(Error::Cancelled)
+    }
+}

@@ -1,0 +1,159 @@
+//! The device-flow driver: oidc-core's drive loop, on the caller's timer.
+
+use oidc_core::device_flow::{Action, DeviceFlow, DeviceFlowError, Prompt};
+use oidc_core::sso_oidc::create_token::CreateTokenOutput;
+use oidc_core::sso_oidc::register_client::RegisterClientOutput;
+use oidc_core::sso_oidc::start_device_authorization::StartDeviceAuthorizationInput;
+use oidc_core::{ErrorCode, Operation, ServiceError};
+
+use crate::client::Client;
+use crate::error::Error;
+use crate::rt::{race, CancelToken, Either};
+
+impl Client {
+    /// Runs the whole device authorization flow for `registration`:
+    /// `StartDeviceAuthorization` for `start_url`, then
+    /// [`drive_device_flow`](Client::drive_device_flow).
+    ///
+    /// `on_prompt` is called once, before the first wait, with the user code
+    /// and verification URI to show (or open).
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "tokio")]
+    /// # async fn example() -> Result<(), oidc_hyper::Error> {
+    /// use oidc_core::sso_oidc::register_client::RegisterClientInput;
+    /// use oidc_hyper::{CancelToken, Client, Config};
+    ///
+    /// let client = Client::tokio(Config::new("us-east-1"))?;
+    /// let registration = client.register_client(&RegisterClientInput::new("my-tool")).await?;
+    /// let cancel = CancelToken::new(); // cancel.cancel() from elsewhere stops the flow
+    /// let token = client
+    ///     .device_flow(&registration, "https://my-org.awsapps.com/start", |prompt| {
+    ///         println!("Open {} and confirm {}", prompt.uri_to_open(), prompt.user_code);
+    ///     }, &cancel)
+    ///     .await?;
+    /// println!("token expires in {} s", token.expires_in);
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DeviceFlow`] (expired, denied, invalid grant or client,
+    /// failed), [`Error::Cancelled`], or the start call's error.
+    pub async fn device_flow(
+        &self,
+        registration: &RegisterClientOutput,
+        start_url: &str,
+        on_prompt: impl FnMut(&Prompt) + Send,
+        cancel: &CancelToken,
+    ) -> Result<CreateTokenOutput, Error> {
+        let input = StartDeviceAuthorizationInput::new(
+            registration.client_id.clone(),
+            registration.client_secret.clone(),
+            start_url,
+        );
+        let request =
+            oidc_core::sso_oidc::start_device_authorization::request(&input, self.endpoint())?;
+        let started = self
+            .call(
+                Operation::StartDeviceAuthorization,
+                &request,
+                Some(cancel),
+                |r| oidc_core::sso_oidc::start_device_authorization::parse(r),
+            )
+            .await?;
+        let mut flow = DeviceFlow::for_registration(
+            registration,
+            started,
+            self.endpoint().clone(),
+            self.timer().now(),
+        );
+        self.drive_device_flow(&mut flow, on_prompt, cancel).await
+    }
+
+    /// Drives `flow` to its end, following oidc-core's drive loop line for
+    /// line: `poll`; `Send` → send (transport failures retried per the retry
+    /// policy) and `handle_response` / `handle_transport_error`;
+    /// `ShowPrompt` → `on_prompt`; `WaitUntil` → sleep on the caller's timer,
+    /// racing `cancel`; `Done` → return.
+    ///
+    /// A request still in flight at the flow's deadline is abandoned, and
+    /// cancelling interrupts a wait or a request at once.
+    ///
+    /// # Errors
+    ///
+    /// As [`device_flow`](Client::device_flow). When the flow gives up after
+    /// repeated transport failures, the last transport error is returned.
+    pub async fn drive_device_flow(
+        &self,
+        flow: &mut DeviceFlow,
+        mut on_prompt: impl FnMut(&Prompt) + Send,
+        cancel: &CancelToken,
+    ) -> Result<CreateTokenOutput, Error> {
+        let mut last_transport_error: Option<Error> = None;
+        loop {
+            if cancel.is_cancelled() {
+                return Err(Error::Cancelled);
+            }
+            // 1. Call poll with the current time.
+            match flow.poll(self.timer().now()) {
+                // 2. Send, then handle_response or handle_transport_error.
+                Action::Send(request) => {
+                    let until_deadline = flow
+                        .deadline()
+                        .saturating_duration_since(self.timer().now());
+                    let send =
+                        self.send_cancellable(Operation::CreateToken, &request, Some(cancel));
+                    match race(send, self.timer().sleep(until_deadline)).await {
+                        Either::Left(Ok(response)) => {
+                            last_transport_error = None;
+                            flow.handle_response(self.timer().now(), &response)?;
+                        }
+                        Either::Left(Err(Error::Cancelled)) => return Err(Error::Cancelled),
+                        Either::Left(Err(
+                            e @ (Error::Transport { .. } | Error::Timeout { .. }),
+                        )) => {
+                            log::debug!("device flow poll failed: {e}");
+                            flow.handle_transport_error(
+                                self.timer().now(),
+                                transport_placeholder(),
+                            )?;
+                            last_transport_error = Some(e);
+                        }
+                        Either::Left(Err(e)) => return Err(e),
+                        // The deadline passed with the request in flight:
+                        // abandon it; the next poll says Expired.
+                        Either::Right(()) => {}
+                    }
+                }
+                // 3. Show the prompt.
+                Action::ShowPrompt(prompt) => on_prompt(&prompt),
+                // 4. Wait until then, or until cancelled.
+                Action::WaitUntil(at) => {
+                    let wait = at.saturating_duration_since(self.timer().now());
+                    self.sleep(wait, Some(cancel)).await?;
+                }
+                // 5. Done.
+                Action::Done(Ok(token)) => return Ok(token),
+                Action::Done(Err(e)) => {
+                    return Err(match (e, last_transport_error) {
+                        (DeviceFlowError::Failed(_), Some(transport)) => transport,
+                        (e, _) => Error::DeviceFlow(e),
+                    })
+                }
+            }
+        }
+    }
+}
+
+/// oidc-core's `handle_transport_error` takes an `oidc_core::Error`, which
+/// has no transport variant; the driver passes this stand-in and returns
+/// the real transport error if the flow gives up on it.
+fn transport_placeholder() -> oidc_core::Error {
+    oidc_core::Error::Service(ServiceError::new(
+        Operation::CreateToken,
+        0,
+        ErrorCode::Other("TransportError".to_owned()),
+    ))
+}

@@ -1,0 +1,163 @@
+//! The adapter's error type.
+
+use std::time::Duration;
+
+use oidc_core::pkce::RedirectError;
+use oidc_core::{DeviceFlowError, Operation};
+
+/// Everything that can go wrong in a call or a flow.
+///
+/// Protocol outcomes (service errors with status, code, message and request
+/// id; parse errors) are oidc-core's, unchanged, in [`Error::Core`] and
+/// [`Error::DeviceFlow`]; the other variants are the transport's.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The service answered with an error, or the answer did not parse, or
+    /// the input could not form a request (oidc-core's error).
+    #[error(transparent)]
+    Core(#[from] oidc_core::Error),
+    /// The device flow ended without a token.
+    #[error(transparent)]
+    DeviceFlow(#[from] DeviceFlowError),
+    /// No response: the connection could not be opened or broke.
+    #[error("{operation}: {kind} to {target}: {message}")]
+    Transport {
+        /// The operation being sent.
+        operation: Operation,
+        /// Where it was sent (`scheme://host:port`).
+        target: String,
+        /// What failed.
+        kind: TransportKind,
+        /// The underlying error's message.
+        message: String,
+        /// The underlying error.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+    /// A timeout fired.
+    #[error("{operation}: {phase} to {target} timed out after {after:?}")]
+    Timeout {
+        /// The operation being sent.
+        operation: Operation,
+        /// Where it was sent.
+        target: String,
+        /// Which timeout fired.
+        phase: TimeoutPhase,
+        /// The configured limit.
+        after: Duration,
+    },
+    /// The response body is larger than
+    /// [`Config::max_response_bytes`](crate::Config::max_response_bytes);
+    /// reading stopped at the cap.
+    #[error("{operation}: the response (HTTP {status}) is larger than the {limit}-byte limit{}", request_id.as_ref().map(|id| format!(" [request id: {id}]")).unwrap_or_default())]
+    ResponseTooLarge {
+        /// The operation being sent.
+        operation: Operation,
+        /// The response status.
+        status: u16,
+        /// The configured cap.
+        limit: usize,
+        /// The response's request id, when sent.
+        request_id: Option<String>,
+    },
+    /// The endpoint is plain `http` to a host that is not loopback and
+    /// [`Config::allow_insecure_http`](crate::Config::allow_insecure_http)
+    /// is off.
+    #[error("refusing to send credentials over plain HTTP to `{url}`; use https (plain http is allowed to loopback only, unless allow_insecure_http is set)")]
+    InsecureEndpoint {
+        /// The refused URL.
+        url: String,
+    },
+    /// The flow was cancelled with a [`CancelToken`](crate::CancelToken).
+    #[error("cancelled")]
+    Cancelled,
+    /// The PKCE redirect carried an error or a wrong state.
+    #[error("the authorization redirect was rejected: {0}")]
+    Redirect(#[source] RedirectError),
+    /// No valid redirect reached the loopback listener in time.
+    #[error("no authorization redirect arrived within {0:?}")]
+    AuthorizationTimeout(Duration),
+    /// The loopback listener failed.
+    #[error("the loopback listener failed: {0}")]
+    Listener(#[source] std::io::Error),
+    /// The TLS configuration was rejected.
+    #[error("cannot configure TLS: {0}")]
+    Tls(String),
+    /// The operating system's random number generator failed.
+    #[error("cannot draw random bytes: {0}")]
+    Random(String),
+}
+
+/// What a [`Error::Transport`] failed at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransportKind {
+    /// Opening the connection (DNS, TCP, TLS).
+    Connect,
+    /// Sending the request or reading the response (connection reset or
+    /// closed early, malformed HTTP).
+    Exchange,
+}
+
+impl std::fmt::Display for TransportKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TransportKind::Connect => "cannot connect",
+            TransportKind::Exchange => "the exchange failed",
+        })
+    }
+}
+
+/// Which timeout fired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TimeoutPhase {
+    /// [`Config::connect_timeout`](crate::Config::connect_timeout).
+    Connect,
+    /// [`Config::read_timeout`](crate::Config::read_timeout).
+    Read,
+}
+
+impl std::fmt::Display for TimeoutPhase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TimeoutPhase::Connect => "connecting",
+            TimeoutPhase::Read => "waiting for the response",
+        })
+    }
+}
+
+impl Error {
+    /// The service error, when the service answered with one (also inside a
+    /// device-flow outcome).
+    pub fn service_error(&self) -> Option<&oidc_core::ServiceError> {
+        match self {
+            Error::Core(e) => e.service_error(),
+            Error::DeviceFlow(e) => match e {
+                DeviceFlowError::Expired { service } => service.as_ref(),
+                DeviceFlowError::Denied(s)
+                | DeviceFlowError::InvalidGrant(s)
+                | DeviceFlowError::InvalidClient(s) => Some(s),
+                DeviceFlowError::Failed(e) => e.service_error(),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The HTTP status of the response that caused this error, if any.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Core(e) => e.status(),
+            Error::ResponseTooLarge { status, .. } => Some(*status),
+            Error::DeviceFlow(DeviceFlowError::Failed(e)) => e.status(),
+            _ => self.service_error().map(|e| e.status),
+        }
+    }
+
+    /// Whether a timeout fired.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Timeout { .. })
+    }
+}

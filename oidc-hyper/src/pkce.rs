@@ -1,0 +1,254 @@
+//! The authorization-code + PKCE driver: a loopback listener on the
+//! caller's runtime, oidc-core's PKCE values, and `CreateToken`.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use oidc_core::pkce::{self, AuthorizeRequest, RedirectError, State};
+use oidc_core::secret::{AuthorizationCode, CodeVerifier};
+use oidc_core::sso_oidc::create_token::{CreateTokenInput, CreateTokenOutput, Grant};
+use oidc_core::sso_oidc::register_client::{RegisterClientInput, RegisterClientOutput};
+use oidc_core::sso_oidc::GrantType;
+
+use crate::client::Client;
+use crate::error::Error;
+use crate::rt::{race, BoxIo, CancelToken, Either, Listener, Signal, Timer};
+
+/// How long a served loopback connection may take to finish its response
+/// once the redirect has been received.
+const SERVE_GRACE: Duration = Duration::from_secs(5);
+
+const SUCCESS_PAGE: &str = "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Signed in</title></head>\
+<body><h1>Request approved</h1><p>You can close this window and return to the application.</p></body></html>";
+const FAILURE_PAGE: &str =
+    "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Sign-in failed</title></head>\
+<body><h1>Sign-in failed</h1><p>Return to the application for details.</p></body></html>";
+
+type Outcome = Result<AuthorizationCode, RedirectError>;
+
+/// The `RegisterClient` input for the authorization-code flow, as the AWS
+/// CLI sends it: grant types `authorization_code` and `refresh_token`, the
+/// port-less loopback redirect URI, the start URL as issuer, and `scopes`
+/// (the default `sso:account:access` when empty).
+///
+/// ```
+/// let input = oidc_hyper::authorization_code_registration(
+///     "botocore-client-my-session",
+///     "https://my-org.awsapps.com/start",
+///     &[],
+/// );
+/// assert_eq!(input.redirect_uris.as_deref(), Some(&["http://127.0.0.1/oauth/callback".to_owned()][..]));
+/// ```
+pub fn authorization_code_registration(
+    client_name: &str,
+    start_url: &str,
+    scopes: &[String],
+) -> RegisterClientInput {
+    let scopes: Vec<String> = if scopes.is_empty() {
+        vec![pkce::DEFAULT_SCOPE.to_owned()]
+    } else {
+        scopes.to_vec()
+    };
+    RegisterClientInput::new(client_name)
+        .with_grant_types([GrantType::AuthorizationCode, GrantType::RefreshToken])
+        .with_redirect_uris([pkce::REGISTRATION_REDIRECT_URI])
+        .with_issuer_url(start_url)
+        .with_scopes(scopes)
+}
+
+impl Client {
+    /// Runs the authorization-code + PKCE flow for `registration` (made with
+    /// [`authorization_code_registration`]).
+    ///
+    /// Draws the verifier and state from the OS RNG, builds the authorize
+    /// URL for `listener`'s port and passes it to `on_url` (open it in a
+    /// browser, or print it), serves the redirect on `listener` until a
+    /// valid one arrives (other paths get 404 and are ignored, as are
+    /// requests with neither code nor error), then calls `CreateToken`.
+    /// Gives up after
+    /// [`Config::authorization_timeout`](crate::Config::authorization_timeout).
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "tokio")]
+    /// # async fn example() -> Result<(), oidc_hyper::Error> {
+    /// use oidc_hyper::tokio::TokioListener;
+    /// use oidc_hyper::{authorization_code_registration, CancelToken, Client, Config};
+    ///
+    /// let client = Client::tokio(Config::new("us-east-1"))?;
+    /// let start_url = "https://my-org.awsapps.com/start";
+    /// let registration = client
+    ///     .register_client(&authorization_code_registration("my-tool", start_url, &[]))
+    ///     .await?;
+    /// let listener = TokioListener::bind_loopback().await.map_err(oidc_hyper::Error::Listener)?;
+    /// let token = client
+    ///     .authorization_code_flow(&registration, listener, &[], |url| println!("Open {url}"), &CancelToken::new())
+    ///     .await?;
+    /// # let _ = token;
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Redirect`] (error in the redirect, state mismatch),
+    /// [`Error::AuthorizationTimeout`], [`Error::Cancelled`],
+    /// [`Error::Listener`], [`Error::Random`], or `CreateToken`'s error.
+    pub async fn authorization_code_flow(
+        &self,
+        registration: &RegisterClientOutput,
+        mut listener: impl Listener,
+        scopes: &[String],
+        mut on_url: impl FnMut(&str) + Send,
+        cancel: &CancelToken,
+    ) -> Result<CreateTokenOutput, Error> {
+        let mut verifier_bytes = [0u8; 32];
+        let mut state_bytes = [0u8; 16];
+        getrandom::fill(&mut verifier_bytes)
+            .and_then(|()| getrandom::fill(&mut state_bytes))
+            .map_err(|e| Error::Random(e.to_string()))?;
+        let verifier = CodeVerifier::from_random_bytes(&verifier_bytes);
+        let state = State::from_random_bytes(&state_bytes);
+        let redirect_uri = pkce::loopback_redirect_uri(listener.port());
+        let authorize = AuthorizeRequest {
+            client_id: registration.client_id.clone(),
+            redirect_uri: redirect_uri.clone(),
+            state: state.clone(),
+            code_challenge: pkce::code_challenge(&verifier),
+            scopes: scopes.to_vec(),
+        };
+        on_url(&authorize.to_url(self.endpoint().url()));
+
+        let code = self.await_redirect(&mut listener, state, cancel).await?;
+        let input = CreateTokenInput::new(
+            registration.client_id.clone(),
+            registration.client_secret.clone(),
+            Grant::AuthorizationCode {
+                code,
+                redirect_uri,
+                code_verifier: Some(verifier),
+            },
+        );
+        let request = oidc_core::sso_oidc::create_token::request(&input, self.endpoint())?;
+        self.call(
+            oidc_core::Operation::CreateToken,
+            &request,
+            Some(cancel),
+            |r| oidc_core::sso_oidc::create_token::parse(r),
+        )
+        .await
+    }
+
+    /// Accepts connections until a redirect decides the outcome, the
+    /// timeout passes or `cancel` fires.
+    async fn await_redirect(
+        &self,
+        listener: &mut impl Listener,
+        state: State,
+        cancel: &CancelToken,
+    ) -> Result<AuthorizationCode, Error> {
+        let outcome: Arc<Signal<Outcome>> = Arc::new(Signal::default());
+        let done: Arc<Signal<()>> = Arc::new(Signal::default());
+        let state = Arc::new(state);
+        let limit = self.config().authorization_timeout;
+        let mut deadline = self.timer().sleep(limit);
+        let result = loop {
+            let stop = race(cancel.cancelled(), &mut deadline);
+            match race(race(listener.accept(), outcome.wait()), stop).await {
+                Either::Left(Either::Left(Ok(io))) => {
+                    let task = serve(
+                        io,
+                        Arc::clone(&state),
+                        Arc::clone(&outcome),
+                        Arc::clone(&done),
+                        Arc::clone(&self.inner.transport.timer),
+                    );
+                    self.executor().spawn(Box::pin(task));
+                }
+                Either::Left(Either::Left(Err(e))) => break Err(Error::Listener(e)),
+                Either::Left(Either::Right(())) => {
+                    break match outcome.take() {
+                        Some(Ok(code)) => Ok(code),
+                        Some(Err(e)) => Err(Error::Redirect(e)),
+                        None => Err(Error::Cancelled),
+                    }
+                }
+                Either::Right(Either::Left(())) => break Err(Error::Cancelled),
+                Either::Right(Either::Right(())) => break Err(Error::AuthorizationTimeout(limit)),
+            }
+        };
+        // Let served connections finish their response, then close.
+        done.set(());
+        result
+    }
+}
+
+/// Serves one loopback connection: answers each request, records the first
+/// decisive redirect, and shuts down gracefully once the flow has its
+/// outcome.
+async fn serve(
+    io: BoxIo,
+    state: Arc<State>,
+    outcome: Arc<Signal<Outcome>>,
+    done: Arc<Signal<()>>,
+    timer: Arc<dyn Timer>,
+) {
+    let service = service_fn(move |request: http::Request<hyper::body::Incoming>| {
+        let target = request
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_else(|| request.uri().to_string());
+        let (status, page) = match pkce::parse_redirect(&target, &state) {
+            Ok(code) => {
+                outcome.set(Ok(code));
+                (200, SUCCESS_PAGE)
+            }
+            Err(e) if e.is_ignorable() => (404, FAILURE_PAGE),
+            Err(e) => {
+                outcome.set(Err(e));
+                (400, FAILURE_PAGE)
+            }
+        };
+        let response = http::Response::builder()
+            .status(status)
+            .header(http::header::CONTENT_TYPE, "text/html; charset=utf-8")
+            .header(http::header::CACHE_CONTROL, "no-store")
+            .body(Full::new(Bytes::from_static(page.as_bytes())));
+        std::future::ready(Ok::<_, Infallible>(response.unwrap_or_else(|_| {
+            http::Response::new(Full::new(Bytes::from_static(FAILURE_PAGE.as_bytes())))
+        })))
+    });
+    let mut connection = pin!(http1::Builder::new()
+        .keep_alive(false)
+        .serve_connection(io, service));
+    let mut shutting_down = false;
+    let mut grace: Option<crate::rt::BoxFuture<'static, ()>> = None;
+    std::future::poll_fn(|cx| {
+        if !shutting_down && done.poll_set(cx).is_ready() {
+            connection.as_mut().graceful_shutdown();
+            shutting_down = true;
+            grace = Some(timer.sleep(SERVE_GRACE));
+        }
+        if let Poll::Ready(result) = connection.as_mut().poll(cx) {
+            if let Err(e) = result {
+                log::debug!("loopback connection ended: {e}");
+            }
+            return Poll::Ready(());
+        }
+        if let Some(g) = grace.as_mut() {
+            if g.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(());
+            }
+        }
+        Poll::Pending
+    })
+    .await
+}
