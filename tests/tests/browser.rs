@@ -1,0 +1,184 @@
+//! A real browser on the emulator's verification page: headless Chromium,
+//! driven over W3C WebDriver (`oidc_tests::webdriver`), opens the
+//! `verificationUriComplete` that oidc-ureq's device-flow driver hands to its
+//! prompt callback and clicks Allow (or Deny) while the flow polls in
+//! another thread.
+//!
+//! Needs Debian's `chromium` and `chromium-driver` (scripts/test installs
+//! them). Outside CI a missing browser skips the tests with a message; with
+//! `CI=true` it fails them.
+
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use oidc_core::device_flow::DeviceFlowError;
+use oidc_emulator::{Emulator, EmulatorConfig};
+use oidc_tests::webdriver::{BrowserPaths, Driver, WebDriverError};
+use oidc_ureq::{CancelToken, Client, Config, SignIn};
+
+const START_URL: &str = "https://d-1234567890.awsapps.com/start";
+/// How long the flow thread may take to show its prompt.
+const PROMPT_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long the flow may take to end after the button was clicked (the
+/// emulator's interval is 1 s, so one or two polls).
+const FLOW_END_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What one browser run produced.
+struct Run {
+    /// The device flow's outcome.
+    flow: Result<SignIn, oidc_ureq::Error>,
+    /// The user code the prompt showed.
+    user_code: String,
+    /// The code pre-filled in the page's input.
+    page_code: String,
+    /// Text of the result page's `#result`.
+    result_text: String,
+    emulator: Emulator,
+}
+
+/// Starts the emulator and a device flow in a thread, then uses the browser
+/// to press `button` (`#allow` / `#deny`) on the page the prompt names.
+fn run_with_browser(paths: &BrowserPaths, button: &str) -> Run {
+    let emulator =
+        Emulator::start(EmulatorConfig::default().with_interval(1)).expect("start the emulator");
+    let client = Client::new(
+        Config::for_region("us-east-1")
+            .with_endpoint_url(emulator.base_url())
+            .with_call_timeout(Duration::from_secs(10)),
+    )
+    .expect("client for the emulator");
+
+    let cancel = CancelToken::new();
+    let (prompt_tx, prompt_rx) = mpsc::channel::<(String, String)>();
+    let (done_tx, done_rx) = mpsc::channel();
+    let flow_cancel = cancel.clone();
+    let flow_thread = thread::spawn(move || {
+        let outcome = client.sign_in(
+            "oidc-tests-browser",
+            START_URL,
+            &["sso:account:access"],
+            |prompt| {
+                // The receiver may be gone if the test already failed.
+                let _ =
+                    prompt_tx.send((prompt.uri_to_open().to_string(), prompt.user_code.clone()));
+            },
+            &flow_cancel,
+        );
+        let _ = done_tx.send(outcome);
+    });
+
+    // Cancel the flow whatever happens below, so the thread always ends.
+    struct CancelOnDrop(CancelToken);
+    impl Drop for CancelOnDrop {
+        fn drop(&mut self) {
+            self.0.cancel();
+        }
+    }
+    let _guard = CancelOnDrop(cancel);
+
+    let (url, user_code) = prompt_rx.recv_timeout(PROMPT_TIMEOUT).unwrap_or_else(|e| {
+        panic!("the device flow showed no prompt within {PROMPT_TIMEOUT:?}: {e}")
+    });
+    assert!(
+        url.starts_with(&format!("{}/device?user_code=", emulator.base_url())),
+        "verificationUriComplete points at the emulator's page: {url}"
+    );
+
+    let (page_code, result_text) =
+        press_button(paths, &url, button).unwrap_or_else(|e| panic!("browser step failed: {e}"));
+
+    let flow = done_rx.recv_timeout(FLOW_END_TIMEOUT).unwrap_or_else(|e| {
+        panic!("the device flow did not end within {FLOW_END_TIMEOUT:?} of the click: {e}")
+    });
+    flow_thread.join().expect("flow thread panicked");
+    Run {
+        flow,
+        user_code,
+        page_code,
+        result_text,
+        emulator,
+    }
+}
+
+/// Opens `url` in headless Chromium, reads the pre-filled code, clicks
+/// `button` and returns (code in the page, `#result` text).
+fn press_button(
+    paths: &BrowserPaths,
+    url: &str,
+    button: &str,
+) -> Result<(String, String), WebDriverError> {
+    let driver = Driver::start(paths)?;
+    let session = driver.new_session()?;
+    session.navigate(url)?;
+    let input = session.find("#user_code")?;
+    let page_code = session
+        .property(&input, "value")?
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let button = session.find(button)?;
+    session.click(&button)?;
+    let result = session.find("#result")?;
+    let text = session.text(&result)?;
+    Ok((page_code, text))
+}
+
+#[test]
+fn browser_allow_completes_the_device_flow() {
+    let Some(paths) = BrowserPaths::require_or_skip("browser_allow_completes_the_device_flow")
+    else {
+        return;
+    };
+    let run = run_with_browser(&paths, "#allow");
+    assert_eq!(
+        run.page_code, run.user_code,
+        "the page shows the flow's user code"
+    );
+    assert_eq!(run.result_text, "Request approved");
+    let signed_in = run.flow.expect("the device flow ends with a token");
+    assert!(!signed_in.token.access_token.secret().is_empty());
+    assert!(signed_in.token.expires_in > 0);
+    assert!(
+        signed_in.token.refresh_token.is_some(),
+        "a scoped registration gets a refresh token"
+    );
+    let stats = run.emulator.stats();
+    assert_eq!(stats.register_client, 1);
+    assert_eq!(stats.start_device_authorization, 1);
+    assert!(
+        stats.create_token_device_code >= 1,
+        "the flow polled: {stats:?}"
+    );
+    assert_eq!(
+        stats.verification_page, 2,
+        "GET then POST of /device: {stats:?}"
+    );
+    assert!(run.emulator.pending_user_codes().is_empty());
+}
+
+#[test]
+fn browser_deny_ends_the_device_flow_denied() {
+    let Some(paths) = BrowserPaths::require_or_skip("browser_deny_ends_the_device_flow_denied")
+    else {
+        return;
+    };
+    let run = run_with_browser(&paths, "#deny");
+    assert_eq!(run.page_code, run.user_code);
+    assert_eq!(run.result_text, "Request denied");
+    match run.flow {
+        Err(oidc_ureq::Error::DeviceFlow(DeviceFlowError::Denied(service))) => {
+            assert_eq!(service.code.as_str(), "AccessDeniedException");
+        }
+        other => panic!(
+            "expected the flow to end Denied, got {:?}",
+            other.map(|s| s.registration.client_id)
+        ),
+    }
+    let stats = run.emulator.stats();
+    assert_eq!(
+        stats.verification_page, 2,
+        "GET then POST of /device: {stats:?}"
+    );
+    assert!(stats.create_token_device_code >= 1);
+}
