@@ -1,0 +1,695 @@
+//! The token provider's decisions and how it finishes refreshes and
+//! sign-ins.
+
+mod support;
+
+use std::time::{Duration, SystemTime};
+
+use oidc_host::oidc_core::cache::{CachedRegistration, CachedToken, RefreshPolicy};
+use oidc_host::oidc_core::endpoint::Endpoint;
+use oidc_host::oidc_core::secret::{AccessToken, ClientSecret, RefreshToken};
+use oidc_host::oidc_core::sso_oidc::{create_token, register_client};
+use oidc_host::oidc_core::ErrorCode;
+use oidc_host::{
+    CacheDir, CacheProblem, Login, LoginReason, Next, Refresh, RefreshFailure, RegistrationInfo,
+    TokenError, TokenProvider, TransportFailure,
+};
+use support::{at, refreshable, Scratch, T0};
+
+const SESSION: &str = "my-sso";
+
+struct Fixture {
+    _scratch: Scratch,
+    dir: CacheDir,
+    provider: TokenProvider,
+}
+
+fn fixture(name: &str) -> Fixture {
+    let scratch = Scratch::new(name);
+    let dir = CacheDir::new(scratch.path());
+    let endpoint = Endpoint::from_url("https://oidc.us-east-1.amazonaws.com").unwrap();
+    let provider = TokenProvider::new(dir.clone(), SESSION, endpoint);
+    Fixture {
+        _scratch: scratch,
+        dir,
+        provider,
+    }
+}
+
+impl Fixture {
+    fn with_token(self, token: &CachedToken) -> Self {
+        self.dir.write_token(SESSION, token).unwrap();
+        self
+    }
+
+    fn begin(&self, now: SystemTime) -> Result<Next, TokenError> {
+        let lock = self.provider.lock(Duration::from_secs(5)).unwrap();
+        self.provider.begin(lock, now)
+    }
+
+    fn refresh(&self, now: SystemTime) -> Refresh {
+        match self.begin(now).unwrap() {
+            Next::Refresh(refresh) => refresh,
+            other => panic!("expected Refresh, got {other:?}"),
+        }
+    }
+
+    fn login(&self, now: SystemTime) -> Login {
+        match self.begin(now).unwrap() {
+            Next::LoginRequired(login) => login,
+            other => panic!("expected LoginRequired, got {other:?}"),
+        }
+    }
+
+    fn file(&self) -> Vec<u8> {
+        std::fs::read(self.dir.token_path(SESSION)).unwrap()
+    }
+
+    fn lock_is_free(&self) -> bool {
+        self.provider.try_lock().unwrap().is_some()
+    }
+}
+
+/// What the adapter hands to `Refresh::finish`.
+type Outcome = Result<http::Response<Vec<u8>>, TransportFailure>;
+
+fn response(status: u16, headers: &[(&str, &str)], body: &str) -> http::Response<Vec<u8>> {
+    let mut builder = http::Response::builder().status(status);
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    builder.body(body.as_bytes().to_vec()).unwrap()
+}
+
+fn service_error(status: u16, shape: &str, oauth: &str) -> http::Response<Vec<u8>> {
+    response(
+        status,
+        &[
+            ("x-amzn-ErrorType", shape),
+            ("x-amzn-RequestId", "req-42"),
+            ("content-type", "application/json"),
+        ],
+        &format!(r#"{{"error":"{oauth}","error_description":"details"}}"#),
+    )
+}
+
+// --------------------------------------------------------------- decisions
+
+#[test]
+fn fresh_token_is_ready_and_the_lock_released() {
+    let f = fixture("fresh").with_token(&refreshable(at(T0 + 3600)));
+    match f.begin(at(T0)).unwrap() {
+        Next::Ready(token) => assert_eq!(token.access_token.secret(), "aoal-OLD"),
+        other => panic!("{other:?}"),
+    }
+    assert!(f.lock_is_free());
+    // Exactly at the window's edge (5 min left) a refresh starts.
+    assert!(matches!(
+        f.begin(at(T0 + 3600 - 300)).unwrap(),
+        Next::Refresh(_)
+    ));
+    // One second before it, not yet.
+    let g = fixture("fresh-edge").with_token(&refreshable(at(T0 + 3600)));
+    assert!(matches!(
+        g.begin(at(T0 + 3600 - 301)).unwrap(),
+        Next::Ready(_)
+    ));
+}
+
+#[test]
+fn inside_the_window_a_correct_refresh_request_is_returned() {
+    let f = fixture("window").with_token(&refreshable(at(T0 + 120)));
+    let refresh = f.refresh(at(T0));
+    let request = refresh.request();
+    assert_eq!(request.method(), http::Method::POST);
+    assert_eq!(request.uri(), "https://oidc.us-east-1.amazonaws.com/token");
+    assert_eq!(
+        std::str::from_utf8(request.body()).unwrap(),
+        r#"{"clientId":"client-1","clientSecret":"cs-1","grantType":"refresh_token","refreshToken":"Atrt|old"}"#
+    );
+    // Byte-identical to what oidc-core builds for the same input.
+    let expected = create_token::request(
+        &create_token::CreateTokenInput::new(
+            "client-1",
+            ClientSecret::new("cs-1"),
+            create_token::Grant::RefreshToken {
+                refresh_token: RefreshToken::new("Atrt|old"),
+            },
+        ),
+        &Endpoint::from_url("https://oidc.us-east-1.amazonaws.com").unwrap(),
+    )
+    .unwrap();
+    assert_eq!(request.body(), expected.body());
+    assert_eq!(request.headers(), expected.headers());
+    assert_eq!(refresh.old_token().access_token.secret(), "aoal-OLD");
+    // The request's secrets stay out of Debug.
+    let debug = format!("{refresh:?}");
+    assert!(
+        !debug.contains("cs-1") && !debug.contains("Atrt|old"),
+        "{debug}"
+    );
+    // The lock is held while the refresh is in flight.
+    assert!(!f.lock_is_free());
+    drop(refresh);
+    assert!(f.lock_is_free());
+}
+
+#[test]
+fn expired_but_refreshable_token_is_refreshed() {
+    let f = fixture("expired-refreshable").with_token(&refreshable(at(T0)));
+    let refresh = f.refresh(at(T0 + 600));
+    assert!(refresh.old_token().is_expired(at(T0 + 600)));
+}
+
+#[test]
+fn expired_and_not_refreshable_requires_a_login() {
+    // No refresh token.
+    let mut token = refreshable(at(T0));
+    token.refresh_token = None;
+    let f = fixture("expired-no-rt").with_token(&token);
+    let login = f.login(at(T0 + 1));
+    assert_eq!(login.reason(), &LoginReason::Expired);
+    assert!(!f.lock_is_free(), "the login holds the lock");
+    drop(login);
+    assert!(f.lock_is_free());
+
+    // Registration expired.
+    let mut token = refreshable(at(T0));
+    token.registration_expires_at = Some(at(T0));
+    let f = fixture("expired-registration").with_token(&token);
+    assert_eq!(f.login(at(T0 + 1)).reason(), &LoginReason::Expired);
+
+    // Refresh material present but empty: cannot form a request.
+    let token = refreshable(at(T0)).with_refresh_token(RefreshToken::new(""));
+    let f = fixture("expired-empty-rt").with_token(&token);
+    assert_eq!(f.login(at(T0 + 1)).reason(), &LoginReason::Expired);
+}
+
+#[test]
+fn expiring_but_not_refreshable_is_used_until_it_expires() {
+    let mut token = refreshable(at(T0 + 60));
+    token.client_secret = None;
+    let f = fixture("expiring-no-secret").with_token(&token);
+    assert!(matches!(f.begin(at(T0)).unwrap(), Next::Ready(_)));
+    assert!(matches!(
+        f.begin(at(T0 + 60)).unwrap(),
+        Next::LoginRequired(_)
+    ));
+}
+
+#[test]
+fn absent_or_corrupt_cache_requires_a_login() {
+    let f = fixture("absent");
+    assert_eq!(f.login(at(T0)).reason(), &LoginReason::Absent);
+
+    std::fs::write(f.dir.token_path(SESSION), "<html>oops</html>").unwrap();
+    let login = f.login(at(T0));
+    match login.reason() {
+        LoginReason::Corrupt(warning) => {
+            assert_eq!(warning.path, f.dir.token_path(SESSION));
+            assert!(matches!(warning.problem, CacheProblem::Format(_)));
+        }
+        other => panic!("{other:?}"),
+    }
+    // The corrupt file is still there until a login stores a new token.
+    assert_eq!(f.file(), b"<html>oops</html>");
+}
+
+#[test]
+fn custom_policy_window() {
+    let f = fixture("policy").with_token(&refreshable(at(T0 + 900)));
+    let provider = f.provider.clone().with_policy(RefreshPolicy {
+        refresh_window: Duration::from_secs(15 * 60),
+        min_time_between_attempts: Duration::from_secs(60),
+    });
+    assert_eq!(
+        provider.policy().refresh_window,
+        Duration::from_secs(15 * 60)
+    );
+    let lock = provider.lock(Duration::from_secs(1)).unwrap();
+    assert!(matches!(
+        provider.begin(lock, at(T0)).unwrap(),
+        Next::Refresh(_)
+    ));
+    // The default 5-minute window does not refresh yet.
+    assert!(matches!(f.begin(at(T0)).unwrap(), Next::Ready(_)));
+}
+
+#[test]
+fn a_lock_of_another_session_is_refused() {
+    let f = fixture("wrong-lock").with_token(&refreshable(at(T0 + 3600)));
+    let other = f.dir.lock("dev", Duration::from_secs(1)).unwrap();
+    let err = f.provider.begin(other, at(T0)).unwrap_err();
+    match &err {
+        TokenError::WrongLock { expected, got } => {
+            assert_eq!(*expected, f.dir.lock_path(SESSION));
+            assert_eq!(*got, f.dir.lock_path("dev"));
+        }
+        other => panic!("{other:?}"),
+    }
+    let other = f.dir.lock("dev", Duration::from_secs(1)).unwrap();
+    assert!(matches!(
+        f.provider.login(other),
+        Err(TokenError::WrongLock { .. })
+    ));
+}
+
+// ------------------------------------------------------- finishing refresh
+
+#[test]
+fn successful_refresh_writes_the_rotated_refresh_token() {
+    let f = fixture("refresh-ok").with_token(&refreshable(at(T0 + 120)));
+    let now = at(T0);
+    let refresh = f.refresh(now);
+    let reply = response(
+        200,
+        &[("content-type", "application/json")],
+        r#"{"accessToken":"aoal-NEW","tokenType":"Bearer","expiresIn":28800,"refreshToken":"Atrt|new"}"#,
+    );
+    let token = refresh.finish(now, Ok(&reply)).unwrap();
+    assert_eq!(token.access_token.secret(), "aoal-NEW");
+    assert_eq!(token.expires_at, at(T0 + 28_800));
+    assert_eq!(token.refresh_token.as_ref().unwrap().secret(), "Atrt|new");
+    // Everything else is kept; the file holds exactly the AWS CLI layout.
+    assert_eq!(
+        String::from_utf8(f.file()).unwrap(),
+        r#"{"startUrl": "https://my-sso-portal.awsapps.com/start", "region": "us-east-1", "accessToken": "aoal-NEW", "expiresAt": "2024-01-01T16:00:00Z", "clientId": "client-1", "clientSecret": "cs-1", "registrationExpiresAt": "2024-01-02T08:00:00Z", "refreshToken": "Atrt|new"}"#
+    );
+    assert!(f.lock_is_free());
+    // The next caller finds the new token ready.
+    match f.begin(at(T0 + 10)).unwrap() {
+        Next::Ready(token) => assert_eq!(token.access_token.secret(), "aoal-NEW"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn refresh_without_a_new_refresh_token_keeps_the_old_one() {
+    let f = fixture("refresh-keep-rt").with_token(&refreshable(at(T0 + 120)));
+    let refresh = f.refresh(at(T0));
+    let reply = response(200, &[], r#"{"accessToken":"aoal-NEW","expiresIn":3600}"#);
+    let token = refresh.finish(at(T0 + 1), Ok(&reply)).unwrap();
+    assert_eq!(token.expires_at, at(T0 + 1 + 3600));
+    let on_disk = f.dir.read_token(SESSION).unwrap().token.unwrap();
+    assert_eq!(on_disk.refresh_token.unwrap().secret(), "Atrt|old");
+    assert_eq!(on_disk.access_token.secret(), "aoal-NEW");
+}
+
+#[test]
+fn session_ended_errors_are_typed_and_keep_the_file() {
+    let cases = [
+        (
+            400,
+            "InvalidGrantException",
+            "invalid_grant",
+            ErrorCode::InvalidGrant,
+        ),
+        (
+            400,
+            "ExpiredTokenException",
+            "expired_token",
+            ErrorCode::ExpiredToken,
+        ),
+        (
+            401,
+            "InvalidClientException",
+            "invalid_client",
+            ErrorCode::InvalidClient,
+        ),
+        (
+            400,
+            "AccessDeniedException",
+            "access_denied",
+            ErrorCode::AccessDenied,
+        ),
+        (
+            400,
+            "UnauthorizedClientException",
+            "unauthorized_client",
+            ErrorCode::UnauthorizedClient,
+        ),
+    ];
+    for (status, shape, oauth, code) in cases {
+        // Still valid (2 minutes left): the old token comes back.
+        let f = fixture("ended").with_token(&refreshable(at(T0 + 120)));
+        let before = f.file();
+        let err = f
+            .refresh(at(T0))
+            .finish(at(T0), Ok(&service_error(status, shape, oauth)))
+            .unwrap_err();
+        assert!(err.is_session_ended(), "{shape}: {err:?}");
+        assert!(!err.is_transient());
+        match &err {
+            TokenError::SessionEnded { error, .. } => {
+                assert_eq!(error.code(), Some(&code));
+                assert_eq!(error.status(), Some(status));
+                assert_eq!(error.request_id(), Some("req-42"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let message = err.to_string();
+        assert!(message.contains("run the sign-in again"), "{message}");
+        assert!(message.contains(shape), "{message}");
+        assert!(message.contains("req-42"), "{message}");
+        assert_eq!(err.still_valid().unwrap().access_token.secret(), "aoal-OLD");
+        assert_eq!(f.file(), before, "{shape}: the file must be untouched");
+        assert!(f.lock_is_free());
+
+        // Expired: nothing usable comes back.
+        let f = fixture("ended-expired").with_token(&refreshable(at(T0)));
+        let err = f
+            .refresh(at(T0 + 1))
+            .finish(at(T0 + 1), Ok(&service_error(status, shape, oauth)))
+            .unwrap_err();
+        assert!(err.is_session_ended());
+        assert!(err.still_valid().is_none());
+        assert!(err.into_still_valid().is_none());
+    }
+}
+
+#[test]
+fn transient_failures_keep_the_old_token() {
+    let failures: Vec<(&str, Outcome)> = vec![
+        (
+            "500",
+            Ok(service_error(
+                500,
+                "InternalServerException",
+                "server_error",
+            )),
+        ),
+        ("503 html", Ok(response(503, &[], "<html>busy</html>"))),
+        ("502 empty", Ok(response(502, &[], ""))),
+        (
+            "429",
+            Ok(response(
+                429,
+                &[("x-amzn-ErrorType", "ThrottlingException")],
+                "{}",
+            )),
+        ),
+        (
+            "200 truncated",
+            Ok(response(200, &[], r#"{"accessToken":"aoal-NEW","expi"#)),
+        ),
+        ("refused", Err(TransportFailure::new("connection refused"))),
+        (
+            "timeout",
+            Err(TransportFailure::timeout("no answer after 30s")),
+        ),
+    ];
+    for (what, outcome) in failures {
+        let f = fixture("transient").with_token(&refreshable(at(T0 + 120)));
+        let before = f.file();
+        let refresh = f.refresh(at(T0));
+        let err = refresh
+            .finish(at(T0), outcome.as_ref().map_err(Clone::clone))
+            .unwrap_err();
+        match &err {
+            TokenError::RefreshFailed {
+                transient, cause, ..
+            } => {
+                assert!(*transient, "{what}");
+                match (what, cause) {
+                    ("refused" | "timeout", RefreshFailure::Transport(t)) => {
+                        assert_eq!(t.is_timeout, what == "timeout")
+                    }
+                    ("refused" | "timeout", other) => panic!("{what}: {other:?}"),
+                    (_, RefreshFailure::Service(e)) => assert!(e.status().is_some(), "{what}"),
+                    (_, other) => panic!("{what}: {other:?}"),
+                }
+            }
+            other => panic!("{what}: {other:?}"),
+        }
+        assert!(err.is_transient(), "{what}");
+        assert!(!err.is_session_ended());
+        let message = err.to_string();
+        assert!(message.contains("temporary"), "{what}: {message}");
+        assert!(
+            message.contains("stays usable until it expires"),
+            "{message}"
+        );
+        let kept = err.into_still_valid().expect("old token kept");
+        assert_eq!(kept.access_token.secret(), "aoal-OLD");
+        assert_eq!(f.file(), before, "{what}: the file must be untouched");
+        assert!(f.lock_is_free());
+    }
+}
+
+#[test]
+fn transient_failure_with_an_expired_token_says_so() {
+    let f = fixture("transient-expired").with_token(&refreshable(at(T0)));
+    let err = f
+        .refresh(at(T0 + 10))
+        .finish::<Vec<u8>>(at(T0 + 10), Err(TransportFailure::new("reset")))
+        .unwrap_err();
+    assert!(err.is_transient());
+    assert!(err.still_valid().is_none());
+    assert!(err.to_string().contains("has expired"), "{err}");
+}
+
+#[test]
+fn other_service_errors_are_not_transient() {
+    let f = fixture("permanent").with_token(&refreshable(at(T0 + 120)));
+    let err = f
+        .refresh(at(T0))
+        .finish(
+            at(T0),
+            Ok(&service_error(
+                400,
+                "InvalidRequestException",
+                "invalid_request",
+            )),
+        )
+        .unwrap_err();
+    match &err {
+        TokenError::RefreshFailed {
+            transient: false,
+            cause: RefreshFailure::Service(e),
+            still_valid: Some(_),
+        } => assert_eq!(e.code(), Some(&ErrorCode::InvalidRequest)),
+        other => panic!("{other:?}"),
+    }
+    assert!(!err.is_transient() && !err.is_session_ended());
+    // A 200 without the required members is not transient either.
+    let f = fixture("permanent-200").with_token(&refreshable(at(T0 + 120)));
+    let err = f
+        .refresh(at(T0))
+        .finish(at(T0), Ok(&response(200, &[], r#"{"tokenType":"Bearer"}"#)))
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        TokenError::RefreshFailed {
+            transient: false,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn refresh_attempts_are_throttled() {
+    let f = fixture("throttle").with_token(&refreshable(at(T0 + 120)));
+    let refresh = f.refresh(at(T0));
+    let _ = refresh
+        .finish::<Vec<u8>>(at(T0), Err(TransportFailure::new("down")))
+        .unwrap_err();
+    // Within 30 s: the still-valid old token is handed out without a call.
+    match f.begin(at(T0 + 29)).unwrap() {
+        Next::Ready(token) => assert_eq!(token.access_token.secret(), "aoal-OLD"),
+        other => panic!("{other:?}"),
+    }
+    // 30 s later: try again (still valid, 10 s left).
+    let refresh = f.refresh(at(T0 + 110));
+    let _ = refresh
+        .finish::<Vec<u8>>(at(T0 + 110), Err(TransportFailure::new("down")))
+        .unwrap_err();
+
+    // Expired and throttled: a typed, transient error saying how long to
+    // wait, without a call.
+    let err = f.begin(at(T0 + 125)).unwrap_err();
+    match &err {
+        TokenError::RefreshThrottled { retry_after } => {
+            assert_eq!(*retry_after, Duration::from_secs(15))
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(err.is_transient());
+    assert!(err.to_string().contains("run the sign-in again"), "{err}");
+    assert!(f.lock_is_free());
+    // Once the throttle has passed, an expired refreshable token is
+    // refreshed again.
+    assert!(matches!(f.begin(at(T0 + 140)).unwrap(), Next::Refresh(_)));
+}
+
+// ----------------------------------------------------------------- logins
+
+fn issued(body: &str) -> create_token::CreateTokenOutput {
+    create_token::parse(&response(200, &[], body)).unwrap()
+}
+
+#[test]
+fn login_store_writes_a_complete_entry() {
+    let f = fixture("login");
+    let login = f.login(at(T0));
+    let output = issued(r#"{"accessToken":"aoal-L","expiresIn":28800,"refreshToken":"Atrt|L"}"#);
+    let registration =
+        RegistrationInfo::new("client-9", ClientSecret::new("cs-9"), at(T0 + 7_776_000));
+    let token = login
+        .store(
+            at(T0),
+            &output,
+            &registration,
+            "https://my-sso-portal.awsapps.com/start",
+            "eu-west-1",
+        )
+        .unwrap();
+    assert!(f.lock_is_free());
+    assert_eq!(
+        String::from_utf8(f.file()).unwrap(),
+        r#"{"startUrl": "https://my-sso-portal.awsapps.com/start", "region": "eu-west-1", "accessToken": "aoal-L", "expiresAt": "2024-01-01T16:00:00Z", "clientId": "client-9", "clientSecret": "cs-9", "registrationExpiresAt": "2024-03-31T08:00:00Z", "refreshToken": "Atrt|L"}"#
+    );
+    assert_eq!(token.to_json(), f.file());
+    #[cfg(unix)]
+    assert_eq!(support::mode(&f.dir.token_path(SESSION)), 0o600);
+    // Fresh and refreshable afterwards.
+    assert!(matches!(f.begin(at(T0 + 60)).unwrap(), Next::Ready(_)));
+    assert!(matches!(
+        f.begin(at(T0 + 28_800 - 60)).unwrap(),
+        Next::Refresh(_)
+    ));
+}
+
+#[test]
+fn login_replaces_a_corrupt_file() {
+    let f = fixture("login-corrupt");
+    std::fs::create_dir_all(f.dir.path()).unwrap();
+    std::fs::write(f.dir.token_path(SESSION), r#"{"accessToken": "x", "expi"#).unwrap();
+    let login = f.login(at(T0));
+    assert!(matches!(login.reason(), LoginReason::Corrupt(_)));
+    let output = issued(r#"{"accessToken":"aoal-L","expiresIn":3600}"#);
+    let registration = RegistrationInfo::new("c", ClientSecret::new("s"), at(T0 + 86_400));
+    login
+        .store(
+            at(T0),
+            &output,
+            &registration,
+            "https://x/start",
+            "us-east-1",
+        )
+        .unwrap();
+    let outcome = f.dir.read_token(SESSION).unwrap();
+    assert!(outcome.warning.is_none());
+    assert_eq!(outcome.token.unwrap().access_token.secret(), "aoal-L");
+}
+
+#[test]
+fn forced_login_after_session_ended() {
+    let f = fixture("forced").with_token(&refreshable(at(T0 + 120)));
+    let err = f
+        .refresh(at(T0))
+        .finish(
+            at(T0),
+            Ok(&service_error(
+                400,
+                "InvalidGrantException",
+                "invalid_grant",
+            )),
+        )
+        .unwrap_err();
+    assert!(err.is_session_ended());
+    let lock = f.provider.lock(Duration::from_secs(1)).unwrap();
+    let login = f.provider.login(lock).unwrap();
+    assert_eq!(login.reason(), &LoginReason::Requested);
+    assert_eq!(login.previous().unwrap().access_token.secret(), "aoal-OLD");
+    assert_eq!(login.lock().path(), f.dir.lock_path(SESSION));
+    let output = issued(r#"{"accessToken":"aoal-AGAIN","expiresIn":3600}"#);
+    let registration = RegistrationInfo::new("c2", ClientSecret::new("s2"), at(T0 + 86_400));
+    let token = login
+        .store(
+            at(T0),
+            &output,
+            &registration,
+            "https://x/start",
+            "us-east-1",
+        )
+        .unwrap();
+    assert_eq!(token.client_id.as_deref(), Some("c2"));
+    assert_eq!(
+        f.dir
+            .read_token(SESSION)
+            .unwrap()
+            .token
+            .unwrap()
+            .access_token
+            .secret(),
+        "aoal-AGAIN"
+    );
+}
+
+#[test]
+fn a_token_that_cannot_be_saved_is_still_handed_back() {
+    let f = fixture("not-saved");
+    // A directory where the token file should go makes the write fail.
+    std::fs::create_dir_all(f.dir.token_path(SESSION).join("x")).unwrap();
+    let lock = f.provider.lock(Duration::from_secs(1)).unwrap();
+    let login = f.provider.login(lock);
+    // Reading a directory fails: the error names the path.
+    let err = login.unwrap_err();
+    assert!(matches!(err, TokenError::Cache(_)), "{err:?}");
+    assert!(err
+        .to_string()
+        .contains(&f.dir.token_path(SESSION).display().to_string()));
+
+    // Start from a good state, then break the file for the write.
+    let g = fixture("not-saved-2").with_token(&refreshable(at(T0 + 120)));
+    let refresh = g.refresh(at(T0));
+    std::fs::remove_file(g.dir.token_path(SESSION)).unwrap();
+    std::fs::create_dir_all(g.dir.token_path(SESSION).join("x")).unwrap();
+    let reply = response(
+        200,
+        &[],
+        r#"{"accessToken":"aoal-NEW","expiresIn":3600,"refreshToken":"Atrt|new"}"#,
+    );
+    let err = refresh.finish(at(T0), Ok(&reply)).unwrap_err();
+    assert!(matches!(err, TokenError::NotSaved { .. }), "{err:?}");
+    assert!(err.to_string().contains("could not be saved"), "{err}");
+    let token = err.into_still_valid().unwrap();
+    assert_eq!(token.access_token.secret(), "aoal-NEW");
+    assert_eq!(token.refresh_token.unwrap().secret(), "Atrt|new");
+}
+
+#[test]
+fn registration_info_from_service_and_cache() {
+    let output = register_client::parse(&response(
+        200,
+        &[],
+        r#"{"clientId":"cid","clientSecret":"sec","clientIdIssuedAt":1704096000,"clientSecretExpiresAt":1711843200}"#,
+    ))
+    .unwrap();
+    let info = RegistrationInfo::from(&output);
+    assert_eq!(info.client_id, "cid");
+    assert_eq!(info.client_secret.secret(), "sec");
+    assert_eq!(info.expires_at, at(1_711_843_200));
+    let cached = CachedRegistration::new("cid2", ClientSecret::new("sec2"), at(T0));
+    let info = RegistrationInfo::from(&cached);
+    assert_eq!(info.client_id, "cid2");
+    assert_eq!(info.expires_at, at(T0));
+    assert!(!format!("{info:?}").contains("sec2"));
+}
+
+#[test]
+fn errors_never_print_secrets() {
+    let f = fixture("redaction")
+        .with_token(&refreshable(at(T0 + 120)).with_client_secret(ClientSecret::new("SECRET-CS")));
+    let err = f
+        .refresh(at(T0))
+        .finish::<Vec<u8>>(at(T0), Err(TransportFailure::new("reset")))
+        .unwrap_err();
+    for text in [format!("{err}"), format!("{err:?}")] {
+        assert!(!text.contains("SECRET-CS"), "{text}");
+        assert!(!text.contains("Atrt|old"), "{text}");
+        assert!(!text.contains("aoal-OLD"), "{text}");
+    }
+    let token = CachedToken::new(AccessToken::new("aoal-X"), at(T0));
+    assert!(!format!("{:?}", Next::Ready(token)).contains("aoal-X"));
+}
