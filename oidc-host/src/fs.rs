@@ -32,6 +32,7 @@ pub(crate) fn ensure_dir(dir: &Path) -> Result<(), HostError> {
 }
 
 /// Options for creating a private (`0600` on Unix) file.
+#[cfg_attr(not(unix), allow(unused_mut))]
 pub(crate) fn private_options() -> OpenOptions {
     let mut options = OpenOptions::new();
     #[cfg(unix)]

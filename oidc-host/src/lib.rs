@@ -17,13 +17,21 @@
 //! * [`SessionLock`]: an advisory cross-process lock per session
 //!   (`<token file>.lock`), held for the whole read → refresh or sign-in →
 //!   write sequence so two processes never refresh or sign in to the same
-//!   session at once.
+//!   session at once. Blocking callers use [`CacheDir::lock`]; async
+//!   callers loop over [`CacheDir::try_lock`] with their own timer and the
+//!   shared schedule of [`LockPoll`]. The lock is a separate file because
+//!   Windows file locks are mandatory: locking the token file itself would
+//!   stop the AWS CLI from reading it.
 //! * [`TokenProvider`]: reads the cache under the lock and returns
 //!   [`Next`]: a ready token, a [`Refresh`] whose request the adapter sends,
 //!   or a [`Login`] the adapter completes with a device-flow or PKCE token.
 //!   Failed refreshes are typed: [`TokenError::SessionEnded`] (sign in
 //!   again) versus [`TokenError::RefreshFailed`] (`transient` or not); the
 //!   old token stays on disk and, while valid, comes back in the error.
+//!
+//! Extra files this crate leaves in the cache directory (`*.json.lock`,
+//! and `*.json.tmp.<pid>.<n>` only if a process dies mid-write) do not end
+//! in `.json`, so tools that scan the directory for entries skip them.
 //!
 //! Timing decisions use the caller's wall-clock `now` and
 //! [`oidc_core::cache::refresh_decision`]; requests and responses are built
@@ -105,5 +113,5 @@ pub use dir::{CacheDir, Platform, ReadOutcome, RegistrationKey, RegistrationOutc
 pub use error::{
     CacheProblem, CacheWarning, HostError, RefreshFailure, TokenError, TransportFailure,
 };
-pub use lock::SessionLock;
+pub use lock::{LockPoll, SessionLock};
 pub use provider::{Login, LoginReason, Next, Refresh, RegistrationInfo, TokenProvider};

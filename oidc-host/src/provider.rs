@@ -207,6 +207,13 @@ impl TokenProvider {
         Ok(self.login_handle(lock, reason, outcome.token))
     }
 
+    /// The waiting schedule for taking this session's lock with
+    /// [`try_lock`](Self::try_lock) and the caller's own timer
+    /// ([`CacheDir::lock_poll`]).
+    pub fn lock_poll(&self, timeout: Duration) -> crate::LockPoll {
+        self.dir.lock_poll(&self.session_key, timeout)
+    }
+
     fn check_lock(&self, lock: &SessionLock) -> Result<(), TokenError> {
         let expected = self.dir.lock_path(&self.session_key);
         if lock.path() != expected {

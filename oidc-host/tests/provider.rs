@@ -693,3 +693,60 @@ fn errors_never_print_secrets() {
     let token = CachedToken::new(AccessToken::new("aoal-X"), at(T0));
     assert!(!format!("{:?}", Next::Ready(token)).contains("aoal-X"));
 }
+
+#[test]
+fn handles_can_move_between_threads() {
+    fn send<T: Send>() {}
+    fn sync<T: Sync>() {}
+    send::<TokenProvider>();
+    sync::<TokenProvider>();
+    send::<Next>();
+    send::<Refresh>();
+    send::<Login>();
+    send::<oidc_host::SessionLock>();
+    send::<TokenError>();
+    sync::<TokenError>();
+
+    // A refresh started on one thread can be finished on another.
+    let f = fixture("threads").with_token(&refreshable(at(T0 + 120)));
+    let refresh = f.refresh(at(T0));
+    let token = std::thread::spawn(move || {
+        let reply = response(200, &[], r#"{"accessToken":"aoal-T","expiresIn":3600}"#);
+        refresh.finish(at(T0), Ok(&reply))
+    })
+    .join()
+    .unwrap()
+    .unwrap();
+    assert_eq!(token.access_token.secret(), "aoal-T");
+}
+
+#[test]
+fn async_style_waiting_with_lock_poll() {
+    let f = fixture("lock-poll").with_token(&refreshable(at(T0 + 3600)));
+    let held = f.provider.try_lock().unwrap().unwrap();
+    // What an async adapter does, with a fake clock instead of a timer.
+    let mut poll = f.provider.lock_poll(Duration::from_millis(100));
+    let mut waited = Duration::ZERO;
+    let err = loop {
+        match f.provider.try_lock().unwrap() {
+            Some(_) => panic!("the lock is held"),
+            None => match poll.next_pause(waited) {
+                Ok(pause) => {
+                    assert!(pause > Duration::ZERO && pause <= Duration::from_millis(50));
+                    waited += pause;
+                }
+                Err(e) => break e,
+            },
+        }
+    };
+    assert_eq!(waited, Duration::from_millis(100));
+    assert!(
+        matches!(err, oidc_host::HostError::LockTimeout { ref path, .. } if *path == f.dir.lock_path(SESSION))
+    );
+    drop(held);
+    let lock = f.provider.try_lock().unwrap().expect("free again");
+    assert!(matches!(
+        f.provider.begin(lock, at(T0)).unwrap(),
+        Next::Ready(_)
+    ));
+}
