@@ -3,6 +3,7 @@
 use std::time::Instant;
 
 use oidc_core::device_flow::{Action, DeviceFlow, DeviceFlowError, Prompt};
+use oidc_core::secret::ClientSecret;
 use oidc_core::sso_oidc::create_token::{self, CreateTokenOutput};
 use oidc_core::sso_oidc::register_client::{RegisterClientInput, RegisterClientOutput};
 use oidc_core::sso_oidc::start_device_authorization::StartDeviceAuthorizationInput;
@@ -179,16 +180,36 @@ impl Client {
         prompt: impl FnMut(&Prompt),
         cancel: &CancelToken,
     ) -> Result<CreateTokenOutput, Error> {
+        self.device_token(
+            &registration.client_id,
+            &registration.client_secret,
+            start_url,
+            prompt,
+            cancel,
+        )
+    }
+
+    /// [`Client::device_sign_in`] from the registration's client id and
+    /// secret (e.g. a cached registration).
+    pub(crate) fn device_token(
+        &self,
+        client_id: &str,
+        client_secret: &ClientSecret,
+        start_url: &str,
+        prompt: impl FnMut(&Prompt),
+        cancel: &CancelToken,
+    ) -> Result<CreateTokenOutput, Error> {
         if cancel.is_cancelled() {
             return Err(Error::Cancelled);
         }
         let started = self.start_device_authorization(&StartDeviceAuthorizationInput::new(
-            registration.client_id.clone(),
-            registration.client_secret.clone(),
+            client_id,
+            client_secret.clone(),
             start_url,
         ))?;
-        let mut flow = DeviceFlow::for_registration(
-            registration,
+        let mut flow = DeviceFlow::new(
+            client_id,
+            client_secret.clone(),
             started,
             self.endpoint().clone(),
             Instant::now(),

@@ -13,6 +13,9 @@
 //!   with the prompt shown through a callback and a [`CancelToken`].
 //! * [`Client::begin_authorization_code`] / [`Client::authorization_code_sign_in`]:
 //!   authorization code + PKCE with a loopback listener on `127.0.0.1`.
+//! * [`Client::cached_token`] and [`Client::session_token`]: the AWS CLI
+//!   SSO token cache (via [`oidc_host`]), refreshed under the cross-process
+//!   session lock, signing in with the device flow when needed.
 //!
 //! ```no_run
 //! use oidc_ureq::{CancelToken, Client, Config};
@@ -37,9 +40,11 @@ mod config;
 mod device;
 mod error;
 mod pkce;
+mod provider;
 mod random;
 
 pub use oidc_core;
+pub use oidc_host;
 
 pub use cancel::CancelToken;
 pub use client::Client;
@@ -50,3 +55,4 @@ pub use config::{
 pub use device::SignIn;
 pub use error::{BoxError, Error};
 pub use pkce::{AuthorizationCodeLogin, DEFAULT_AUTHORIZATION_TIMEOUT};
+pub use provider::{Session, DEFAULT_LOCK_TIMEOUT};
