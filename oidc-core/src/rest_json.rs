@@ -121,6 +121,16 @@ pub(crate) fn deserialize<T: DeserializeOwned>(
     })?;
     de.end()
         .map_err(|e| make(".".to_owned(), json_error_kind(&e, body)))?;
+    // serde's derived structs also accept a JSON array (members by
+    // position); every body of this protocol is an object.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(make(
+            ".".to_owned(),
+            ParseErrorKind::WrongShape {
+                detail: "invalid type or value, expected a JSON object".to_owned(),
+            },
+        ));
+    }
     Ok(value)
 }
 

@@ -482,3 +482,24 @@ fn every_modelled_error_of_the_operation_is_typed() {
         assert_eq!(error.request_id(), None);
     }
 }
+
+#[test]
+fn objects_given_as_arrays_are_the_wrong_shape() {
+    assert_parse_error(
+        create_token_with_iam::parse(&response(
+            200,
+            r#"{"accessToken":"a","expiresIn":1,"awsAdditionalDetails":["ctx"]}"#,
+        )),
+        OP,
+        200,
+        "awsAdditionalDetails",
+        |k| matches!(k, ParseErrorKind::WrongShape { detail } if detail.contains("a JSON object")),
+    );
+    assert_parse_error(
+        create_token_with_iam::parse(&response(200, r#"["a",null,1]"#)),
+        OP,
+        200,
+        ".",
+        |k| matches!(k, ParseErrorKind::WrongShape { .. }),
+    );
+}

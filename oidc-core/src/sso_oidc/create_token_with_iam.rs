@@ -18,6 +18,8 @@
 //! assert_eq!(request.uri(), "https://oidc.us-east-1.amazonaws.com/token?aws_iam=t");
 //! ```
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
 use super::{GrantType, TokenType};
@@ -177,14 +179,49 @@ struct WireInput<'a> {
 }
 
 /// `awsAdditionalDetails` of a `CreateTokenWithIAM` response.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
+///
+/// Deserializes from a JSON object only (unknown members are ignored).
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct AwsAdditionalDetails {
     /// `identityContext`: opaque; pass it to STS AssumeRole as a provided
     /// context for trusted identity propagation.
-    #[serde(default)]
     pub identity_context: Option<IdentityContext>,
+}
+
+impl<'de> Deserialize<'de> for AwsAdditionalDetails {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        /// The derived form, which would also accept a JSON array.
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Members {
+            #[serde(default)]
+            identity_context: Option<IdentityContext>,
+        }
+
+        struct ObjectOnly;
+
+        impl<'de> serde::de::Visitor<'de> for ObjectOnly {
+            type Value = AwsAdditionalDetails;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let members =
+                    Members::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(AwsAdditionalDetails {
+                    identity_context: members.identity_context,
+                })
+            }
+        }
+
+        d.deserialize_map(ObjectOnly)
+    }
 }
 
 /// Output of `CreateTokenWithIAM`.
