@@ -34,7 +34,7 @@ use crate::transport::{transport_class, Transport};
 /// use oidc_core::sso_oidc::register_client::RegisterClientInput;
 /// use oidc_hyper::{Client, Config};
 ///
-/// let client = Client::tokio(Config::new("eu-west-1"))?;
+/// let client = Client::tokio(Config::for_region("eu-west-1"))?;
 /// let registration = client.register_client(&RegisterClientInput::new("my-tool")).await?;
 /// println!("registered {}", registration.client_id);
 /// # Ok(())
@@ -159,7 +159,7 @@ impl Client {
     }
 
     /// `CreateToken` (refresh-token or authorization-code grant; the device
-    /// code grant is polled by [`Client::drive_device_flow`]).
+    /// code grant is polled by [`Client::run_device_flow`]).
     ///
     /// # Errors
     ///

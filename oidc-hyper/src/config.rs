@@ -8,7 +8,7 @@ use oidc_core::retry::RetryPolicy;
 use crate::error::Error;
 
 /// Default cap on a response body: 1 MiB.
-pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 1024 * 1024;
 /// Default time allowed to open a connection (TCP and TLS).
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Default time allowed for one attempt's response (head and body) once
@@ -24,7 +24,7 @@ pub const DEFAULT_AUTHORIZATION_TIMEOUT: Duration = Duration::from_secs(600);
 /// use std::time::Duration;
 /// use oidc_hyper::Config;
 ///
-/// let config = Config::new("eu-west-1")
+/// let config = Config::for_region("eu-west-1")
 ///     .with_fips(true)
 ///     .with_read_timeout(Duration::from_secs(10))
 ///     .with_max_attempts(5)
@@ -52,8 +52,8 @@ pub struct Config {
     /// [`oidc_core::retry`].
     pub retry: RetryPolicy,
     /// Largest response body accepted; a larger body is
-    /// [`Error::ResponseTooLarge`] and is never read past the cap.
-    pub max_response_bytes: usize,
+    /// [`Error::BodyTooLarge`] and is never read past the cap.
+    pub max_body_bytes: u64,
     /// Appended to the `User-Agent` header (after `oidc-core/x oidc-hyper/y`).
     pub user_agent_suffix: Option<String>,
     /// Allow plain `http` to hosts other than loopback. Off by default:
@@ -61,15 +61,13 @@ pub struct Config {
     pub allow_insecure_http: bool,
     /// Most idle connections kept per host.
     pub max_idle_per_host: usize,
-    /// How long the PKCE driver waits for the browser's redirect.
-    pub authorization_timeout: Duration,
 }
 
 impl Config {
     /// The defaults for `region`: resolved endpoint, 5 s connect timeout,
     /// 30 s read timeout, the standard retry policy (3 attempts), 1 MiB body
     /// cap, HTTPS only (except loopback).
-    pub fn new(region: impl Into<String>) -> Config {
+    pub fn for_region(region: impl Into<String>) -> Config {
         Config {
             region: region.into(),
             endpoint_url: None,
@@ -78,11 +76,10 @@ impl Config {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             read_timeout: DEFAULT_READ_TIMEOUT,
             retry: RetryPolicy::default(),
-            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             user_agent_suffix: None,
             allow_insecure_http: false,
             max_idle_per_host: 4,
-            authorization_timeout: DEFAULT_AUTHORIZATION_TIMEOUT,
         }
     }
 
@@ -135,10 +132,10 @@ impl Config {
         self
     }
 
-    /// Sets [`max_response_bytes`](Self::max_response_bytes).
+    /// Sets [`max_body_bytes`](Self::max_body_bytes).
     #[must_use]
-    pub fn with_max_response_bytes(mut self, bytes: usize) -> Config {
-        self.max_response_bytes = bytes;
+    pub fn with_max_body_bytes(mut self, bytes: u64) -> Config {
+        self.max_body_bytes = bytes;
         self
     }
 
@@ -151,7 +148,7 @@ impl Config {
 
     /// Sets [`allow_insecure_http`](Self::allow_insecure_http).
     #[must_use]
-    pub fn with_allow_insecure_http(mut self, on: bool) -> Config {
+    pub fn with_insecure_http(mut self, on: bool) -> Config {
         self.allow_insecure_http = on;
         self
     }
@@ -160,13 +157,6 @@ impl Config {
     #[must_use]
     pub fn with_max_idle_per_host(mut self, n: usize) -> Config {
         self.max_idle_per_host = n;
-        self
-    }
-
-    /// Sets [`authorization_timeout`](Self::authorization_timeout).
-    #[must_use]
-    pub fn with_authorization_timeout(mut self, timeout: Duration) -> Config {
-        self.authorization_timeout = timeout;
         self
     }
 
@@ -259,42 +249,38 @@ mod tests {
 
     #[test]
     fn http_is_refused_except_loopback_or_when_allowed() {
-        let remote = Config::new("us-east-1").with_endpoint_url("http://oidc.example.com");
+        let remote = Config::for_region("us-east-1").with_endpoint_url("http://oidc.example.com");
         assert!(matches!(
             remote.endpoint(),
             Err(Error::InsecureEndpoint { .. })
         ));
-        assert!(remote
-            .clone()
-            .with_allow_insecure_http(true)
-            .endpoint()
-            .is_ok());
-        let local = Config::new("us-east-1").with_endpoint_url("http://127.0.0.1:9");
+        assert!(remote.clone().with_insecure_http(true).endpoint().is_ok());
+        let local = Config::for_region("us-east-1").with_endpoint_url("http://127.0.0.1:9");
         assert_eq!(local.endpoint().unwrap().url(), "http://127.0.0.1:9");
     }
 
     #[test]
     fn resolves_fips_and_dual_stack() {
-        let e = Config::new("us-west-2")
+        let e = Config::for_region("us-west-2")
             .with_dual_stack(true)
             .endpoint()
             .unwrap();
         assert!(e.url().contains("api.aws"), "{}", e.url());
-        let err = Config::new("us-west-2")
+        let err = Config::for_region("us-west-2")
             .with_fips(true)
             .with_endpoint_url("https://x.example")
             .endpoint()
             .unwrap_err();
         assert!(matches!(err, Error::Core(_)), "{err:?}");
         assert!(matches!(
-            Config::new("not a region").endpoint(),
+            Config::for_region("not a region").endpoint(),
             Err(Error::Core(_))
         ));
     }
 
     #[test]
     fn user_agent_appends_suffix() {
-        let ua = Config::new("us-east-1")
+        let ua = Config::for_region("us-east-1")
             .with_user_agent_suffix("tool/1")
             .user_agent();
         assert!(ua.starts_with("oidc-core/"));

@@ -2,20 +2,68 @@
 
 use oidc_core::device_flow::{Action, DeviceFlow, DeviceFlowError, Prompt};
 use oidc_core::sso_oidc::create_token::CreateTokenOutput;
-use oidc_core::sso_oidc::register_client::RegisterClientOutput;
+use oidc_core::sso_oidc::register_client::{RegisterClientInput, RegisterClientOutput};
 use oidc_core::sso_oidc::start_device_authorization::StartDeviceAuthorizationInput;
+use oidc_core::sso_oidc::GrantType;
 use oidc_core::{ErrorCode, Operation, ServiceError};
 
 use crate::client::Client;
 use crate::error::Error;
 use crate::rt::{race, CancelToken, Either};
 
+/// The outcome of [`Client::sign_in`]: the registration (cache it to reuse
+/// it for later sign-ins and refreshes) and the token.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SignIn {
+    /// The client registration used.
+    pub registration: RegisterClientOutput,
+    /// The token the device flow produced.
+    pub token: CreateTokenOutput,
+}
+
 impl Client {
-    /// Runs the whole device authorization flow for `registration`:
-    /// `StartDeviceAuthorization` for `start_url`, then
-    /// [`drive_device_flow`](Client::drive_device_flow).
+    /// Registers a client for the device flow (grants `device_code` and
+    /// `refresh_token`, the start URL as issuer, `scopes` when not empty) and
+    /// runs [`device_sign_in`](Client::device_sign_in) with it.
     ///
-    /// `on_prompt` is called once, before the first wait, with the user code
+    /// # Errors
+    ///
+    /// `RegisterClient`'s error, or [`device_sign_in`](Client::device_sign_in)'s.
+    pub async fn sign_in(
+        &self,
+        client_name: &str,
+        start_url: &str,
+        scopes: &[&str],
+        prompt: impl FnMut(&Prompt) + Send,
+        cancel: &CancelToken,
+    ) -> Result<SignIn, Error> {
+        let mut input = RegisterClientInput::new(client_name)
+            .with_grant_types([GrantType::DeviceCode, GrantType::RefreshToken])
+            .with_issuer_url(start_url);
+        if !scopes.is_empty() {
+            input = input.with_scopes(scopes.iter().copied());
+        }
+        let request = oidc_core::sso_oidc::register_client::request(&input, self.endpoint())?;
+        let registration = self
+            .call(Operation::RegisterClient, &request, Some(cancel), |r| {
+                oidc_core::sso_oidc::register_client::parse(r)
+            })
+            .await?;
+        let token = self
+            .device_sign_in(&registration, start_url, prompt, cancel)
+            .await?;
+        Ok(SignIn {
+            registration,
+            token,
+        })
+    }
+
+    /// Runs the device authorization flow for `registration`:
+    /// `StartDeviceAuthorization` for `start_url`, then
+    /// [`run_device_flow`](Client::run_device_flow).
+    ///
+    /// `prompt` is called once, before the first wait, with the user code
     /// and verification URI to show (or open).
     ///
     /// ```no_run
@@ -24,11 +72,11 @@ impl Client {
     /// use oidc_core::sso_oidc::register_client::RegisterClientInput;
     /// use oidc_hyper::{CancelToken, Client, Config};
     ///
-    /// let client = Client::tokio(Config::new("us-east-1"))?;
+    /// let client = Client::tokio(Config::for_region("us-east-1"))?;
     /// let registration = client.register_client(&RegisterClientInput::new("my-tool")).await?;
     /// let cancel = CancelToken::new(); // cancel.cancel() from elsewhere stops the flow
     /// let token = client
-    ///     .device_flow(&registration, "https://my-org.awsapps.com/start", |prompt| {
+    ///     .device_sign_in(&registration, "https://my-org.awsapps.com/start", |prompt| {
     ///         println!("Open {} and confirm {}", prompt.uri_to_open(), prompt.user_code);
     ///     }, &cancel)
     ///     .await?;
@@ -41,11 +89,11 @@ impl Client {
     ///
     /// [`Error::DeviceFlow`] (expired, denied, invalid grant or client,
     /// failed), [`Error::Cancelled`], or the start call's error.
-    pub async fn device_flow(
+    pub async fn device_sign_in(
         &self,
         registration: &RegisterClientOutput,
         start_url: &str,
-        on_prompt: impl FnMut(&Prompt) + Send,
+        prompt: impl FnMut(&Prompt) + Send,
         cancel: &CancelToken,
     ) -> Result<CreateTokenOutput, Error> {
         let input = StartDeviceAuthorizationInput::new(
@@ -69,13 +117,13 @@ impl Client {
             self.endpoint().clone(),
             self.timer().now(),
         );
-        self.drive_device_flow(&mut flow, on_prompt, cancel).await
+        self.run_device_flow(&mut flow, prompt, cancel).await
     }
 
     /// Drives `flow` to its end, following oidc-core's drive loop line for
     /// line: `poll`; `Send` → send (transport failures retried per the retry
     /// policy) and `handle_response` / `handle_transport_error`;
-    /// `ShowPrompt` → `on_prompt`; `WaitUntil` → sleep on the caller's timer,
+    /// `ShowPrompt` → `prompt`; `WaitUntil` → sleep on the caller's timer,
     /// racing `cancel`; `Done` → return.
     ///
     /// A request still in flight at the flow's deadline is abandoned, and
@@ -83,12 +131,12 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// As [`device_flow`](Client::device_flow). When the flow gives up after
+    /// As [`device_sign_in`](Client::device_sign_in). When the flow gives up after
     /// repeated transport failures, the last transport error is returned.
-    pub async fn drive_device_flow(
+    pub async fn run_device_flow(
         &self,
         flow: &mut DeviceFlow,
-        mut on_prompt: impl FnMut(&Prompt) + Send,
+        mut prompt: impl FnMut(&Prompt) + Send,
         cancel: &CancelToken,
     ) -> Result<CreateTokenOutput, Error> {
         let mut last_transport_error: Option<Error> = None;
@@ -128,7 +176,7 @@ impl Client {
                     }
                 }
                 // 3. Show the prompt.
-                Action::ShowPrompt(prompt) => on_prompt(&prompt),
+                Action::ShowPrompt(shown) => prompt(&shown),
                 // 4. Wait until then, or until cancelled.
                 Action::WaitUntil(at) => {
                     let wait = at.saturating_duration_since(self.timer().now());

@@ -48,16 +48,16 @@ pub enum Error {
         after: Duration,
     },
     /// The response body is larger than
-    /// [`Config::max_response_bytes`](crate::Config::max_response_bytes);
+    /// [`Config::max_body_bytes`](crate::Config::max_body_bytes);
     /// reading stopped at the cap.
-    #[error("{operation}: the response (HTTP {status}) is larger than the {limit}-byte limit{}", request_id.as_ref().map(|id| format!(" [request id: {id}]")).unwrap_or_default())]
-    ResponseTooLarge {
+    #[error("{operation}: the response body (HTTP {status}) exceeds the limit of {limit} bytes{}", request_id.as_ref().map(|id| format!(" [request id: {id}]")).unwrap_or_default())]
+    BodyTooLarge {
         /// The operation being sent.
         operation: Operation,
         /// The response status.
         status: u16,
         /// The configured cap.
-        limit: usize,
+        limit: u64,
         /// The response's request id, when sent.
         request_id: Option<String>,
     },
@@ -72,12 +72,18 @@ pub enum Error {
     /// The flow was cancelled with a [`CancelToken`](crate::CancelToken).
     #[error("cancelled")]
     Cancelled,
-    /// The PKCE redirect carried an error or a wrong state.
-    #[error("the authorization redirect was rejected: {0}")]
-    Redirect(#[source] RedirectError),
+    /// The browser redirect did not carry a usable authorization code
+    /// (authorization refused, state mismatch).
+    #[error("the authorization-code login failed: {0}")]
+    Pkce(#[from] RedirectError),
     /// No valid redirect reached the loopback listener in time.
-    #[error("no authorization redirect arrived within {0:?}")]
-    AuthorizationTimeout(Duration),
+    #[error(
+        "no authorization redirect arrived within {waited:?}; the pending authorization expired"
+    )]
+    TimedOut {
+        /// How long the listener waited.
+        waited: Duration,
+    },
     /// The loopback listener failed.
     #[error("the loopback listener failed: {0}")]
     Listener(#[source] std::io::Error),
@@ -150,14 +156,28 @@ impl Error {
     pub fn status(&self) -> Option<u16> {
         match self {
             Error::Core(e) => e.status(),
-            Error::ResponseTooLarge { status, .. } => Some(*status),
+            Error::BodyTooLarge { status, .. } => Some(*status),
             Error::DeviceFlow(DeviceFlowError::Failed(e)) => e.status(),
             _ => self.service_error().map(|e| e.status),
         }
     }
 
-    /// Whether a timeout fired.
+    /// Whether a timeout fired (connect, read, or the PKCE listener's).
     pub fn is_timeout(&self) -> bool {
-        matches!(self, Error::Timeout { .. })
+        matches!(self, Error::Timeout { .. } | Error::TimedOut { .. })
+    }
+
+    /// The core error, when the service answered (or its answer did not
+    /// parse).
+    pub fn core(&self) -> Option<&oidc_core::Error> {
+        match self {
+            Error::Core(e) | Error::DeviceFlow(DeviceFlowError::Failed(e)) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The service error code, when the service answered with one.
+    pub fn code(&self) -> Option<&oidc_core::ErrorCode> {
+        self.service_error().map(|e| &e.code)
     }
 }

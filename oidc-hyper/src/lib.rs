@@ -19,8 +19,8 @@
 //! * HTTPS only, except plain HTTP to loopback (or when
 //!   [`Config::allow_insecure_http`] is set).
 //! * Connect and read timeouts on the caller's timer.
-//! * Response bodies are capped ([`Config::max_response_bytes`], 1 MiB by
-//!   default): a larger body is [`Error::ResponseTooLarge`] and reading
+//! * Response bodies are capped ([`Config::max_body_bytes`], 1 MiB by
+//!   default): a larger body is [`Error::BodyTooLarge`] and reading
 //!   stops at the cap.
 //! * A few idle connections per host are kept for reuse.
 //! * Flows are cancellable with a [`CancelToken`]; every wait races it.
@@ -31,10 +31,10 @@
 //! use oidc_core::sso_oidc::register_client::RegisterClientInput;
 //! use oidc_hyper::{CancelToken, Client, Config};
 //!
-//! let client = Client::tokio(Config::new("us-east-1"))?;
+//! let client = Client::tokio(Config::for_region("us-east-1"))?;
 //! let registration = client.register_client(&RegisterClientInput::new("my-tool")).await?;
 //! let token = client
-//!     .device_flow(&registration, "https://my-org.awsapps.com/start", |prompt| {
+//!     .device_sign_in(&registration, "https://my-org.awsapps.com/start", |prompt| {
 //!         println!("Open {} and enter {}", prompt.verification_uri, prompt.user_code);
 //!     }, &CancelToken::new())
 //!     .await?;
@@ -56,10 +56,10 @@ pub mod tokio;
 
 pub use client::Client;
 pub use config::{
-    Config, DEFAULT_AUTHORIZATION_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
+    Config, DEFAULT_AUTHORIZATION_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES,
     DEFAULT_READ_TIMEOUT,
 };
+pub use device::SignIn;
 pub use error::{Error, TimeoutPhase, TransportKind};
 pub use oidc_core;
-pub use pkce::authorization_code_registration;
 pub use rt::CancelToken;

@@ -34,62 +34,64 @@ const FAILURE_PAGE: &str =
 
 type Outcome = Result<AuthorizationCode, RedirectError>;
 
-/// The `RegisterClient` input for the authorization-code flow, as the AWS
-/// CLI sends it: grant types `authorization_code` and `refresh_token`, the
-/// port-less loopback redirect URI, the start URL as issuer, and `scopes`
-/// (the default `sso:account:access` when empty).
-///
-/// ```
-/// let input = oidc_hyper::authorization_code_registration(
-///     "botocore-client-my-session",
-///     "https://my-org.awsapps.com/start",
-///     &[],
-/// );
-/// assert_eq!(input.redirect_uris.as_deref(), Some(&["http://127.0.0.1/oauth/callback".to_owned()][..]));
-/// ```
-pub fn authorization_code_registration(
-    client_name: &str,
-    start_url: &str,
-    scopes: &[String],
-) -> RegisterClientInput {
-    let scopes: Vec<String> = if scopes.is_empty() {
-        vec![pkce::DEFAULT_SCOPE.to_owned()]
-    } else {
-        scopes.to_vec()
-    };
-    RegisterClientInput::new(client_name)
-        .with_grant_types([GrantType::AuthorizationCode, GrantType::RefreshToken])
-        .with_redirect_uris([pkce::REGISTRATION_REDIRECT_URI])
-        .with_issuer_url(start_url)
-        .with_scopes(scopes)
-}
-
 impl Client {
-    /// Runs the authorization-code + PKCE flow for `registration` (made with
-    /// [`authorization_code_registration`]).
+    /// `RegisterClient` for the authorization-code flow, as the AWS CLI
+    /// does it (pkce.md §2.1): grants `authorization_code` and
+    /// `refresh_token`, the loopback redirect URI without a port, the start
+    /// URL as issuer, and `scopes` (default `sso:account:access`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::register_client`].
+    pub async fn register_for_authorization_code(
+        &self,
+        client_name: &str,
+        start_url: &str,
+        scopes: &[&str],
+    ) -> Result<RegisterClientOutput, Error> {
+        let scopes: Vec<&str> = if scopes.is_empty() {
+            vec![pkce::DEFAULT_SCOPE]
+        } else {
+            scopes.to_vec()
+        };
+        let input = RegisterClientInput::new(client_name)
+            .with_grant_types([GrantType::AuthorizationCode, GrantType::RefreshToken])
+            .with_redirect_uris([pkce::REGISTRATION_REDIRECT_URI])
+            .with_issuer_url(start_url)
+            .with_scopes(scopes);
+        self.register_client(&input).await
+    }
+
+    /// The whole authorization-code + PKCE login for `registration` (made
+    /// with [`register_for_authorization_code`](Client::register_for_authorization_code)).
     ///
     /// Draws the verifier and state from the OS RNG, builds the authorize
-    /// URL for `listener`'s port and passes it to `on_url` (open it in a
+    /// URL for `listener`'s port and passes it to `open` (open it in a
     /// browser, or print it), serves the redirect on `listener` until a
     /// valid one arrives (other paths get 404 and are ignored, as are
     /// requests with neither code nor error), then calls `CreateToken`.
-    /// Gives up after
-    /// [`Config::authorization_timeout`](crate::Config::authorization_timeout).
+    /// Gives up after `timeout` (the AWS CLI waits
+    /// [`DEFAULT_AUTHORIZATION_TIMEOUT`](crate::DEFAULT_AUTHORIZATION_TIMEOUT)).
     ///
     /// ```no_run
     /// # #[cfg(feature = "tokio")]
     /// # async fn example() -> Result<(), oidc_hyper::Error> {
     /// use oidc_hyper::tokio::TokioListener;
-    /// use oidc_hyper::{authorization_code_registration, CancelToken, Client, Config};
+    /// use oidc_hyper::{CancelToken, Client, Config, DEFAULT_AUTHORIZATION_TIMEOUT};
     ///
-    /// let client = Client::tokio(Config::new("us-east-1"))?;
+    /// let client = Client::tokio(Config::for_region("us-east-1"))?;
     /// let start_url = "https://my-org.awsapps.com/start";
-    /// let registration = client
-    ///     .register_client(&authorization_code_registration("my-tool", start_url, &[]))
-    ///     .await?;
+    /// let registration = client.register_for_authorization_code("my-tool", start_url, &[]).await?;
     /// let listener = TokioListener::bind_loopback().await.map_err(oidc_hyper::Error::Listener)?;
     /// let token = client
-    ///     .authorization_code_flow(&registration, listener, &[], |url| println!("Open {url}"), &CancelToken::new())
+    ///     .authorization_code_sign_in(
+    ///         &registration,
+    ///         listener,
+    ///         &[],
+    ///         |url| println!("Open this URL in your browser: {url}"),
+    ///         DEFAULT_AUTHORIZATION_TIMEOUT,
+    ///         &CancelToken::new(),
+    ///     )
     ///     .await?;
     /// # let _ = token;
     /// # Ok(())
@@ -98,15 +100,16 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// [`Error::Redirect`] (error in the redirect, state mismatch),
-    /// [`Error::AuthorizationTimeout`], [`Error::Cancelled`],
+    /// [`Error::Pkce`] (error in the redirect, state mismatch; no token is
+    /// requested then), [`Error::TimedOut`], [`Error::Cancelled`],
     /// [`Error::Listener`], [`Error::Random`], or `CreateToken`'s error.
-    pub async fn authorization_code_flow(
+    pub async fn authorization_code_sign_in(
         &self,
         registration: &RegisterClientOutput,
         mut listener: impl Listener,
-        scopes: &[String],
-        mut on_url: impl FnMut(&str) + Send,
+        scopes: &[&str],
+        mut open: impl FnMut(&str) + Send,
+        timeout: Duration,
         cancel: &CancelToken,
     ) -> Result<CreateTokenOutput, Error> {
         let mut verifier_bytes = [0u8; 32];
@@ -122,11 +125,13 @@ impl Client {
             redirect_uri: redirect_uri.clone(),
             state: state.clone(),
             code_challenge: pkce::code_challenge(&verifier),
-            scopes: scopes.to_vec(),
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
         };
-        on_url(&authorize.to_url(self.endpoint().url()));
+        open(&authorize.to_url(self.endpoint().url()));
 
-        let code = self.await_redirect(&mut listener, state, cancel).await?;
+        let code = self
+            .await_redirect(&mut listener, state, timeout, cancel)
+            .await?;
         let input = CreateTokenInput::new(
             registration.client_id.clone(),
             registration.client_secret.clone(),
@@ -152,12 +157,12 @@ impl Client {
         &self,
         listener: &mut impl Listener,
         state: State,
+        limit: Duration,
         cancel: &CancelToken,
     ) -> Result<AuthorizationCode, Error> {
         let outcome: Arc<Signal<Outcome>> = Arc::new(Signal::default());
         let done: Arc<Signal<()>> = Arc::new(Signal::default());
         let state = Arc::new(state);
-        let limit = self.config().authorization_timeout;
         let mut deadline = self.timer().sleep(limit);
         let result = loop {
             let stop = race(cancel.cancelled(), &mut deadline);
@@ -176,12 +181,12 @@ impl Client {
                 Either::Left(Either::Right(())) => {
                     break match outcome.take() {
                         Some(Ok(code)) => Ok(code),
-                        Some(Err(e)) => Err(Error::Redirect(e)),
+                        Some(Err(e)) => Err(Error::Pkce(e)),
                         None => Err(Error::Cancelled),
                     }
                 }
                 Either::Right(Either::Left(())) => break Err(Error::Cancelled),
-                Either::Right(Either::Right(())) => break Err(Error::AuthorizationTimeout(limit)),
+                Either::Right(Either::Right(())) => break Err(Error::TimedOut { waited: limit }),
             }
         };
         // Let served connections finish their response, then close.

@@ -137,7 +137,7 @@ impl Client {
     ///
     /// ```no_run
     /// # async fn example() -> Result<(), oidc_hyper::Error> {
-    /// let client = oidc_hyper::Client::tokio(oidc_hyper::Config::new("us-east-1"))?;
+    /// let client = oidc_hyper::Client::tokio(oidc_hyper::Config::for_region("us-east-1"))?;
     /// # let _ = client;
     /// # Ok(())
     /// # }

@@ -26,7 +26,7 @@ pub(crate) struct Transport {
     idle: Mutex<HashMap<Target, Vec<Sender>>>,
     connect_timeout: Duration,
     read_timeout: Duration,
-    max_response_bytes: usize,
+    max_body_bytes: u64,
     max_idle_per_host: usize,
     allow_insecure_http: bool,
     user_agent: HeaderValue,
@@ -39,7 +39,7 @@ impl std::fmt::Debug for Transport {
             .field("idle_connections", &idle)
             .field("connect_timeout", &self.connect_timeout)
             .field("read_timeout", &self.read_timeout)
-            .field("max_response_bytes", &self.max_response_bytes)
+            .field("max_body_bytes", &self.max_body_bytes)
             .finish_non_exhaustive()
     }
 }
@@ -66,7 +66,7 @@ impl Transport {
             idle: Mutex::new(HashMap::new()),
             connect_timeout: config.connect_timeout,
             read_timeout: config.read_timeout,
-            max_response_bytes: config.max_response_bytes,
+            max_body_bytes: config.max_body_bytes,
             max_idle_per_host: config.max_idle_per_host,
             allow_insecure_http: config.allow_insecure_http,
             user_agent,
@@ -193,10 +193,11 @@ impl Transport {
         request: &http::Request<Vec<u8>>,
     ) -> Result<http::Response<Bytes>, Exchange> {
         let outgoing = self.prepare(operation, request)?;
-        let limit = self.max_response_bytes;
+        let limit = self.max_body_bytes;
         let work = async {
             let response = conn.sender.send_request(outgoing).await.map_err(|e| {
-                let stale = e.is_canceled() || e.is_incomplete_message() || e.is_closed();
+                // Only a request that was never written is safe to resend for free.
+                let stale = e.is_canceled();
                 let error = transport_error(operation, target, TransportKind::Exchange, e);
                 if stale {
                     Exchange::Stale(error)
@@ -206,7 +207,7 @@ impl Transport {
             })?;
             let (parts, body) = response.into_parts();
             let status = parts.status.as_u16();
-            let too_large = || Error::ResponseTooLarge {
+            let too_large = || Error::BodyTooLarge {
                 operation,
                 status,
                 limit,
@@ -217,23 +218,26 @@ impl Transport {
                 .get(http::header::CONTENT_LENGTH)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.parse::<u64>().ok());
-            if announced.is_some_and(|n| n > limit as u64) {
+            if announced.is_some_and(|n| n > limit) {
                 return Err(Exchange::Failed(too_large()));
             }
-            let collected = Limited::new(body, limit).collect().await.map_err(|e| {
-                if e.is::<LengthLimitError>() {
-                    Exchange::Failed(too_large())
-                } else {
-                    let message = e.to_string();
-                    Exchange::Failed(Error::Transport {
-                        operation,
-                        target: target.to_string(),
-                        kind: TransportKind::Exchange,
-                        message,
-                        source: Some(e),
-                    })
-                }
-            })?;
+            let collected = Limited::new(body, usize::try_from(limit).unwrap_or(usize::MAX))
+                .collect()
+                .await
+                .map_err(|e| {
+                    if e.is::<LengthLimitError>() {
+                        Exchange::Failed(too_large())
+                    } else {
+                        let message = e.to_string();
+                        Exchange::Failed(Error::Transport {
+                            operation,
+                            target: target.to_string(),
+                            kind: TransportKind::Exchange,
+                            message,
+                            source: Some(e),
+                        })
+                    }
+                })?;
             Ok(http::Response::from_parts(parts, collected.to_bytes()))
         };
         timeout(&*self.timer, self.read_timeout, work)
@@ -381,7 +385,7 @@ mod tests {
             after: Duration::from_secs(1),
         };
         assert_eq!(transport_class(&t), RetryClass::Timeout);
-        let big = Error::ResponseTooLarge {
+        let big = Error::BodyTooLarge {
             operation: Operation::CreateToken,
             status: 200,
             limit: 1,

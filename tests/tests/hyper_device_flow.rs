@@ -20,7 +20,7 @@ async fn bounded<F: Future>(limit_secs: u64, fut: F) -> F::Output {
 }
 
 fn client(emu: &Emulator) -> Client {
-    let config = Config::new("us-east-1")
+    let config = Config::for_region("us-east-1")
         .with_endpoint_url(emu.base_url())
         .with_backoff(Duration::from_millis(10), Duration::from_millis(50))
         .with_connect_timeout(Duration::from_secs(2))
@@ -44,7 +44,7 @@ async fn pending_then_approved_yields_a_token() {
         let registration = register(&client).await;
         let (emu2, seen) = (Arc::clone(&emu), Arc::clone(&prompts));
         client
-            .device_flow(
+            .device_sign_in(
                 &registration,
                 START_URL,
                 move |prompt| {
@@ -90,7 +90,7 @@ async fn slow_down_adds_five_seconds_to_the_interval() {
         let registration = register(&client).await;
         let (emu2, at) = (Arc::clone(&emu), Arc::clone(&approved_at));
         client
-            .device_flow(
+            .device_sign_in(
                 &registration,
                 START_URL,
                 move |prompt| {
@@ -120,7 +120,7 @@ async fn denied_is_a_typed_outcome() {
         let registration = register(&client).await;
         let emu2 = Arc::clone(&emu);
         client
-            .device_flow(
+            .device_sign_in(
                 &registration,
                 START_URL,
                 move |p| assert!(emu2.deny(&p.user_code)),
@@ -147,7 +147,7 @@ async fn expiry_reported_by_the_service() {
         let registration = register(&client).await;
         let emu2 = Arc::clone(&emu);
         client
-            .device_flow(
+            .device_sign_in(
                 &registration,
                 START_URL,
                 // The user walks away; the service's clock passes the expiry.
@@ -174,7 +174,7 @@ async fn expiry_at_the_local_deadline() {
     let result = bounded(10, async {
         let registration = register(&client).await;
         client
-            .device_flow(&registration, START_URL, |_| {}, &CancelToken::new())
+            .device_sign_in(&registration, START_URL, |_| {}, &CancelToken::new())
             .await
     })
     .await;
@@ -199,7 +199,7 @@ async fn cancel_interrupts_the_wait_promptly() {
         let (client, cancel) = (client.clone(), cancel.clone());
         tokio::spawn(async move {
             client
-                .device_flow(&registration, START_URL, |_| {}, &cancel)
+                .device_sign_in(&registration, START_URL, |_| {}, &cancel)
                 .await
         })
     };
@@ -228,7 +228,7 @@ async fn fifty_flows_in_parallel() {
                     (client.clone(), Arc::clone(&emu), Arc::clone(&registration));
                 tokio::spawn(async move {
                     client
-                        .device_flow(
+                        .device_sign_in(
                             &registration,
                             START_URL,
                             move |p| assert!(emu.approve(&p.user_code)),
