@@ -39,8 +39,12 @@ use crate::lock::SessionLock;
 /// to the same session meanwhile; a process that waited for the lock then
 /// finds the new token in the cache.
 ///
-/// A provider is cheap to clone; clones share the record of the last
-/// refresh attempt used for throttling.
+/// Refresh attempts are throttled (at most one per
+/// `RefreshPolicy::min_time_between_attempts`) using a record of the last
+/// attempt kept in the provider and shared by its clones. Keep one
+/// provider per session for the life of the process to get that
+/// protection; a provider created for a single call starts with no record
+/// and so never throttles. A provider is cheap to clone.
 #[derive(Clone)]
 pub struct TokenProvider {
     dir: CacheDir,
