@@ -750,3 +750,34 @@ fn async_style_waiting_with_lock_poll() {
         Next::Ready(_)
     ));
 }
+
+#[test]
+fn transport_failures_from_io_errors() {
+    let timeout = std::io::Error::new(std::io::ErrorKind::TimedOut, "read timed out");
+    let failure = TransportFailure::from(&timeout);
+    assert!(failure.is_timeout);
+    assert_eq!(failure.to_string(), "timed out: read timed out");
+    let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+    let failure = TransportFailure::from(&refused);
+    assert!(!failure.is_timeout);
+    assert_eq!(failure.to_string(), "refused");
+}
+
+#[test]
+fn login_reasons_explain_themselves() {
+    assert_eq!(
+        LoginReason::Absent.to_string(),
+        "there is no cached SSO token"
+    );
+    assert!(LoginReason::Expired.to_string().contains("expired"));
+    let f = fixture("reason-corrupt");
+    std::fs::create_dir_all(f.dir.path()).unwrap();
+    std::fs::write(f.dir.token_path(SESSION), "").unwrap();
+    let login = f.login(at(T0));
+    let text = login.reason().to_string();
+    assert!(text.contains("the file is empty"), "{text}");
+    assert!(
+        text.contains(&f.dir.token_path(SESSION).display().to_string()),
+        "{text}"
+    );
+}
