@@ -1,9 +1,11 @@
 //! The blocking client: one ureq `Agent`, the body cap, the HTTPS rule and
 //! the retry loop of `oidc_core::retry`.
 
+use std::collections::HashMap;
 use std::io::{self, Read};
 use std::net::IpAddr;
-use std::sync::{Mutex, PoisonError};
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use oidc_core::endpoint::{self, Endpoint, EndpointConfig, Service};
@@ -18,6 +20,7 @@ use oidc_core::sso_oidc::start_device_authorization::{
     self, StartDeviceAuthorizationInput, StartDeviceAuthorizationOutput,
 };
 use oidc_core::Operation;
+use oidc_host::TokenProvider;
 
 use crate::cancel::CancelToken;
 use crate::config::Config;
@@ -50,6 +53,7 @@ pub struct Client {
     config: Config,
     user_agent: HeaderValue,
     quota: Mutex<RetryQuota>,
+    providers: Mutex<HashMap<(PathBuf, String), TokenProvider>>,
 }
 
 /// A response as received, with its body read (up to the cap).
@@ -118,6 +122,7 @@ impl Client {
             config,
             user_agent,
             quota: Mutex::new(RetryQuota::default()),
+            providers: Mutex::new(HashMap::new()),
         })
     }
 
@@ -326,7 +331,14 @@ impl Client {
         })
     }
 
-    fn lock_quota(&self) -> std::sync::MutexGuard<'_, RetryQuota> {
+    /// The token providers used so far (see `provider.rs`).
+    pub(crate) fn providers(&self) -> MutexGuard<'_, HashMap<(PathBuf, String), TokenProvider>> {
+        self.providers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn lock_quota(&self) -> MutexGuard<'_, RetryQuota> {
         self.quota.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }

@@ -160,7 +160,7 @@ impl Client {
         session_key: &str,
         lock_timeout: Duration,
     ) -> Result<CachedToken, Error> {
-        let provider = TokenProvider::new(dir.clone(), session_key, self.endpoint().clone());
+        let provider = self.token_provider(dir, session_key, RefreshPolicy::default());
         let lock = provider.lock(lock_timeout)?;
         match provider.begin(lock, SystemTime::now())? {
             Next::Ready(token) => Ok(token),
@@ -205,12 +205,8 @@ impl Client {
         prompt: impl FnMut(&Prompt),
         cancel: &CancelToken,
     ) -> Result<CachedToken, Error> {
-        let provider = TokenProvider::new(
-            session.dir.clone(),
-            session.session_key.clone(),
-            self.endpoint().clone(),
-        )
-        .with_policy(session.refresh_policy);
+        let provider =
+            self.token_provider(&session.dir, &session.session_key, session.refresh_policy);
         let lock = provider.lock(session.lock_timeout)?;
         let login = match provider.begin(lock, SystemTime::now())? {
             Next::Ready(token) => return Ok(token),
@@ -232,6 +228,26 @@ impl Client {
             &session.start_url,
             &self.config().region,
         )?)
+    }
+
+    /// The provider of a session. Providers are kept per cache directory
+    /// and session for the client's lifetime, so the refresh throttling of
+    /// `RefreshPolicy::min_time_between_attempts` holds across calls.
+    fn token_provider(
+        &self,
+        dir: &CacheDir,
+        session_key: &str,
+        policy: RefreshPolicy,
+    ) -> TokenProvider {
+        let mut providers = self.providers();
+        let key = (dir.path().to_path_buf(), session_key.to_owned());
+        providers
+            .entry(key)
+            .or_insert_with(|| {
+                TokenProvider::new(dir.clone(), session_key, self.endpoint().clone())
+            })
+            .clone()
+            .with_policy(policy)
     }
 
     /// A cached device-flow registration still good for 15 minutes, or a
