@@ -122,7 +122,7 @@ pub fn response(data: &[u8]) -> http::Response<Vec<u8>> {
         .unwrap_or(http::StatusCode::OK);
     let mut response = http::Response::new(Vec::new());
     *response.status_mut() = status;
-    while let Some(line) = lines.next() {
+    for line in lines.by_ref() {
         if line.is_empty() {
             break;
         }
@@ -809,13 +809,11 @@ impl Driver {
                 if let Some(was_ok) = self.done {
                     assert_eq!(was_ok, outcome.is_ok(), "the outcome changed");
                 }
-                if !was_finished {
-                    if self.now >= self.deadline {
-                        assert!(
-                            matches!(outcome, Err(DeviceFlowError::Expired { service: None })),
-                            "unfinished flow at the deadline ended {outcome:?}"
-                        );
-                    }
+                if !was_finished && self.now >= self.deadline {
+                    assert!(
+                        matches!(outcome, Err(DeviceFlowError::Expired { service: None })),
+                        "unfinished flow at the deadline ended {outcome:?}"
+                    );
                 }
                 if let Err(e) = &outcome {
                     let _ = e.to_string();

@@ -1,1 +1,428 @@
-fn main() {}
+//! Cost of the four SSO OIDC operations and of one device-flow step.
+//!
+//! For each operation the benchmark measures building the request and
+//! parsing a realistic successful response (`request` + `parse`), next to
+//! what `serde_json` alone takes to parse the same body into a plain
+//! `#[derive(Deserialize)]` struct with the same fields. The budget is
+//! `request + parse <= 3 x plain serde_json`. After the criterion groups,
+//! `cargo bench` prints one `ratio <op>: x.xx` line per operation, measured
+//! by a separate interleaved timing loop (median of batches).
+//!
+//! The device-flow step is `poll` (`Send`), `handle_response` with
+//! "authorization pending", then `poll` (`WaitUntil`); its ratio is against
+//! `serde_json` parsing the pending error body, for information only.
+//!
+//! Run with `cargo bench -p oidc-core --bench operations`.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::Criterion;
+use oidc_core::device_flow::{Action, DeviceFlow};
+use oidc_core::endpoint::Endpoint;
+use oidc_core::secret::{Assertion, ClientSecret, DeviceCode};
+use oidc_core::sso_oidc::create_token::{self, CreateTokenInput, Grant};
+use oidc_core::sso_oidc::create_token_with_iam::{self, CreateTokenWithIamInput, IamGrant};
+use oidc_core::sso_oidc::register_client::{self, RegisterClientInput};
+use oidc_core::sso_oidc::start_device_authorization::{self, StartDeviceAuthorizationInput};
+use oidc_core::sso_oidc::GrantType;
+use serde::Deserialize;
+
+/// The largest `request + parse` cost allowed, in multiples of plain
+/// `serde_json`.
+const BUDGET: f64 = 3.0;
+
+// ---------------------------------------------------------------------------
+// Realistic responses
+// ---------------------------------------------------------------------------
+
+/// A token-like string of `len` characters (SSO access tokens are several
+/// hundred characters of base64-ish text).
+fn token_text(prefix: &str, len: usize) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::with_capacity(len);
+    out.push_str(prefix);
+    let mut x: u32 = 0x9e37_79b9;
+    while out.len() < len {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        out.push(char::from(ALPHABET[(x % 64) as usize]));
+    }
+    out
+}
+
+fn response(body: String) -> http::Response<Vec<u8>> {
+    http::Response::builder()
+        .status(200)
+        .header("date", "Mon, 01 Jan 2024 08:00:00 GMT")
+        .header("content-type", "application/json")
+        .header("content-length", body.len())
+        .header("x-amzn-requestid", "3f2c8a9e-6b1d-4c2e-9a7f-0d4b5e6f7a8b")
+        .body(body.into_bytes())
+        .expect("a valid response")
+}
+
+fn register_client_body() -> String {
+    format!(
+        r#"{{"clientId":"{}","clientSecret":"{}","clientIdIssuedAt":1704096000,"clientSecretExpiresAt":1711872000}}"#,
+        token_text("_yzkThXVzLWVhc3QtM", 60),
+        token_text("eyJraWQiOiJrZXktMTU2NDAyODA5OSIsImFsZyI6IkhTMzg0In0.", 700),
+    )
+}
+
+fn start_device_authorization_body() -> String {
+    format!(
+        r#"{{"deviceCode":"{}","userCode":"BCDF-GHJK","verificationUri":"https://device.sso.us-east-1.amazonaws.com/","verificationUriComplete":"https://device.sso.us-east-1.amazonaws.com/?user_code=BCDF-GHJK","expiresIn":600,"interval":1}}"#,
+        token_text("", 180),
+    )
+}
+
+fn create_token_body() -> String {
+    format!(
+        r#"{{"accessToken":"{}","tokenType":"Bearer","expiresIn":28800,"refreshToken":"{}"}}"#,
+        token_text("aoaAAAAAGV", 640),
+        token_text("aorvJYubGpU6i91YnH7Mfo", 460),
+    )
+}
+
+fn create_token_with_iam_body() -> String {
+    format!(
+        r#"{{"accessToken":"{}","tokenType":"Bearer","expiresIn":3600,"refreshToken":"{}","idToken":"{}","issuedTokenType":"urn:ietf:params:oauth:token-type:refresh_token","scope":["openid","aws","sts:identity_context"],"awsAdditionalDetails":{{"identityContext":"{}"}}}}"#,
+        token_text("aoaAAAAAGV", 640),
+        token_text("aorvJYubGpU6i91YnH7Mfo", 460),
+        token_text("eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.", 900),
+        token_text("EXAMPLEIDENTITYCONTEXT", 300),
+    )
+}
+
+const PENDING_BODY: &str =
+    r#"{"error":"authorization_pending","error_description":"Authorization is still pending"}"#;
+
+// ---------------------------------------------------------------------------
+// The same fields, parsed by serde_json alone
+// ---------------------------------------------------------------------------
+
+#[allow(dead_code)] // only parsed, never read
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PlainRegisterClient {
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    client_id_issued_at: Option<i64>,
+    client_secret_expires_at: Option<i64>,
+    authorization_endpoint: Option<String>,
+    token_endpoint: Option<String>,
+}
+
+#[allow(dead_code)] // only parsed, never read
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PlainStartDeviceAuthorization {
+    device_code: Option<String>,
+    user_code: Option<String>,
+    verification_uri: Option<String>,
+    verification_uri_complete: Option<String>,
+    expires_in: Option<i64>,
+    interval: Option<i64>,
+}
+
+#[allow(dead_code)] // only parsed, never read
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PlainCreateToken {
+    access_token: Option<String>,
+    token_type: Option<String>,
+    expires_in: Option<i64>,
+    refresh_token: Option<String>,
+    id_token: Option<String>,
+}
+
+#[allow(dead_code)] // only parsed, never read
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PlainAwsAdditionalDetails {
+    identity_context: Option<String>,
+}
+
+#[allow(dead_code)] // only parsed, never read
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PlainCreateTokenWithIam {
+    access_token: Option<String>,
+    token_type: Option<String>,
+    expires_in: Option<i64>,
+    refresh_token: Option<String>,
+    id_token: Option<String>,
+    issued_token_type: Option<String>,
+    scope: Option<Vec<String>>,
+    aws_additional_details: Option<PlainAwsAdditionalDetails>,
+}
+
+#[allow(dead_code)] // only parsed, never read
+#[derive(Deserialize)]
+struct PlainOAuthError {
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+// ---------------------------------------------------------------------------
+// The measured operations
+// ---------------------------------------------------------------------------
+
+/// One operation: `core` builds the request and parses the response with
+/// `oidc-core`; `plain` parses the same body with `serde_json` alone.
+struct Case {
+    name: &'static str,
+    core: Box<dyn FnMut()>,
+    plain: Box<dyn FnMut()>,
+}
+
+fn endpoint() -> Endpoint {
+    Endpoint::from_url("https://oidc.us-east-1.amazonaws.com").expect("a valid endpoint")
+}
+
+fn plain<T: for<'de> Deserialize<'de>>(body: Vec<u8>) -> Box<dyn FnMut()> {
+    Box::new(move || {
+        let value: T = serde_json::from_slice(black_box(&body)).expect("the body parses");
+        black_box(value);
+    })
+}
+
+fn cases() -> Vec<Case> {
+    let endpoint = endpoint();
+    let client_secret = ClientSecret::new(token_text("eyJraWQiOiJrZXkt", 700));
+    let mut cases = Vec::new();
+
+    {
+        let input = RegisterClientInput::new("botocore-client-my-sso")
+            .with_scopes(["sso:account:access"])
+            .with_grant_types([GrantType::AuthorizationCode, GrantType::RefreshToken])
+            .with_redirect_uris(["http://127.0.0.1/oauth/callback"])
+            .with_issuer_url("https://my-sso-portal.awsapps.com/start");
+        let response = response(register_client_body());
+        let body = response.body().clone();
+        let endpoint = endpoint.clone();
+        cases.push(Case {
+            name: "register_client",
+            core: Box::new(move || {
+                let request =
+                    register_client::request(black_box(&input), &endpoint).expect("request builds");
+                let output = register_client::parse(black_box(&response)).expect("response parses");
+                black_box((request, output));
+            }),
+            plain: plain::<PlainRegisterClient>(body),
+        });
+    }
+    {
+        let input = StartDeviceAuthorizationInput::new(
+            "_yzkThXVzLWVhc3QtMUEXAMPLECLIENTID",
+            client_secret.clone(),
+            "https://my-sso-portal.awsapps.com/start",
+        );
+        let response = response(start_device_authorization_body());
+        let body = response.body().clone();
+        let endpoint = endpoint.clone();
+        cases.push(Case {
+            name: "start_device_authorization",
+            core: Box::new(move || {
+                let request = start_device_authorization::request(black_box(&input), &endpoint)
+                    .expect("request builds");
+                let output = start_device_authorization::parse(black_box(&response))
+                    .expect("response parses");
+                black_box((request, output));
+            }),
+            plain: plain::<PlainStartDeviceAuthorization>(body),
+        });
+    }
+    {
+        let input = CreateTokenInput::new(
+            "_yzkThXVzLWVhc3QtMUEXAMPLECLIENTID",
+            client_secret.clone(),
+            Grant::DeviceCode {
+                device_code: DeviceCode::new(token_text("", 180)),
+            },
+        );
+        let response = response(create_token_body());
+        let body = response.body().clone();
+        let endpoint = endpoint.clone();
+        cases.push(Case {
+            name: "create_token",
+            core: Box::new(move || {
+                let request =
+                    create_token::request(black_box(&input), &endpoint).expect("request builds");
+                let output = create_token::parse(black_box(&response)).expect("response parses");
+                black_box((request, output));
+            }),
+            plain: plain::<PlainCreateToken>(body),
+        });
+    }
+    {
+        let input = CreateTokenWithIamInput::new(
+            "arn:aws:sso::123456789012:application/ssoins-1111111111111111/apl-2222222222222222",
+            IamGrant::JwtBearer {
+                assertion: Assertion::new(token_text("eyJhbGciOiJSUzI1NiJ9.", 900)),
+            },
+        );
+        let response = response(create_token_with_iam_body());
+        let body = response.body().clone();
+        let endpoint = endpoint.clone();
+        cases.push(Case {
+            name: "create_token_with_iam",
+            core: Box::new(move || {
+                let request = create_token_with_iam::request(black_box(&input), &endpoint)
+                    .expect("request builds");
+                let output =
+                    create_token_with_iam::parse(black_box(&response)).expect("response parses");
+                black_box((request, output));
+            }),
+            plain: plain::<PlainCreateTokenWithIam>(body),
+        });
+    }
+    cases.push(device_flow_case(endpoint, client_secret));
+    cases
+}
+
+/// One device-flow step: `poll` gives `Send`, the pending answer goes to
+/// `handle_response`, `poll` gives `WaitUntil`; then the clock moves on by
+/// the interval for the next step.
+fn device_flow_case(endpoint: Endpoint, client_secret: ClientSecret) -> Case {
+    let started = start_device_authorization::parse(&http::Response::new(format!(
+        r#"{{"deviceCode":"{}","userCode":"BCDF-GHJK","verificationUri":"https://device.sso.us-east-1.amazonaws.com/","expiresIn":4294967295,"interval":1}}"#,
+        token_text("", 180)
+    )))
+    .expect("authorization parses");
+    let mut now = Instant::now();
+    let mut flow = DeviceFlow::new("client-id", client_secret, started, endpoint, now);
+    let pending = http::Response::builder()
+        .status(400)
+        .header("content-type", "application/json")
+        .header("x-amzn-requestid", "3f2c8a9e-6b1d-4c2e-9a7f-0d4b5e6f7a8b")
+        .header(
+            "x-amzn-errortype",
+            "AuthorizationPendingException:http://internal.amazon.com/coral/com.amazonaws.ssooidc/",
+        )
+        .body(PENDING_BODY.as_bytes().to_vec())
+        .expect("a valid response");
+    // The one-off prompt comes after the first request; get past it.
+    let Action::Send(_) = flow.poll(now) else {
+        panic!("the first poll sends")
+    };
+    flow.handle_response(now, &pending)
+        .expect("a request was in flight");
+    let Action::ShowPrompt(_) = flow.poll(now) else {
+        panic!("the prompt comes before the first wait")
+    };
+    Case {
+        name: "device_flow_step",
+        core: Box::new(move || {
+            let Action::WaitUntil(at) = flow.poll(now) else {
+                panic!("the flow waits between polls")
+            };
+            now = at;
+            let Action::Send(request) = flow.poll(now) else {
+                panic!("the flow polls after the interval")
+            };
+            black_box(request);
+            flow.handle_response(now, black_box(&pending))
+                .expect("a request was in flight");
+        }),
+        plain: plain::<PlainOAuthError>(PENDING_BODY.as_bytes().to_vec()),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Criterion report and the budget ratios
+// ---------------------------------------------------------------------------
+
+fn criterion_benches(c: &mut Criterion) {
+    for mut case in cases() {
+        let mut group = c.benchmark_group(case.name);
+        group.bench_function("oidc-core request+parse", |b| b.iter(&mut case.core));
+        group.bench_function("serde_json plain struct", |b| b.iter(&mut case.plain));
+        group.finish();
+    }
+}
+
+/// Median time per call of `f`, over `batches` batches of `per_batch`
+/// calls, interleaved with `g` so both see the same machine state.
+fn interleaved_medians(
+    f: &mut dyn FnMut(),
+    g: &mut dyn FnMut(),
+    batches: usize,
+    per_batch: u32,
+) -> (Duration, Duration) {
+    let time = |h: &mut dyn FnMut()| {
+        let start = Instant::now();
+        for _ in 0..per_batch {
+            h();
+        }
+        start.elapsed() / per_batch
+    };
+    // Warm up caches and allocator.
+    for _ in 0..3 {
+        time(f);
+        time(g);
+    }
+    let mut fs = Vec::with_capacity(batches);
+    let mut gs = Vec::with_capacity(batches);
+    for _ in 0..batches {
+        fs.push(time(f));
+        gs.push(time(g));
+    }
+    fs.sort();
+    gs.sort();
+    (fs[batches / 2], gs[batches / 2])
+}
+
+fn print_ratios() {
+    println!();
+    println!(
+        "budget: request + parse <= {BUDGET:.1} x serde_json plain struct (median of 41 batches)"
+    );
+    let mut over = Vec::new();
+    for mut case in cases() {
+        // Size batches to roughly 2 ms of the plain parse.
+        let probe = {
+            let start = Instant::now();
+            for _ in 0..100 {
+                (case.plain)();
+            }
+            start.elapsed() / 100
+        };
+        let per_batch = u32::try_from(2_000_000 / probe.as_nanos().max(1))
+            .unwrap_or(u32::MAX)
+            .clamp(10, 100_000);
+        let (core, plain) = interleaved_medians(&mut case.core, &mut case.plain, 41, per_batch);
+        let ratio = core.as_secs_f64() / plain.as_secs_f64();
+        let note = if case.name == "device_flow_step" {
+            " (informational: vs the pending error body)"
+        } else if ratio > BUDGET {
+            over.push(case.name);
+            " OVER BUDGET"
+        } else {
+            ""
+        };
+        println!(
+            "ratio {}: {ratio:.2} (oidc-core {core:?}, serde_json {plain:?}){note}",
+            case.name
+        );
+    }
+    if !over.is_empty() {
+        println!("over budget: {}", over.join(", "));
+    }
+}
+
+fn main() {
+    let mut criterion = Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .configure_from_args();
+    criterion_benches(&mut criterion);
+    criterion.final_summary();
+    // `cargo bench` passes `--bench`; under `cargo test` the benchmarks
+    // above only run once each, and the timing loop is skipped.
+    if std::env::args().any(|a| a == "--bench") {
+        print_ratios();
+    }
+}
