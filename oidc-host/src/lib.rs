@@ -114,4 +114,4 @@ pub use error::{
     CacheProblem, CacheWarning, HostError, RefreshFailure, TokenError, TransportFailure,
 };
 pub use lock::{LockPoll, SessionLock};
-pub use provider::{Login, LoginReason, Next, Refresh, RegistrationInfo, TokenProvider};
+pub use provider::{Login, LoginReason, Next, Refresh, Refreshed, RegistrationInfo, TokenProvider};

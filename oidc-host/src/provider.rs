@@ -336,6 +336,42 @@ impl Refresh {
         now: SystemTime,
         outcome: Result<&http::Response<B>, TransportFailure>,
     ) -> Result<CachedToken, TokenError> {
+        self.complete(now, outcome)
+    }
+
+    /// Like [`finish`](Self::finish), but when the service says the session
+    /// has ended, hands back a [`Login`] that still holds the session lock,
+    /// so an interactive caller can sign in again without another process
+    /// slipping in between. The [`TokenError::SessionEnded`] comes along
+    /// for the message; [`Login::reason`] is
+    /// [`LoginReason::SessionEnded`] and [`Login::previous`] the old token.
+    pub fn finish_or_login<B: AsRef<[u8]>>(
+        self,
+        now: SystemTime,
+        outcome: Result<&http::Response<B>, TransportFailure>,
+    ) -> Result<Refreshed, TokenError> {
+        match self.complete(now, outcome) {
+            Ok(token) => Ok(Refreshed::Token(token)),
+            Err(error @ TokenError::SessionEnded { .. }) => Ok(Refreshed::LoginRequired {
+                error: Box::new(error),
+                login: Login {
+                    dir: self.dir,
+                    session_key: self.session_key,
+                    lock: self.lock,
+                    reason: LoginReason::SessionEnded,
+                    previous: Some(self.old),
+                },
+            }),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// The outcome of the refresh; the lock stays with `self`.
+    fn complete<B: AsRef<[u8]>>(
+        &self,
+        now: SystemTime,
+        outcome: Result<&http::Response<B>, TransportFailure>,
+    ) -> Result<CachedToken, TokenError> {
         let still_valid = || (!self.old.is_expired(now)).then(|| Box::new(self.old.clone()));
         let response = match outcome {
             Ok(response) => response,
@@ -381,6 +417,22 @@ impl Refresh {
     }
 }
 
+/// The result of [`Refresh::finish_or_login`].
+#[derive(Debug)]
+#[must_use = "a LoginRequired holds the session lock"]
+pub enum Refreshed {
+    /// The refreshed token, written to the cache.
+    Token(CachedToken),
+    /// The session has ended: sign in with `login` (which holds the lock),
+    /// or drop it and report `error`.
+    LoginRequired {
+        /// The [`TokenError::SessionEnded`] the service caused.
+        error: Box<TokenError>,
+        /// A sign-in holding the session lock.
+        login: Login,
+    },
+}
+
 /// Whether the service's answer means the session (refresh token or client
 /// registration) is over.
 fn ends_session(error: &oidc_core::Error) -> bool {
@@ -408,6 +460,8 @@ pub enum LoginReason {
     Expired,
     /// The caller asked for a sign-in ([`TokenProvider::login`]).
     Requested,
+    /// A refresh found the session ended ([`Refresh::finish_or_login`]).
+    SessionEnded,
 }
 
 impl fmt::Display for LoginReason {
@@ -419,6 +473,7 @@ impl fmt::Display for LoginReason {
                 f.write_str("the cached SSO token has expired and cannot be refreshed")
             }
             LoginReason::Requested => f.write_str("a new sign-in was requested"),
+            LoginReason::SessionEnded => f.write_str("the SSO session has ended"),
         }
     }
 }
@@ -439,8 +494,8 @@ impl Login {
         &self.reason
     }
 
-    /// The token currently cached, when there is one (only after
-    /// [`TokenProvider::login`]).
+    /// The token currently cached, when there is one (after
+    /// [`TokenProvider::login`] and [`Refresh::finish_or_login`]).
     pub fn previous(&self) -> Option<&CachedToken> {
         self.previous.as_ref()
     }

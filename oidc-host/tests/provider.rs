@@ -11,8 +11,8 @@ use oidc_host::oidc_core::secret::{AccessToken, ClientSecret, RefreshToken};
 use oidc_host::oidc_core::sso_oidc::{create_token, register_client};
 use oidc_host::oidc_core::ErrorCode;
 use oidc_host::{
-    CacheDir, CacheProblem, Login, LoginReason, Next, Refresh, RefreshFailure, RegistrationInfo,
-    TokenError, TokenProvider, TransportFailure,
+    CacheDir, CacheProblem, Login, LoginReason, Next, Refresh, RefreshFailure, Refreshed,
+    RegistrationInfo, TokenError, TokenProvider, TransportFailure,
 };
 use support::{at, refreshable, Scratch, T0};
 
@@ -780,4 +780,59 @@ fn login_reasons_explain_themselves() {
         text.contains(&f.dir.token_path(SESSION).display().to_string()),
         "{text}"
     );
+}
+
+#[test]
+fn session_ended_hands_over_a_login_under_the_same_lock() {
+    let f = fixture("finish-or-login").with_token(&refreshable(at(T0 + 120)));
+    let refresh = f.refresh(at(T0));
+    let outcome = refresh
+        .finish_or_login(
+            at(T0),
+            Ok(&service_error(
+                400,
+                "InvalidGrantException",
+                "invalid_grant",
+            )),
+        )
+        .unwrap();
+    let Refreshed::LoginRequired { error, login } = outcome else {
+        panic!("expected LoginRequired");
+    };
+    assert!(error.is_session_ended());
+    assert_eq!(login.reason(), &LoginReason::SessionEnded);
+    assert_eq!(login.previous().unwrap().access_token.secret(), "aoal-OLD");
+    // Still locked: nobody else can sign in meanwhile.
+    assert!(!f.lock_is_free());
+    let output = issued(r#"{"accessToken":"aoal-NEXT","expiresIn":3600}"#);
+    let registration = RegistrationInfo::new("c", ClientSecret::new("s"), at(T0 + 86_400));
+    login
+        .store(
+            at(T0),
+            &output,
+            &registration,
+            "https://x/start",
+            "us-east-1",
+        )
+        .unwrap();
+    assert!(f.lock_is_free());
+
+    // Success and transient failures behave as with `finish`.
+    let g = fixture("finish-or-login-ok").with_token(&refreshable(at(T0 + 120)));
+    let reply = response(200, &[], r#"{"accessToken":"aoal-R","expiresIn":3600}"#);
+    match g
+        .refresh(at(T0))
+        .finish_or_login(at(T0), Ok(&reply))
+        .unwrap()
+    {
+        Refreshed::Token(token) => assert_eq!(token.access_token.secret(), "aoal-R"),
+        other => panic!("{other:?}"),
+    }
+    let h = fixture("finish-or-login-transient").with_token(&refreshable(at(T0 + 120)));
+    let err = h
+        .refresh(at(T0))
+        .finish_or_login::<Vec<u8>>(at(T0), Err(TransportFailure::new("reset")))
+        .unwrap_err();
+    assert!(err.is_transient());
+    assert!(h.lock_is_free());
 }
