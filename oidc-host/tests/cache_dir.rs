@@ -540,3 +540,20 @@ fn waiting_lock_gets_it_when_released() {
     drop(lock);
     waiter.join().unwrap().unwrap();
 }
+
+#[test]
+fn every_truncation_of_a_good_file_reads_as_absent() {
+    let scratch = Scratch::new("prefixes");
+    let dir = CacheDir::new(scratch.path());
+    std::fs::create_dir_all(dir.path()).unwrap();
+    let path = dir.token_path("my-sso");
+    let bytes = CLI_EXAMPLE.as_bytes();
+    for len in 0..bytes.len() {
+        std::fs::write(&path, &bytes[..len]).unwrap();
+        let outcome = dir.read_token("my-sso").unwrap();
+        assert!(outcome.token.is_none(), "prefix of {len} bytes");
+        assert!(outcome.warning.is_some(), "prefix of {len} bytes");
+    }
+    std::fs::write(&path, bytes).unwrap();
+    assert!(dir.read_token("my-sso").unwrap().token.is_some());
+}
