@@ -31,7 +31,8 @@
 //!
 //! Extra files this crate leaves in the cache directory (`*.json.lock`,
 //! and `*.json.tmp.<pid>.<n>` only if a process dies mid-write) do not end
-//! in `.json`, so tools that scan the directory for entries skip them.
+//! in `.json`, the suffix of every cache entry, so they cannot be mistaken
+//! for entries by name.
 //!
 //! Timing decisions use the caller's wall-clock `now` and
 //! [`oidc_core::cache::refresh_decision`]; requests and responses are built
