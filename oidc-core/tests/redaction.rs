@@ -569,3 +569,63 @@ fn secret_types_implement_neither_display_nor_partial_eq() {
         );
     }
 }
+
+/// Every member the model flags as sensitive, in every output shape, is
+/// hidden by the parsed output's `Debug`, while the non-sensitive members
+/// stay visible.
+#[test]
+fn the_models_sensitive_output_members_are_hidden() {
+    type Render = fn(&http::Response<Vec<u8>>) -> String;
+    let outputs: [(&str, Render); 4] = [
+        ("RegisterClientResponse", |r| {
+            format!("{:?}", register_client::parse(r).unwrap())
+        }),
+        ("StartDeviceAuthorizationResponse", |r| {
+            format!("{:?}", start_device_authorization::parse(r).unwrap())
+        }),
+        ("CreateTokenResponse", |r| {
+            format!("{:?}", create_token::parse(r).unwrap())
+        }),
+        ("CreateTokenWithIAMResponse", |r| {
+            format!("{:?}", create_token_with_iam::parse(r).unwrap())
+        }),
+    ];
+    for (shape, render) in outputs {
+        let mut sensitive = op_support::sensitive_members(shape);
+        // Stricter than the model: the device code lets its holder poll for
+        // the user's token (the spec: "treat as secret-ish").
+        if shape == "StartDeviceAuthorizationResponse" {
+            assert!(sensitive.is_empty());
+            sensitive.insert("deviceCode".to_owned());
+        }
+        let model = op_support::MODEL;
+        let model: serde_json::Value = serde_json::from_str(model).unwrap();
+        let mut body = serde_json::Map::new();
+        for (member, spec) in model["shapes"][shape]["members"].as_object().unwrap() {
+            let target = spec["shape"].as_str().unwrap();
+            let value = match model["shapes"][target]["type"].as_str().unwrap() {
+                "integer" | "long" => serde_json::json!(600),
+                "list" => serde_json::json!([format!("visible-{member}")]),
+                "structure" => serde_json::json!({"identityContext": IDENTITY_CONTEXT}),
+                _ if sensitive.contains(member) => serde_json::json!(format!("{MARKER}-{member}")),
+                _ => serde_json::json!(format!("visible-{member}")),
+            };
+            body.insert(member.clone(), value);
+        }
+        let printed = render(&response(
+            200,
+            &serde_json::Value::Object(body.clone()).to_string(),
+        ));
+        check_text(shape, &printed);
+        for (member, value) in &body {
+            if let Some(text) = value.as_str() {
+                if !sensitive.contains(member) && member != "issuedTokenType" {
+                    assert!(
+                        printed.contains(text),
+                        "{shape}: {member} is shown: {printed}"
+                    );
+                }
+            }
+        }
+    }
+}
