@@ -1,5 +1,7 @@
 //! The client: one async method per SSO OIDC operation, with retries.
 
+use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -12,6 +14,7 @@ use oidc_core::sso_oidc::start_device_authorization::{
     self, StartDeviceAuthorizationInput, StartDeviceAuthorizationOutput,
 };
 use oidc_core::Operation;
+use oidc_host::TokenProvider;
 
 use crate::config::Config;
 use crate::error::Error;
@@ -51,6 +54,9 @@ pub(crate) struct Inner {
     pub(crate) endpoint: Endpoint,
     pub(crate) transport: Transport,
     pub(crate) quota: Mutex<RetryQuota>,
+    /// Token providers per (cache directory, session key), kept so the
+    /// refresh throttling of `RefreshPolicy` holds across calls.
+    pub(crate) providers: Mutex<HashMap<(PathBuf, String), TokenProvider>>,
 }
 
 impl Client {
@@ -94,6 +100,7 @@ impl Client {
                 endpoint,
                 transport,
                 quota: Mutex::new(RetryQuota::default()),
+                providers: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -213,6 +220,35 @@ impl Client {
             })
         })
         .await
+    }
+
+    /// Sends with retries classified by `parse`, and returns the last
+    /// response whatever its status (for callers that parse it themselves,
+    /// such as the token provider's refresh).
+    pub(crate) async fn send_parsed<T>(
+        &self,
+        operation: Operation,
+        request: &http::Request<Vec<u8>>,
+        cancel: Option<&CancelToken>,
+        parse: impl Fn(&http::Response<Bytes>) -> Result<T, oidc_core::Error>,
+    ) -> Result<http::Response<Bytes>, Error> {
+        let last = Mutex::new(None);
+        let outcome = self
+            .attempts(operation, request, cancel, |response| {
+                *lock(&last) = Some(response.clone());
+                match parse(response) {
+                    Ok(_) => Ok(response.clone()),
+                    Err(e) => match retry::classify(&e) {
+                        RetryClass::NotRetryable => Ok(response.clone()),
+                        class => Err((Error::Core(e), class)),
+                    },
+                }
+            })
+            .await;
+        match outcome {
+            Err(Error::Core(e)) => lock(&last).take().ok_or(Error::Core(e)),
+            other => other,
+        }
     }
 
     /// The retry loop: attempt, classify, ask the policy and the quota,

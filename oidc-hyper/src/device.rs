@@ -1,6 +1,7 @@
 //! The device-flow driver: oidc-core's drive loop, on the caller's timer.
 
 use oidc_core::device_flow::{Action, DeviceFlow, DeviceFlowError, Prompt};
+use oidc_core::secret::ClientSecret;
 use oidc_core::sso_oidc::create_token::CreateTokenOutput;
 use oidc_core::sso_oidc::register_client::{RegisterClientInput, RegisterClientOutput};
 use oidc_core::sso_oidc::start_device_authorization::StartDeviceAuthorizationInput;
@@ -96,11 +97,30 @@ impl Client {
         prompt: impl FnMut(&Prompt) + Send,
         cancel: &CancelToken,
     ) -> Result<CreateTokenOutput, Error> {
-        let input = StartDeviceAuthorizationInput::new(
-            registration.client_id.clone(),
-            registration.client_secret.clone(),
+        self.device_token(
+            &registration.client_id,
+            &registration.client_secret,
             start_url,
-        );
+            prompt,
+            cancel,
+        )
+        .await
+    }
+
+    /// `StartDeviceAuthorization` and the drive loop for a client id and
+    /// secret (fresh or cached registration).
+    pub(crate) async fn device_token(
+        &self,
+        client_id: &str,
+        client_secret: &ClientSecret,
+        start_url: &str,
+        prompt: impl FnMut(&Prompt) + Send,
+        cancel: &CancelToken,
+    ) -> Result<CreateTokenOutput, Error> {
+        if cancel.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
+        let input = StartDeviceAuthorizationInput::new(client_id, client_secret.clone(), start_url);
         let request =
             oidc_core::sso_oidc::start_device_authorization::request(&input, self.endpoint())?;
         let started = self
@@ -111,8 +131,9 @@ impl Client {
                 |r| oidc_core::sso_oidc::start_device_authorization::parse(r),
             )
             .await?;
-        let mut flow = DeviceFlow::for_registration(
-            registration,
+        let mut flow = DeviceFlow::new(
+            client_id,
+            client_secret.clone(),
             started,
             self.endpoint().clone(),
             self.timer().now(),

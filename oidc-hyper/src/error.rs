@@ -93,6 +93,19 @@ pub enum Error {
     /// The operating system's random number generator failed.
     #[error("cannot draw random bytes: {0}")]
     Random(String),
+    /// The token cache (file system) failed.
+    #[error(transparent)]
+    Host(#[from] oidc_host::HostError),
+    /// The token provider failed (session ended, refresh failed, cache error).
+    #[error(transparent)]
+    Token(#[from] oidc_host::TokenError),
+    /// No usable cached token, and the call may not sign in interactively
+    /// ([`Client::cached_token`](crate::Client::cached_token)).
+    #[error("a sign-in is required: {reason}")]
+    LoginRequired {
+        /// Why the cached token cannot be used.
+        reason: oidc_host::LoginReason,
+    },
 }
 
 /// What a [`Error::Transport`] failed at.

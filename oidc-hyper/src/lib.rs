@@ -24,6 +24,10 @@
 //!   stops at the cap.
 //! * A few idle connections per host are kept for reuse.
 //! * Flows are cancellable with a [`CancelToken`]; every wait races it.
+//! * The token provider ([`Client::session_token`], [`Client::cached_token`])
+//!   keeps the AWS CLI's SSO token cache through `oidc-host`, taking its
+//!   cross-process lock by polling on the caller's timer (never blocking
+//!   the executor).
 //!
 //! ```no_run
 //! # #[cfg(feature = "tokio")]
@@ -48,6 +52,7 @@ mod config;
 mod device;
 mod error;
 mod pkce;
+mod provider;
 pub mod rt;
 mod transport;
 
@@ -62,4 +67,6 @@ pub use config::{
 pub use device::SignIn;
 pub use error::{Error, TimeoutPhase, TransportKind};
 pub use oidc_core;
+pub use oidc_host;
+pub use provider::{Session, DEFAULT_LOCK_TIMEOUT};
 pub use rt::CancelToken;

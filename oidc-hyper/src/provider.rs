@@ -1,0 +1,362 @@
+//! The token provider: the AWS CLI SSO token cache (through `oidc-host`),
+//! refreshed with the client's retrying sender, signing in with the device
+//! flow when nothing else works.
+//!
+//! oidc-host's session lock is a blocking file lock; this module never
+//! blocks the executor on it: it polls `try_lock` on the caller's timer
+//! with oidc-host's [`LockPoll`](oidc_host::LockPoll) schedule. Reading and
+//! writing the small cache files is done inline (a few file-system calls).
+
+use std::time::{Duration, SystemTime};
+
+use oidc_core::cache::{CachedRegistration, CachedToken, RefreshPolicy, RegistrationUse};
+use oidc_core::device_flow::Prompt;
+use oidc_core::sso_oidc::create_token;
+use oidc_core::sso_oidc::register_client::RegisterClientInput;
+use oidc_core::Operation;
+use oidc_host::{
+    CacheDir, Next, Refresh, RegistrationInfo, RegistrationKey, SessionLock, TokenProvider,
+    TransportFailure,
+};
+
+use crate::client::Client;
+use crate::error::Error;
+use crate::rt::{lock, CancelToken};
+
+/// Default wait for another process holding the session lock.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A cached SSO session: where its token lives and how to sign in again.
+///
+/// ```
+/// use std::time::Duration;
+/// use oidc_host::CacheDir;
+/// use oidc_hyper::Session;
+///
+/// let session = Session::new(CacheDir::new("/tmp/sso-cache"), "my-sso", "https://my-sso-portal.awsapps.com/start")
+///     .with_scopes(["sso:account:access"])
+///     .with_lock_timeout(Duration::from_secs(30));
+/// assert_eq!(session.session_key, "my-sso");
+/// assert_eq!(session.client_name, "botocore-client-my-sso");
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Session {
+    /// The token cache directory.
+    pub dir: CacheDir,
+    /// The cache key: the sso-session name, or the start URL of a legacy
+    /// profile.
+    pub session_key: String,
+    /// The sso-session name (`None` for legacy profiles); part of the
+    /// registration cache key.
+    pub session_name: Option<String>,
+    /// The AWS access portal URL.
+    pub start_url: String,
+    /// Configured registration scopes (empty: none configured).
+    pub scopes: Vec<String>,
+    /// `clientName` for a new registration.
+    pub client_name: String,
+    /// How long to wait for another process holding the session lock.
+    pub lock_timeout: Duration,
+    /// When to refresh.
+    pub refresh_policy: RefreshPolicy,
+}
+
+impl Session {
+    /// An `[sso-session NAME]` session: cache key and registration name
+    /// from `name`, as the AWS CLI does.
+    pub fn new(dir: CacheDir, name: impl Into<String>, start_url: impl Into<String>) -> Session {
+        let name = name.into();
+        Session {
+            dir,
+            client_name: format!("botocore-client-{name}"),
+            session_key: name.clone(),
+            session_name: Some(name),
+            start_url: start_url.into(),
+            scopes: Vec::new(),
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            refresh_policy: RefreshPolicy::default(),
+        }
+    }
+
+    /// A legacy profile's session: keyed by the start URL.
+    pub fn legacy(dir: CacheDir, start_url: impl Into<String>) -> Session {
+        let start_url = start_url.into();
+        Session {
+            dir,
+            client_name: "botocore-client".to_owned(),
+            session_key: start_url.clone(),
+            session_name: None,
+            start_url,
+            scopes: Vec::new(),
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            refresh_policy: RefreshPolicy::default(),
+        }
+    }
+
+    /// Sets [`scopes`](Session::scopes).
+    #[must_use]
+    pub fn with_scopes<I: IntoIterator<Item = S>, S: Into<String>>(mut self, scopes: I) -> Session {
+        self.scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets [`client_name`](Session::client_name).
+    #[must_use]
+    pub fn with_client_name(mut self, name: impl Into<String>) -> Session {
+        self.client_name = name.into();
+        self
+    }
+
+    /// Sets [`lock_timeout`](Session::lock_timeout).
+    #[must_use]
+    pub fn with_lock_timeout(mut self, timeout: Duration) -> Session {
+        self.lock_timeout = timeout;
+        self
+    }
+
+    /// Sets [`refresh_policy`](Session::refresh_policy).
+    #[must_use]
+    pub fn with_refresh_policy(mut self, policy: RefreshPolicy) -> Session {
+        self.refresh_policy = policy;
+        self
+    }
+
+    fn registration_key(&self, region: &str) -> RegistrationKey {
+        let mut key = RegistrationKey::new(self.start_url.clone(), region);
+        if !self.scopes.is_empty() {
+            key = key.with_scopes(self.scopes.iter().cloned());
+        }
+        if let Some(name) = &self.session_name {
+            key = key.with_session_name(name.clone());
+        }
+        key
+    }
+}
+
+impl Client {
+    /// The cached token of `session_key`, refreshed if it is inside the
+    /// refresh window. Never signs in: a missing or unusable token is
+    /// [`Error::LoginRequired`].
+    ///
+    /// The session lock is held from reading the cache to writing the
+    /// refreshed token, so concurrent callers (tasks or processes) never
+    /// refresh twice: they wait (at most `lock_timeout`, polling on the
+    /// client's timer, never blocking the executor) and then find the new
+    /// token.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::LoginRequired`], [`Error::Token`] (session ended, refresh
+    /// failed: see `oidc_host::TokenError::still_valid` for a token that
+    /// is still usable), [`Error::Host`] (lock timeout, file system).
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "tokio")]
+    /// # async fn example() -> Result<(), oidc_hyper::Error> {
+    /// use std::time::Duration;
+    /// use oidc_host::CacheDir;
+    /// use oidc_hyper::{Client, Config};
+    ///
+    /// let client = Client::tokio(Config::for_region("eu-west-1"))?;
+    /// let token = client
+    ///     .cached_token(&CacheDir::from_env()?, "my-sso", Duration::from_secs(30))
+    ///     .await?;
+    /// println!("token expires at {:?}", token.expires_at);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn cached_token(
+        &self,
+        dir: &CacheDir,
+        session_key: &str,
+        lock_timeout: Duration,
+    ) -> Result<CachedToken, Error> {
+        let provider = self.token_provider(dir, session_key, RefreshPolicy::default());
+        let held = self.lock_session(&provider, lock_timeout, None).await?;
+        match provider.begin(held, SystemTime::now())? {
+            Next::Ready(token) => Ok(token),
+            Next::Refresh(refresh) => self.refresh(refresh, None).await,
+            Next::LoginRequired(login) => Err(Error::LoginRequired {
+                reason: login.reason().clone(),
+            }),
+        }
+    }
+
+    /// The session's token: the cached one, refreshed when due, or, when
+    /// there is none (or it cannot be refreshed), a new one from the device
+    /// flow with `prompt` showing the code, written to the cache.
+    ///
+    /// A cached device-flow registration is reused while it has 15 minutes
+    /// left; otherwise the client registers and caches the registration.
+    /// The session lock is held for the whole sequence.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::cached_token`] (except `LoginRequired`) plus the errors
+    /// of [`Client::run_device_flow`].
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "tokio")]
+    /// # async fn example() -> Result<(), oidc_hyper::Error> {
+    /// use oidc_host::CacheDir;
+    /// use oidc_hyper::{CancelToken, Client, Config, Session};
+    ///
+    /// let client = Client::tokio(Config::for_region("eu-west-1"))?;
+    /// let session = Session::new(CacheDir::from_env()?, "my-sso", "https://my-sso-portal.awsapps.com/start")
+    ///     .with_scopes(["sso:account:access"]);
+    /// let token = client
+    ///     .session_token(
+    ///         &session,
+    ///         |prompt| eprintln!("Open {} and confirm {}", prompt.uri_to_open(), prompt.user_code),
+    ///         &CancelToken::new(),
+    ///     )
+    ///     .await?;
+    /// println!("token expires at {:?}", token.expires_at);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn session_token(
+        &self,
+        session: &Session,
+        prompt: impl FnMut(&Prompt) + Send,
+        cancel: &CancelToken,
+    ) -> Result<CachedToken, Error> {
+        let provider =
+            self.token_provider(&session.dir, &session.session_key, session.refresh_policy);
+        let held = self
+            .lock_session(&provider, session.lock_timeout, Some(cancel))
+            .await?;
+        let login = match provider.begin(held, SystemTime::now())? {
+            Next::Ready(token) => return Ok(token),
+            Next::Refresh(refresh) => return self.refresh(refresh, Some(cancel)).await,
+            Next::LoginRequired(login) => login,
+        };
+        let registration = self.device_registration(session, cancel).await?;
+        let token = self
+            .device_token(
+                &registration.client_id,
+                &registration.client_secret,
+                &session.start_url,
+                prompt,
+                cancel,
+            )
+            .await?;
+        Ok(login.store(
+            SystemTime::now(),
+            &token,
+            &registration,
+            &session.start_url,
+            &self.config().region,
+        )?)
+    }
+
+    /// Takes the session lock without blocking the executor: `try_lock`,
+    /// then pause on the client's timer per oidc-host's schedule, until the
+    /// lock is free, `timeout` has passed or `cancel` fires.
+    async fn lock_session(
+        &self,
+        provider: &TokenProvider,
+        timeout: Duration,
+        cancel: Option<&CancelToken>,
+    ) -> Result<SessionLock, Error> {
+        let mut schedule = provider.lock_poll(timeout);
+        let mut waited = Duration::ZERO;
+        loop {
+            if let Some(held) = provider.try_lock()? {
+                return Ok(held);
+            }
+            let pause = schedule.next_pause(waited)?;
+            self.sleep(pause, cancel).await?;
+            waited += pause;
+        }
+    }
+
+    /// The provider of a session. Providers are kept per cache directory
+    /// and session for the client's lifetime, so the refresh throttling of
+    /// `RefreshPolicy::min_time_between_attempts` holds across calls.
+    fn token_provider(
+        &self,
+        dir: &CacheDir,
+        session_key: &str,
+        policy: RefreshPolicy,
+    ) -> TokenProvider {
+        let mut providers = lock(&self.inner.providers);
+        let key = (dir.path().to_path_buf(), session_key.to_owned());
+        providers
+            .entry(key)
+            .or_insert_with(|| {
+                TokenProvider::new(dir.clone(), session_key, self.endpoint().clone())
+            })
+            .clone()
+            .with_policy(policy)
+    }
+
+    /// A cached device-flow registration still good for 15 minutes, or a
+    /// new one (then cached).
+    async fn device_registration(
+        &self,
+        session: &Session,
+        cancel: &CancelToken,
+    ) -> Result<RegistrationInfo, Error> {
+        let key = session.registration_key(&self.config().region);
+        let cached = session.dir.read_registration(&key)?.registration;
+        if let Some(registration) = cached {
+            if registration.usable_for(RegistrationUse::DeviceCode, SystemTime::now()) {
+                return Ok(RegistrationInfo::from(&registration));
+            }
+        }
+        let mut input = RegisterClientInput::new(session.client_name.clone());
+        let mut entry_scopes = None;
+        if !session.scopes.is_empty() {
+            input = input.with_scopes(session.scopes.iter().cloned());
+            entry_scopes = Some(session.scopes.clone());
+        }
+        let request = oidc_core::sso_oidc::register_client::request(&input, self.endpoint())?;
+        let output = self
+            .call(Operation::RegisterClient, &request, Some(cancel), |r| {
+                oidc_core::sso_oidc::register_client::parse(r)
+            })
+            .await?;
+        let mut entry = CachedRegistration::new(
+            output.client_id.clone(),
+            output.client_secret.clone(),
+            output.expires_at(),
+        );
+        if let Some(scopes) = entry_scopes {
+            entry = entry.with_scopes(scopes);
+        }
+        session.dir.write_registration(&key, &entry)?;
+        Ok(RegistrationInfo::from(&output))
+    }
+
+    /// Sends the refresh request with the retrying sender and hands the
+    /// outcome (the last response, or the transport failure) to the
+    /// provider, which decides and writes the cache.
+    async fn refresh(
+        &self,
+        refresh: Refresh,
+        cancel: Option<&CancelToken>,
+    ) -> Result<CachedToken, Error> {
+        let sent = self
+            .send_parsed(Operation::CreateToken, refresh.request(), cancel, |r| {
+                create_token::parse(r)
+            })
+            .await;
+        let now = SystemTime::now();
+        match sent {
+            Ok(response) => Ok(refresh.finish(now, Ok(&response))?),
+            Err(
+                e @ (Error::Transport { .. } | Error::Timeout { .. } | Error::BodyTooLarge { .. }),
+            ) => {
+                let failure = if e.is_timeout() {
+                    TransportFailure::timeout(e.to_string())
+                } else {
+                    TransportFailure::new(e.to_string())
+                };
+                Ok(refresh.finish::<Vec<u8>>(now, Err(failure))?)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
