@@ -65,17 +65,16 @@ pub struct DebugRequest<'a, B>(pub &'a http::Request<B>);
 impl<B: AsRef<[u8]>> fmt::Debug for DebugRequest<'_, B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let uri = self.0.uri();
+        // Scheme and authority only when present (an origin-form URI has
+        // neither); never the query.
+        let origin = match (uri.scheme_str(), uri.authority()) {
+            (Some(scheme), Some(authority)) => format!("{scheme}://{authority}"),
+            (None, Some(authority)) => authority.as_str().to_owned(),
+            _ => String::new(),
+        };
         f.debug_struct("Request")
             .field("method", self.0.method())
-            .field(
-                "uri",
-                &format_args!(
-                    "{}://{}{}",
-                    uri.scheme_str().unwrap_or(""),
-                    uri.authority().map(|a| a.as_str()).unwrap_or(""),
-                    uri.path()
-                ),
-            )
+            .field("uri", &format_args!("{origin}{}", uri.path()))
             .field("headers", &Headers(self.0.headers()))
             .field("body_len", &self.0.body().as_ref().len())
             .finish()

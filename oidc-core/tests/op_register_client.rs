@@ -242,10 +242,16 @@ proptest! {
         if let Some(v) = &auth { members.push(("authorizationEndpoint", json!(v))); }
         if let Some(v) = &token { members.push(("tokenEndpoint", json!(v))); }
         let output = register_client::parse(&response(200, &object(&members))).unwrap();
+        let at = output.expires_at();
         prop_assert_eq!(output.client_id, id);
         prop_assert_eq!(output.client_secret.secret(), secret.as_str());
         prop_assert_eq!(output.client_id_issued_at, issued);
         prop_assert_eq!(output.client_secret_expires_at, expires);
+        if expires >= 0 {
+            prop_assert!(at >= std::time::UNIX_EPOCH);
+        } else {
+            prop_assert_eq!(at, std::time::UNIX_EPOCH);
+        }
         prop_assert_eq!(output.authorization_endpoint, auth);
         prop_assert_eq!(output.token_endpoint, token);
     }

@@ -629,3 +629,32 @@ fn the_models_sensitive_output_members_are_hidden() {
         }
     }
 }
+
+#[test]
+fn debug_views_print_only_what_the_uri_has() {
+    let request = http::Request::builder()
+        .method("POST")
+        .uri(format!("/token?code={AUTH_CODE}"))
+        .header("authorization", format!("Bearer {ACCESS_TOKEN}"))
+        .header("content-type", "application/json")
+        .body(CLIENT_SECRET.as_bytes().to_vec())
+        .unwrap();
+    let printed = format!("{:?}", DebugRequest(&request));
+    check_text("origin-form request", &printed);
+    assert!(printed.contains(r#"uri: /token,"#), "{printed}");
+    assert!(printed.contains(r#""<redacted headers>": 1"#), "{printed}");
+    assert!(
+        printed.contains(&format!("body_len: {}", CLIENT_SECRET.len())),
+        "{printed}"
+    );
+    let absolute = create_token::request(
+        &CreateTokenInput::new("id", ClientSecret::new(CLIENT_SECRET), grants().remove(0)),
+        &endpoint(),
+    )
+    .unwrap();
+    let printed = format!("{:?}", DebugRequest(&absolute));
+    assert!(
+        printed.contains("uri: https://oidc.us-east-1.amazonaws.com/token,"),
+        "{printed}"
+    );
+}

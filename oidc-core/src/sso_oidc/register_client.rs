@@ -159,9 +159,13 @@ pub struct RegisterClientOutput {
 
 impl RegisterClientOutput {
     /// `clientSecretExpiresAt` as a wall-clock time (saturating at the epoch
-    /// for negative values).
+    /// for negative values, and at 2106-02-07, `u32::MAX` seconds, for
+    /// values the platform's `SystemTime` cannot represent).
     pub fn expires_at(&self) -> SystemTime {
-        UNIX_EPOCH + Duration::from_secs(u64::try_from(self.client_secret_expires_at).unwrap_or(0))
+        let secs = u64::try_from(self.client_secret_expires_at).unwrap_or(0);
+        UNIX_EPOCH
+            .checked_add(Duration::from_secs(secs))
+            .unwrap_or_else(|| UNIX_EPOCH + Duration::from_secs(u64::from(u32::MAX)))
     }
 }
 
