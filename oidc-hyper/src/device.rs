@@ -128,7 +128,7 @@ impl Client {
                 Operation::StartDeviceAuthorization,
                 &request,
                 Some(cancel),
-                |r| oidc_core::sso_oidc::start_device_authorization::parse(r),
+                oidc_core::sso_oidc::start_device_authorization::parse,
             )
             .await?;
         let mut flow = DeviceFlow::new(

@@ -146,7 +146,7 @@ impl Client {
             oidc_core::Operation::CreateToken,
             &request,
             Some(cancel),
-            |r| oidc_core::sso_oidc::create_token::parse(r),
+            oidc_core::sso_oidc::create_token::parse,
         )
         .await
     }

@@ -4,13 +4,13 @@
 //! (`cargo tree -p oidc-hyper-smol-test -e normal,dev | grep tokio` is
 //! empty).
 //!
-//! * [`SmolConnector`]: TCP via `smol::net`, adapted to hyper's I/O traits
+//! * [`SmolConnector`], TCP via `smol::net`, adapted to hyper's I/O traits
 //!   with `smol-hyper`'s `FuturesIo`. Plain TCP only: an `https` target is
 //!   refused (a real application would wrap the stream with a
 //!   futures-io TLS crate such as `futures-rustls`).
-//! * [`SmolTimer`]: `smol::Timer`.
-//! * [`SmolExecutor`]: `smol::spawn` (the global executor).
-//! * [`SmolListener`]: a loopback listener for the PKCE redirect.
+//! * [`SmolTimer`], on `smol::Timer`.
+//! * [`SmolExecutor`], on `smol::spawn` (the global executor).
+//! * [`SmolListener`], a loopback listener for the PKCE redirect.
 //!
 //! ```no_run
 //! use oidc_hyper::{Client, Config};
