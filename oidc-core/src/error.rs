@@ -296,7 +296,7 @@ impl fmt::Display for ErrorCode {
 /// `Display` includes the code, the message and the request id.
 ///
 /// The text members (`code` when not modelled, `error`, `description`,
-/// `reason`) come from the service. A service that echoes a credential
+/// `reason`, `endpoint`, `region`) come from the service. A service that echoes a credential
 /// back must not put it into logs, so when the response is parsed every
 /// credential-like word in them (32 or more characters from the token
 /// alphabet `A-Z a-z 0-9 - . _ ~ + / = | :` with at least one letter and
