@@ -8,9 +8,10 @@ use oidc_core::cache::{CachedRegistration, CachedToken, RefreshPolicy, Registrat
 use oidc_core::device_flow::Prompt;
 use oidc_core::sso_oidc::create_token;
 use oidc_core::sso_oidc::register_client::RegisterClientInput;
-use oidc_core::Operation;
+use oidc_core::{http, ErrorCode, Operation};
 use oidc_host::{
-    CacheDir, Next, Refresh, RegistrationInfo, RegistrationKey, TokenProvider, TransportFailure,
+    CacheDir, Next, Refresh, Refreshed, RegistrationInfo, RegistrationKey, TokenError,
+    TokenProvider, TransportFailure,
 };
 
 use crate::cancel::CancelToken;
@@ -202,29 +203,72 @@ impl Client {
     pub fn session_token(
         &self,
         session: &Session,
-        prompt: impl FnMut(&Prompt),
+        mut prompt: impl FnMut(&Prompt),
         cancel: &CancelToken,
     ) -> Result<CachedToken, Error> {
         let provider =
             self.token_provider(&session.dir, &session.session_key, session.refresh_policy);
         let lock = provider.lock(session.lock_timeout)?;
-        let login = match provider.begin(lock, SystemTime::now())? {
+        let (login, registration_rejected) = match provider.begin(lock, SystemTime::now())? {
             Next::Ready(token) => return Ok(token),
-            Next::Refresh(refresh) => return self.refresh(refresh),
-            Next::LoginRequired(login) => login,
+            Next::Refresh(refresh) => {
+                let outcome = self.send_refresh(&refresh)?;
+                let now = SystemTime::now();
+                let refreshed = match &outcome {
+                    Ok(response) => refresh.finish_or_login(now, Ok(response))?,
+                    Err(failure) => {
+                        refresh.finish_or_login::<Vec<u8>>(now, Err(failure.clone()))?
+                    }
+                };
+                match refreshed {
+                    Refreshed::Token(token) => return Ok(token),
+                    Refreshed::LoginRequired { error, login } => {
+                        let rejected = matches!(
+                            *error,
+                            TokenError::SessionEnded { ref error, .. }
+                                if matches!(
+                                    error.code(),
+                                    Some(ErrorCode::InvalidClient | ErrorCode::UnauthorizedClient)
+                                )
+                        );
+                        (login, rejected)
+                    }
+                }
+            }
+            Next::LoginRequired(login) => (login, false),
         };
-        let registration = self.device_registration(session)?;
-        let token = self.device_token(
-            &registration.client_id,
-            &registration.client_secret,
-            &session.start_url,
-            prompt,
-            cancel,
-        )?;
+        // The lock inside `login` is held until the new token is stored.
+        let mut registration = self.device_registration(session, registration_rejected)?;
+        let mut fresh = registration_rejected;
+        let token = loop {
+            let outcome = self.device_token(
+                &registration.info.client_id,
+                &registration.info.client_secret,
+                &session.start_url,
+                &mut prompt,
+                cancel,
+            );
+            match outcome {
+                // A cached registration the service no longer accepts:
+                // register again, once.
+                Err(e)
+                    if registration.cached
+                        && !fresh
+                        && matches!(
+                            e.code(),
+                            Some(ErrorCode::InvalidClient | ErrorCode::UnauthorizedClient)
+                        ) =>
+                {
+                    registration = self.device_registration(session, true)?;
+                    fresh = true;
+                }
+                other => break other?,
+            }
+        };
         Ok(login.store(
             SystemTime::now(),
             &token,
-            &registration,
+            &registration.info,
             &session.start_url,
             &self.config().region,
         )?)
@@ -250,14 +294,23 @@ impl Client {
             .with_policy(policy)
     }
 
-    /// A cached device-flow registration still good for 15 minutes, or a
-    /// new one (then cached).
-    fn device_registration(&self, session: &Session) -> Result<RegistrationInfo, Error> {
+    /// A cached device-flow registration still good for 15 minutes (unless
+    /// `force_new`), or a new one (then cached).
+    fn device_registration(
+        &self,
+        session: &Session,
+        force_new: bool,
+    ) -> Result<Registration, Error> {
         let key = session.registration_key(&self.config().region);
-        let cached = session.dir.read_registration(&key)?.registration;
-        if let Some(registration) = cached {
-            if registration.usable_for(RegistrationUse::DeviceCode, SystemTime::now()) {
-                return Ok(RegistrationInfo::from(&registration));
+        if !force_new {
+            let cached = session.dir.read_registration(&key)?.registration;
+            if let Some(registration) = cached {
+                if registration.usable_for(RegistrationUse::DeviceCode, SystemTime::now()) {
+                    return Ok(Registration {
+                        info: RegistrationInfo::from(&registration),
+                        cached: true,
+                    });
+                }
             }
         }
         let mut input = RegisterClientInput::new(session.client_name.clone());
@@ -276,12 +329,29 @@ impl Client {
             entry = entry.with_scopes(scopes);
         }
         session.dir.write_registration(&key, &entry)?;
-        Ok(RegistrationInfo::from(&output))
+        Ok(Registration {
+            info: RegistrationInfo::from(&output),
+            cached: false,
+        })
     }
 
     /// Sends the refresh request with the retrying sender and hands the
     /// outcome to the provider.
     fn refresh(&self, refresh: Refresh) -> Result<CachedToken, Error> {
+        let outcome = self.send_refresh(&refresh)?;
+        let now = SystemTime::now();
+        Ok(match &outcome {
+            Ok(response) => refresh.finish(now, Ok(response))?,
+            Err(failure) => refresh.finish::<Vec<u8>>(now, Err(failure.clone()))?,
+        })
+    }
+
+    /// Sends the refresh request with the retrying sender: the last
+    /// response, or the transport failure as data for the provider.
+    fn send_refresh(
+        &self,
+        refresh: &Refresh,
+    ) -> Result<Result<http::Response<Vec<u8>>, TransportFailure>, Error> {
         let sent = self.exchange(
             Operation::CreateToken,
             refresh.request(),
@@ -289,18 +359,22 @@ impl Client {
             create_token::parse,
             None,
         );
-        let now = SystemTime::now();
         match sent {
-            Ok(exchange) => Ok(refresh.finish(now, Ok(&exchange.response))?),
+            Ok(exchange) => Ok(Ok(exchange.response)),
             Err(e @ (Error::Transport { .. } | Error::BodyTooLarge { .. })) => {
-                let failure = if e.is_timeout() {
+                Ok(Err(if e.is_timeout() {
                     TransportFailure::timeout(e.to_string())
                 } else {
                     TransportFailure::new(e.to_string())
-                };
-                Ok(refresh.finish::<Vec<u8>>(now, Err(failure))?)
+                }))
             }
             Err(e) => Err(e),
         }
     }
+}
+
+/// The registration a sign-in uses, and whether it came from the cache.
+struct Registration {
+    info: RegistrationInfo,
+    cached: bool,
 }

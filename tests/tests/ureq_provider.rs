@@ -261,3 +261,53 @@ fn transient_refresh_failures_keep_the_old_token() {
         other => panic!("expected RefreshFailed, got {other:?}"),
     }
 }
+
+#[test]
+fn session_token_signs_in_again_when_the_session_ended() {
+    let (emu, client, tmp) = setup();
+    let dir = CacheDir::new(tmp.path());
+    let issued = emu.issue_token(&["sso:account:access"]);
+    dir.write_token(SESSION, &cached(&issued, Duration::from_secs(60)))
+        .expect("write");
+    assert!(emu.revoke_refresh_token(&issued.refresh_token));
+    let session = Session::new(dir.clone(), SESSION, START_URL).with_scopes(["sso:account:access"]);
+    let token = sign_in(&emu, &client, &session).expect("signed in again");
+    assert_ne!(token.access_token.secret(), issued.access_token);
+    let stats = emu.stats();
+    assert_eq!(stats.create_token_refresh, 1);
+    assert_eq!(stats.start_device_authorization, 1);
+    let on_disk = dir
+        .read_token(SESSION)
+        .expect("read")
+        .token
+        .expect("written");
+    assert_eq!(on_disk.access_token.secret(), token.access_token.secret());
+}
+
+#[test]
+fn a_rejected_cached_registration_is_replaced() {
+    let (emu, client, tmp) = setup();
+    let dir = CacheDir::new(tmp.path());
+    let session = Session::new(dir.clone(), SESSION, START_URL);
+    // A registration the service has never heard of, valid for a day.
+    let key = oidc_host::RegistrationKey::new(START_URL, "us-east-1").with_session_name(SESSION);
+    let bogus = oidc_core::cache::CachedRegistration::new(
+        "unknown-client",
+        ClientSecret::new("unknown-secret"),
+        SystemTime::now() + Duration::from_secs(86_400),
+    );
+    dir.write_registration(&key, &bogus).expect("write");
+    sign_in(&emu, &client, &session).expect("signed in with a new registration");
+    let stats = emu.stats();
+    assert_eq!(stats.register_client, 1);
+    assert_eq!(
+        stats.start_device_authorization, 2,
+        "one rejected, one accepted"
+    );
+    let cached = dir
+        .read_registration(&key)
+        .expect("read")
+        .registration
+        .expect("replaced");
+    assert_ne!(cached.client_id, "unknown-client");
+}
