@@ -5,7 +5,8 @@
 //! race_child <cache-dir> <endpoint-url> <session-key> [<ready-file> <go-file>]
 //! ```
 //!
-//! Gets a token for `session-key` from the SSO token cache in `cache-dir`
+//! Gets a token for `session-key` with oidc-ureq's token provider
+//! (`Client::cached_token`) from the SSO token cache in `cache-dir`
 //! (refreshing it against `endpoint-url` when it is inside the refresh
 //! window, under the cross-process session lock) and prints the access
 //! token on stdout: this binary stands in for a credential-helper tool and
@@ -22,10 +23,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use std::time::SystemTime;
-
-use oidc_core::Operation;
-use oidc_host::{CacheDir, Next, TokenProvider, TransportFailure};
+use oidc_host::CacheDir;
 use oidc_ureq::{Client, Config};
 
 /// How long to wait for the go signal.
@@ -80,33 +78,13 @@ fn run(args: &Args) -> Result<String, String> {
             .with_call_timeout(Duration::from_secs(10)),
     )
     .map_err(|e| format!("client: {e}"))?;
-    let endpoint = client.endpoint().clone();
-    let provider = TokenProvider::new(CacheDir::new(&args.cache_dir), &args.session_key, endpoint);
+    let dir = CacheDir::new(&args.cache_dir);
     if let Some((ready, go)) = &args.barrier {
         wait_for_go(ready, go)?;
     }
-    let lock = provider
-        .lock(LOCK_TIMEOUT)
-        .map_err(|e| format!("session lock: {e}"))?;
-    let token = match provider
-        .begin(lock, SystemTime::now())
-        .map_err(|e| format!("cache: {e}"))?
-    {
-        Next::Ready(token) => token,
-        Next::Refresh(refresh) => {
-            let response = client.send(Operation::CreateToken, refresh.request().clone());
-            let outcome = match &response {
-                Ok(response) => Ok(response),
-                Err(e) => Err(TransportFailure::new(e.to_string())),
-            };
-            refresh
-                .finish(SystemTime::now(), outcome)
-                .map_err(|e| format!("refresh: {e}"))?
-        }
-        Next::LoginRequired(login) => {
-            return Err(format!("sign-in required ({:?})", login.reason()))
-        }
-    };
+    let token = client
+        .cached_token(&dir, &args.session_key, LOCK_TIMEOUT)
+        .map_err(|e| format!("token: {e}"))?;
     Ok(token.access_token.secret().to_string())
 }
 
