@@ -1,5 +1,6 @@
 //! What oidc-hyper puts on the wire and how it reads answers, against a
 //! scripted raw TCP server on 127.0.0.1 (one std thread per connection).
+#![cfg(feature = "tokio")]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
