@@ -556,4 +556,75 @@ mod tests {
         let err = Client::new(Config::for_region("not a region")).unwrap_err();
         assert!(matches!(err, Error::Config { .. }), "{err}");
     }
+
+    /// A one-shot HTTP server on 127.0.0.1: returns the request head it
+    /// received and answers with `response`.
+    fn one_shot(response: &'static str) -> (String, std::thread::JoinHandle<String>) {
+        use std::io::Write as _;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let handle = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(5)))
+                .unwrap();
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap() == 1 {
+                head.push(byte[0]);
+            }
+            stream.write_all(response.as_bytes()).unwrap();
+            String::from_utf8(head).unwrap()
+        });
+        (url, handle)
+    }
+
+    #[test]
+    fn user_agent_carries_core_adapter_and_suffix() {
+        let (url, server) = one_shot(
+            "HTTP/1.1 400 Bad Request\r\nx-amzn-ErrorType: InvalidRequestException\r\n\
+             x-amzn-RequestId: r-1\r\nContent-Length: 26\r\n\r\n{\"error\":\"invalid_request\"}",
+        );
+        let client = Client::new(
+            Config::for_region("us-east-1")
+                .with_endpoint_url(url)
+                .with_user_agent_suffix("my-tool/2.0")
+                .with_max_attempts(1),
+        )
+        .unwrap();
+        let err = client
+            .register_client(&RegisterClientInput::new("x"))
+            .unwrap_err();
+        assert_eq!(err.code(), Some(&oidc_core::ErrorCode::InvalidRequest));
+        assert_eq!(err.core().and_then(|e| e.request_id()), Some("r-1"));
+        let head = server.join().unwrap().to_ascii_lowercase();
+        let expected = format!(
+            "user-agent: oidc-core/{v} oidc-ureq/{v} my-tool/2.0\r\n",
+            v = env!("CARGO_PKG_VERSION")
+        );
+        assert!(head.contains(&expected), "{head}");
+    }
+
+    #[test]
+    fn an_announced_oversized_body_is_refused_unread() {
+        let (url, server) =
+            one_shot("HTTP/1.1 200 OK\r\nContent-Length: 5000000\r\n\r\n{\"accessToken\":");
+        let client = Client::new(
+            Config::for_region("us-east-1")
+                .with_endpoint_url(url)
+                .with_max_attempts(1),
+        )
+        .unwrap();
+        let started = Instant::now();
+        let err = client
+            .register_client(&RegisterClientInput::new("x"))
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::BodyTooLarge { limit, .. } if limit == 1024 * 1024),
+            "{err:?}"
+        );
+        // Refused from the header: no waiting for 5 MB that never come.
+        assert!(started.elapsed() < Duration::from_secs(2));
+        server.join().unwrap();
+    }
 }

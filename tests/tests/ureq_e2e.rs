@@ -871,3 +871,100 @@ fn fifty_device_flows_in_parallel() {
     assert_eq!(tokens.len(), FLOWS, "every flow got its own token");
     assert_eq!(emu.stats().register_client, FLOWS as u64);
 }
+
+#[test]
+fn create_token_with_iam_signs_every_attempt() {
+    use oidc_core::secret::Assertion;
+    use oidc_core::sso_oidc::create_token_with_iam::{CreateTokenWithIamInput, IamGrant};
+
+    const AUTHORIZATION: &str = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/sso-oauth/aws4_request, SignedHeaders=host;x-amz-date, Signature=0123";
+    let input = CreateTokenWithIamInput::new(
+        "arn:aws:sso::123456789012:application/ssoins-1/apl-2",
+        IamGrant::JwtBearer {
+            assertion: Assertion::new("eyJhbGciOiJSUzI1NiJ9.e30.sig"),
+        },
+    );
+    let emu = emulator(EmulatorConfig::default());
+    let client = client_for(&emu);
+    emu.push_fault(FaultRule::new(
+        FaultTarget::CreateTokenWithIam,
+        FaultKind::status(500, Some("InternalServerException")),
+    ));
+    let mut signatures = 0;
+    let output = client
+        .create_token_with_iam(&input, |request| {
+            signatures += 1;
+            request.headers_mut().insert(
+                "authorization",
+                http::HeaderValue::from_static(AUTHORIZATION),
+            );
+            Ok(())
+        })
+        .expect("token after one 500");
+    assert!(!output.access_token.secret().is_empty());
+    assert_eq!(signatures, 2, "each attempt is signed afresh");
+
+    // Unsigned: the service refuses it.
+    let err = client
+        .create_token_with_iam(&input, |_| Ok(()))
+        .expect_err("unsigned");
+    assert_eq!(err.core().and_then(|e| e.status()), Some(403), "{err}");
+    assert_eq!(err.code(), Some(&ErrorCode::AccessDenied));
+
+    // A failing signer stops before anything is sent.
+    let before = emu.stats().total;
+    let err = client
+        .create_token_with_iam(&input, |_| Err("no credentials".into()))
+        .expect_err("signer fails");
+    assert!(matches!(err, Error::Signing { .. }), "{err:?}");
+    assert!(err.to_string().contains("no credentials"), "{err}");
+    assert_eq!(emu.stats().total, before);
+
+    // The service names the right region.
+    let wrong = emulator(
+        EmulatorConfig::default()
+            .with_wrong_region("https://oidc.eu-west-1.amazonaws.com", "eu-west-1"),
+    );
+    let err = client_for(&wrong)
+        .create_token_with_iam(&input, |request| {
+            request.headers_mut().insert(
+                "authorization",
+                http::HeaderValue::from_static(AUTHORIZATION),
+            );
+            Ok(())
+        })
+        .expect_err("wrong region");
+    assert_eq!(err.code(), Some(&ErrorCode::InvalidRequestRegion));
+    let service = err
+        .core()
+        .and_then(|e| e.service_error())
+        .expect("service error");
+    assert_eq!(service.region.as_deref(), Some("eu-west-1"));
+    assert!(err.to_string().contains("eu-west-1"), "{err}");
+}
+
+#[test]
+fn the_whole_call_timeout_bounds_a_slow_exchange() {
+    let emu = emulator(EmulatorConfig::default());
+    let client = Client::new(
+        config_for(&emu)
+            .with_read_timeout(Duration::from_secs(5))
+            .with_call_timeout(Duration::from_millis(300))
+            .with_max_attempts(1),
+    )
+    .expect("client");
+    emu.push_fault(FaultRule::new(
+        FaultTarget::RegisterClient,
+        FaultKind::Delay { ms: 1500 },
+    ));
+    let started = Instant::now();
+    let err = client
+        .register_client(&RegisterClientInput::new("x"))
+        .expect_err("call timeout");
+    assert!(err.is_timeout(), "{err:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+}
