@@ -627,4 +627,66 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(2));
         server.join().unwrap();
     }
+
+    #[test]
+    fn connections_are_reused_across_calls() {
+        use std::io::Write as _;
+        // Accepts exactly one connection and answers two requests on it: a
+        // second connection would be refused.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let server = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            drop(listener);
+            stream
+                .set_read_timeout(Some(Duration::from_secs(5)))
+                .unwrap();
+            let body = r#"{"clientId":"c","clientSecret":"s","clientSecretExpiresAt":1}"#;
+            for _ in 0..2 {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    assert_eq!(stream.read(&mut byte).unwrap(), 1);
+                    head.push(byte[0]);
+                }
+                let head = String::from_utf8(head).unwrap().to_ascii_lowercase();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length: "))
+                    .unwrap()
+                    .trim()
+                    .parse()
+                    .unwrap();
+                let mut request_body = vec![0u8; length];
+                stream.read_exact(&mut request_body).unwrap();
+                write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                )
+                .unwrap();
+            }
+        });
+        let client = Client::new(
+            Config::for_region("us-east-1")
+                .with_endpoint_url(url)
+                .with_max_attempts(1),
+        )
+        .unwrap();
+        for _ in 0..2 {
+            let out = client
+                .register_client(&RegisterClientInput::new("x"))
+                .unwrap();
+            assert_eq!(out.client_id, "c");
+        }
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn client_and_errors_cross_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Client>();
+        assert_send_sync::<Error>();
+        assert_send_sync::<CancelToken>();
+    }
 }
