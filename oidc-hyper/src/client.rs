@@ -185,7 +185,7 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// A transport error after retries, [`Error::ResponseTooLarge`],
+    /// A transport error after retries, [`Error::BodyTooLarge`],
     /// [`Error::InsecureEndpoint`].
     pub async fn send(
         &self,

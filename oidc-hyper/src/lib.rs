@@ -9,7 +9,7 @@
 //! [`Connector`](rt::Connector) (any `hyper::rt::Read + Write` stream), a
 //! [`Timer`](rt::Timer) and an [`Executor`](rt::Executor) the caller
 //! supplies. The `tokio` feature (default) supplies them for tokio, with
-//! rustls (ring, webpki-roots) for TLS: [`Client::tokio`]. Without it the
+//! rustls (ring, webpki-roots) for TLS: `Client::tokio`. Without it the
 //! crate has no tokio in its dependency tree (the `oidc-hyper-smol-test`
 //! package runs the full device flow on smol to prove it).
 //!

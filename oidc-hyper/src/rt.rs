@@ -11,7 +11,8 @@
 //! * an [`Executor`] that runs each connection's background task.
 //!
 //! The PKCE driver additionally takes a [`Listener`] bound to a loopback
-//! port. With the `tokio` feature, [`crate::tokio`] provides all four.
+//! port. With the `tokio` feature, the `oidc_hyper::tokio` module provides
+//! all four.
 //!
 //! [`CancelToken`] cancels a running flow from anywhere, on any runtime.
 
@@ -135,6 +136,9 @@ pub trait Listener: Send {
     fn accept(&mut self) -> BoxFuture<'_, io::Result<BoxIo>>;
 }
 
+/// Registered wakers past which a [`Signal`] sheds stale ones.
+const MAX_WAKERS: usize = 256;
+
 /// A one-shot value shared between tasks: set once, awaited by many.
 #[derive(Debug)]
 pub(crate) struct Signal<T> {
@@ -188,6 +192,14 @@ impl<T> Signal<T> {
         {
             let mut wakers = lock(&self.wakers);
             if !wakers.iter().any(|w| w.will_wake(cx.waker())) {
+                // Futures that lost a race never deregister; past a bound,
+                // wake everyone once (live waiters simply register again)
+                // so a long-lived token cannot accumulate stale wakers.
+                if wakers.len() >= MAX_WAKERS {
+                    for waker in wakers.drain(..) {
+                        waker.wake();
+                    }
+                }
                 wakers.push(cx.waker().clone());
             }
         }
@@ -321,6 +333,68 @@ mod tests {
             Target::new("example.com", 80, false).to_string(),
             "http://example.com:80"
         );
+    }
+
+    #[test]
+    fn signal_wakes_waiters_and_sheds_stale_wakers() {
+        use std::sync::atomic::AtomicUsize;
+        use std::task::Wake;
+
+        struct Count(AtomicUsize);
+        impl Wake for Count {
+            fn wake(self: Arc<Self>) {
+                self.0.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        let signal: Signal<()> = Signal::default();
+        let counters: Vec<Arc<Count>> = (0..MAX_WAKERS + 1)
+            .map(|_| Arc::new(Count(AtomicUsize::new(0))))
+            .collect();
+        for c in &counters {
+            let waker = Waker::from(Arc::clone(c));
+            let mut cx = Context::from_waker(&waker);
+            assert!(signal.poll_set(&mut cx).is_pending());
+        }
+        // The first MAX_WAKERS were woken once to shed them.
+        assert_eq!(counters[0].0.load(Ordering::SeqCst), 1);
+        assert_eq!(lock(&signal.wakers).len(), 1);
+        signal.set(());
+        assert_eq!(counters[MAX_WAKERS].0.load(Ordering::SeqCst), 1);
+        let waker = Waker::from(Arc::clone(&counters[0]));
+        assert!(signal.poll_set(&mut Context::from_waker(&waker)).is_ready());
+    }
+
+    #[test]
+    fn race_and_cancel() {
+        let token = CancelToken::new();
+        let never = std::future::pending::<()>();
+        let done = std::thread::scope(|s| {
+            let t = token.clone();
+            s.spawn(move || t.cancel());
+            block_on(or_cancel(Some(&token), never))
+        });
+        assert!(done.is_none());
+        assert_eq!(block_on(or_cancel(None, async { 7 })), Some(7));
+    }
+
+    /// A minimal executor for these tests: polls on the current thread,
+    /// parking between wake-ups.
+    fn block_on<F: Future>(fut: F) -> F::Output {
+        struct Unpark(std::thread::Thread);
+        impl std::task::Wake for Unpark {
+            fn wake(self: Arc<Self>) {
+                self.0.unpark();
+            }
+        }
+        let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+        let mut cx = Context::from_waker(&waker);
+        let mut fut = std::pin::pin!(fut);
+        loop {
+            if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
+                return v;
+            }
+            std::thread::park_timeout(Duration::from_millis(50));
+        }
     }
 
     #[test]
