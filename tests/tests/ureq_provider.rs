@@ -247,7 +247,7 @@ fn transient_refresh_failures_keep_the_old_token() {
     // Dropped connections are transport failures, also transient (a new
     // client has no throttling record yet).
     let fresh = Client::new(client.config().clone()).expect("client");
-    emu.push_fault(FaultRule::new(FaultTarget::CreateTokenRefresh, FaultKind::Drop).times(20));
+    emu.push_fault(FaultRule::new(FaultTarget::CreateTokenRefresh, FaultKind::Drop).times(3));
     let session = Session::new(dir.clone(), SESSION, START_URL);
     let err = fresh
         .session_token(&session, |_| panic!("no prompt"), &CancelToken::new())
