@@ -1,8 +1,14 @@
 //! oidc-hyper on [smol]: the runtime parts a caller brings when it does not
-//! use tokio, and the proof (in `tests/`) that the full device flow runs on
-//! smol's executor with no tokio anywhere in this package's dependency tree
-//! (`cargo tree -p oidc-hyper-smol-test -e normal,dev | grep tokio` is
-//! empty).
+//! use tokio, and the proof (in `tests/`) that the full device flow (and
+//! PKCE) runs on smol's executor with no tokio runtime, reactor or timer in
+//! this package's dependency tree.
+//!
+//! One caveat that no hyper 1.x user can avoid: hyper itself depends on
+//! `tokio` unconditionally, with only the `sync` feature (the channels
+//! between `SendRequest` and the connection task). That feature is plain
+//! data structures: no runtime, no I/O driver, no timer, no `mio`. Check it
+//! with `cargo tree -p oidc-hyper-smol-test -e normal,dev,features -i tokio`:
+//! the only tokio features listed are `sync` (and tokio's empty `default`).
 //!
 //! * [`SmolConnector`], TCP via `smol::net`, adapted to hyper's I/O traits
 //!   with `smol-hyper`'s `FuturesIo`. Plain TCP only: an `https` target is
