@@ -9,6 +9,9 @@ use bytes::Bytes;
 use oidc_core::endpoint::Endpoint;
 use oidc_core::retry::{self, RetryClass, RetryDecision, RetryPolicy, RetryQuota};
 use oidc_core::sso_oidc::create_token::{self, CreateTokenInput, CreateTokenOutput};
+use oidc_core::sso_oidc::create_token_with_iam::{
+    self, CreateTokenWithIamInput, CreateTokenWithIamOutput,
+};
 use oidc_core::sso_oidc::register_client::{self, RegisterClientInput, RegisterClientOutput};
 use oidc_core::sso_oidc::start_device_authorization::{
     self, StartDeviceAuthorizationInput, StartDeviceAuthorizationOutput,
@@ -17,7 +20,7 @@ use oidc_core::Operation;
 use oidc_host::TokenProvider;
 
 use crate::config::Config;
-use crate::error::Error;
+use crate::error::{BoxError, Error};
 use crate::rt::{lock, or_cancel, CancelToken, Connector, Executor, Timer};
 use crate::transport::{transport_class, Transport};
 
@@ -179,6 +182,40 @@ impl Client {
         .await
     }
 
+    /// `CreateTokenWithIAM`. The request must be SigV4-signed: `sign` is
+    /// called on a fresh copy of the request before every attempt (so each
+    /// retry carries a fresh signature date), after this client's
+    /// `User-Agent` is set; a `Host` header it sets is kept.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Signing`] when `sign` fails; otherwise as
+    /// [`Client::register_client`].
+    pub async fn create_token_with_iam<F>(
+        &self,
+        input: &CreateTokenWithIamInput,
+        mut sign: F,
+    ) -> Result<CreateTokenWithIamOutput, Error>
+    where
+        F: FnMut(&mut http::Request<Vec<u8>>) -> Result<(), BoxError> + Send,
+    {
+        let operation = Operation::CreateTokenWithIam;
+        let request = create_token_with_iam::request(input, self.endpoint())?;
+        self.attempts(
+            operation,
+            &request,
+            None,
+            |r| sign(r).map_err(|source| Error::Signing { operation, source }),
+            |response| {
+                create_token_with_iam::parse(response).map_err(|e| {
+                    let class = retry::classify(&e);
+                    (Error::Core(e), class)
+                })
+            },
+        )
+        .await
+    }
+
     /// Sends any request oidc-core built for `operation` (one attempt per
     /// retry-policy step, transport failures retried) and returns the raw
     /// response, whatever its status, for the matching `parse`.
@@ -201,7 +238,7 @@ impl Client {
         request: &http::Request<Vec<u8>>,
         cancel: Option<&CancelToken>,
     ) -> Result<http::Response<Bytes>, Error> {
-        self.attempts(operation, request, cancel, |r| Ok(r.clone()))
+        self.attempts(operation, request, cancel, no_signing, |r| Ok(r.clone()))
             .await
     }
 
@@ -213,7 +250,7 @@ impl Client {
         cancel: Option<&CancelToken>,
         parse: impl Fn(&http::Response<Bytes>) -> Result<T, oidc_core::Error>,
     ) -> Result<T, Error> {
-        self.attempts(operation, request, cancel, |response| {
+        self.attempts(operation, request, cancel, no_signing, |response| {
             parse(response).map_err(|e| {
                 let class = retry::classify(&e);
                 (Error::Core(e), class)
@@ -234,7 +271,7 @@ impl Client {
     ) -> Result<http::Response<Bytes>, Error> {
         let last = Mutex::new(None);
         let outcome = self
-            .attempts(operation, request, cancel, |response| {
+            .attempts(operation, request, cancel, no_signing, |response| {
                 *lock(&last) = Some(response.clone());
                 match parse(response) {
                     Ok(_) => Ok(response.clone()),
@@ -251,13 +288,15 @@ impl Client {
         }
     }
 
-    /// The retry loop: attempt, classify, ask the policy and the quota,
-    /// back off on the caller's timer (cancellable), repeat.
+    /// The retry loop: prepare a fresh copy of the request (this client's
+    /// `User-Agent`, then `sign`), attempt, classify, ask the policy and the
+    /// quota, back off on the caller's timer (cancellable), repeat.
     async fn attempts<T>(
         &self,
         operation: Operation,
         request: &http::Request<Vec<u8>>,
         cancel: Option<&CancelToken>,
+        mut sign: impl FnMut(&mut http::Request<Vec<u8>>) -> Result<(), Error>,
         accept: impl Fn(&http::Response<Bytes>) -> Result<T, (Error, RetryClass)>,
     ) -> Result<T, Error> {
         let policy: RetryPolicy = self.inner.config.retry;
@@ -265,7 +304,13 @@ impl Client {
         let mut spent = 0u32;
         loop {
             made += 1;
-            let sent = or_cancel(cancel, self.inner.transport.send(operation, request))
+            let mut attempt = request.clone();
+            attempt.headers_mut().insert(
+                http::header::USER_AGENT,
+                self.inner.transport.user_agent.clone(),
+            );
+            sign(&mut attempt)?;
+            let sent = or_cancel(cancel, self.inner.transport.send(operation, &attempt))
                 .await
                 .ok_or(Error::Cancelled)?;
             let (error, class) = match sent {
@@ -317,4 +362,9 @@ impl Client {
             .await
             .ok_or(Error::Cancelled)
     }
+}
+
+/// The `sign` step of calls that are not signed.
+fn no_signing(_: &mut http::Request<Vec<u8>>) -> Result<(), Error> {
+    Ok(())
 }

@@ -5,6 +5,9 @@ use std::time::Duration;
 use oidc_core::pkce::RedirectError;
 use oidc_core::{DeviceFlowError, Operation};
 
+/// A boxed error from the caller's code (a request signer).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 /// Everything that can go wrong in a call or a flow.
 ///
 /// Protocol outcomes (service errors with status, code, message and request
@@ -68,6 +71,17 @@ pub enum Error {
     InsecureEndpoint {
         /// The refused URL.
         url: String,
+    },
+    /// A request signer passed to
+    /// [`Client::create_token_with_iam`](crate::Client::create_token_with_iam)
+    /// failed.
+    #[error("cannot sign the {operation} request: {source}")]
+    Signing {
+        /// The operation being signed.
+        operation: Operation,
+        /// The signer's error.
+        #[source]
+        source: BoxError,
     },
     /// The flow was cancelled with a [`CancelToken`](crate::CancelToken).
     #[error("cancelled")]

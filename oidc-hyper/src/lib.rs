@@ -65,7 +65,7 @@ pub use config::{
     DEFAULT_READ_TIMEOUT,
 };
 pub use device::SignIn;
-pub use error::{Error, TimeoutPhase, TransportKind};
+pub use error::{BoxError, Error, TimeoutPhase, TransportKind};
 pub use oidc_core;
 pub use oidc_host;
 pub use provider::{Session, DEFAULT_LOCK_TIMEOUT};

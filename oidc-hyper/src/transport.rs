@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{HeaderValue, HOST, USER_AGENT};
+
 use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited};
 use hyper::client::conn::http1::{self, SendRequest};
 use oidc_core::retry::RetryClass;
@@ -29,7 +30,7 @@ pub(crate) struct Transport {
     max_body_bytes: u64,
     max_idle_per_host: usize,
     allow_insecure_http: bool,
-    user_agent: HeaderValue,
+    pub(crate) user_agent: HeaderValue,
 }
 
 impl std::fmt::Debug for Transport {
@@ -252,7 +253,7 @@ impl Transport {
             })
     }
 
-    /// Origin-form target, `Host`, and this adapter's `User-Agent`.
+    /// Origin-form target, and `Host` and `User-Agent` unless present.
     fn prepare(
         &self,
         operation: Operation,
@@ -280,10 +281,14 @@ impl Transport {
         *outgoing.method_mut() = request.method().clone();
         *outgoing.uri_mut() = path;
         *outgoing.headers_mut() = request.headers().clone();
-        outgoing.headers_mut().insert(HOST, host);
-        outgoing
-            .headers_mut()
-            .insert(USER_AGENT, self.user_agent.clone());
+        // A signer may have set (and signed) these already; keep them then.
+        let headers = outgoing.headers_mut();
+        if !headers.contains_key(HOST) {
+            headers.insert(HOST, host);
+        }
+        if !headers.contains_key(USER_AGENT) {
+            headers.insert(USER_AGENT, self.user_agent.clone());
+        }
         Ok(outgoing)
     }
 }

@@ -415,3 +415,57 @@ async fn sequential_calls_reuse_one_connection() {
         .unwrap();
     assert_eq!(opened.load(Ordering::SeqCst), 2);
 }
+
+#[tokio::test]
+async fn create_token_with_iam_signs_every_attempt() {
+    use oidc_core::secret::Assertion;
+    use oidc_core::sso_oidc::create_token_with_iam::{CreateTokenWithIamInput, IamGrant};
+
+    let emu = Emulator::start_default().unwrap();
+    emu.push_fault(FaultRule::new(
+        FaultTarget::CreateTokenWithIam,
+        FaultKind::status(500, Some("InternalServerException")),
+    ));
+    let client = client(&emu);
+    let input = CreateTokenWithIamInput::new(
+        "arn:aws:sso::123456789012:application/ssoins-1/apl-1",
+        IamGrant::JwtBearer {
+            assertion: Assertion::new("eyJhbGciOiJSUzI1NiJ9.e30.sig"),
+        },
+    );
+    let signed = Arc::new(AtomicUsize::new(0));
+    let count = Arc::clone(&signed);
+    let out = bounded(
+        10,
+        client.create_token_with_iam(&input, move |request| {
+            count.fetch_add(1, Ordering::SeqCst);
+            let value = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240101/us-east-1/sso-oauth/aws4_request, SignedHeaders=host;x-amz-date, Signature=0000";
+            request
+                .headers_mut()
+                .insert("authorization", value.parse().unwrap());
+            Ok(())
+        }),
+    )
+    .await
+    .expect("CreateTokenWithIAM");
+    assert!(!out.access_token.secret().is_empty());
+    // The 500 was retried, and the retry was signed afresh.
+    assert_eq!(signed.load(Ordering::SeqCst), 2);
+
+    // Unsigned: the service refuses it.
+    let e = bounded(10, client.create_token_with_iam(&input, |_| Ok(())))
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Some(403), "{e}");
+
+    // A failing signer is reported as such; nothing is sent.
+    let before = emu.stats().create_token_with_iam;
+    let e = bounded(
+        10,
+        client.create_token_with_iam(&input, |_| Err("no credentials".into())),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(e, Error::Signing { .. }), "{e:?}");
+    assert_eq!(emu.stats().create_token_with_iam, before);
+}
