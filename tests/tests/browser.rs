@@ -2,7 +2,9 @@
 //! driven over W3C WebDriver (`oidc_tests::webdriver`), opens the
 //! `verificationUriComplete` that oidc-ureq's device-flow driver hands to its
 //! prompt callback and clicks Allow (or Deny) while the flow polls in
-//! another thread.
+//! another thread: `Client::sign_in` ends with a token (or Denied), and the
+//! token provider's `Client::session_token` signs in the same way and
+//! writes the AWS CLI cache entry that the next call is served from.
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (scripts/test installs
 //! them). Outside CI a missing browser skips the tests with a message; with
@@ -13,9 +15,11 @@ use std::thread;
 use std::time::Duration;
 
 use oidc_core::device_flow::DeviceFlowError;
+use oidc_core::device_flow::Prompt;
 use oidc_emulator::{Emulator, EmulatorConfig};
+use oidc_host::CacheDir;
 use oidc_tests::webdriver::{BrowserPaths, Driver, WebDriverError};
-use oidc_ureq::{CancelToken, Client, Config, SignIn};
+use oidc_ureq::{CancelToken, Client, Config, Session, SignIn};
 
 const START_URL: &str = "https://d-1234567890.awsapps.com/start";
 /// How long the flow thread may take to show its prompt.
@@ -24,10 +28,15 @@ const PROMPT_TIMEOUT: Duration = Duration::from_secs(20);
 /// emulator's interval is 1 s, so one or two polls).
 const FLOW_END_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The prompt callback handed to the flow under test.
+type PromptFn = Box<dyn FnMut(&Prompt) + Send>;
+
 /// What one browser run produced.
-struct Run {
+struct Run<T> {
     /// The device flow's outcome.
-    flow: Result<SignIn, oidc_ureq::Error>,
+    flow: T,
+    /// The client that ran the flow (connections still pooled).
+    client: Client,
     /// The user code the prompt showed.
     user_code: String,
     /// The code pre-filled in the page's input.
@@ -37,9 +46,14 @@ struct Run {
     emulator: Emulator,
 }
 
-/// Starts the emulator and a device flow in a thread, then uses the browser
-/// to press `button` (`#allow` / `#deny`) on the page the prompt names.
-fn run_with_browser(paths: &BrowserPaths, button: &str) -> Run {
+/// Starts the emulator and runs `flow` (a device flow through oidc-ureq)
+/// in a thread; when its prompt callback fires, uses the browser to press
+/// `button` (`#allow` / `#deny`) on the page the prompt names.
+fn run_with_browser<T, F>(paths: &BrowserPaths, button: &str, flow: F) -> Run<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&Client, PromptFn, &CancelToken) -> T + Send + 'static,
+{
     let emulator =
         Emulator::start(EmulatorConfig::default().with_interval(1)).expect("start the emulator");
     let client = Client::new(
@@ -54,18 +68,12 @@ fn run_with_browser(paths: &BrowserPaths, button: &str) -> Run {
     let (done_tx, done_rx) = mpsc::channel();
     let flow_cancel = cancel.clone();
     let flow_thread = thread::spawn(move || {
-        let outcome = client.sign_in(
-            "oidc-tests-browser",
-            START_URL,
-            &["sso:account:access"],
-            |prompt| {
-                // The receiver may be gone if the test already failed.
-                let _ =
-                    prompt_tx.send((prompt.uri_to_open().to_string(), prompt.user_code.clone()));
-            },
-            &flow_cancel,
-        );
-        let _ = done_tx.send(outcome);
+        let prompt: PromptFn = Box::new(move |prompt: &Prompt| {
+            // The receiver may be gone if the test already failed.
+            let _ = prompt_tx.send((prompt.uri_to_open().to_string(), prompt.user_code.clone()));
+        });
+        let outcome = flow(&client, prompt, &flow_cancel);
+        let _ = done_tx.send((outcome, client));
     });
 
     // Cancel the flow whatever happens below, so the thread always ends.
@@ -88,17 +96,33 @@ fn run_with_browser(paths: &BrowserPaths, button: &str) -> Run {
     let (page_code, result_text) =
         press_button(paths, &url, button).unwrap_or_else(|e| panic!("browser step failed: {e}"));
 
-    let flow = done_rx.recv_timeout(FLOW_END_TIMEOUT).unwrap_or_else(|e| {
+    let (flow, client) = done_rx.recv_timeout(FLOW_END_TIMEOUT).unwrap_or_else(|e| {
         panic!("the device flow did not end within {FLOW_END_TIMEOUT:?} of the click: {e}")
     });
     flow_thread.join().expect("flow thread panicked");
     Run {
         flow,
+        client,
         user_code,
         page_code,
         result_text,
         emulator,
     }
+}
+
+/// `Client::sign_in` (RegisterClient, StartDeviceAuthorization, polls).
+fn sign_in(
+    client: &Client,
+    prompt: PromptFn,
+    cancel: &CancelToken,
+) -> Result<SignIn, oidc_ureq::Error> {
+    client.sign_in(
+        "oidc-tests-browser",
+        START_URL,
+        &["sso:account:access"],
+        prompt,
+        cancel,
+    )
 }
 
 /// Opens `url` in headless Chromium, reads the pre-filled code, clicks
@@ -130,7 +154,7 @@ fn browser_allow_completes_the_device_flow() {
     else {
         return;
     };
-    let run = run_with_browser(&paths, "#allow");
+    let run = run_with_browser(&paths, "#allow", sign_in);
     assert_eq!(
         run.page_code, run.user_code,
         "the page shows the flow's user code"
@@ -163,7 +187,7 @@ fn browser_deny_ends_the_device_flow_denied() {
     else {
         return;
     };
-    let run = run_with_browser(&paths, "#deny");
+    let run = run_with_browser(&paths, "#deny", sign_in);
     assert_eq!(run.page_code, run.user_code);
     assert_eq!(run.result_text, "Request denied");
     match run.flow {
@@ -181,4 +205,50 @@ fn browser_deny_ends_the_device_flow_denied() {
         "GET then POST of /device: {stats:?}"
     );
     assert!(stats.create_token_device_code >= 1);
+}
+
+#[test]
+fn browser_sign_in_fills_the_token_cache() {
+    let Some(paths) = BrowserPaths::require_or_skip("browser_sign_in_fills_the_token_cache") else {
+        return;
+    };
+    let cache = tempfile::tempdir().expect("cache dir");
+    let dir = CacheDir::new(cache.path());
+    let session =
+        Session::new(dir.clone(), "browser-session", START_URL).with_scopes(["sso:account:access"]);
+    let flow_session = session.clone();
+    let run = run_with_browser(&paths, "#allow", move |client, prompt, cancel| {
+        client.session_token(&flow_session, prompt, cancel)
+    });
+    assert_eq!(run.page_code, run.user_code);
+    assert_eq!(run.result_text, "Request approved");
+    let token = run
+        .flow
+        .expect("the provider signs in through the device flow");
+
+    // The AWS CLI cache entry holds what the flow returned.
+    let on_disk = dir
+        .read_token("browser-session")
+        .expect("read the cache")
+        .token
+        .expect("a token in the cache");
+    assert_eq!(on_disk.access_token.secret(), token.access_token.secret());
+    assert_eq!(on_disk.start_url.as_deref(), Some(START_URL));
+    assert_eq!(on_disk.region.as_deref(), Some("us-east-1"));
+    assert!(on_disk.refresh_token.is_some());
+    assert!(on_disk.client_id.is_some() && on_disk.client_secret.is_some());
+
+    // A second call is served from the cache: no request reaches the
+    // emulator.
+    let before = run.emulator.stats();
+    let again = run
+        .client
+        .session_token(
+            &session,
+            |_| panic!("no prompt for a cached token"),
+            &CancelToken::new(),
+        )
+        .expect("cached token");
+    assert_eq!(again.access_token.secret(), token.access_token.secret());
+    assert_eq!(run.emulator.stats(), before);
 }
