@@ -80,7 +80,7 @@ impl Transport {
     }
 
     /// Sends `request` once and reads the whole response (up to the cap).
-    /// A reused connection that turns out to be closed before any answer is
+    /// A pooled connection found closed before the request was written is
     /// replaced by a fresh one once, without counting as an attempt.
     pub(crate) async fn send(
         &self,
@@ -96,11 +96,11 @@ impl Transport {
                 let mut fresh = self.connect(operation, &target).await?;
                 self.finish(
                     &target,
-                    fresh_result(self.exchange(operation, &target, &mut fresh, request).await),
+                    into_result(self.exchange(operation, &target, &mut fresh, request).await),
                     fresh,
                 )
             }
-            other => self.finish(&target, fresh_result(other), conn),
+            other => self.finish(&target, into_result(other), conn),
         }
     }
 
@@ -294,7 +294,7 @@ impl Transport {
 }
 
 /// How an exchange failed: `Stale` means the connection was found closed
-/// before any answer (worth one fresh connection if it was pooled).
+/// before the request was written (safe to resend on a fresh connection).
 enum Exchange {
     Stale(Error),
     Failed(Error),
@@ -306,9 +306,7 @@ impl From<Error> for Exchange {
     }
 }
 
-fn fresh_result(
-    r: Result<http::Response<Bytes>, Exchange>,
-) -> Result<http::Response<Bytes>, Error> {
+fn into_result(r: Result<http::Response<Bytes>, Exchange>) -> Result<http::Response<Bytes>, Error> {
     r.map_err(|e| match e {
         Exchange::Stale(e) | Exchange::Failed(e) => e,
     })
