@@ -968,3 +968,42 @@ fn the_whole_call_timeout_bounds_a_slow_exchange() {
         started.elapsed()
     );
 }
+
+#[test]
+fn a_refused_connection_is_a_transport_error() {
+    // A port nobody listens on any more.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let client = Client::new(
+        Config::for_region("us-east-1")
+            .with_endpoint_url(format!("http://127.0.0.1:{port}"))
+            .with_connect_timeout(Duration::from_secs(2))
+            .with_retry_policy(
+                RetryPolicy::default()
+                    .with_max_attempts(3)
+                    .with_backoff(Duration::from_millis(5), Duration::from_millis(20)),
+            ),
+    )
+    .expect("client");
+    let started = Instant::now();
+    let err = client
+        .register_client(&RegisterClientInput::new("x"))
+        .expect_err("refused");
+    assert!(
+        matches!(
+            err,
+            Error::Transport {
+                is_timeout: false,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains(&format!("127.0.0.1:{port}")),
+        "{err}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
