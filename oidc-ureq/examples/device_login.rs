@@ -79,10 +79,13 @@ fn run(args: Args) -> Result<(), oidc_ureq::Error> {
         },
         &CancelToken::new(),
     )?;
+    let valid_for = token
+        .remaining(std::time::SystemTime::now())
+        .unwrap_or_default();
     println!(
-        "token cached in {} (expires at {:?})",
+        "token cached in {} (valid for {} s)",
         dir.token_path(&session.session_key).display(),
-        token.expires_at
+        valid_for.as_secs()
     );
     Ok(())
 }
