@@ -920,7 +920,7 @@ impl Driver {
     /// Drives the flow to its end: answers "pending" for a bounded number
     /// of steps, then polls at the deadline.
     fn finish(&mut self) {
-        for _ in 0..64 {
+        for _ in 0..8 {
             if self.in_flight {
                 self.respond(
                     Some(400),
