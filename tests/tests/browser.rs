@@ -14,8 +14,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use oidc_core::device_flow::DeviceFlowError;
-use oidc_core::device_flow::Prompt;
+use oidc_core::device_flow::{DeviceFlowError, Prompt};
 use oidc_emulator::{Emulator, EmulatorConfig};
 use oidc_host::CacheDir;
 use oidc_tests::webdriver::{BrowserPaths, Driver, WebDriverError};
