@@ -6,6 +6,8 @@
 //!   ([`InvalidInput`]); no request was built.
 //! * [`Error::Misuse`]: a state machine was driven wrongly ([`Misuse`]).
 //! * [`Error::Endpoint`]: the endpoint configuration is invalid.
+//! * [`Error::Transport`]: no usable response arrived; reported by a
+//!   transport ([`TransportError`]), never produced by the core itself.
 //!
 //! No error ever contains a request or response body, or a secret.
 
@@ -33,6 +35,54 @@ pub enum Error {
     /// The endpoint could not be resolved.
     #[error("cannot resolve the endpoint: {0}")]
     Endpoint(#[from] EndpointError),
+    /// No usable response arrived (connection refused or dropped, timeout).
+    /// Transports report this, e.g. to
+    /// [`DeviceFlow::handle_transport_error`](crate::DeviceFlow::handle_transport_error);
+    /// the core never produces it.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+}
+
+/// A transport's report that a request got no usable response.
+///
+/// ```
+/// use oidc_core::{Error, Operation, TransportError};
+/// use oidc_core::retry::{classify, RetryClass};
+///
+/// let e = Error::from(TransportError::timeout(Operation::CreateToken, "read timed out after 30 s"));
+/// assert_eq!(classify(&e), RetryClass::Timeout);
+/// assert_eq!(e.to_string(), "CreateToken: no response (timed out): read timed out after 30 s");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{operation}: no response{}: {message}", if *.timeout { " (timed out)" } else { "" })]
+#[non_exhaustive]
+pub struct TransportError {
+    /// The operation whose request failed.
+    pub operation: Operation,
+    /// What went wrong, as the transport describes it (never a secret).
+    pub message: String,
+    /// Whether a connect, read or whole-call timeout fired.
+    pub timeout: bool,
+}
+
+impl TransportError {
+    /// A failure other than a timeout (refused, reset, dropped).
+    pub fn new(operation: Operation, message: impl Into<String>) -> Self {
+        TransportError {
+            operation,
+            message: message.into(),
+            timeout: false,
+        }
+    }
+
+    /// A timeout.
+    pub fn timeout(operation: Operation, message: impl Into<String>) -> Self {
+        TransportError {
+            operation,
+            message: message.into(),
+            timeout: true,
+        }
+    }
 }
 
 impl From<ServiceError> for Error {

@@ -67,6 +67,9 @@ pub mod secret;
 pub mod sso_oidc;
 
 pub use device_flow::{Action, DeviceFlow, DeviceFlowError, Prompt};
-pub use error::{Error, ErrorCode, InvalidInput, Misuse, ParseError, ParseErrorKind, ServiceError};
+pub use error::{
+    Error, ErrorCode, InvalidInput, Misuse, ParseError, ParseErrorKind, ServiceError,
+    TransportError,
+};
 pub use operation::Operation;
 pub use rest_json::USER_AGENT;

@@ -116,6 +116,8 @@ pub fn classify(error: &Error) -> RetryClass {
             _ => RetryClass::NotRetryable,
         },
         Error::Parse(e) => classify_status(e.status, None),
+        Error::Transport(e) if e.timeout => RetryClass::Timeout,
+        Error::Transport(_) => RetryClass::Transient,
         _ => RetryClass::NotRetryable,
     }
 }

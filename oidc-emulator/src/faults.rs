@@ -333,8 +333,9 @@ pub(crate) enum Applied {
 const MAX_DELAY_MS: u64 = 24 * 3600 * 1000;
 
 const TRUNCATED_PREFIX: &[u8] = b"{\"accessToken\":\"aoaTRUNC";
+/// Complete but not JSON (an unquoted string): a syntax error, not a cut.
 const MALFORMED_BODY: &str =
-    "{\"accessToken\": \"aoaMALFORMED\", \"tokenType\": \"Bearer\", \"expiresIn\": ";
+    "{\"accessToken\": \"aoaMALFORMED\", \"tokenType\": Bearer, \"expiresIn\": 3600}";
 const HTML_BODY: &str = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n";
 
 fn wrong_shape_body() -> Value {

@@ -6,7 +6,7 @@ use oidc_core::sso_oidc::create_token::CreateTokenOutput;
 use oidc_core::sso_oidc::register_client::{RegisterClientInput, RegisterClientOutput};
 use oidc_core::sso_oidc::start_device_authorization::StartDeviceAuthorizationInput;
 use oidc_core::sso_oidc::GrantType;
-use oidc_core::{ErrorCode, Operation, ServiceError};
+use oidc_core::{Operation, TransportError};
 
 use crate::client::Client;
 use crate::error::Error;
@@ -184,10 +184,13 @@ impl Client {
                             e @ (Error::Transport { .. } | Error::Timeout { .. }),
                         )) => {
                             log::debug!("device flow poll failed: {e}");
-                            flow.handle_transport_error(
-                                self.timer().now(),
-                                transport_placeholder(),
-                            )?;
+                            let report = match &e {
+                                Error::Timeout { .. } => {
+                                    TransportError::timeout(Operation::CreateToken, e.to_string())
+                                }
+                                _ => TransportError::new(Operation::CreateToken, e.to_string()),
+                            };
+                            flow.handle_transport_error(self.timer().now(), report.into())?;
                             last_transport_error = Some(e);
                         }
                         Either::Left(Err(e)) => return Err(e),
@@ -214,15 +217,4 @@ impl Client {
             }
         }
     }
-}
-
-/// oidc-core's `handle_transport_error` takes an `oidc_core::Error`, which
-/// has no transport variant; the driver passes this stand-in and returns
-/// the real transport error if the flow gives up on it.
-fn transport_placeholder() -> oidc_core::Error {
-    oidc_core::Error::Service(ServiceError::new(
-        Operation::CreateToken,
-        0,
-        ErrorCode::Other("TransportError".to_owned()),
-    ))
 }

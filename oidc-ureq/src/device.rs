@@ -8,7 +8,7 @@ use oidc_core::sso_oidc::create_token::{self, CreateTokenOutput};
 use oidc_core::sso_oidc::register_client::{RegisterClientInput, RegisterClientOutput};
 use oidc_core::sso_oidc::start_device_authorization::StartDeviceAuthorizationInput;
 use oidc_core::sso_oidc::GrantType;
-use oidc_core::Operation;
+use oidc_core::{Operation, TransportError};
 
 use crate::cancel::CancelToken;
 use crate::client::Client;
@@ -93,14 +93,13 @@ impl Client {
                             flow.handle_response(Instant::now(), &exchange.response)?;
                         }
                         Err(e @ Error::Transport { .. }) => {
-                            let stand_in =
-                                oidc_core::Error::from(oidc_core::InvalidInput::Invalid {
-                                    operation: Operation::CreateToken,
-                                    member: "transport",
-                                    reason: e.to_string(),
-                                });
+                            let report = if e.is_timeout() {
+                                TransportError::timeout(Operation::CreateToken, e.to_string())
+                            } else {
+                                TransportError::new(Operation::CreateToken, e.to_string())
+                            };
                             last_transport = Some(e);
-                            flow.handle_transport_error(Instant::now(), stand_in)?;
+                            flow.handle_transport_error(Instant::now(), report.into())?;
                         }
                         Err(e) => return Err(e),
                     }

@@ -230,24 +230,19 @@ async fn empty_and_wrong_shape_bodies_are_parse_errors_not_retried() {
 }
 
 #[tokio::test]
-async fn a_malformed_json_prefix_is_retried_then_a_truncated_parse_error() {
-    // The emulator's "malformed" body is an unterminated JSON document,
-    // which oidc-core classifies as truncated (transient).
+async fn a_malformed_body_is_a_typed_parse_error_and_not_retried() {
+    // The emulator's "malformed" body is complete but not JSON: retrying
+    // cannot help, so it is reported at once.
     let emu = Emulator::start_default().unwrap();
     let client = client(&emu);
     emu.push_fault(fault(FaultKind::Malformed, 1));
-    assert!(bounded(10, client.register_client(&register_input()))
-        .await
-        .is_ok());
-    assert_eq!(emu.stats().register_client, 2);
-
-    emu.push_fault(fault(FaultKind::Malformed, 3));
     let out = bounded(10, client.register_client(&register_input())).await;
     let Err(Error::Core(oidc_core::Error::Parse(p))) = &out else {
         panic!("expected a parse error, got {out:?}");
     };
-    assert!(matches!(p.kind, ParseErrorKind::Truncated { .. }), "{p}");
-    assert_eq!(emu.stats().register_client, 5);
+    assert!(matches!(p.kind, ParseErrorKind::NotJson { .. }), "{p}");
+    assert_eq!(p.status, 200);
+    assert_eq!(emu.stats().register_client, 1);
 }
 
 #[tokio::test]

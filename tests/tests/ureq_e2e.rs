@@ -668,17 +668,19 @@ fn bad_bodies_are_typed_parse_errors() {
         _ => panic!("expected a parse error, got {err:?}"),
     };
 
-    // The emulator's malformed body is a JSON prefix cut mid-document, which
-    // the core reads as truncated (transient): it is retried, so queue 3.
-    emu.push_fault(FaultRule::new(FaultTarget::CreateTokenRefresh, FaultKind::Malformed).times(3));
+    // The emulator's malformed body is complete but not JSON: a typed
+    // parse error at once, not retried.
+    let before = emu.stats().create_token_refresh;
+    emu.push_fault(FaultRule::new(
+        FaultTarget::CreateTokenRefresh,
+        FaultKind::Malformed,
+    ));
     let err = client.create_token(&input).expect_err("malformed");
     assert!(
-        matches!(
-            parse_kind(&err),
-            ParseErrorKind::NotJson { .. } | ParseErrorKind::Truncated { .. }
-        ),
+        matches!(parse_kind(&err), ParseErrorKind::NotJson { .. }),
         "{err}"
     );
+    assert_eq!(emu.stats().create_token_refresh, before + 1, "not retried");
 
     emu.push_fault(FaultRule::new(
         FaultTarget::CreateTokenRefresh,

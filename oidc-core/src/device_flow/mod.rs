@@ -346,7 +346,9 @@ impl DeviceFlow {
     /// transport's own retries. The flow polls again at the next interval,
     /// up to [`MAX_CONSECUTIVE_TRANSIENT_FAILURES`] times in a row.
     ///
-    /// `error` is kept as the outcome if the flow gives up.
+    /// `error` (normally an [`Error::Transport`] built from a
+    /// [`TransportError`](crate::TransportError)) is kept as the outcome if
+    /// the flow gives up.
     pub fn handle_transport_error(&mut self, now: Instant, error: Error) -> Result<(), Error> {
         self.expect_in_flight()?;
         self.transient(now, error);
