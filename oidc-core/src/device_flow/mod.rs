@@ -22,42 +22,7 @@
 //! After every `handle_response`, call `poll` until it returns `WaitUntil`
 //! or `Done`. Cancelling is simply not polling again.
 //!
-//! ```
-//! use std::time::{Duration, Instant};
-//! use oidc_core::device_flow::{Action, DeviceFlow};
-//! use oidc_core::endpoint::Endpoint;
-//! use oidc_core::secret::ClientSecret;
-//! use oidc_core::sso_oidc::start_device_authorization;
-//!
-//! let endpoint = Endpoint::from_url("https://oidc.us-east-1.amazonaws.com").unwrap();
-//! let started = start_device_authorization::parse(&http::Response::new(
-//!     r#"{"deviceCode":"dc","userCode":"BCDF-GHJK","verificationUri":"https://device.example/","expiresIn":600,"interval":1}"#,
-//! )).unwrap();
-//!
-//! // Canned answers instead of a network: pending once, then a token.
-//! let mut answers = vec![
-//!     http::Response::builder().status(200)
-//!         .body(r#"{"accessToken":"aoal-x","tokenType":"Bearer","expiresIn":3600}"#).unwrap(),
-//!     http::Response::builder().status(400)
-//!         .header("x-amzn-ErrorType", "AuthorizationPendingException")
-//!         .body(r#"{"error":"authorization_pending","error_description":null}"#).unwrap(),
-//! ];
-//!
-//! let mut now = Instant::now(); // a driver reads its clock; the core never does
-//! let mut flow = DeviceFlow::new("client-id", ClientSecret::new("secret"), started, endpoint, now);
-//! let token = loop {
-//!     match flow.poll(now) {
-//!         Action::Send(_request) => {
-//!             let response = answers.pop().expect("the flow sends exactly twice");
-//!             flow.handle_response(now, &response).unwrap();
-//!         }
-//!         Action::ShowPrompt(prompt) => println!("Enter {} at {}", prompt.user_code, prompt.verification_uri),
-//!         Action::WaitUntil(t) => now = t, // a real driver sleeps (and checks for cancel)
-//!         Action::Done(outcome) => break outcome.unwrap(),
-//!     }
-//! };
-//! assert_eq!(token.expires_in, 3600);
-//! ```
+#![doc = include_str!("../../docs/drive-loop.md")]
 //!
 //! # Timing rules
 //!
@@ -71,9 +36,6 @@
 //! * The flow ends with [`DeviceFlowError::Expired`] at the local deadline
 //!   (`now + expiresIn` when the flow was built), even if the service never
 //!   says so; a request in flight at the deadline is abandoned.
-
-#[cfg(test)]
-mod tests;
 
 use std::time::{Duration, Instant};
 

@@ -5,8 +5,12 @@ use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 
-use super::*;
-use crate::sso_oidc::start_device_authorization;
+use oidc_core::device_flow::{Action, DeviceFlow, DeviceFlowError, DEFAULT_INTERVAL};
+use oidc_core::endpoint::Endpoint;
+use oidc_core::secret::ClientSecret;
+use oidc_core::sso_oidc::create_token::CreateTokenOutput;
+use oidc_core::sso_oidc::start_device_authorization::{self, StartDeviceAuthorizationOutput};
+use oidc_core::{Error, Misuse};
 
 fn started(interval: Option<u32>, expires_in: u32) -> StartDeviceAuthorizationOutput {
     let interval = interval
