@@ -15,6 +15,7 @@
 //! Run with `cargo bench -p oidc-core --bench operations`.
 
 use std::hint::black_box;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
@@ -170,13 +171,21 @@ struct PlainOAuthError {
 // The measured operations
 // ---------------------------------------------------------------------------
 
-/// One operation: `core` builds the request and parses the response with
-/// `oidc-core`; `plain` parses the same body with `serde_json` alone.
+/// One measured case: `core` is the `oidc-core` work, `plain` parses the
+/// same body with `serde_json` alone; `parts` splits `core` into building the
+/// request and parsing the response (operations only).
 struct Case {
     name: &'static str,
-    core: Box<dyn FnMut()>,
-    plain: Box<dyn FnMut()>,
+    core: Work,
+    plain: Work,
+    parts: Option<(Work, Work)>,
 }
+
+/// One unit of measured work.
+type Work = Box<dyn FnMut()>;
+
+type Build<I> = fn(&I, &Endpoint) -> Result<http::Request<Vec<u8>>, oidc_core::Error>;
+type Parse<O> = fn(&http::Response<Vec<u8>>) -> Result<O, oidc_core::Error>;
 
 fn endpoint() -> Endpoint {
     Endpoint::from_url("https://oidc.us-east-1.amazonaws.com").expect("a valid endpoint")
@@ -189,98 +198,101 @@ fn plain<T: for<'de> Deserialize<'de>>(body: Vec<u8>) -> Box<dyn FnMut()> {
     })
 }
 
-fn cases() -> Vec<Case> {
-    let endpoint = endpoint();
-    let client_secret = ClientSecret::new(token_text("eyJraWQiOiJrZXkt", 700));
-    let mut cases = Vec::new();
+/// An operation case: `request(input)` then `parse(response)`, against
+/// `serde_json` parsing the response body into `P`.
+fn operation<I: 'static, O: 'static, P: for<'de> Deserialize<'de>>(
+    name: &'static str,
+    input: I,
+    response: http::Response<Vec<u8>>,
+    request: Build<I>,
+    parse: Parse<O>,
+) -> Case {
+    let body = response.body().clone();
+    let input = Rc::new(input);
+    let response = Rc::new(response);
+    let endpoint = Rc::new(endpoint());
+    let build = {
+        let (input, endpoint) = (Rc::clone(&input), Rc::clone(&endpoint));
+        move || request(black_box(&input), &endpoint).expect("the request builds")
+    };
+    let read = {
+        let response = Rc::clone(&response);
+        move || parse(black_box(&response)).expect("the response parses")
+    };
+    let (build_1, read_1) = (build.clone(), read.clone());
+    let (build_2, read_2) = (build, read);
+    Case {
+        name,
+        core: Box::new(move || {
+            let request = build_1();
+            let output = read_1();
+            black_box((request, output));
+        }),
+        plain: plain::<P>(body),
+        parts: Some((
+            Box::new(move || {
+                black_box(build_2());
+            }),
+            Box::new(move || {
+                black_box(read_2());
+            }),
+        )),
+    }
+}
 
-    {
-        let input = RegisterClientInput::new("botocore-client-my-sso")
-            .with_scopes(["sso:account:access"])
-            .with_grant_types([GrantType::AuthorizationCode, GrantType::RefreshToken])
-            .with_redirect_uris(["http://127.0.0.1/oauth/callback"])
-            .with_issuer_url("https://my-sso-portal.awsapps.com/start");
-        let response = response(register_client_body());
-        let body = response.body().clone();
-        let endpoint = endpoint.clone();
-        cases.push(Case {
-            name: "register_client",
-            core: Box::new(move || {
-                let request =
-                    register_client::request(black_box(&input), &endpoint).expect("request builds");
-                let output = register_client::parse(black_box(&response)).expect("response parses");
-                black_box((request, output));
-            }),
-            plain: plain::<PlainRegisterClient>(body),
-        });
-    }
-    {
-        let input = StartDeviceAuthorizationInput::new(
-            "_yzkThXVzLWVhc3QtMUEXAMPLECLIENTID",
-            client_secret.clone(),
-            "https://my-sso-portal.awsapps.com/start",
-        );
-        let response = response(start_device_authorization_body());
-        let body = response.body().clone();
-        let endpoint = endpoint.clone();
-        cases.push(Case {
-            name: "start_device_authorization",
-            core: Box::new(move || {
-                let request = start_device_authorization::request(black_box(&input), &endpoint)
-                    .expect("request builds");
-                let output = start_device_authorization::parse(black_box(&response))
-                    .expect("response parses");
-                black_box((request, output));
-            }),
-            plain: plain::<PlainStartDeviceAuthorization>(body),
-        });
-    }
-    {
-        let input = CreateTokenInput::new(
-            "_yzkThXVzLWVhc3QtMUEXAMPLECLIENTID",
-            client_secret.clone(),
-            Grant::DeviceCode {
-                device_code: DeviceCode::new(token_text("", 180)),
-            },
-        );
-        let response = response(create_token_body());
-        let body = response.body().clone();
-        let endpoint = endpoint.clone();
-        cases.push(Case {
-            name: "create_token",
-            core: Box::new(move || {
-                let request =
-                    create_token::request(black_box(&input), &endpoint).expect("request builds");
-                let output = create_token::parse(black_box(&response)).expect("response parses");
-                black_box((request, output));
-            }),
-            plain: plain::<PlainCreateToken>(body),
-        });
-    }
-    {
-        let input = CreateTokenWithIamInput::new(
-            "arn:aws:sso::123456789012:application/ssoins-1111111111111111/apl-2222222222222222",
-            IamGrant::JwtBearer {
-                assertion: Assertion::new(token_text("eyJhbGciOiJSUzI1NiJ9.", 900)),
-            },
-        );
-        let response = response(create_token_with_iam_body());
-        let body = response.body().clone();
-        let endpoint = endpoint.clone();
-        cases.push(Case {
-            name: "create_token_with_iam",
-            core: Box::new(move || {
-                let request = create_token_with_iam::request(black_box(&input), &endpoint)
-                    .expect("request builds");
-                let output =
-                    create_token_with_iam::parse(black_box(&response)).expect("response parses");
-                black_box((request, output));
-            }),
-            plain: plain::<PlainCreateTokenWithIam>(body),
-        });
-    }
-    cases.push(device_flow_case(endpoint, client_secret));
-    cases
+fn cases() -> Vec<Case> {
+    let client_secret = ClientSecret::new(token_text("eyJraWQiOiJrZXkt", 700));
+    let client_id = "_yzkThXVzLWVhc3QtMUEXAMPLECLIENTID";
+    vec![
+        operation::<_, _, PlainRegisterClient>(
+            "register_client",
+            RegisterClientInput::new("botocore-client-my-sso")
+                .with_scopes(["sso:account:access"])
+                .with_grant_types([GrantType::AuthorizationCode, GrantType::RefreshToken])
+                .with_redirect_uris(["http://127.0.0.1/oauth/callback"])
+                .with_issuer_url("https://my-sso-portal.awsapps.com/start"),
+            response(register_client_body()),
+            register_client::request,
+            register_client::parse,
+        ),
+        operation::<_, _, PlainStartDeviceAuthorization>(
+            "start_device_authorization",
+            StartDeviceAuthorizationInput::new(
+                client_id,
+                client_secret.clone(),
+                "https://my-sso-portal.awsapps.com/start",
+            ),
+            response(start_device_authorization_body()),
+            start_device_authorization::request,
+            start_device_authorization::parse,
+        ),
+        operation::<_, _, PlainCreateToken>(
+            "create_token",
+            CreateTokenInput::new(
+                client_id,
+                client_secret.clone(),
+                Grant::DeviceCode {
+                    device_code: DeviceCode::new(token_text("", 180)),
+                },
+            ),
+            response(create_token_body()),
+            create_token::request,
+            create_token::parse,
+        ),
+        operation::<_, _, PlainCreateTokenWithIam>(
+            "create_token_with_iam",
+            CreateTokenWithIamInput::new(
+                "arn:aws:sso::123456789012:application/ssoins-1111111111111111/apl-2222222222222222",
+                IamGrant::JwtBearer {
+                    assertion: Assertion::new(token_text("eyJhbGciOiJSUzI1NiJ9.", 900)),
+                },
+            ),
+            response(create_token_with_iam_body()),
+            create_token_with_iam::request,
+            create_token_with_iam::parse,
+        ),
+        device_flow_case(endpoint(), client_secret),
+    ]
 }
 
 /// One device-flow step: `poll` gives `Send`, the pending answer goes to
@@ -328,6 +340,7 @@ fn device_flow_case(endpoint: Endpoint, client_secret: ClientSecret) -> Case {
                 .expect("a request was in flight");
         }),
         plain: plain::<PlainOAuthError>(PENDING_BODY.as_bytes().to_vec()),
+        parts: None,
     }
 }
 
@@ -375,36 +388,51 @@ fn interleaved_medians(
     (fs[batches / 2], gs[batches / 2])
 }
 
+/// Batch size giving roughly 2 ms of `f` per batch.
+fn batch_size(f: &mut dyn FnMut()) -> u32 {
+    let start = Instant::now();
+    for _ in 0..100 {
+        f();
+    }
+    let each = start.elapsed() / 100;
+    u32::try_from(2_000_000 / each.as_nanos().max(1))
+        .unwrap_or(u32::MAX)
+        .clamp(10, 100_000)
+}
+
+/// `f`'s median cost over `g`'s, measured interleaved.
+fn ratio(f: &mut dyn FnMut(), g: &mut dyn FnMut()) -> (f64, Duration, Duration) {
+    let per_batch = batch_size(g);
+    let (a, b) = interleaved_medians(f, g, 41, per_batch);
+    (a.as_secs_f64() / b.as_secs_f64(), a, b)
+}
+
 fn print_ratios() {
     println!();
     println!(
-        "budget: request + parse <= {BUDGET:.1} x serde_json plain struct (median of 41 batches)"
+        "budget: request + parse <= {BUDGET:.1} x serde_json plain struct (medians of 41 interleaved batches)"
     );
     let mut over = Vec::new();
     for mut case in cases() {
-        // Size batches to roughly 2 ms of the plain parse.
-        let probe = {
-            let start = Instant::now();
-            for _ in 0..100 {
-                (case.plain)();
+        let (total, core, plain) = ratio(&mut case.core, &mut case.plain);
+        let split = match &mut case.parts {
+            Some((request, parse)) => {
+                let (request, _, _) = ratio(request, &mut case.plain);
+                let (parse, _, _) = ratio(parse, &mut case.plain);
+                format!("request {request:.2} + parse {parse:.2}; ")
             }
-            start.elapsed() / 100
+            None => String::new(),
         };
-        let per_batch = u32::try_from(2_000_000 / probe.as_nanos().max(1))
-            .unwrap_or(u32::MAX)
-            .clamp(10, 100_000);
-        let (core, plain) = interleaved_medians(&mut case.core, &mut case.plain, 41, per_batch);
-        let ratio = core.as_secs_f64() / plain.as_secs_f64();
-        let note = if case.name == "device_flow_step" {
+        let note = if case.parts.is_none() {
             " (informational: vs the pending error body)"
-        } else if ratio > BUDGET {
+        } else if total > BUDGET {
             over.push(case.name);
             " OVER BUDGET"
         } else {
             ""
         };
         println!(
-            "ratio {}: {ratio:.2} (oidc-core {core:?}, serde_json {plain:?}){note}",
+            "ratio {}: {total:.2} ({split}oidc-core {core:?}, serde_json {plain:?}){note}",
             case.name
         );
     }
