@@ -41,7 +41,7 @@ use oidc_core::sso_oidc::register_client::RegisterClientInput;
 use oidc_core::sso_oidc::{
     create_token, create_token_with_iam, register_client, start_device_authorization,
 };
-use oidc_core::{retry, Error, Misuse, ParseErrorKind};
+use oidc_core::{retry, Error, Operation, ParseErrorKind, TransportError};
 
 /// A fuzz target: takes the raw input, panics on a bug.
 pub type Target = fn(&[u8]);
@@ -224,12 +224,10 @@ fn check_parse_error_hides_values(response: &http::Response<Vec<u8>>, error: &Er
             _ => return None,
         };
         let result = match e {
-            oidc_core::Operation::RegisterClient => register_client::parse(&again).err(),
-            oidc_core::Operation::StartDeviceAuthorization => {
-                start_device_authorization::parse(&again).err()
-            }
-            oidc_core::Operation::CreateToken => create_token::parse(&again).err(),
-            oidc_core::Operation::CreateTokenWithIam => create_token_with_iam::parse(&again).err(),
+            Operation::RegisterClient => register_client::parse(&again).err(),
+            Operation::StartDeviceAuthorization => start_device_authorization::parse(&again).err(),
+            Operation::CreateToken => create_token::parse(&again).err(),
+            Operation::CreateTokenWithIam => create_token_with_iam::parse(&again).err(),
             _ => None,
         };
         result.map(|e| match e {
@@ -660,7 +658,7 @@ const DEFAULT_AUTHORIZATION: &str = r#"{"deviceCode":"device-code","userCode":"B
 /// * `poll`: call `poll` at the current time and check the action;
 /// * `respond <status> <x-amzn-ErrorType or -> <body>`: hand a response to
 ///   `handle_response`;
-/// * `transport`: report a transport error;
+/// * `transport` / `transport timeout`: report a transport error;
 /// * `advance <ms>` / `back <ms>`: move the clock;
 /// * `wait`: move the clock to the last `WaitUntil` instant.
 ///
@@ -708,7 +706,7 @@ pub fn device_flow(data: &[u8]) {
                 let body = words.next().unwrap_or_default();
                 driver.respond(status, error_type, body);
             }
-            "transport" => driver.transport(),
+            "transport" => driver.transport(words.next() == Some("timeout")),
             "advance" => {
                 if let Some(ms) = words.next().and_then(|s| s.parse::<u64>().ok()) {
                     driver.now = driver
@@ -875,11 +873,14 @@ impl Driver {
         self.consecutive_transport_errors = 0;
     }
 
-    fn transport(&mut self) {
+    fn transport(&mut self, timeout: bool) {
+        let error = if timeout {
+            TransportError::timeout(Operation::CreateToken, "read timed out")
+        } else {
+            TransportError::new(Operation::CreateToken, "connection reset")
+        };
         let before = self.flow.interval();
-        let result = self
-            .flow
-            .handle_transport_error(self.now, Error::Misuse(Misuse::UnexpectedResponse));
+        let result = self.flow.handle_transport_error(self.now, error.into());
         let was_in_flight = self.in_flight;
         self.answered(result, before);
         if was_in_flight {
@@ -887,7 +888,17 @@ impl Driver {
             if self.consecutive_transport_errors
                 > oidc_core::device_flow::MAX_CONSECUTIVE_TRANSIENT_FAILURES
             {
+                // The flow gave up on this very error (the flow's own count
+                // of transient failures is at least the driver's).
                 assert!(self.flow.is_finished(), "transport errors without end");
+                let action = self.flow.poll(self.now);
+                assert!(
+                    matches!(
+                        action,
+                        Action::Done(Err(DeviceFlowError::Failed(Error::Transport(_))))
+                    ),
+                    "gave up with {action:?}"
+                );
             }
         }
     }
