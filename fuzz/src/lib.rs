@@ -184,6 +184,15 @@ fn check_error(response: &http::Response<Vec<u8>>, error: &Error) {
                 !code.contains([':', '#']) && code.trim() == code,
                 "error code {code:?} is not sanitised"
             );
+            let suffix = e
+                .request_id
+                .as_ref()
+                .map(|id| format!(" [request id: {id}]"))
+                .unwrap_or_default();
+            let text = message.strip_suffix(suffix.as_str()).unwrap_or(&message);
+            if let Some(word) = credential_like_words(text).next() {
+                panic!("service error text shows a credential-like word {word:?}: {message}");
+            }
         }
         Error::Parse(e) => {
             if response.status().is_success() {
@@ -198,6 +207,24 @@ fn check_error(response: &http::Response<Vec<u8>>, error: &Error) {
         }
         other => panic!("a parser returned {other:?}"),
     }
+}
+
+/// The words of `text` that the documented scrubbing rule of service error
+/// text calls credentials: maximal runs of at least 32 characters from
+/// `A-Z a-z 0-9 - . _ ~ + / = | :` holding a letter and a digit, except URLs
+/// (containing `://`) and ARNs (starting with `arn:`).
+fn credential_like_words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| {
+        !(c.is_ascii_alphanumeric()
+            || matches!(c, '-' | '.' | '_' | '~' | '+' | '/' | '=' | '|' | ':'))
+    })
+    .filter(|w| {
+        w.len() >= 32
+            && w.bytes().any(|b| b.is_ascii_digit())
+            && w.bytes().any(|b| b.is_ascii_alphabetic())
+            && !w.contains("://")
+            && !w.starts_with("arn:")
+    })
 }
 
 /// A 2xx body that is valid JSON but does not fit the model gives the same
