@@ -4,3 +4,8 @@
 //! race test starts.
 
 pub mod webdriver;
+
+/// The README's examples, compiled and run as doc tests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
