@@ -234,3 +234,173 @@ pub fn resolve(service: Service, config: &EndpointConfig) -> Result<Endpoint, En
         Err(EvalError::Invalid(message)) => Err(EndpointError::Evaluation { message }),
     }
 }
+
+/// Why [`check_transport_security`] refused a URL.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InsecureEndpoint {
+    /// Plain `http` to a host that is not a loopback address, and insecure
+    /// HTTP was not allowed.
+    #[error("refusing plain HTTP to `{url}`: use https or a loopback host")]
+    PlainHttp {
+        /// The refused URL.
+        url: String,
+    },
+    /// A scheme other than `https` or `http`.
+    #[error("`{url}` is neither an https nor an http URL")]
+    UnsupportedScheme {
+        /// The refused URL.
+        url: String,
+    },
+    /// The URL does not parse.
+    #[error("`{url}` is not a valid URL")]
+    InvalidUrl {
+        /// The refused URL.
+        url: String,
+    },
+}
+
+impl InsecureEndpoint {
+    /// The refused URL.
+    pub fn url(&self) -> &str {
+        match self {
+            InsecureEndpoint::PlainHttp { url }
+            | InsecureEndpoint::UnsupportedScheme { url }
+            | InsecureEndpoint::InvalidUrl { url } => url,
+        }
+    }
+}
+
+/// The transport-security rule every adapter applies before sending
+/// credentials: `https` always; plain `http` only to a loopback host
+/// (`127.0.0.0/8`, `::1`, `localhost`), or to any host when
+/// `allow_insecure_http` is set; nothing else. Pure: no I/O, no DNS.
+///
+/// ```
+/// use oidc_core::endpoint::{check_transport_security, InsecureEndpoint};
+///
+/// assert!(check_transport_security("https://oidc.us-east-1.amazonaws.com", false).is_ok());
+/// assert!(check_transport_security("http://127.0.0.1:8080/token", false).is_ok());
+/// assert!(check_transport_security("http://[::1]:8080/token", false).is_ok());
+/// assert!(matches!(
+///     check_transport_security("http://sso.example.com", false),
+///     Err(InsecureEndpoint::PlainHttp { .. })
+/// ));
+/// assert!(check_transport_security("http://sso.example.com", true).is_ok());
+/// assert!(matches!(
+///     check_transport_security("ftp://sso.example.com", true),
+///     Err(InsecureEndpoint::UnsupportedScheme { .. })
+/// ));
+/// ```
+///
+/// # Errors
+///
+/// See [`InsecureEndpoint`].
+pub fn check_transport_security(
+    url: &str,
+    allow_insecure_http: bool,
+) -> Result<(), InsecureEndpoint> {
+    let uri: http::Uri = url.parse().map_err(|_| InsecureEndpoint::InvalidUrl {
+        url: url.to_owned(),
+    })?;
+    match uri.scheme_str() {
+        Some(s) if s.eq_ignore_ascii_case("https") => Ok(()),
+        Some(s) if s.eq_ignore_ascii_case("http") => {
+            if allow_insecure_http || uri.host().is_some_and(is_loopback_host) {
+                Ok(())
+            } else {
+                Err(InsecureEndpoint::PlainHttp {
+                    url: url.to_owned(),
+                })
+            }
+        }
+        _ => Err(InsecureEndpoint::UnsupportedScheme {
+            url: url.to_owned(),
+        }),
+    }
+}
+
+/// Whether `host` is `localhost` (any case), an address in `127.0.0.0/8`
+/// or `::1` (bracketed or not).
+///
+/// ```
+/// use oidc_core::endpoint::is_loopback_host;
+///
+/// assert!(is_loopback_host("127.9.9.9") && is_loopback_host("[::1]") && is_loopback_host("LocalHost"));
+/// assert!(!is_loopback_host("localhost.example.com") && !is_loopback_host("10.0.0.1"));
+/// ```
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    host.parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod transport_security_tests {
+    use super::*;
+
+    #[test]
+    fn loopback_hosts() {
+        for host in [
+            "127.0.0.1",
+            "127.1.2.3",
+            "[::1]",
+            "::1",
+            "localhost",
+            "LocalHost",
+        ] {
+            assert!(is_loopback_host(host), "{host}");
+        }
+        for host in [
+            "10.0.0.1",
+            "example.com",
+            "128.0.0.1",
+            "[::2]",
+            "localhost.example.com",
+        ] {
+            assert!(!is_loopback_host(host), "{host}");
+        }
+    }
+
+    #[test]
+    fn https_rule() {
+        assert_eq!(
+            check_transport_security("https://oidc.us-east-1.amazonaws.com", false),
+            Ok(())
+        );
+        assert_eq!(
+            check_transport_security("HTTP://localhost:9/token", false),
+            Ok(())
+        );
+        assert_eq!(
+            check_transport_security("http://[::1]:9/token", false),
+            Ok(())
+        );
+        let err = check_transport_security("http://example.com/token", false).unwrap_err();
+        assert_eq!(
+            err,
+            InsecureEndpoint::PlainHttp {
+                url: "http://example.com/token".to_owned()
+            }
+        );
+        assert_eq!(err.url(), "http://example.com/token");
+        assert_eq!(
+            check_transport_security("http://example.com/token", true),
+            Ok(())
+        );
+        assert!(matches!(
+            check_transport_security("ftp://example.com/", false),
+            Err(InsecureEndpoint::UnsupportedScheme { .. })
+        ));
+        assert!(matches!(
+            check_transport_security("not a url", true),
+            Err(InsecureEndpoint::InvalidUrl { .. })
+        ));
+    }
+}

@@ -77,6 +77,87 @@ impl RegisterClientInput {
         }
     }
 
+    /// The registration the AWS CLI makes for the device flow: grants
+    /// `device_code` and `refresh_token`, `start_url` as the issuer, and
+    /// `scopes` when not empty (no `scopes` member otherwise).
+    ///
+    /// ```
+    /// use oidc_core::sso_oidc::register_client::RegisterClientInput;
+    /// use oidc_core::sso_oidc::GrantType;
+    ///
+    /// let input = RegisterClientInput::for_device_flow(
+    ///     "my-tool",
+    ///     "https://my-sso-portal.awsapps.com/start",
+    ///     ["sso:account:access"],
+    /// );
+    /// assert_eq!(
+    ///     input.grant_types.as_deref(),
+    ///     Some(&[GrantType::DeviceCode, GrantType::RefreshToken][..])
+    /// );
+    /// assert_eq!(input.issuer_url.as_deref(), Some("https://my-sso-portal.awsapps.com/start"));
+    /// assert_eq!(input.scopes, Some(vec!["sso:account:access".to_owned()]));
+    ///
+    /// let no_scopes = RegisterClientInput::for_device_flow("my-tool", "https://x", Vec::<String>::new());
+    /// assert_eq!(no_scopes.scopes, None);
+    /// ```
+    pub fn for_device_flow<I, S>(
+        client_name: impl Into<String>,
+        start_url: impl Into<String>,
+        scopes: I,
+    ) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let input = RegisterClientInput::new(client_name)
+            .with_grant_types([GrantType::DeviceCode, GrantType::RefreshToken])
+            .with_issuer_url(start_url);
+        let scopes: Vec<String> = scopes.into_iter().map(Into::into).collect();
+        if scopes.is_empty() {
+            input
+        } else {
+            input.with_scopes(scopes)
+        }
+    }
+
+    /// The registration the AWS CLI makes for the authorization-code flow
+    /// (pkce.md §2.1): grants `authorization_code` and `refresh_token`, the
+    /// loopback redirect URI without a port
+    /// ([`REGISTRATION_REDIRECT_URI`](crate::pkce::REGISTRATION_REDIRECT_URI)),
+    /// `start_url` as the issuer, and `scopes`
+    /// ([`DEFAULT_SCOPE`](crate::pkce::DEFAULT_SCOPE) when empty).
+    ///
+    /// ```
+    /// use oidc_core::sso_oidc::register_client::RegisterClientInput;
+    ///
+    /// let input = RegisterClientInput::for_authorization_code(
+    ///     "my-tool",
+    ///     "https://my-sso-portal.awsapps.com/start",
+    ///     Vec::<String>::new(),
+    /// );
+    /// assert_eq!(input.redirect_uris, Some(vec!["http://127.0.0.1/oauth/callback".to_owned()]));
+    /// assert_eq!(input.scopes, Some(vec!["sso:account:access".to_owned()]));
+    /// ```
+    pub fn for_authorization_code<I, S>(
+        client_name: impl Into<String>,
+        start_url: impl Into<String>,
+        scopes: I,
+    ) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let mut scopes: Vec<String> = scopes.into_iter().map(Into::into).collect();
+        if scopes.is_empty() {
+            scopes.push(crate::pkce::DEFAULT_SCOPE.to_owned());
+        }
+        RegisterClientInput::new(client_name)
+            .with_grant_types([GrantType::AuthorizationCode, GrantType::RefreshToken])
+            .with_redirect_uris([crate::pkce::REGISTRATION_REDIRECT_URI])
+            .with_issuer_url(start_url)
+            .with_scopes(scopes)
+    }
+
     /// Sets `scopes`.
     pub fn with_scopes<I: IntoIterator<Item = S>, S: Into<String>>(mut self, scopes: I) -> Self {
         self.scopes = Some(scopes.into_iter().map(Into::into).collect());
