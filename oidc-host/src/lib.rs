@@ -28,6 +28,13 @@
 //!   Failed refreshes are typed: [`TokenError::SessionEnded`] (sign in
 //!   again) versus [`TokenError::RefreshFailed`] (`transient` or not); the
 //!   old token stays on disk and, while valid, comes back in the error.
+//! * [`Session`] (a cached SSO session: cache directory, key, start URL,
+//!   scopes, lock timeout, refresh policy) with the reuse rule of its
+//!   cached device-flow registration ([`Session::cached_registration`],
+//!   [`Session::store_registration`]); [`SignIn`], the result of a device
+//!   sign-in; [`TokenProviders`], a client's providers per session.
+//! * [`Config`]: the transports' shared settings (region, endpoint,
+//!   timeouts, retries, body cap, user agent, the HTTPS rule).
 //!
 //! Extra files this crate leaves in the cache directory (`*.json.lock`,
 //! and `*.json.tmp.<pid>.<n>` only if a process dies mid-write) do not end
@@ -104,15 +111,29 @@
 
 pub use oidc_core;
 
+mod config;
 mod dir;
 mod error;
 mod fs;
 mod lock;
 mod provider;
+mod session;
 
+/// A boxed error from a transport or from the caller's code (a request
+/// signer); both adapters' `BoxError`.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+pub use config::{
+    Config, ConfigError, DEFAULT_AUTHORIZATION_TIMEOUT, DEFAULT_CALL_TIMEOUT,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_IDLE_PER_HOST,
+    DEFAULT_READ_TIMEOUT,
+};
 pub use dir::{CacheDir, Platform, ReadOutcome, RegistrationKey, RegistrationOutcome};
 pub use error::{
     CacheProblem, CacheWarning, HostError, RefreshFailure, TokenError, TransportFailure,
 };
 pub use lock::{LockPoll, SessionLock};
-pub use provider::{Login, LoginReason, Next, Refresh, Refreshed, RegistrationInfo, TokenProvider};
+pub use provider::{
+    Login, LoginReason, Next, Refresh, Refreshed, RegistrationInfo, TokenProvider, TokenProviders,
+};
+pub use session::{Session, SignIn, DEFAULT_LOCK_TIMEOUT};

@@ -1,7 +1,9 @@
 //! The token provider: what to do with the cached token, and writing back
 //! what the service returned.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
@@ -585,5 +587,65 @@ impl From<&CachedRegistration> for RegistrationInfo {
             registration.client_secret.clone(),
             registration.expires_at,
         )
+    }
+}
+
+/// The token providers of one client, one per (cache directory, session
+/// key), kept for the client's lifetime so the refresh throttling of
+/// `RefreshPolicy::min_time_between_attempts` holds across calls.
+///
+/// ```
+/// use oidc_host::oidc_core::cache::RefreshPolicy;
+/// use oidc_host::oidc_core::endpoint::Endpoint;
+/// use oidc_host::{CacheDir, TokenProviders};
+///
+/// let providers = TokenProviders::new();
+/// let endpoint = Endpoint::from_url("https://oidc.us-east-1.amazonaws.com").unwrap();
+/// let provider = providers.get(&CacheDir::new("/tmp/sso-cache"), "my-sso", &endpoint, RefreshPolicy::default());
+/// assert_eq!(provider.session_key(), "my-sso");
+/// assert_eq!(providers.len(), 1);
+/// ```
+#[derive(Debug, Default)]
+pub struct TokenProviders {
+    providers: Mutex<HashMap<(PathBuf, String), TokenProvider>>,
+}
+
+impl TokenProviders {
+    /// No providers yet.
+    pub fn new() -> TokenProviders {
+        TokenProviders::default()
+    }
+
+    /// The provider of `session_key` in `dir` (created on first use with
+    /// `endpoint`), with `policy`. Clones share the throttling record.
+    pub fn get(
+        &self,
+        dir: &CacheDir,
+        session_key: &str,
+        endpoint: &Endpoint,
+        policy: RefreshPolicy,
+    ) -> TokenProvider {
+        let mut providers = self
+            .providers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        providers
+            .entry((dir.path().to_path_buf(), session_key.to_owned()))
+            .or_insert_with(|| TokenProvider::new(dir.clone(), session_key, endpoint.clone()))
+            .clone()
+            .with_policy(policy)
+    }
+
+    /// How many sessions have a provider.
+    pub fn len(&self) -> usize {
+        self.providers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    /// Whether no session has a provider yet.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
