@@ -1,14 +1,11 @@
 //! The blocking client: one ureq `Agent`, the body cap, the HTTPS rule and
 //! the retry loop of `oidc_core::retry`.
 
-use std::collections::HashMap;
 use std::io::{self, Read};
-use std::net::IpAddr;
-use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use oidc_core::endpoint::{self, Endpoint, EndpointConfig, Service};
+use oidc_core::endpoint::{self, Endpoint, InsecureEndpoint};
 use oidc_core::http::{self, header, HeaderValue};
 use oidc_core::retry::{self, RetryClass, RetryDecision, RetryQuota};
 use oidc_core::sso_oidc::create_token::{self, CreateTokenInput, CreateTokenOutput};
@@ -20,12 +17,12 @@ use oidc_core::sso_oidc::start_device_authorization::{
     self, StartDeviceAuthorizationInput, StartDeviceAuthorizationOutput,
 };
 use oidc_core::Operation;
-use oidc_host::TokenProvider;
+use oidc_host::{Config, ConfigError, TokenProviders};
 
 use crate::cancel::CancelToken;
-use crate::config::Config;
-use crate::error::{BoxError, Error};
+use crate::error::Error;
 use crate::random;
+use oidc_host::BoxError;
 
 /// A blocking SSO OIDC client.
 ///
@@ -53,7 +50,7 @@ pub struct Client {
     config: Config,
     user_agent: HeaderValue,
     quota: Mutex<RetryQuota>,
-    providers: Mutex<HashMap<(PathBuf, String), TokenProvider>>,
+    providers: TokenProviders,
 }
 
 /// A response as received, with its body read (up to the cap).
@@ -77,32 +74,18 @@ impl Client {
     /// user-agent suffix is not a valid header value,
     /// [`Error::InsecureEndpoint`] for plain HTTP to a non-loopback host.
     pub fn new(config: Config) -> Result<Client, Error> {
-        let mut endpoint_config = EndpointConfig::for_region(config.region.clone())
-            .with_fips(config.use_fips)
-            .with_dual_stack(config.use_dual_stack);
-        if let Some(url) = &config.endpoint_url {
-            endpoint_config = endpoint_config.with_endpoint_url(url.clone());
-        }
-        let endpoint =
-            endpoint::resolve(Service::SsoOidc, &endpoint_config).map_err(|e| Error::Config {
+        let endpoint = config.endpoint().map_err(|e| match e {
+            ConfigError::Endpoint(e) => Error::Config {
                 message: format!("cannot resolve the SSO OIDC endpoint: {e}"),
                 source: Some(Box::new(e)),
-            })?;
-        check_transport_security(endpoint.url(), config.allow_insecure_http)?;
-
-        let mut user_agent = format!(
-            "{} oidc-ureq/{}",
-            oidc_core::USER_AGENT,
-            env!("CARGO_PKG_VERSION")
-        );
-        if let Some(suffix) = config
-            .user_agent_suffix
-            .as_deref()
-            .filter(|s| !s.is_empty())
-        {
-            user_agent.push(' ');
-            user_agent.push_str(suffix);
-        }
+            },
+            ConfigError::Insecure(e) => insecure(e),
+            other => Error::Config {
+                message: other.to_string(),
+                source: Some(Box::new(other)),
+            },
+        })?;
+        let user_agent = config.user_agent("oidc-ureq", env!("CARGO_PKG_VERSION"));
         let user_agent = HeaderValue::from_str(&user_agent).map_err(|e| Error::Config {
             message: "the user-agent suffix is not a valid header value".to_owned(),
             source: Some(Box::new(e)),
@@ -114,6 +97,7 @@ impl Client {
             .timeout_connect(Some(config.connect_timeout))
             .timeout_per_read(Some(config.read_timeout))
             .timeout_per_call(Some(config.call_timeout))
+            .max_idle_connections_per_host(config.max_idle_per_host)
             .build()
             .new_agent();
         Ok(Client {
@@ -122,7 +106,7 @@ impl Client {
             config,
             user_agent,
             quota: Mutex::new(RetryQuota::default()),
-            providers: Mutex::new(HashMap::new()),
+            providers: TokenProviders::new(),
         })
     }
 
@@ -304,7 +288,8 @@ impl Client {
         mut request: http::Request<Vec<u8>>,
     ) -> Result<Received, Error> {
         let url = request.uri().to_string();
-        check_transport_security(&url, self.config.allow_insecure_http)?;
+        endpoint::check_transport_security(&url, self.config.allow_insecure_http)
+            .map_err(insecure)?;
         request
             .headers_mut()
             .insert(header::USER_AGENT, self.user_agent.clone());
@@ -332,10 +317,8 @@ impl Client {
     }
 
     /// The token providers used so far (see `provider.rs`).
-    pub(crate) fn providers(&self) -> MutexGuard<'_, HashMap<(PathBuf, String), TokenProvider>> {
-        self.providers
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+    pub(crate) fn providers(&self) -> &TokenProviders {
+        &self.providers
     }
 
     fn lock_quota(&self) -> MutexGuard<'_, RetryQuota> {
@@ -463,39 +446,17 @@ pub(crate) fn transport_class(e: &Error) -> RetryClass {
     }
 }
 
-/// Refuses plain HTTP unless the host is a loopback address (or insecure
-/// HTTP was explicitly allowed).
-pub(crate) fn check_transport_security(url: &str, allow_insecure: bool) -> Result<(), Error> {
-    let insecure = || Error::InsecureEndpoint {
-        url: url.to_owned(),
-    };
-    let uri: http::Uri = url.parse().map_err(|_| Error::Config {
-        message: format!("`{url}` is not a valid URL"),
-        source: None,
-    })?;
-    match uri.scheme_str() {
-        Some(s) if s.eq_ignore_ascii_case("https") => Ok(()),
-        Some(s) if s.eq_ignore_ascii_case("http") => {
-            if allow_insecure || uri.host().is_some_and(is_loopback_host) {
-                Ok(())
-            } else {
-                Err(insecure())
-            }
-        }
-        _ => Err(Error::Config {
-            message: format!("`{url}` is neither an https nor an http URL"),
+/// The adapter error for a URL the HTTPS rule refuses: plain HTTP to a
+/// remote host is [`Error::InsecureEndpoint`], anything else (not a URL,
+/// not http(s)) is [`Error::Config`].
+fn insecure(e: InsecureEndpoint) -> Error {
+    match e {
+        InsecureEndpoint::PlainHttp { url } => Error::InsecureEndpoint { url },
+        other => Error::Config {
+            message: other.to_string(),
             source: None,
-        }),
+        },
     }
-}
-
-/// `localhost`, `127.0.0.0/8` or `::1` (bracketed or not).
-pub(crate) fn is_loopback_host(host: &str) -> bool {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    if host.eq_ignore_ascii_case("localhost") {
-        return true;
-    }
-    host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]
@@ -503,42 +464,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn loopback_hosts() {
-        for host in [
-            "127.0.0.1",
-            "127.1.2.3",
-            "[::1]",
-            "::1",
-            "localhost",
-            "LocalHost",
-        ] {
-            assert!(is_loopback_host(host), "{host}");
-        }
-        for host in [
-            "10.0.0.1",
-            "example.com",
-            "128.0.0.1",
-            "[::2]",
-            "localhost.example.com",
-        ] {
-            assert!(!is_loopback_host(host), "{host}");
-        }
-    }
-
-    #[test]
-    fn https_rule() {
-        assert!(check_transport_security("https://oidc.us-east-1.amazonaws.com", false).is_ok());
-        assert!(check_transport_security("http://127.0.0.1:9/token", false).is_ok());
-        assert!(check_transport_security("http://[::1]:9/token", false).is_ok());
-        let err = check_transport_security("http://example.com/token", false).unwrap_err();
-        assert!(
-            matches!(err, Error::InsecureEndpoint { ref url } if url == "http://example.com/token")
-        );
-        assert!(check_transport_security("http://example.com/token", true).is_ok());
+    fn the_https_rule_maps_to_adapter_errors() {
+        let plain = endpoint::check_transport_security("http://example.com/token", false);
         assert!(matches!(
-            check_transport_security("ftp://example.com/", false),
-            Err(Error::Config { .. })
+            plain.map_err(insecure),
+            Err(Error::InsecureEndpoint { ref url }) if url == "http://example.com/token"
         ));
+        let ftp = endpoint::check_transport_security("ftp://example.com/", false);
+        assert!(matches!(ftp.map_err(insecure), Err(Error::Config { .. })));
     }
 
     #[test]

@@ -7,23 +7,12 @@ use oidc_core::secret::ClientSecret;
 use oidc_core::sso_oidc::create_token::{self, CreateTokenOutput};
 use oidc_core::sso_oidc::register_client::{RegisterClientInput, RegisterClientOutput};
 use oidc_core::sso_oidc::start_device_authorization::StartDeviceAuthorizationInput;
-use oidc_core::sso_oidc::GrantType;
 use oidc_core::{Operation, TransportError};
 
 use crate::cancel::CancelToken;
 use crate::client::Client;
 use crate::error::Error;
-
-/// The result of [`Client::sign_in`]: the registration the token belongs to
-/// (needed to refresh it and to cache it) and the token.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct SignIn {
-    /// The client registration used.
-    pub registration: RegisterClientOutput,
-    /// The token the device flow produced.
-    pub token: CreateTokenOutput,
-}
+use oidc_host::SignIn;
 
 impl Client {
     /// Drives a [`DeviceFlow`] to its end, following the core's drive loop
@@ -152,18 +141,11 @@ impl Client {
         prompt: impl FnMut(&Prompt),
         cancel: &CancelToken,
     ) -> Result<SignIn, Error> {
-        let mut input = RegisterClientInput::new(client_name)
-            .with_grant_types([GrantType::DeviceCode, GrantType::RefreshToken])
-            .with_issuer_url(start_url);
-        if !scopes.is_empty() {
-            input = input.with_scopes(scopes.iter().copied());
-        }
+        let input =
+            RegisterClientInput::for_device_flow(client_name, start_url, scopes.iter().copied());
         let registration = self.register_client(&input)?;
         let token = self.device_sign_in(&registration, start_url, prompt, cancel)?;
-        Ok(SignIn {
-            registration,
-            token,
-        })
+        Ok(SignIn::new(registration, token))
     }
 
     /// `StartDeviceAuthorization` then [`Client::run_device_flow`] for an

@@ -5,8 +5,7 @@ use std::time::Duration;
 use oidc_core::pkce::RedirectError;
 use oidc_core::{DeviceFlowError, Operation};
 
-/// A boxed error from the transport (ureq, the socket, the listener).
-pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+use oidc_host::BoxError;
 
 /// Every error `oidc-ureq` returns.
 ///

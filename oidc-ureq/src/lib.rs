@@ -36,7 +36,6 @@
 
 mod cancel;
 mod client;
-mod config;
 mod device;
 mod error;
 mod pkce;
@@ -48,11 +47,11 @@ pub use oidc_host;
 
 pub use cancel::CancelToken;
 pub use client::Client;
-pub use config::{
-    Config, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES,
-    DEFAULT_READ_TIMEOUT,
+pub use error::Error;
+/// The client settings, shared with `oidc-hyper` (see [`oidc_host::Config`]).
+pub use oidc_host::{
+    BoxError, Config, Session, SignIn, DEFAULT_AUTHORIZATION_TIMEOUT, DEFAULT_CALL_TIMEOUT,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_LOCK_TIMEOUT, DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_IDLE_PER_HOST, DEFAULT_READ_TIMEOUT,
 };
-pub use device::SignIn;
-pub use error::{BoxError, Error};
-pub use pkce::{AuthorizationCodeLogin, DEFAULT_AUTHORIZATION_TIMEOUT};
-pub use provider::{Session, DEFAULT_LOCK_TIMEOUT};
+pub use pkce::AuthorizationCodeLogin;

@@ -9,15 +9,11 @@ use oidc_core::pkce::{self, AuthorizeRequest, RedirectError, State};
 use oidc_core::secret::{AuthorizationCode, ClientSecret, CodeVerifier};
 use oidc_core::sso_oidc::create_token::{CreateTokenInput, CreateTokenOutput, Grant};
 use oidc_core::sso_oidc::register_client::{RegisterClientInput, RegisterClientOutput};
-use oidc_core::sso_oidc::GrantType;
 
 use crate::cancel::CancelToken;
 use crate::client::Client;
 use crate::error::Error;
 use crate::random;
-
-/// How long the AWS CLI waits for the browser (pkce.md §2.4): 10 minutes.
-pub const DEFAULT_AUTHORIZATION_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// Largest request head the listener accepts from the browser.
 const MAX_REQUEST_HEAD: usize = 16 * 1024;
@@ -69,17 +65,11 @@ impl Client {
         start_url: &str,
         scopes: &[&str],
     ) -> Result<RegisterClientOutput, Error> {
-        let scopes: Vec<&str> = if scopes.is_empty() {
-            vec![pkce::DEFAULT_SCOPE]
-        } else {
-            scopes.to_vec()
-        };
-        let input = RegisterClientInput::new(client_name)
-            .with_grant_types([GrantType::AuthorizationCode, GrantType::RefreshToken])
-            .with_redirect_uris([pkce::REGISTRATION_REDIRECT_URI])
-            .with_issuer_url(start_url)
-            .with_scopes(scopes);
-        self.register_client(&input)
+        self.register_client(&RegisterClientInput::for_authorization_code(
+            client_name,
+            start_url,
+            scopes.iter().copied(),
+        ))
     }
 
     /// Starts an authorization-code + PKCE login: binds `127.0.0.1` on an
