@@ -184,14 +184,20 @@ fn check_error(response: &http::Response<Vec<u8>>, error: &Error) {
                 !code.contains([':', '#']) && code.trim() == code,
                 "error code {code:?} is not sanitised"
             );
-            let suffix = e
-                .request_id
-                .as_ref()
-                .map(|id| format!(" [request id: {id}]"))
-                .unwrap_or_default();
-            let text = message.strip_suffix(suffix.as_str()).unwrap_or(&message);
-            if let Some(word) = credential_like_words(text).next() {
-                panic!("service error text shows a credential-like word {word:?}: {message}");
+            // Service-provided text is scrubbed member by member (the
+            // request id, from a header, is not service text).
+            let members = [
+                Some(code),
+                e.error.as_deref(),
+                e.description.as_deref(),
+                e.reason.as_deref(),
+                e.endpoint.as_deref(),
+                e.region.as_deref(),
+            ];
+            for member in members.into_iter().flatten() {
+                if let Some(word) = credential_like_words(member).next() {
+                    panic!("service error shows a credential-like word {word:?}: {message}");
+                }
             }
         }
         Error::Parse(e) => {
