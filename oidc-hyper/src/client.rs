@@ -1,7 +1,5 @@
 //! The client: one async method per SSO OIDC operation, with retries.
 
-use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -17,12 +15,12 @@ use oidc_core::sso_oidc::start_device_authorization::{
     self, StartDeviceAuthorizationInput, StartDeviceAuthorizationOutput,
 };
 use oidc_core::Operation;
-use oidc_host::TokenProvider;
+use oidc_host::{Config, ConfigError, TokenProviders};
 
-use crate::config::Config;
-use crate::error::{BoxError, Error};
+use crate::error::Error;
 use crate::rt::{lock, or_cancel, CancelToken, Connector, Executor, Timer};
 use crate::transport::{transport_class, Transport};
+use oidc_host::BoxError;
 
 /// An async SSO OIDC client over hyper 1.x, on the caller's runtime.
 ///
@@ -59,7 +57,7 @@ pub(crate) struct Inner {
     pub(crate) quota: Mutex<RetryQuota>,
     /// Token providers per (cache directory, session key), kept so the
     /// refresh throttling of `RefreshPolicy` holds across calls.
-    pub(crate) providers: Mutex<HashMap<(PathBuf, String), TokenProvider>>,
+    pub(crate) providers: TokenProviders,
 }
 
 impl Client {
@@ -95,7 +93,13 @@ impl Client {
         timer: Arc<dyn Timer>,
         executor: Arc<dyn Executor>,
     ) -> Result<Client, Error> {
-        let endpoint = config.endpoint()?;
+        let endpoint = config.endpoint().map_err(|e| match e {
+            ConfigError::Insecure(e) => Error::InsecureEndpoint {
+                url: e.url().to_owned(),
+            },
+            ConfigError::Endpoint(e) => Error::Core(e.into()),
+            other => Error::Config(other),
+        })?;
         let transport = Transport::new(&config, connector, timer, executor);
         Ok(Client {
             inner: Arc::new(Inner {
@@ -103,7 +107,7 @@ impl Client {
                 endpoint,
                 transport,
                 quota: Mutex::new(RetryQuota::default()),
-                providers: Mutex::new(HashMap::new()),
+                providers: TokenProviders::new(),
             }),
         })
     }

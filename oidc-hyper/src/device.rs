@@ -5,23 +5,12 @@ use oidc_core::secret::ClientSecret;
 use oidc_core::sso_oidc::create_token::CreateTokenOutput;
 use oidc_core::sso_oidc::register_client::{RegisterClientInput, RegisterClientOutput};
 use oidc_core::sso_oidc::start_device_authorization::StartDeviceAuthorizationInput;
-use oidc_core::sso_oidc::GrantType;
 use oidc_core::{Operation, TransportError};
 
 use crate::client::Client;
 use crate::error::Error;
 use crate::rt::{race, CancelToken, Either};
-
-/// The outcome of [`Client::sign_in`]: the registration (cache it to reuse
-/// it for later sign-ins and refreshes) and the token.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct SignIn {
-    /// The client registration used.
-    pub registration: RegisterClientOutput,
-    /// The token the device flow produced.
-    pub token: CreateTokenOutput,
-}
+use oidc_host::SignIn;
 
 impl Client {
     /// Registers a client for the device flow (grants `device_code` and
@@ -39,12 +28,8 @@ impl Client {
         prompt: impl FnMut(&Prompt) + Send,
         cancel: &CancelToken,
     ) -> Result<SignIn, Error> {
-        let mut input = RegisterClientInput::new(client_name)
-            .with_grant_types([GrantType::DeviceCode, GrantType::RefreshToken])
-            .with_issuer_url(start_url);
-        if !scopes.is_empty() {
-            input = input.with_scopes(scopes.iter().copied());
-        }
+        let input =
+            RegisterClientInput::for_device_flow(client_name, start_url, scopes.iter().copied());
         let request = oidc_core::sso_oidc::register_client::request(&input, self.endpoint())?;
         let registration = self
             .call(Operation::RegisterClient, &request, Some(cancel), |r| {
@@ -54,10 +39,7 @@ impl Client {
         let token = self
             .device_sign_in(&registration, start_url, prompt, cancel)
             .await?;
-        Ok(SignIn {
-            registration,
-            token,
-        })
+        Ok(SignIn::new(registration, token))
     }
 
     /// Runs the device authorization flow for `registration`:

@@ -5,8 +5,7 @@ use std::time::Duration;
 use oidc_core::pkce::RedirectError;
 use oidc_core::{DeviceFlowError, Operation};
 
-/// A boxed error from the caller's code (a request signer).
-pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+use oidc_host::BoxError;
 
 /// Everything that can go wrong in a call or a flow.
 ///
@@ -101,6 +100,11 @@ pub enum Error {
     /// The loopback listener failed.
     #[error("the loopback listener failed: {0}")]
     Listener(#[source] std::io::Error),
+    /// The [`Config`](crate::Config) is unusable for a reason other than an
+    /// unresolvable endpoint ([`Error::Core`]) or the HTTPS rule
+    /// ([`Error::InsecureEndpoint`]).
+    #[error("invalid configuration: {0}")]
+    Config(#[source] oidc_host::ConfigError),
     /// The TLS configuration was rejected.
     #[error("cannot configure TLS: {0}")]
     Tls(String),
@@ -150,6 +154,9 @@ pub enum TimeoutPhase {
     Connect,
     /// [`Config::read_timeout`](crate::Config::read_timeout).
     Read,
+    /// [`Config::call_timeout`](crate::Config::call_timeout): the whole
+    /// attempt, connect to last body byte.
+    Call,
 }
 
 impl std::fmt::Display for TimeoutPhase {
@@ -157,6 +164,7 @@ impl std::fmt::Display for TimeoutPhase {
         f.write_str(match self {
             TimeoutPhase::Connect => "connecting",
             TimeoutPhase::Read => "waiting for the response",
+            TimeoutPhase::Call => "the whole exchange",
         })
     }
 }

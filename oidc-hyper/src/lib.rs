@@ -18,7 +18,7 @@
 //!
 //! * HTTPS only, except plain HTTP to loopback (or when
 //!   [`Config::allow_insecure_http`] is set).
-//! * Connect and read timeouts on the caller's timer.
+//! * Connect, read and whole-attempt (call) timeouts on the caller's timer.
 //! * Response bodies are capped ([`Config::max_body_bytes`], 1 MiB by
 //!   default): a larger body is [`Error::BodyTooLarge`] and reading
 //!   stops at the cap.
@@ -48,7 +48,6 @@
 //! ```
 
 mod client;
-mod config;
 mod device;
 mod error;
 mod pkce;
@@ -60,13 +59,13 @@ mod transport;
 pub mod tokio;
 
 pub use client::Client;
-pub use config::{
-    Config, DEFAULT_AUTHORIZATION_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES,
-    DEFAULT_READ_TIMEOUT,
-};
-pub use device::SignIn;
-pub use error::{BoxError, Error, TimeoutPhase, TransportKind};
+pub use error::{Error, TimeoutPhase, TransportKind};
 pub use oidc_core;
 pub use oidc_host;
-pub use provider::{Session, DEFAULT_LOCK_TIMEOUT};
+/// The client settings, shared with `oidc-ureq` (see [`oidc_host::Config`]).
+pub use oidc_host::{
+    BoxError, Config, Session, SignIn, DEFAULT_AUTHORIZATION_TIMEOUT, DEFAULT_CALL_TIMEOUT,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_LOCK_TIMEOUT, DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_IDLE_PER_HOST, DEFAULT_READ_TIMEOUT,
+};
 pub use rt::CancelToken;

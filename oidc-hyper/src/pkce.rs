@@ -16,7 +16,6 @@ use oidc_core::pkce::{self, AuthorizeRequest, RedirectError, State};
 use oidc_core::secret::{AuthorizationCode, CodeVerifier};
 use oidc_core::sso_oidc::create_token::{CreateTokenInput, CreateTokenOutput, Grant};
 use oidc_core::sso_oidc::register_client::{RegisterClientInput, RegisterClientOutput};
-use oidc_core::sso_oidc::GrantType;
 
 use crate::client::Client;
 use crate::error::Error;
@@ -49,16 +48,11 @@ impl Client {
         start_url: &str,
         scopes: &[&str],
     ) -> Result<RegisterClientOutput, Error> {
-        let scopes: Vec<&str> = if scopes.is_empty() {
-            vec![pkce::DEFAULT_SCOPE]
-        } else {
-            scopes.to_vec()
-        };
-        let input = RegisterClientInput::new(client_name)
-            .with_grant_types([GrantType::AuthorizationCode, GrantType::RefreshToken])
-            .with_redirect_uris([pkce::REGISTRATION_REDIRECT_URI])
-            .with_issuer_url(start_url)
-            .with_scopes(scopes);
+        let input = RegisterClientInput::for_authorization_code(
+            client_name,
+            start_url,
+            scopes.iter().copied(),
+        );
         self.register_client(&input).await
     }
 

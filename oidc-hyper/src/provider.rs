@@ -9,130 +9,18 @@
 
 use std::time::{Duration, SystemTime};
 
-use oidc_core::cache::{CachedRegistration, CachedToken, RefreshPolicy, RegistrationUse};
+use oidc_core::cache::{CachedToken, RefreshPolicy};
 use oidc_core::device_flow::Prompt;
 use oidc_core::sso_oidc::create_token;
-use oidc_core::sso_oidc::register_client::RegisterClientInput;
 use oidc_core::Operation;
 use oidc_host::{
-    CacheDir, Next, Refresh, RegistrationInfo, RegistrationKey, SessionLock, TokenProvider,
+    CacheDir, Next, Refresh, RegistrationInfo, Session, SessionLock, TokenProvider,
     TransportFailure,
 };
 
 use crate::client::Client;
 use crate::error::Error;
-use crate::rt::{lock, CancelToken};
-
-/// Default wait for another process holding the session lock.
-pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// A cached SSO session: where its token lives and how to sign in again.
-///
-/// ```
-/// use std::time::Duration;
-/// use oidc_host::CacheDir;
-/// use oidc_hyper::Session;
-///
-/// let session = Session::new(CacheDir::new("/tmp/sso-cache"), "my-sso", "https://my-sso-portal.awsapps.com/start")
-///     .with_scopes(["sso:account:access"])
-///     .with_lock_timeout(Duration::from_secs(30));
-/// assert_eq!(session.session_key, "my-sso");
-/// assert_eq!(session.client_name, "botocore-client-my-sso");
-/// ```
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct Session {
-    /// The token cache directory.
-    pub dir: CacheDir,
-    /// The cache key: the sso-session name, or the start URL of a legacy
-    /// profile.
-    pub session_key: String,
-    /// The sso-session name (`None` for legacy profiles); part of the
-    /// registration cache key.
-    pub session_name: Option<String>,
-    /// The AWS access portal URL.
-    pub start_url: String,
-    /// Configured registration scopes (empty: none configured).
-    pub scopes: Vec<String>,
-    /// `clientName` for a new registration.
-    pub client_name: String,
-    /// How long to wait for another process holding the session lock.
-    pub lock_timeout: Duration,
-    /// When to refresh.
-    pub refresh_policy: RefreshPolicy,
-}
-
-impl Session {
-    /// An `[sso-session NAME]` session: cache key and registration name
-    /// from `name`, as the AWS CLI does.
-    pub fn new(dir: CacheDir, name: impl Into<String>, start_url: impl Into<String>) -> Session {
-        let name = name.into();
-        Session {
-            dir,
-            client_name: format!("botocore-client-{name}"),
-            session_key: name.clone(),
-            session_name: Some(name),
-            start_url: start_url.into(),
-            scopes: Vec::new(),
-            lock_timeout: DEFAULT_LOCK_TIMEOUT,
-            refresh_policy: RefreshPolicy::default(),
-        }
-    }
-
-    /// A legacy profile's session: keyed by the start URL.
-    pub fn legacy(dir: CacheDir, start_url: impl Into<String>) -> Session {
-        let start_url = start_url.into();
-        Session {
-            dir,
-            client_name: "botocore-client".to_owned(),
-            session_key: start_url.clone(),
-            session_name: None,
-            start_url,
-            scopes: Vec::new(),
-            lock_timeout: DEFAULT_LOCK_TIMEOUT,
-            refresh_policy: RefreshPolicy::default(),
-        }
-    }
-
-    /// Sets [`scopes`](Session::scopes).
-    #[must_use]
-    pub fn with_scopes<I: IntoIterator<Item = S>, S: Into<String>>(mut self, scopes: I) -> Session {
-        self.scopes = scopes.into_iter().map(Into::into).collect();
-        self
-    }
-
-    /// Sets [`client_name`](Session::client_name).
-    #[must_use]
-    pub fn with_client_name(mut self, name: impl Into<String>) -> Session {
-        self.client_name = name.into();
-        self
-    }
-
-    /// Sets [`lock_timeout`](Session::lock_timeout).
-    #[must_use]
-    pub fn with_lock_timeout(mut self, timeout: Duration) -> Session {
-        self.lock_timeout = timeout;
-        self
-    }
-
-    /// Sets [`refresh_policy`](Session::refresh_policy).
-    #[must_use]
-    pub fn with_refresh_policy(mut self, policy: RefreshPolicy) -> Session {
-        self.refresh_policy = policy;
-        self
-    }
-
-    fn registration_key(&self, region: &str) -> RegistrationKey {
-        let mut key = RegistrationKey::new(self.start_url.clone(), region);
-        if !self.scopes.is_empty() {
-            key = key.with_scopes(self.scopes.iter().cloned());
-        }
-        if let Some(name) = &self.session_name {
-            key = key.with_session_name(name.clone());
-        }
-        key
-    }
-}
+use crate::rt::CancelToken;
 
 impl Client {
     /// The cached token of `session_key`, refreshed if it is inside the
@@ -281,15 +169,9 @@ impl Client {
         session_key: &str,
         policy: RefreshPolicy,
     ) -> TokenProvider {
-        let mut providers = lock(&self.inner.providers);
-        let key = (dir.path().to_path_buf(), session_key.to_owned());
-        providers
-            .entry(key)
-            .or_insert_with(|| {
-                TokenProvider::new(dir.clone(), session_key, self.endpoint().clone())
-            })
-            .clone()
-            .with_policy(policy)
+        self.inner
+            .providers
+            .get(dir, session_key, self.endpoint(), policy)
     }
 
     /// A cached device-flow registration still good for 15 minutes, or a
@@ -299,35 +181,18 @@ impl Client {
         session: &Session,
         cancel: &CancelToken,
     ) -> Result<RegistrationInfo, Error> {
-        let key = session.registration_key(&self.config().region);
-        let cached = session.dir.read_registration(&key)?.registration;
-        if let Some(registration) = cached {
-            if registration.usable_for(RegistrationUse::DeviceCode, SystemTime::now()) {
-                return Ok(RegistrationInfo::from(&registration));
-            }
+        let region = &self.config().region;
+        if let Some(info) = session.cached_registration(region, SystemTime::now())? {
+            return Ok(info);
         }
-        let mut input = RegisterClientInput::new(session.client_name.clone());
-        let mut entry_scopes = None;
-        if !session.scopes.is_empty() {
-            input = input.with_scopes(session.scopes.iter().cloned());
-            entry_scopes = Some(session.scopes.clone());
-        }
+        let input = session.registration_input();
         let request = oidc_core::sso_oidc::register_client::request(&input, self.endpoint())?;
         let output = self
             .call(Operation::RegisterClient, &request, Some(cancel), |r| {
                 oidc_core::sso_oidc::register_client::parse(r)
             })
             .await?;
-        let mut entry = CachedRegistration::new(
-            output.client_id.clone(),
-            output.client_secret.clone(),
-            output.expires_at(),
-        );
-        if let Some(scopes) = entry_scopes {
-            entry = entry.with_scopes(scopes);
-        }
-        session.dir.write_registration(&key, &entry)?;
-        Ok(RegistrationInfo::from(&output))
+        Ok(session.store_registration(region, &output)?)
     }
 
     /// Sends the refresh request with the retrying sender and hands the

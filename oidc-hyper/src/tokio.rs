@@ -11,9 +11,9 @@ use rustls::pki_types::ServerName;
 use tokio_rustls::TlsConnector;
 
 use crate::client::Client;
-use crate::config::Config;
 use crate::error::Error;
 use crate::rt::{BoxFuture, BoxIo, Connector, Executor, Listener, Target, Timer};
+use oidc_host::Config;
 
 /// Opens TCP connections with tokio and wraps `https` targets in rustls.
 #[derive(Clone)]

@@ -13,9 +13,10 @@ use hyper::client::conn::http1::{self, SendRequest};
 use oidc_core::retry::RetryClass;
 use oidc_core::Operation;
 
-use crate::config::{check_scheme, Config};
 use crate::error::{Error, TimeoutPhase, TransportKind};
 use crate::rt::{lock, timeout, Connector, Executor, Target, Timer};
+use oidc_core::endpoint;
+use oidc_host::Config;
 
 type Sender = SendRequest<Full<Bytes>>;
 
@@ -27,6 +28,7 @@ pub(crate) struct Transport {
     idle: Mutex<HashMap<Target, Vec<Sender>>>,
     connect_timeout: Duration,
     read_timeout: Duration,
+    call_timeout: Duration,
     max_body_bytes: u64,
     max_idle_per_host: usize,
     allow_insecure_http: bool,
@@ -40,6 +42,7 @@ impl std::fmt::Debug for Transport {
             .field("idle_connections", &idle)
             .field("connect_timeout", &self.connect_timeout)
             .field("read_timeout", &self.read_timeout)
+            .field("call_timeout", &self.call_timeout)
             .field("max_body_bytes", &self.max_body_bytes)
             .finish_non_exhaustive()
     }
@@ -58,7 +61,8 @@ impl Transport {
         timer: Arc<dyn Timer>,
         executor: Arc<dyn Executor>,
     ) -> Transport {
-        let user_agent = HeaderValue::from_str(&config.user_agent())
+        let user_agent = config.user_agent("oidc-hyper", env!("CARGO_PKG_VERSION"));
+        let user_agent = HeaderValue::from_str(&user_agent)
             .unwrap_or_else(|_| HeaderValue::from_static(oidc_core::USER_AGENT));
         Transport {
             connector,
@@ -67,6 +71,7 @@ impl Transport {
             idle: Mutex::new(HashMap::new()),
             connect_timeout: config.connect_timeout,
             read_timeout: config.read_timeout,
+            call_timeout: config.call_timeout,
             max_body_bytes: config.max_body_bytes,
             max_idle_per_host: config.max_idle_per_host,
             allow_insecure_http: config.allow_insecure_http,
@@ -79,28 +84,52 @@ impl Transport {
         lock(&self.idle).values().map(Vec::len).sum()
     }
 
-    /// Sends `request` once and reads the whole response (up to the cap).
-    /// A pooled connection found closed before the request was written is
-    /// replaced by a fresh one once, without counting as an attempt.
+    /// Sends `request` once and reads the whole response (up to the cap),
+    /// within the call timeout. A pooled connection found closed before
+    /// the request was written is replaced by a fresh one once, without
+    /// counting as an attempt.
     pub(crate) async fn send(
         &self,
         operation: Operation,
         request: &http::Request<Vec<u8>>,
     ) -> Result<http::Response<Bytes>, Error> {
-        check_scheme(request.uri(), self.allow_insecure_http)?;
+        let url = request.uri().to_string();
+        endpoint::check_transport_security(&url, self.allow_insecure_http).map_err(|e| {
+            Error::InsecureEndpoint {
+                url: e.url().to_owned(),
+            }
+        })?;
         let target = target_of(request.uri())?;
-        let mut conn = self.checkout(operation, &target).await?;
-        match self.exchange(operation, &target, &mut conn, request).await {
+        let call = self.send_to(operation, &target, request);
+        match timeout(&*self.timer, self.call_timeout, call).await {
+            Some(result) => result,
+            None => Err(Error::Timeout {
+                operation,
+                target: target.to_string(),
+                phase: TimeoutPhase::Call,
+                after: self.call_timeout,
+            }),
+        }
+    }
+
+    async fn send_to(
+        &self,
+        operation: Operation,
+        target: &Target,
+        request: &http::Request<Vec<u8>>,
+    ) -> Result<http::Response<Bytes>, Error> {
+        let mut conn = self.checkout(operation, target).await?;
+        match self.exchange(operation, target, &mut conn, request).await {
             Err(Exchange::Stale(_)) if conn.reused => {
                 log::debug!("{operation}: pooled connection to {target} was closed; reconnecting");
-                let mut fresh = self.connect(operation, &target).await?;
+                let mut fresh = self.connect(operation, target).await?;
                 self.finish(
-                    &target,
-                    into_result(self.exchange(operation, &target, &mut fresh, request).await),
+                    target,
+                    into_result(self.exchange(operation, target, &mut fresh, request).await),
                     fresh,
                 )
             }
-            other => self.finish(&target, into_result(other), conn),
+            other => self.finish(target, into_result(other), conn),
         }
     }
 

@@ -181,6 +181,30 @@ async fn a_silent_server_hits_the_read_timeout() {
 }
 
 #[tokio::test]
+async fn the_call_timeout_bounds_the_whole_attempt() {
+    let (url, _seen) = server(b"", Duration::from_secs(3));
+    let client = client(&url, |c| c.with_call_timeout(Duration::from_millis(200)));
+    let started = Instant::now();
+    let e = client
+        .register_client(&RegisterClientInput::new("x"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::Timeout {
+                phase: oidc_hyper::TimeoutPhase::Call,
+                after,
+                ..
+            } if after == Duration::from_millis(200)
+        ),
+        "{e:?}"
+    );
+    assert!(e.is_timeout());
+    assert!(started.elapsed() < Duration::from_secs(1));
+}
+
+#[tokio::test]
 async fn error_statuses_reach_the_core_parser() {
     let body = r#"{"error":"invalid_client_metadata","error_description":"bad"}"#;
     let answer: &[u8] = Box::leak(
