@@ -5,16 +5,20 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use oidc_core::cache::{
     refresh_decision, CachedRegistration, CachedToken, RefreshDecision, RefreshPolicy,
 };
+use oidc_core::device_flow::DeviceFlow;
 use oidc_core::endpoint::Endpoint;
 use oidc_core::retry::{self, RetryClass};
 use oidc_core::secret::ClientSecret;
 use oidc_core::sso_oidc::create_token::{self, CreateTokenInput, CreateTokenOutput, Grant};
 use oidc_core::sso_oidc::register_client::RegisterClientOutput;
+use oidc_core::sso_oidc::start_device_authorization::{
+    StartDeviceAuthorizationInput, StartDeviceAuthorizationOutput,
+};
 use oidc_core::ErrorCode;
 
 use crate::dir::CacheDir;
@@ -567,6 +571,56 @@ impl RegistrationInfo {
             client_secret,
             expires_at,
         }
+    }
+}
+
+impl RegistrationInfo {
+    /// The `StartDeviceAuthorization` input of a device sign-in to
+    /// `start_url` with this registration.
+    pub fn start_device_authorization(&self, start_url: &str) -> StartDeviceAuthorizationInput {
+        StartDeviceAuthorizationInput::new(
+            self.client_id.clone(),
+            self.client_secret.clone(),
+            start_url,
+        )
+    }
+
+    /// The device flow for this registration once `StartDeviceAuthorization`
+    /// answered `started`; `now` is the caller's monotonic clock (the
+    /// flow's deadlines count from it).
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant, SystemTime};
+    /// use oidc_host::oidc_core::endpoint::Endpoint;
+    /// use oidc_host::oidc_core::secret::ClientSecret;
+    /// use oidc_host::oidc_core::sso_oidc::start_device_authorization;
+    /// use oidc_host::RegistrationInfo;
+    ///
+    /// let registration = RegistrationInfo::new("cid", ClientSecret::new("cs"), SystemTime::UNIX_EPOCH);
+    /// let input = registration.start_device_authorization("https://my-sso-portal.awsapps.com/start");
+    /// assert_eq!(input.client_id, "cid");
+    /// let response = http::Response::builder().status(200).body(
+    ///     r#"{"deviceCode":"dc","userCode":"ABCD-EFGH","verificationUri":"https://v","expiresIn":600,"interval":5}"#,
+    /// ).unwrap();
+    /// let started = start_device_authorization::parse(&response).unwrap();
+    /// let endpoint = Endpoint::from_url("https://oidc.us-east-1.amazonaws.com").unwrap();
+    /// let now = Instant::now();
+    /// let flow = registration.device_flow(started, endpoint, now);
+    /// assert_eq!(flow.deadline(), now + Duration::from_secs(600));
+    /// ```
+    pub fn device_flow(
+        &self,
+        started: StartDeviceAuthorizationOutput,
+        endpoint: Endpoint,
+        now: Instant,
+    ) -> DeviceFlow {
+        DeviceFlow::new(
+            self.client_id.clone(),
+            self.client_secret.clone(),
+            started,
+            endpoint,
+            now,
+        )
     }
 }
 

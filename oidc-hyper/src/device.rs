@@ -1,16 +1,14 @@
 //! The device-flow driver: oidc-core's drive loop, on the caller's timer.
 
 use oidc_core::device_flow::{Action, DeviceFlow, DeviceFlowError, Prompt};
-use oidc_core::secret::ClientSecret;
 use oidc_core::sso_oidc::create_token::CreateTokenOutput;
 use oidc_core::sso_oidc::register_client::{RegisterClientInput, RegisterClientOutput};
-use oidc_core::sso_oidc::start_device_authorization::StartDeviceAuthorizationInput;
 use oidc_core::{Operation, TransportError};
 
 use crate::client::Client;
 use crate::error::Error;
 use crate::rt::{race, CancelToken, Either};
-use oidc_host::SignIn;
+use oidc_host::{RegistrationInfo, SignIn};
 
 impl Client {
     /// Registers a client for the device flow (grants `device_code` and
@@ -80,8 +78,7 @@ impl Client {
         cancel: &CancelToken,
     ) -> Result<CreateTokenOutput, Error> {
         self.device_token(
-            &registration.client_id,
-            &registration.client_secret,
+            &RegistrationInfo::from(registration),
             start_url,
             prompt,
             cancel,
@@ -93,8 +90,7 @@ impl Client {
     /// secret (fresh or cached registration).
     pub(crate) async fn device_token(
         &self,
-        client_id: &str,
-        client_secret: &ClientSecret,
+        registration: &RegistrationInfo,
         start_url: &str,
         prompt: impl FnMut(&Prompt) + Send,
         cancel: &CancelToken,
@@ -102,7 +98,7 @@ impl Client {
         if cancel.is_cancelled() {
             return Err(Error::Cancelled);
         }
-        let input = StartDeviceAuthorizationInput::new(client_id, client_secret.clone(), start_url);
+        let input = registration.start_device_authorization(start_url);
         let request =
             oidc_core::sso_oidc::start_device_authorization::request(&input, self.endpoint())?;
         let started = self
@@ -113,13 +109,8 @@ impl Client {
                 oidc_core::sso_oidc::start_device_authorization::parse,
             )
             .await?;
-        let mut flow = DeviceFlow::new(
-            client_id,
-            client_secret.clone(),
-            started,
-            self.endpoint().clone(),
-            self.timer().now(),
-        );
+        let mut flow =
+            registration.device_flow(started, self.endpoint().clone(), self.timer().now());
         self.run_device_flow(&mut flow, prompt, cancel).await
     }
 

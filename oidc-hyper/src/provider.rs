@@ -60,7 +60,10 @@ impl Client {
         session_key: &str,
         lock_timeout: Duration,
     ) -> Result<CachedToken, Error> {
-        let provider = self.token_provider(dir, session_key, RefreshPolicy::default());
+        let provider =
+            self.inner
+                .providers
+                .get(dir, session_key, self.endpoint(), RefreshPolicy::default());
         let held = self.lock_session(&provider, lock_timeout, None).await?;
         match provider.begin(held, SystemTime::now())? {
             Next::Ready(token) => Ok(token),
@@ -110,8 +113,12 @@ impl Client {
         prompt: impl FnMut(&Prompt) + Send,
         cancel: &CancelToken,
     ) -> Result<CachedToken, Error> {
-        let provider =
-            self.token_provider(&session.dir, &session.session_key, session.refresh_policy);
+        let provider = self.inner.providers.get(
+            &session.dir,
+            &session.session_key,
+            self.endpoint(),
+            session.refresh_policy,
+        );
         let held = self
             .lock_session(&provider, session.lock_timeout, Some(cancel))
             .await?;
@@ -122,13 +129,7 @@ impl Client {
         };
         let registration = self.device_registration(session, cancel).await?;
         let token = self
-            .device_token(
-                &registration.client_id,
-                &registration.client_secret,
-                &session.start_url,
-                prompt,
-                cancel,
-            )
+            .device_token(&registration, &session.start_url, prompt, cancel)
             .await?;
         Ok(login.store(
             SystemTime::now(),
@@ -158,20 +159,6 @@ impl Client {
             self.sleep(pause, cancel).await?;
             waited += pause;
         }
-    }
-
-    /// The provider of a session. Providers are kept per cache directory
-    /// and session for the client's lifetime, so the refresh throttling of
-    /// `RefreshPolicy::min_time_between_attempts` holds across calls.
-    fn token_provider(
-        &self,
-        dir: &CacheDir,
-        session_key: &str,
-        policy: RefreshPolicy,
-    ) -> TokenProvider {
-        self.inner
-            .providers
-            .get(dir, session_key, self.endpoint(), policy)
     }
 
     /// A cached device-flow registration still good for 15 minutes, or a

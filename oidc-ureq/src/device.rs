@@ -3,16 +3,14 @@
 use std::time::Instant;
 
 use oidc_core::device_flow::{Action, DeviceFlow, DeviceFlowError, Prompt};
-use oidc_core::secret::ClientSecret;
 use oidc_core::sso_oidc::create_token::{self, CreateTokenOutput};
 use oidc_core::sso_oidc::register_client::{RegisterClientInput, RegisterClientOutput};
-use oidc_core::sso_oidc::start_device_authorization::StartDeviceAuthorizationInput;
 use oidc_core::{Operation, TransportError};
 
 use crate::cancel::CancelToken;
 use crate::client::Client;
 use crate::error::Error;
-use oidc_host::SignIn;
+use oidc_host::{RegistrationInfo, SignIn};
 
 impl Client {
     /// Drives a [`DeviceFlow`] to its end, following the core's drive loop
@@ -162,20 +160,17 @@ impl Client {
         cancel: &CancelToken,
     ) -> Result<CreateTokenOutput, Error> {
         self.device_token(
-            &registration.client_id,
-            &registration.client_secret,
+            &RegistrationInfo::from(registration),
             start_url,
             prompt,
             cancel,
         )
     }
 
-    /// [`Client::device_sign_in`] from the registration's client id and
-    /// secret (e.g. a cached registration).
+    /// [`Client::device_sign_in`] for a fresh or cached registration.
     pub(crate) fn device_token(
         &self,
-        client_id: &str,
-        client_secret: &ClientSecret,
+        registration: &RegistrationInfo,
         start_url: &str,
         prompt: impl FnMut(&Prompt),
         cancel: &CancelToken,
@@ -183,18 +178,9 @@ impl Client {
         if cancel.is_cancelled() {
             return Err(Error::Cancelled);
         }
-        let started = self.start_device_authorization(&StartDeviceAuthorizationInput::new(
-            client_id,
-            client_secret.clone(),
-            start_url,
-        ))?;
-        let mut flow = DeviceFlow::new(
-            client_id,
-            client_secret.clone(),
-            started,
-            self.endpoint().clone(),
-            Instant::now(),
-        );
+        let started =
+            self.start_device_authorization(&registration.start_device_authorization(start_url))?;
+        let mut flow = registration.device_flow(started, self.endpoint().clone(), Instant::now());
         self.run_device_flow(&mut flow, prompt, cancel)
     }
 }

@@ -9,8 +9,7 @@ use oidc_core::device_flow::Prompt;
 use oidc_core::sso_oidc::create_token;
 use oidc_core::{http, ErrorCode, Operation};
 use oidc_host::{
-    CacheDir, Next, Refresh, Refreshed, RegistrationInfo, Session, TokenError, TokenProvider,
-    TransportFailure,
+    CacheDir, Next, Refresh, Refreshed, RegistrationInfo, Session, TokenError, TransportFailure,
 };
 
 use crate::cancel::CancelToken;
@@ -49,7 +48,9 @@ impl Client {
         session_key: &str,
         lock_timeout: Duration,
     ) -> Result<CachedToken, Error> {
-        let provider = self.token_provider(dir, session_key, RefreshPolicy::default());
+        let provider =
+            self.providers()
+                .get(dir, session_key, self.endpoint(), RefreshPolicy::default());
         let lock = provider.lock(lock_timeout)?;
         match provider.begin(lock, SystemTime::now())? {
             Next::Ready(token) => Ok(token),
@@ -94,8 +95,12 @@ impl Client {
         mut prompt: impl FnMut(&Prompt),
         cancel: &CancelToken,
     ) -> Result<CachedToken, Error> {
-        let provider =
-            self.token_provider(&session.dir, &session.session_key, session.refresh_policy);
+        let provider = self.providers().get(
+            &session.dir,
+            &session.session_key,
+            self.endpoint(),
+            session.refresh_policy,
+        );
         let lock = provider.lock(session.lock_timeout)?;
         let (login, registration_rejected) = match provider.begin(lock, SystemTime::now())? {
             Next::Ready(token) => return Ok(token),
@@ -129,13 +134,8 @@ impl Client {
         let mut registration = self.device_registration(session, registration_rejected)?;
         let mut fresh = registration_rejected;
         let token = loop {
-            let outcome = self.device_token(
-                &registration.info.client_id,
-                &registration.info.client_secret,
-                &session.start_url,
-                &mut prompt,
-                cancel,
-            );
+            let outcome =
+                self.device_token(&registration.info, &session.start_url, &mut prompt, cancel);
             match outcome {
                 // A cached registration the service no longer accepts:
                 // register again, once.
@@ -160,18 +160,6 @@ impl Client {
             &session.start_url,
             &self.config().region,
         )?)
-    }
-
-    /// The provider of a session, kept for the client's lifetime (see
-    /// [`TokenProviders`](oidc_host::TokenProviders)).
-    fn token_provider(
-        &self,
-        dir: &CacheDir,
-        session_key: &str,
-        policy: RefreshPolicy,
-    ) -> TokenProvider {
-        self.providers()
-            .get(dir, session_key, self.endpoint(), policy)
     }
 
     /// A cached device-flow registration still good for 15 minutes (unless
