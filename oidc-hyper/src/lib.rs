@@ -62,7 +62,8 @@ pub use client::Client;
 pub use error::{Error, TimeoutPhase, TransportKind};
 pub use oidc_core;
 pub use oidc_host;
-/// The client settings, shared with `oidc-ureq` (see [`oidc_host::Config`]).
+// One definition for both adapters: the settings, the cached session and
+// the sign-in result live in oidc-host (shared with oidc-ureq).
 pub use oidc_host::{
     BoxError, Config, Session, SignIn, DEFAULT_AUTHORIZATION_TIMEOUT, DEFAULT_CALL_TIMEOUT,
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_LOCK_TIMEOUT, DEFAULT_MAX_BODY_BYTES,
