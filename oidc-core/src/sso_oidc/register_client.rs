@@ -100,15 +100,11 @@ impl RegisterClientInput {
     /// let no_scopes = RegisterClientInput::for_device_flow("my-tool", "https://x", Vec::<String>::new());
     /// assert_eq!(no_scopes.scopes, None);
     /// ```
-    pub fn for_device_flow<I, S>(
+    pub fn for_device_flow(
         client_name: impl Into<String>,
         start_url: impl Into<String>,
-        scopes: I,
-    ) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
+        scopes: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
         let input = RegisterClientInput::new(client_name)
             .with_grant_types([GrantType::DeviceCode, GrantType::RefreshToken])
             .with_issuer_url(start_url);
@@ -138,15 +134,11 @@ impl RegisterClientInput {
     /// assert_eq!(input.redirect_uris, Some(vec!["http://127.0.0.1/oauth/callback".to_owned()]));
     /// assert_eq!(input.scopes, Some(vec!["sso:account:access".to_owned()]));
     /// ```
-    pub fn for_authorization_code<I, S>(
+    pub fn for_authorization_code(
         client_name: impl Into<String>,
         start_url: impl Into<String>,
-        scopes: I,
-    ) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
+        scopes: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
         let mut scopes: Vec<String> = scopes.into_iter().map(Into::into).collect();
         if scopes.is_empty() {
             scopes.push(crate::pkce::DEFAULT_SCOPE.to_owned());
