@@ -4,7 +4,7 @@
 
 use http::header::{HeaderValue, CONTENT_TYPE, USER_AGENT as USER_AGENT_HEADER};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::endpoint::Endpoint;
 use crate::error::{Error, ErrorCode, InvalidInput, ParseError, ParseErrorKind, ServiceError};
@@ -14,24 +14,25 @@ use crate::operation::Operation;
 /// append their own product token.
 pub const USER_AGENT: &str = concat!("oidc-core/", env!("CARGO_PKG_VERSION"));
 
-/// Builds a JSON `POST` to `path_and_query` on `endpoint`.
-pub(crate) fn post_json<T: Serialize>(
+/// Builds a JSON `POST` of `body` to `path_and_query` on `endpoint`.
+pub(crate) fn post_json(
     operation: Operation,
     endpoint: &Endpoint,
     path_and_query: &str,
-    body: &T,
+    body: JsonBody,
 ) -> Result<http::Request<Vec<u8>>, Error> {
-    let body = serde_json::to_vec(body).map_err(|e| InvalidInput::Invalid {
+    let body = body.finish().map_err(|e| InvalidInput::Invalid {
         operation,
         member: "body",
         reason: format!("cannot serialise the body: {}", e.classify_name()),
     })?;
-    let uri = endpoint.join(path_and_query);
-    let uri: http::Uri = uri.parse().map_err(|_| InvalidInput::Invalid {
-        operation,
-        member: "endpoint",
-        reason: "the endpoint URL does not form a valid request URI".to_owned(),
-    })?;
+    // `Uri::try_from(String)` takes the buffer over instead of copying it.
+    let uri =
+        http::Uri::try_from(endpoint.join(path_and_query)).map_err(|_| InvalidInput::Invalid {
+            operation,
+            member: "endpoint",
+            reason: "the endpoint URL does not form a valid request URI".to_owned(),
+        })?;
     let mut request = http::Request::new(body);
     *request.method_mut() = http::Method::POST;
     *request.uri_mut() = uri;
@@ -39,6 +40,112 @@ pub(crate) fn post_json<T: Serialize>(
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     headers.insert(USER_AGENT_HEADER, HeaderValue::from_static(USER_AGENT));
     Ok(request)
+}
+
+/// A rest-json request body, written member by member in the order given.
+///
+/// Request bodies of this protocol are flat objects of strings and string
+/// lists. A string that needs no escaping (the usual case: ids, tokens,
+/// secrets, URLs) is copied as it is; any other is written by serde_json.
+/// This keeps building a request cheaper than parsing its response even
+/// when it carries kilobyte-long secrets.
+pub(crate) struct JsonBody {
+    buf: Vec<u8>,
+    members: usize,
+    error: Option<serde_json::Error>,
+}
+
+impl JsonBody {
+    /// An empty object with room for about `capacity` bytes.
+    pub(crate) fn with_capacity(capacity: usize) -> JsonBody {
+        let mut buf = Vec::with_capacity(capacity.saturating_add(64));
+        buf.push(b'{');
+        JsonBody {
+            buf,
+            members: 0,
+            error: None,
+        }
+    }
+
+    fn name(&mut self, name: &'static str) {
+        debug_assert!(!needs_escape(name), "member names are plain");
+        if self.members > 0 {
+            self.buf.push(b',');
+        }
+        self.members += 1;
+        self.buf.push(b'"');
+        self.buf.extend_from_slice(name.as_bytes());
+        self.buf.extend_from_slice(b"\":");
+    }
+
+    fn value(&mut self, value: &str) {
+        if needs_escape(value) {
+            if let Err(e) = serde_json::to_writer(&mut self.buf, value) {
+                self.error.get_or_insert(e);
+            }
+        } else {
+            self.buf.push(b'"');
+            self.buf.extend_from_slice(value.as_bytes());
+            self.buf.push(b'"');
+        }
+    }
+
+    /// A string member.
+    pub(crate) fn string(&mut self, name: &'static str, value: &str) -> &mut JsonBody {
+        self.name(name);
+        self.value(value);
+        self
+    }
+
+    /// A string member, left out when `None`.
+    pub(crate) fn opt_string(&mut self, name: &'static str, value: Option<&str>) -> &mut JsonBody {
+        if let Some(value) = value {
+            self.string(name, value);
+        }
+        self
+    }
+
+    /// A list-of-strings member, left out when `None`.
+    pub(crate) fn opt_strings<'a, I>(
+        &mut self,
+        name: &'static str,
+        values: Option<I>,
+    ) -> &mut JsonBody
+    where
+        I: IntoIterator<Item = &'a str>,
+    {
+        if let Some(values) = values {
+            self.name(name);
+            self.buf.push(b'[');
+            for (i, value) in values.into_iter().enumerate() {
+                if i > 0 {
+                    self.buf.push(b',');
+                }
+                self.value(value);
+            }
+            self.buf.push(b']');
+        }
+        self
+    }
+
+    /// The body's bytes.
+    fn finish(mut self) -> Result<Vec<u8>, serde_json::Error> {
+        match self.error {
+            Some(e) => Err(e),
+            None => {
+                self.buf.push(b'}');
+                Ok(self.buf)
+            }
+        }
+    }
+}
+
+/// Whether JSON needs `value` escaped: a quote, a backslash or a control
+/// character. Written as a fold (no early exit) so it vectorises.
+fn needs_escape(value: &str) -> bool {
+    value.bytes().fold(false, |acc, b| {
+        acc | (b < 0x20) | (b == b'"') | (b == b'\\')
+    })
 }
 
 trait ClassifyName {
@@ -70,10 +177,10 @@ pub(crate) fn require(
 }
 
 /// The `x-amzn-RequestId` (or `x-amz-request-id`) of a response.
-pub(crate) fn request_id<B>(response: &http::Response<B>) -> Option<String> {
+pub(crate) fn request_id(headers: &http::HeaderMap) -> Option<String> {
     ["x-amzn-requestid", "x-amz-request-id"]
         .iter()
-        .find_map(|name| response.headers().get(*name))
+        .find_map(|name| headers.get(*name))
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
 }
@@ -90,18 +197,19 @@ pub(crate) fn parse_response<T: DeserializeOwned, B: AsRef<[u8]>>(
     deserialize(
         operation,
         status.as_u16(),
-        request_id(response),
+        response.headers(),
         response.body().as_ref(),
     )
     .map_err(Error::Parse)
 }
 
 /// Deserializes a JSON body, tracking the path of any problem and never
-/// keeping a value from the body.
+/// keeping a value from the body. `headers` give the request id of an
+/// error (looked up only when there is one).
 pub(crate) fn deserialize<T: DeserializeOwned>(
     operation: Operation,
     status: u16,
-    request_id: Option<String>,
+    headers: &http::HeaderMap,
     body: &[u8],
 ) -> Result<T, ParseError> {
     let make = |path: String, kind: ParseErrorKind| ParseError {
@@ -109,10 +217,26 @@ pub(crate) fn deserialize<T: DeserializeOwned>(
         status,
         path,
         kind,
-        request_id: request_id.clone(),
+        request_id: request_id(headers),
     };
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(make(".".to_owned(), ParseErrorKind::EmptyBody));
+    }
+    // serde's derived structs also accept a JSON array (members by
+    // position); every body of this protocol is an object.
+    let is_object = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    // The fast path: a well-formed body needs no path tracking. Only a
+    // failure is parsed again, with `serde_path_to_error`, to name where.
+    if let Ok(value) = serde_json::from_slice::<T>(body) {
+        if is_object {
+            return Ok(value);
+        }
+        return Err(make(
+            ".".to_owned(),
+            ParseErrorKind::WrongShape {
+                detail: "invalid type or value, expected a JSON object".to_owned(),
+            },
+        ));
     }
     let mut de = serde_json::Deserializer::from_slice(body);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
@@ -121,9 +245,7 @@ pub(crate) fn deserialize<T: DeserializeOwned>(
     })?;
     de.end()
         .map_err(|e| make(".".to_owned(), json_error_kind(&e, body)))?;
-    // serde's derived structs also accept a JSON array (members by
-    // position); every body of this protocol is an object.
-    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+    if !is_object {
         return Err(make(
             ".".to_owned(),
             ParseErrorKind::WrongShape {
@@ -277,7 +399,7 @@ pub(crate) fn parse_error_response<B: AsRef<[u8]>>(
     response: &http::Response<B>,
 ) -> Error {
     let status = response.status().as_u16();
-    let request_id = request_id(response);
+    let request_id = request_id(response.headers());
     let header_code = response
         .headers()
         .get("x-amzn-errortype")
@@ -288,7 +410,7 @@ pub(crate) fn parse_error_response<B: AsRef<[u8]>>(
     let body: ErrorBody = if raw.iter().all(u8::is_ascii_whitespace) {
         ErrorBody::default()
     } else {
-        match deserialize::<ErrorBody>(operation, status, request_id.clone(), raw) {
+        match deserialize::<ErrorBody>(operation, status, response.headers(), raw) {
             Ok(body) => body,
             // A body that is not a JSON object: without a code from the
             // header this is a parse error (the status still drives retries).
@@ -330,18 +452,18 @@ pub(crate) fn parse_error_response<B: AsRef<[u8]>>(
 
 /// Where a 2xx response came from, for naming problems found after
 /// deserialisation.
-pub(crate) struct ResponseContext {
+pub(crate) struct ResponseContext<'a> {
     operation: Operation,
     status: u16,
-    request_id: Option<String>,
+    headers: &'a http::HeaderMap,
 }
 
-impl ResponseContext {
-    pub(crate) fn of<B>(operation: Operation, response: &http::Response<B>) -> Self {
+impl<'a> ResponseContext<'a> {
+    pub(crate) fn of<B>(operation: Operation, response: &'a http::Response<B>) -> Self {
         ResponseContext {
             operation,
             status: response.status().as_u16(),
-            request_id: request_id(response),
+            headers: response.headers(),
         }
     }
 
@@ -351,7 +473,7 @@ impl ResponseContext {
             status: self.status,
             path: path.to_owned(),
             kind,
-            request_id: self.request_id.clone(),
+            request_id: request_id(self.headers),
         }
     }
 

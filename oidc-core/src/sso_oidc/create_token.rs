@@ -27,13 +27,13 @@
 //! assert_eq!(output.access_token.secret(), "aoal-x");
 //! ```
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::GrantType;
 use crate::endpoint::Endpoint;
 use crate::error::{Error, InvalidInput};
 use crate::operation::Operation;
-use crate::rest_json::{self, ResponseContext};
+use crate::rest_json::{self, JsonBody, ResponseContext};
 use crate::secret::{
     AccessToken, AuthorizationCode, ClientSecret, CodeVerifier, DeviceCode, IdToken, RefreshToken,
 };
@@ -141,26 +141,6 @@ impl CreateTokenInput {
     }
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct WireInput<'a> {
-    client_id: &'a str,
-    client_secret: &'a str,
-    grant_type: GrantType,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    device_code: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    code: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    redirect_uri: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    code_verifier: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    refresh_token: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    scope: Option<&'a [String]>,
-}
-
 /// Output of `CreateToken`.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -193,31 +173,36 @@ pub fn request(
     endpoint: &Endpoint,
 ) -> Result<http::Request<Vec<u8>>, Error> {
     input.validate()?;
-    let mut wire = WireInput {
-        client_id: &input.client_id,
-        client_secret: input.client_secret.secret(),
-        grant_type: input.grant.grant_type(),
-        device_code: None,
-        code: None,
-        redirect_uri: None,
-        code_verifier: None,
-        refresh_token: None,
-        scope: input.scope.as_deref(),
-    };
+    let secret = input.client_secret.secret();
+    let mut body = JsonBody::with_capacity(input.client_id.len() + secret.len() + 512);
+    body.string("clientId", &input.client_id)
+        .string("clientSecret", secret)
+        .string("grantType", input.grant.grant_type().as_str());
     match &input.grant {
-        Grant::DeviceCode { device_code } => wire.device_code = Some(device_code.secret()),
-        Grant::RefreshToken { refresh_token } => wire.refresh_token = Some(refresh_token.secret()),
+        Grant::DeviceCode { device_code } => {
+            body.string("deviceCode", device_code.secret());
+        }
+        Grant::RefreshToken { refresh_token } => {
+            body.string("refreshToken", refresh_token.secret());
+        }
         Grant::AuthorizationCode {
             code,
             redirect_uri,
             code_verifier,
         } => {
-            wire.code = Some(code.secret());
-            wire.redirect_uri = Some(redirect_uri);
-            wire.code_verifier = code_verifier.as_ref().map(CodeVerifier::secret);
+            body.string("code", code.secret())
+                .string("redirectUri", redirect_uri)
+                .opt_string(
+                    "codeVerifier",
+                    code_verifier.as_ref().map(CodeVerifier::secret),
+                );
         }
     }
-    rest_json::post_json(OPERATION, endpoint, "/token", &wire)
+    body.opt_strings(
+        "scope",
+        input.scope.as_ref().map(|v| v.iter().map(String::as_str)),
+    );
+    rest_json::post_json(OPERATION, endpoint, "/token", body)
 }
 
 /// Parses a `CreateToken` response. Pure.

@@ -20,13 +20,13 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::{GrantType, TokenType};
 use crate::endpoint::Endpoint;
 use crate::error::{Error, InvalidInput};
 use crate::operation::Operation;
-use crate::rest_json::{self, ResponseContext};
+use crate::rest_json::{self, JsonBody, ResponseContext};
 use crate::secret::{
     AccessToken, Assertion, AuthorizationCode, CodeVerifier, IdToken, IdentityContext,
     RefreshToken, SubjectToken,
@@ -153,31 +153,6 @@ impl CreateTokenWithIamInput {
     }
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct WireInput<'a> {
-    client_id: &'a str,
-    grant_type: GrantType,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    code: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    redirect_uri: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    code_verifier: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    refresh_token: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    assertion: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    subject_token: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    subject_token_type: Option<&'a TokenType>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    requested_token_type: Option<&'a TokenType>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    scope: Option<&'a [String]>,
-}
-
 /// `awsAdditionalDetails` of a `CreateTokenWithIAM` response.
 ///
 /// Deserializes from a JSON object only (unknown members are ignored).
@@ -266,44 +241,46 @@ pub fn request(
     endpoint: &Endpoint,
 ) -> Result<http::Request<Vec<u8>>, Error> {
     input.validate()?;
-    let mut wire = WireInput {
-        client_id: &input.client_id,
-        grant_type: input.grant.grant_type(),
-        code: None,
-        redirect_uri: None,
-        code_verifier: None,
-        refresh_token: None,
-        assertion: None,
-        subject_token: None,
-        subject_token_type: None,
-        requested_token_type: None,
-        scope: input.scope.as_deref(),
-    };
+    let mut body = JsonBody::with_capacity(input.client_id.len() + 1024);
+    body.string("clientId", &input.client_id)
+        .string("grantType", input.grant.grant_type().as_str());
     match &input.grant {
         IamGrant::AuthorizationCode {
             code,
             redirect_uri,
             code_verifier,
         } => {
-            wire.code = Some(code.secret());
-            wire.redirect_uri = Some(redirect_uri);
-            wire.code_verifier = code_verifier.as_ref().map(CodeVerifier::secret);
+            body.string("code", code.secret())
+                .string("redirectUri", redirect_uri)
+                .opt_string(
+                    "codeVerifier",
+                    code_verifier.as_ref().map(CodeVerifier::secret),
+                );
         }
         IamGrant::RefreshToken { refresh_token } => {
-            wire.refresh_token = Some(refresh_token.secret())
+            body.string("refreshToken", refresh_token.secret());
         }
-        IamGrant::JwtBearer { assertion } => wire.assertion = Some(assertion.secret()),
+        IamGrant::JwtBearer { assertion } => {
+            body.string("assertion", assertion.secret());
+        }
         IamGrant::TokenExchange {
             subject_token,
             subject_token_type,
             requested_token_type,
         } => {
-            wire.subject_token = Some(subject_token.secret());
-            wire.subject_token_type = Some(subject_token_type);
-            wire.requested_token_type = requested_token_type.as_ref();
+            body.string("subjectToken", subject_token.secret())
+                .string("subjectTokenType", subject_token_type.as_str())
+                .opt_string(
+                    "requestedTokenType",
+                    requested_token_type.as_ref().map(TokenType::as_str),
+                );
         }
     }
-    rest_json::post_json(OPERATION, endpoint, "/token?aws_iam=t", &wire)
+    body.opt_strings(
+        "scope",
+        input.scope.as_ref().map(|v| v.iter().map(String::as_str)),
+    );
+    rest_json::post_json(OPERATION, endpoint, "/token?aws_iam=t", body)
 }
 
 /// Parses a `CreateTokenWithIAM` response. Pure.

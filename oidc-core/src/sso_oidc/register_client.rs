@@ -25,20 +25,19 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::GrantType;
 use crate::endpoint::Endpoint;
 use crate::error::{Error, InvalidInput};
 use crate::operation::Operation;
-use crate::rest_json::{self, ResponseContext};
+use crate::rest_json::{self, JsonBody, ResponseContext};
 use crate::secret::ClientSecret;
 
 const OPERATION: Operation = Operation::RegisterClient;
 
 /// Input of `RegisterClient`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RegisterClientInput {
     /// `clientName` (required): a friendly name for the client.
@@ -46,20 +45,15 @@ pub struct RegisterClientInput {
     /// `clientType` (required): only `public` is accepted by the service.
     pub client_type: String,
     /// `scopes`: scopes the client may be granted.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub scopes: Option<Vec<String>>,
     /// `redirectUris`: allowed redirect URIs (authorization-code flow).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub redirect_uris: Option<Vec<String>>,
     /// `grantTypes`: grants the client will use.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub grant_types: Option<Vec<GrantType>>,
     /// `issuerUrl`: the Identity Center issuer (start) URL.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub issuer_url: Option<String>,
     /// `entitledApplicationArn`: an application whose configuration limits
     /// the client.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub entitled_application_arn: Option<String>,
 }
 
@@ -262,7 +256,33 @@ pub fn request(
     endpoint: &Endpoint,
 ) -> Result<http::Request<Vec<u8>>, Error> {
     input.validate()?;
-    rest_json::post_json(OPERATION, endpoint, "/client/register", input)
+    let mut body = JsonBody::with_capacity(256);
+    body.string("clientName", &input.client_name)
+        .string("clientType", &input.client_type)
+        .opt_strings(
+            "scopes",
+            input.scopes.as_ref().map(|v| v.iter().map(String::as_str)),
+        )
+        .opt_strings(
+            "redirectUris",
+            input
+                .redirect_uris
+                .as_ref()
+                .map(|v| v.iter().map(String::as_str)),
+        )
+        .opt_strings(
+            "grantTypes",
+            input
+                .grant_types
+                .as_ref()
+                .map(|v| v.iter().map(GrantType::as_str)),
+        )
+        .opt_string("issuerUrl", input.issuer_url.as_deref())
+        .opt_string(
+            "entitledApplicationArn",
+            input.entitled_application_arn.as_deref(),
+        );
+    rest_json::post_json(OPERATION, endpoint, "/client/register", body)
 }
 
 /// Parses a `RegisterClient` response. Pure.

@@ -22,19 +22,18 @@
 //! assert_eq!(output.interval, Some(1));
 //! ```
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::endpoint::Endpoint;
 use crate::error::{Error, InvalidInput};
 use crate::operation::Operation;
-use crate::rest_json::{self, ResponseContext};
+use crate::rest_json::{self, JsonBody, ResponseContext};
 use crate::secret::{ClientSecret, DeviceCode};
 
 const OPERATION: Operation = Operation::StartDeviceAuthorization;
 
 /// Input of `StartDeviceAuthorization`.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct StartDeviceAuthorizationInput {
     /// `clientId` from RegisterClient.
@@ -102,7 +101,13 @@ pub fn request(
     endpoint: &Endpoint,
 ) -> Result<http::Request<Vec<u8>>, Error> {
     input.validate()?;
-    rest_json::post_json(OPERATION, endpoint, "/device_authorization", input)
+    let secret = input.client_secret.secret();
+    let mut body =
+        JsonBody::with_capacity(input.client_id.len() + secret.len() + input.start_url.len());
+    body.string("clientId", &input.client_id)
+        .string("clientSecret", secret)
+        .string("startUrl", &input.start_url);
+    rest_json::post_json(OPERATION, endpoint, "/device_authorization", body)
 }
 
 /// Parses a `StartDeviceAuthorization` response. Pure.
