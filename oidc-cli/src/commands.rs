@@ -147,9 +147,10 @@ fn cache_entry(args: &TargetArgs, command: &str) -> Result<(CacheDir, String), B
     Ok((dir, key))
 }
 
-/// Authorization code + PKCE under the session lock: reuse or refresh a
-/// cached token, otherwise register, send the user to the browser, receive
-/// the redirect on 127.0.0.1 and cache the token.
+/// Authorization code + PKCE: a usable cached token is returned (refreshed
+/// when due, by the client's provider); otherwise, under the session lock,
+/// register, send the user to the browser, receive the redirect on
+/// 127.0.0.1 and cache the token.
 fn pkce_login(
     target: &Target,
     open: bool,
@@ -158,6 +159,13 @@ fn pkce_login(
 ) -> Result<CachedToken, oidc_ureq::Error> {
     let session = &target.session;
     let client = &target.client;
+    let session_ended =
+        match client.cached_token(&session.dir, &session.session_key, session.lock_timeout) {
+            Ok(token) => return Ok(token),
+            Err(oidc_ureq::Error::LoginRequired { .. }) => false,
+            Err(oidc_ureq::Error::Token(e)) if e.is_session_ended() => true,
+            Err(e) => return Err(e),
+        };
     let provider = TokenProvider::new(
         session.dir.clone(),
         session.session_key.clone(),
@@ -165,15 +173,15 @@ fn pkce_login(
     )
     .with_policy(session.refresh_policy);
     let lock = provider.lock(session.lock_timeout)?;
-    let login = match provider.begin(lock, SystemTime::now())? {
-        Next::Ready(token) => return Ok(token),
-        Next::Refresh(refresh) => {
-            // The client's provider refreshes with retries; it takes the
-            // lock again.
-            drop(refresh);
-            return client.cached_token(&session.dir, &session.session_key, session.lock_timeout);
+    // Another process may have signed in while the lock was free.
+    let login = if session_ended {
+        provider.login(lock)?
+    } else {
+        match provider.begin(lock, SystemTime::now())? {
+            Next::Ready(token) => return Ok(token),
+            Next::LoginRequired(login) => login,
+            Next::Refresh(refresh) => provider.login(refresh.into_lock())?,
         }
-        Next::LoginRequired(login) => login,
     };
     let scopes: Vec<&str> = session.scopes.iter().map(String::as_str).collect();
     let registration = client.register_for_authorization_code(

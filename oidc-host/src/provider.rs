@@ -345,6 +345,12 @@ impl Refresh {
         self.complete(now, outcome)
     }
 
+    /// Gives up the refresh and keeps the session lock, e.g. to sign in
+    /// instead ([`TokenProvider::login`]). Nothing is sent or written.
+    pub fn into_lock(self) -> SessionLock {
+        self.lock
+    }
+
     /// Like [`finish`](Self::finish), but when the service says the session
     /// has ended, hands back a [`Login`] that still holds the session lock,
     /// so an interactive caller can sign in again without another process

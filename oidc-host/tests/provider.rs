@@ -836,3 +836,16 @@ fn session_ended_hands_over_a_login_under_the_same_lock() {
     assert!(err.is_transient());
     assert!(h.lock_is_free());
 }
+
+#[test]
+fn a_refresh_given_up_keeps_the_lock_for_a_sign_in() {
+    let f = fixture("into-lock").with_token(&refreshable(at(T0 + 120)));
+    let before = f.file();
+    let lock = f.refresh(at(T0)).into_lock();
+    assert!(!f.lock_is_free(), "still held after giving up the refresh");
+    let login = f.provider.login(lock).unwrap();
+    assert_eq!(login.reason(), &LoginReason::Requested);
+    assert_eq!(f.file(), before, "nothing written");
+    drop(login);
+    assert!(f.lock_is_free());
+}

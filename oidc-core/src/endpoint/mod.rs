@@ -337,7 +337,7 @@ pub fn is_loopback_host(host: &str) -> bool {
     if host.eq_ignore_ascii_case("localhost") {
         return true;
     }
-    host.parse::<std::net::IpAddr>()
+    host.parse::<core::net::IpAddr>()
         .is_ok_and(|ip| ip.is_loopback())
 }
 
