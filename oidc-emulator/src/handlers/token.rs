@@ -85,17 +85,7 @@ pub(crate) fn handle(ctx: &Ctx, req: &Request) -> ApiResult {
             if !grant_allowed {
                 return Err(unauthorized());
             }
-            let code = req_str(&body, "code")?;
-            let redirect_uri = req_str(&body, "redirectUri")?;
-            let verifier = opt_str(&body, "codeVerifier")?;
-            let scopes = redeem_auth_code(
-                ctx,
-                &mut st,
-                &client_id,
-                &code,
-                &redirect_uri,
-                verifier.as_deref(),
-            )?;
+            let scopes = redeem_auth_code(ctx, &mut st, &client_id, &body)?;
             ctx.issue(&mut st, &client_id, &scopes, refresh_policy)
         }
         other => {
@@ -189,15 +179,19 @@ pub(crate) fn rotate_refresh_token(
     Ok(rec.scopes.clone())
 }
 
-/// Redeems an authorization code (single use); returns its scopes.
+/// Redeems the authorization code of a token request body (`code`,
+/// `redirectUri`, `codeVerifier`; single use); returns its scopes.
 pub(crate) fn redeem_auth_code(
     ctx: &Ctx,
     st: &mut State,
     client_id: &str,
-    code: &str,
-    redirect_uri: &str,
-    verifier: Option<&str>,
+    body: &Map<String, Value>,
 ) -> Result<Vec<String>, ApiError> {
+    let code = req_str(body, "code")?;
+    let redirect_uri = req_str(body, "redirectUri")?;
+    let verifier = opt_str(body, "codeVerifier")?;
+    let (code, redirect_uri, verifier) =
+        (code.as_str(), redirect_uri.as_str(), verifier.as_deref());
     let now = ctx.clock.now();
     let rec = st
         .auth_codes

@@ -121,17 +121,7 @@ fn handle_json(ctx: &Ctx, req: &Request) -> ApiResult {
     let mut issued_type = TOKEN_TYPE_ACCESS;
     let (base_scopes, with_refresh) = match grant_type.as_str() {
         GRANT_AUTHORIZATION_CODE => {
-            let code = req_str(&body, "code")?;
-            let redirect_uri = req_str(&body, "redirectUri")?;
-            let verifier = opt_str(&body, "codeVerifier")?;
-            let scopes = redeem_auth_code(
-                ctx,
-                &mut st,
-                &client_id,
-                &code,
-                &redirect_uri,
-                verifier.as_deref(),
-            )?;
+            let scopes = redeem_auth_code(ctx, &mut st, &client_id, &body)?;
             (with_defaults(scopes), true)
         }
         GRANT_REFRESH_TOKEN => {
