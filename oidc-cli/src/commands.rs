@@ -6,8 +6,8 @@ use std::time::{Duration, SystemTime};
 
 use oidc_core::cache::{refresh_decision, CachedToken, RefreshDecision};
 use oidc_core::device_flow::Prompt;
-use oidc_host::{CacheDir, Next, RegistrationInfo, TokenProvider};
-use oidc_ureq::CancelToken;
+use oidc_host::CacheDir;
+use oidc_ureq::{CancelToken, SignInMode, SignInPrompt};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -38,14 +38,24 @@ pub(crate) fn login(args: &TargetArgs, login: &LoginArgs) -> Result<(), BoxError
     let timeout = Duration::from_secs(login.timeout);
     start_watchdog(cancel.clone(), timeout);
 
-    let token = if login.pkce {
-        pkce_login(&target, login.open, timeout, &cancel)
+    let mode = if login.pkce {
+        SignInMode::AuthorizationCode
     } else {
-        target.client.session_token(
-            &target.session,
-            |prompt| show_prompt(prompt, login.open, target.embedded.as_ref()),
-            &cancel,
-        )
+        SignInMode::DeviceCode
+    };
+    let prompt = |prompt: &SignInPrompt| match prompt {
+        SignInPrompt::DeviceCode(p) => show_prompt(p, login.open, target.embedded.as_ref()),
+        SignInPrompt::Browser { url } => show_browser_prompt(url, login.open, &target),
+        _ => {}
+    };
+    let token = if login.force {
+        target
+            .client
+            .sign_in(&target.session, mode, prompt, &cancel)
+    } else {
+        target
+            .client
+            .session_token(&target.session, mode, prompt, &cancel)
     }
     .map_err(|e| timed_out_or(e, &cancel, timeout))?;
     println!("Signed in. {}", describe(&token, SystemTime::now()));
@@ -62,24 +72,13 @@ pub(crate) fn login(args: &TargetArgs, login: &LoginArgs) -> Result<(), BoxError
 pub(crate) fn token(args: &TargetArgs, token_args: &TokenArgs) -> Result<(), BoxError> {
     let target = Target::existing(args, "token")?;
     let session = &target.session;
-    let token =
-        match target
-            .client
-            .cached_token(&session.dir, &session.session_key, session.lock_timeout)
-        {
-            Ok(token) => token,
-            Err(oidc_ureq::Error::LoginRequired { reason }) => {
-                return Err(format!("not signed in ({reason}); run `oidc-cli login` first").into())
-            }
-            Err(oidc_ureq::Error::Token(e))
-                if !e.is_session_ended() && e.still_valid().is_some() =>
-            {
-                eprintln!("warning: {e}; using the cached token, which is still valid");
-                e.into_still_valid()
-                    .ok_or("the still-valid token vanished")?
-            }
-            Err(e) => return Err(e.into()),
-        };
+    let token = match target.client.cached_token(session) {
+        Ok(token) => token,
+        Err(oidc_ureq::Error::LoginRequired { reason }) => {
+            return Err(format!("not signed in ({reason}); run `oidc-cli login` first").into())
+        }
+        Err(e) => return Err(e.into()),
+    };
     if token_args.json {
         let json = serde_json::json!({
             "accessToken": token.access_token.secret(),
@@ -147,73 +146,24 @@ fn cache_entry(args: &TargetArgs, command: &str) -> Result<(CacheDir, String), B
     Ok((dir, key))
 }
 
-/// Authorization code + PKCE: a usable cached token is returned (refreshed
-/// when due, by the client's provider); otherwise, under the session lock,
-/// register, send the user to the browser, receive the redirect on
-/// 127.0.0.1 and cache the token.
-fn pkce_login(
-    target: &Target,
-    open: bool,
-    timeout: Duration,
-    cancel: &CancelToken,
-) -> Result<CachedToken, oidc_ureq::Error> {
-    let session = &target.session;
-    let client = &target.client;
-    let session_ended =
-        match client.cached_token(&session.dir, &session.session_key, session.lock_timeout) {
-            Ok(token) => return Ok(token),
-            Err(oidc_ureq::Error::LoginRequired { .. }) => false,
-            Err(oidc_ureq::Error::Token(e)) if e.is_session_ended() => true,
-            Err(e) => return Err(e),
-        };
-    let provider = TokenProvider::new(
-        session.dir.clone(),
-        session.session_key.clone(),
-        client.endpoint().clone(),
-    )
-    .with_policy(session.refresh_policy);
-    let lock = provider.lock(session.lock_timeout)?;
-    // Another process may have signed in while the lock was free.
-    let login = if session_ended {
-        provider.login(lock)?
-    } else {
-        match provider.begin(lock, SystemTime::now())? {
-            Next::Ready(token) => return Ok(token),
-            Next::LoginRequired(login) => login,
-            Next::Refresh(refresh) => provider.login(refresh.into_lock())?,
-        }
-    };
-    let scopes: Vec<&str> = session.scopes.iter().map(String::as_str).collect();
-    let registration = client.register_for_authorization_code(
-        &session.client_name,
-        &session.start_url,
-        &scopes,
-    )?;
-    let token = client.authorization_code_sign_in(
-        &registration,
-        &scopes,
-        |url| {
-            eprintln!("To sign in, open this page in a browser on this machine:\n\n    {url}\n");
-            match &target.embedded {
-                Some(embedded) if !embedded.is_manual() => simulated_browser(url),
-                _ if open => {
-                    if let Err(note) = opener::open(url) {
-                        eprintln!("{note}");
-                    }
+/// The authorization-code prompt: the URL to open, opened by a simulated
+/// browser for the embedded emulator, or by the system's browser with
+/// `--open`.
+fn show_browser_prompt(url: &str, open: bool, target: &Target) {
+    let url = &oidc_core::untrusted::printable(url);
+    eprintln!("To sign in, open this page in a browser on this machine:\n\n    {url}\n");
+    match &target.embedded {
+        Some(embedded) if !embedded.is_manual() => simulated_browser(url),
+        _ if open => match oidc_core::untrusted::openable_uri(url) {
+            Some(url) => {
+                if let Err(note) = opener::open(url) {
+                    eprintln!("{note}");
                 }
-                _ => {}
             }
+            None => eprintln!("the sign-in URL is not an https URL; not opening it"),
         },
-        timeout,
-        cancel,
-    )?;
-    Ok(login.store(
-        SystemTime::now(),
-        &token,
-        &RegistrationInfo::from(&registration),
-        &session.start_url,
-        &client.config().region,
-    )?)
+        _ => {}
+    }
 }
 
 /// The embedded emulator approves `/authorize` at once and redirects to the
@@ -251,8 +201,13 @@ fn show_prompt(prompt: &Prompt, open: bool, embedded: Option<&Embedded>) {
             }
         }
         _ if open => {
-            if let Err(note) = opener::open(prompt.uri_to_open()) {
-                eprintln!("{note}");
+            match prompt.browser_uri() {
+                Some(uri) => {
+                    if let Err(note) = opener::open(uri) {
+                        eprintln!("{note}");
+                    }
+                }
+                None => eprintln!("the verification URI is not an https URL; not opening it"),
             }
         }
         _ => {}
@@ -274,19 +229,19 @@ fn demonstrate_cache(
     eprintln!();
     eprintln!(
         "The emulator's access tokens live {ACCESS_TOKEN_SECONDS} s, inside the 5-minute refresh \
-         window, so the next caller refreshes:"
+         window. A token written moments ago is never refreshed again, so the demo first ages \
+         the cache entry by a minute; then the next caller refreshes:"
     );
+    let aged = SystemTime::now() - Duration::from_secs(60);
+    std::fs::File::options()
+        .write(true)
+        .open(target.token_path())
+        .and_then(|file| file.set_modified(aged))?;
     let before = embedded.refreshes();
     let callers = thread::scope(|scope| {
         let handles: Vec<_> = (0..CALLERS)
             .map(|_| {
-                scope.spawn(|| {
-                    target.client.cached_token(
-                        &session.dir,
-                        &session.session_key,
-                        session.lock_timeout,
-                    )
-                })
+                scope.spawn(|| target.client.cached_token(session))
             })
             .collect();
         handles
@@ -303,8 +258,9 @@ fn demonstrate_cache(
     }
     let calls = embedded.refreshes() - before;
     println!(
-        "{CALLERS} callers asked for the token at once: {refreshed} got the refreshed token, {calls} refresh \
-         call reached the service (the rest were served from the cache)."
+        "{CALLERS} callers asked for the token at once: {refreshed} got the refreshed token, \
+         {calls} refresh call(s) reached the service (the others waited for the session lock \
+         and read the new token from the cache)."
     );
     Ok(())
 }
@@ -321,7 +277,7 @@ fn start_watchdog(cancel: CancelToken, timeout: Duration) {
 
 fn timed_out_or(e: oidc_ureq::Error, cancel: &CancelToken, timeout: Duration) -> BoxError {
     match e {
-        oidc_ureq::Error::Cancelled if cancel.is_cancelled() => format!(
+        oidc_ureq::Error::Cancelled { waited: None } if cancel.is_cancelled() => format!(
             "gave up after {} s without an approval (--timeout)",
             timeout.as_secs()
         )

@@ -8,13 +8,15 @@
 //! * [`Error::Endpoint`]: the endpoint configuration is invalid.
 //! * [`Error::Transport`]: no usable response arrived; reported by a
 //!   transport ([`TransportError`]), never produced by the core itself.
+//! * [`Error::Signing`]: the request could not be signed.
 //!
 //! No error ever contains a request or response body, or a secret.
 
 use std::fmt;
 
-use crate::endpoint::EndpointError;
-use crate::operation::Operation;
+use crate::endpoint::{EndpointError, Service};
+use crate::transport_error::TransportError;
+use crate::{sso, sso_oidc, sts};
 
 /// Every error `oidc-core` returns.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -35,54 +37,20 @@ pub enum Error {
     /// The endpoint could not be resolved.
     #[error("cannot resolve the endpoint: {0}")]
     Endpoint(#[from] EndpointError),
-    /// No usable response arrived (connection refused or dropped, timeout).
-    /// Transports report this, e.g. to
-    /// [`DeviceFlow::handle_transport_error`](crate::DeviceFlow::handle_transport_error);
+    /// No usable response arrived (connection refused or dropped, timeout,
+    /// a body over the size cap). Transports report this, e.g. to
+    /// [`Call::handle_transport_error`](crate::call::Call::handle_transport_error);
     /// the core never produces it.
     #[error(transparent)]
     Transport(#[from] TransportError),
-}
-
-/// A transport's report that a request got no usable response.
-///
-/// ```
-/// use oidc_core::{Error, Operation, TransportError};
-/// use oidc_core::retry::{classify, RetryClass};
-///
-/// let e = Error::from(TransportError::timeout(Operation::CreateToken, "read timed out after 30 s"));
-/// assert_eq!(classify(&e), RetryClass::Timeout);
-/// assert_eq!(e.to_string(), "CreateToken: no response (timed out): read timed out after 30 s");
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{operation}: no response{}: {message}", if *.timeout { " (timed out)" } else { "" })]
-#[non_exhaustive]
-pub struct TransportError {
-    /// The operation whose request failed.
-    pub operation: Operation,
-    /// What went wrong, as the transport describes it (never a secret).
-    pub message: String,
-    /// Whether a connect, read or whole-call timeout fired.
-    pub timeout: bool,
-}
-
-impl TransportError {
-    /// A failure other than a timeout (refused, reset, dropped).
-    pub fn new(operation: Operation, message: impl Into<String>) -> Self {
-        TransportError {
-            operation,
-            message: message.into(),
-            timeout: false,
-        }
-    }
-
-    /// A timeout.
-    pub fn timeout(operation: Operation, message: impl Into<String>) -> Self {
-        TransportError {
-            operation,
-            message: message.into(),
-            timeout: true,
-        }
-    }
+    /// The request could not be signed.
+    #[error("cannot sign the {operation} request: {reason}")]
+    Signing {
+        /// The operation being signed.
+        operation: &'static str,
+        /// What is wrong (never a secret).
+        reason: String,
+    },
 }
 
 impl From<ServiceError> for Error {
@@ -105,11 +73,17 @@ impl Error {
         self.service_error().map(|e| &e.code)
     }
 
+    /// The SSO OIDC error code, when SSO OIDC answered with a modelled one.
+    pub fn sso_oidc_code(&self) -> Option<sso_oidc::ErrorCode> {
+        self.code().and_then(ErrorCode::sso_oidc)
+    }
+
     /// The HTTP status of the response this error came from, if any.
     pub fn status(&self) -> Option<u16> {
         match self {
             Error::Service(e) => Some(e.status),
             Error::Parse(e) => Some(e.status),
+            Error::Transport(e) => e.status(),
             _ => None,
         }
     }
@@ -122,185 +96,99 @@ impl Error {
             _ => None,
         }
     }
+
+    /// The transport's report, when no usable response arrived.
+    pub fn transport_error(&self) -> Option<&TransportError> {
+        match self {
+            Error::Transport(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Whether a transport timeout ended the call.
+    pub fn is_timeout(&self) -> bool {
+        self.transport_error().is_some_and(TransportError::is_timeout)
+    }
+
+    /// Removes every occurrence of `secrets` from the service's text.
+    pub(crate) fn scrub_secrets(&mut self, secrets: &[&str]) {
+        if let Error::Service(e) = self {
+            e.scrub_secrets(secrets);
+        }
+    }
 }
 
-/// The modelled error codes of SSO OIDC, plus every code the service may
-/// send that the model does not name (kept verbatim in [`ErrorCode::Other`]).
+/// An error code, per service: the modelled codes of each service, plus
+/// every code a service may send that its model does not name (kept
+/// verbatim in [`ErrorCode::Other`]).
 ///
-/// Two codes are equal when their [`as_str`](ErrorCode::as_str) is equal, so
-/// `ErrorCode::Other("SlowDownException".into()) == ErrorCode::SlowDown`
-/// (parsing never builds such an `Other`, but callers may).
-#[derive(Debug, Clone)]
+/// ```
+/// use oidc_core::{sso_oidc, ErrorCode};
+///
+/// let code = ErrorCode::from(sso_oidc::ErrorCode::SlowDown);
+/// assert_eq!(code.as_str(), "SlowDownException");
+/// assert_eq!(code, sso_oidc::ErrorCode::SlowDown);
+/// assert_eq!(ErrorCode::Other("ThrottlingException".into()).as_str(), "ThrottlingException");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorCode {
-    /// `AccessDeniedException` (`access_denied`): the user denied the
-    /// request, or KMS denied access (see `reason`).
-    AccessDenied,
-    /// `AuthorizationPendingException` (`authorization_pending`): the user
-    /// has not approved the device yet.
-    AuthorizationPending,
-    /// `ExpiredTokenException` (`expired_token`): the device code, code or
-    /// token has expired.
-    ExpiredToken,
-    /// `InternalServerException` (`server_error`, HTTP 500).
-    InternalServer,
-    /// `InvalidClientException` (`invalid_client`, HTTP 401): the client
-    /// registration is unknown or expired.
-    InvalidClient,
-    /// `InvalidClientMetadataException` (`invalid_client_metadata`).
-    InvalidClientMetadata,
-    /// `InvalidGrantException` (`invalid_grant`).
-    InvalidGrant,
-    /// `InvalidRedirectUriException` (`invalid_redirect_uri`).
-    InvalidRedirectUri,
-    /// `InvalidRequestException` (`invalid_request`).
-    InvalidRequest,
-    /// `InvalidRequestRegionException` (`invalid_request`, with `endpoint`
-    /// and `region` naming where to call instead).
-    InvalidRequestRegion,
-    /// `InvalidScopeException` (`invalid_scope`).
-    InvalidScope,
-    /// `SlowDownException` (`slow_down`): polling too fast.
-    SlowDown,
-    /// `UnauthorizedClientException` (`unauthorized_client`).
-    UnauthorizedClient,
-    /// `UnsupportedGrantTypeException` (`unsupported_grant_type`).
-    UnsupportedGrantType,
-    /// Any other code, verbatim after sanitising (e.g. `ThrottlingException`,
-    /// or the HTTP status as text when the service sent no code).
+    /// A code of the SSO OIDC model.
+    SsoOidc(sso_oidc::ErrorCode),
+    /// A code of the SSO portal model.
+    Sso(sso::ErrorCode),
+    /// A code of the STS model.
+    Sts(sts::ErrorCode),
+    /// Any other code, verbatim after sanitising (e.g.
+    /// `ThrottlingException`, `AccessDenied`), or the HTTP status as text
+    /// when the service sent no code.
     Other(String),
 }
 
-const MODELLED: [(ErrorCode, &str, &str); 14] = [
-    (
-        ErrorCode::AccessDenied,
-        "AccessDeniedException",
-        "access_denied",
-    ),
-    (
-        ErrorCode::AuthorizationPending,
-        "AuthorizationPendingException",
-        "authorization_pending",
-    ),
-    (
-        ErrorCode::ExpiredToken,
-        "ExpiredTokenException",
-        "expired_token",
-    ),
-    (
-        ErrorCode::InternalServer,
-        "InternalServerException",
-        "server_error",
-    ),
-    (
-        ErrorCode::InvalidClient,
-        "InvalidClientException",
-        "invalid_client",
-    ),
-    (
-        ErrorCode::InvalidClientMetadata,
-        "InvalidClientMetadataException",
-        "invalid_client_metadata",
-    ),
-    (
-        ErrorCode::InvalidGrant,
-        "InvalidGrantException",
-        "invalid_grant",
-    ),
-    (
-        ErrorCode::InvalidRedirectUri,
-        "InvalidRedirectUriException",
-        "invalid_redirect_uri",
-    ),
-    (
-        ErrorCode::InvalidRequest,
-        "InvalidRequestException",
-        "invalid_request",
-    ),
-    (
-        ErrorCode::InvalidRequestRegion,
-        "InvalidRequestRegionException",
-        "invalid_request",
-    ),
-    (
-        ErrorCode::InvalidScope,
-        "InvalidScopeException",
-        "invalid_scope",
-    ),
-    (ErrorCode::SlowDown, "SlowDownException", "slow_down"),
-    (
-        ErrorCode::UnauthorizedClient,
-        "UnauthorizedClientException",
-        "unauthorized_client",
-    ),
-    (
-        ErrorCode::UnsupportedGrantType,
-        "UnsupportedGrantTypeException",
-        "unsupported_grant_type",
-    ),
-];
-
 impl ErrorCode {
-    /// Every modelled code (not [`ErrorCode::Other`]).
-    pub fn modelled() -> impl Iterator<Item = ErrorCode> {
-        MODELLED.iter().map(|(c, _, _)| c.clone())
+    /// Resolves a sanitised wire code for `service`: its modelled code, or
+    /// [`ErrorCode::Other`].
+    pub fn for_service(service: Service, code: &str) -> ErrorCode {
+        let modelled = match service {
+            Service::SsoOidc => sso_oidc::ErrorCode::from_shape_name(code).map(ErrorCode::SsoOidc),
+            Service::SsoPortal => sso::ErrorCode::from_shape_name(code).map(ErrorCode::Sso),
+            Service::Sts => sts::ErrorCode::from_wire(code).map(ErrorCode::Sts),
+        };
+        modelled.unwrap_or_else(|| ErrorCode::Other(code.to_owned()))
     }
 
-    /// The wire name: the model's shape name for modelled codes, the
-    /// verbatim code otherwise.
+    /// The wire name.
     pub fn as_str(&self) -> &str {
         match self {
-            ErrorCode::AccessDenied => "AccessDeniedException",
-            ErrorCode::AuthorizationPending => "AuthorizationPendingException",
-            ErrorCode::ExpiredToken => "ExpiredTokenException",
-            ErrorCode::InternalServer => "InternalServerException",
-            ErrorCode::InvalidClient => "InvalidClientException",
-            ErrorCode::InvalidClientMetadata => "InvalidClientMetadataException",
-            ErrorCode::InvalidGrant => "InvalidGrantException",
-            ErrorCode::InvalidRedirectUri => "InvalidRedirectUriException",
-            ErrorCode::InvalidRequest => "InvalidRequestException",
-            ErrorCode::InvalidRequestRegion => "InvalidRequestRegionException",
-            ErrorCode::InvalidScope => "InvalidScopeException",
-            ErrorCode::SlowDown => "SlowDownException",
-            ErrorCode::UnauthorizedClient => "UnauthorizedClientException",
-            ErrorCode::UnsupportedGrantType => "UnsupportedGrantTypeException",
+            ErrorCode::SsoOidc(c) => c.as_str(),
+            ErrorCode::Sso(c) => c.as_str(),
+            ErrorCode::Sts(c) => c.as_str(),
             ErrorCode::Other(s) => s,
         }
     }
 
-    /// The OAuth 2.0 `error` value the model promises for this code.
-    pub fn oauth_error(&self) -> Option<&'static str> {
-        MODELLED
-            .iter()
-            .find(|(c, _, _)| c == self)
-            .map(|(_, _, oauth)| *oauth)
-    }
-
-    /// Maps a sanitised wire code (a shape name) to a code. Unknown codes are
-    /// kept verbatim.
-    pub fn from_shape_name(name: &str) -> ErrorCode {
-        MODELLED
-            .iter()
-            .find(|(_, n, _)| *n == name)
-            .map(|(c, _, _)| c.clone())
-            .unwrap_or_else(|| ErrorCode::Other(name.to_owned()))
-    }
-
-    /// Maps an OAuth `error` value to a code (the fallback used when the
-    /// service sent no shape name). `invalid_request` is ambiguous; pass
-    /// `has_region_members` to pick `InvalidRequestRegion`.
-    pub fn from_oauth_error(error: &str, has_region_members: bool) -> Option<ErrorCode> {
-        if error == "invalid_request" {
-            return Some(if has_region_members {
-                ErrorCode::InvalidRequestRegion
-            } else {
-                ErrorCode::InvalidRequest
-            });
+    /// The SSO OIDC code, if this is one.
+    pub fn sso_oidc(&self) -> Option<sso_oidc::ErrorCode> {
+        match self {
+            ErrorCode::SsoOidc(c) => Some(*c),
+            _ => None,
         }
-        MODELLED
-            .iter()
-            .find(|(_, _, oauth)| *oauth == error)
-            .map(|(c, _, _)| c.clone())
+    }
+
+    /// The SSO portal code, if this is one.
+    pub fn sso(&self) -> Option<sso::ErrorCode> {
+        match self {
+            ErrorCode::Sso(c) => Some(*c),
+            _ => None,
+        }
+    }
+
+    /// The STS code, if this is one.
+    pub fn sts(&self) -> Option<sts::ErrorCode> {
+        match self {
+            ErrorCode::Sts(c) => Some(*c),
+            _ => None,
+        }
     }
 
     /// Cuts a raw wire code to its shape name: everything from the first `:`
@@ -321,17 +209,39 @@ impl ErrorCode {
     }
 }
 
-impl PartialEq for ErrorCode {
-    fn eq(&self, other: &Self) -> bool {
-        self.as_str() == other.as_str()
+impl From<sso_oidc::ErrorCode> for ErrorCode {
+    fn from(c: sso_oidc::ErrorCode) -> Self {
+        ErrorCode::SsoOidc(c)
     }
 }
 
-impl Eq for ErrorCode {}
+impl From<sso::ErrorCode> for ErrorCode {
+    fn from(c: sso::ErrorCode) -> Self {
+        ErrorCode::Sso(c)
+    }
+}
 
-impl std::hash::Hash for ErrorCode {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.as_str().hash(state);
+impl From<sts::ErrorCode> for ErrorCode {
+    fn from(c: sts::ErrorCode) -> Self {
+        ErrorCode::Sts(c)
+    }
+}
+
+impl PartialEq<sso_oidc::ErrorCode> for ErrorCode {
+    fn eq(&self, other: &sso_oidc::ErrorCode) -> bool {
+        self.sso_oidc() == Some(*other)
+    }
+}
+
+impl PartialEq<sso::ErrorCode> for ErrorCode {
+    fn eq(&self, other: &sso::ErrorCode) -> bool {
+        self.sso() == Some(*other)
+    }
+}
+
+impl PartialEq<sts::ErrorCode> for ErrorCode {
+    fn eq(&self, other: &sts::ErrorCode) -> bool {
+        self.sts() == Some(*other)
     }
 }
 
@@ -345,48 +255,178 @@ impl fmt::Display for ErrorCode {
 ///
 /// `Display` includes the code, the message and the request id.
 ///
-/// The text members (`code` when not modelled, `error`, `description`,
-/// `reason`, `endpoint`, `region`) come from the service. A service that echoes a credential
-/// back must not put it into logs, so when the response is parsed every
-/// credential-like word in them (32 or more characters from the token
-/// alphabet `A-Z a-z 0-9 - . _ ~ + / = | :` with at least one letter and
-/// one digit, except URLs and ARNs) is replaced with `[redacted]`.
+/// The text members (the code when not modelled, the message and every
+/// member of the [details](ErrorDetails)) come from the service. A service
+/// that echoes a credential back must not put it into logs, so when the
+/// response is parsed every credential-like word in them (32 or more
+/// characters from the token alphabet `A-Z a-z 0-9 - . _ ~ + / = | :` with
+/// at least one letter and one digit, except URLs and ARNs) is replaced with
+/// `[redacted]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ServiceError {
     /// The operation that failed.
-    pub operation: Operation,
+    pub operation: &'static str,
+    /// The service that answered.
+    pub service: Service,
     /// HTTP status of the response.
     pub status: u16,
     /// The error code.
     pub code: ErrorCode,
+    /// The service's message (`error_description`, `message` or the XML
+    /// `Message`), when present.
+    pub message: Option<String>,
+    /// The request id of the response (`x-amzn-RequestId` or the XML
+    /// `RequestId`), when present.
+    pub request_id: Option<String>,
+    /// What the protocol adds to the code and message.
+    pub details: ErrorDetails,
+}
+
+/// The protocol-specific parts of a [`ServiceError`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ErrorDetails {
+    /// Nothing beyond code and message.
+    #[default]
+    None,
+    /// SSO OIDC's OAuth 2.0 members.
+    OAuth(OAuthDetails),
+    /// The awsQuery (STS) XML error envelope's members.
+    Query(QueryDetails),
+}
+
+/// The OAuth 2.0 members of an SSO OIDC error body.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct OAuthDetails {
     /// The OAuth `error` member, when the body had one.
     pub error: Option<String>,
-    /// The `error_description` member (or a generic `message`), when present.
-    pub description: Option<String>,
     /// The `reason` member (KMS failure details), when present.
     pub reason: Option<String>,
-    /// `x-amzn-RequestId` of the response, when present.
-    pub request_id: Option<String>,
     /// InvalidRequestRegionException: the endpoint to call instead.
     pub endpoint: Option<String>,
     /// InvalidRequestRegionException: the region to call instead.
     pub region: Option<String>,
 }
 
+/// The members of an awsQuery XML error envelope besides code and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct QueryDetails {
+    /// `Type`: whose fault it is.
+    pub fault: Fault,
+}
+
+/// Whose fault an awsQuery error is (`<Type>` of the envelope).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Fault {
+    /// `Sender`: the request was wrong.
+    Sender,
+    /// `Receiver`: the service failed.
+    Receiver,
+    /// Any other value, verbatim; or absent (empty).
+    Other(String),
+}
+
+impl Fault {
+    /// Reads the `<Type>` text.
+    pub fn from_wire(s: &str) -> Fault {
+        match s.trim() {
+            "Sender" => Fault::Sender,
+            "Receiver" => Fault::Receiver,
+            other => Fault::Other(other.to_owned()),
+        }
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Fault::Sender => "Sender",
+            Fault::Receiver => "Receiver",
+            Fault::Other(s) => s,
+        })
+    }
+}
+
 impl ServiceError {
     /// A service error with only the mandatory parts set.
-    pub fn new(operation: Operation, status: u16, code: ErrorCode) -> Self {
+    pub fn new(
+        operation: &'static str,
+        service: Service,
+        status: u16,
+        code: impl Into<ErrorCode>,
+    ) -> Self {
         ServiceError {
             operation,
+            service,
             status,
-            code,
-            error: None,
-            description: None,
-            reason: None,
+            code: code.into(),
+            message: None,
             request_id: None,
-            endpoint: None,
-            region: None,
+            details: ErrorDetails::None,
+        }
+    }
+
+    /// Sets the message.
+    #[must_use]
+    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.message = Some(message.into());
+        self
+    }
+
+    /// Sets the request id.
+    #[must_use]
+    pub fn with_request_id(mut self, id: impl Into<String>) -> Self {
+        self.request_id = Some(id.into());
+        self
+    }
+
+    /// Sets the details.
+    #[must_use]
+    pub fn with_details(mut self, details: ErrorDetails) -> Self {
+        self.details = details;
+        self
+    }
+
+    /// Removes every occurrence of `secrets` from the service's text (the
+    /// code when unmodelled, the message and every detail).
+    pub(crate) fn scrub_secrets(&mut self, secrets: &[&str]) {
+        if secrets.is_empty() {
+            return;
+        }
+        let clean = |text: &mut String| *text = crate::scrub::scrub(text, secrets);
+        if let ErrorCode::Other(code) = &mut self.code {
+            clean(code);
+        }
+        if let Some(message) = &mut self.message {
+            clean(message);
+        }
+        if let ErrorDetails::OAuth(d) = &mut self.details {
+            for text in [&mut d.error, &mut d.reason, &mut d.endpoint, &mut d.region]
+                .into_iter()
+                .flatten()
+            {
+                clean(text);
+            }
+        }
+    }
+
+    /// The OAuth members, for SSO OIDC errors.
+    pub fn oauth(&self) -> Option<&OAuthDetails> {
+        match &self.details {
+            ErrorDetails::OAuth(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// The awsQuery envelope members, for STS errors.
+    pub fn query(&self) -> Option<&QueryDetails> {
+        match &self.details {
+            ErrorDetails::Query(d) => Some(d),
+            _ => None,
         }
     }
 }
@@ -394,20 +434,32 @@ impl ServiceError {
 impl fmt::Display for ServiceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} (HTTP {})", self.code, self.status)?;
-        match (&self.error, &self.description) {
+        let oauth = self.oauth();
+        let error = oauth.and_then(|d| d.error.as_deref());
+        match (error, &self.message) {
             (Some(e), Some(d)) => write!(f, ": {e}: {d}")?,
             (Some(e), None) => write!(f, ": {e}")?,
             (None, Some(d)) => write!(f, ": {d}")?,
             (None, None) => {}
         }
-        if let Some(reason) = &self.reason {
-            write!(f, " (reason: {reason})")?;
+        if let Some(oauth) = oauth {
+            if let Some(reason) = &oauth.reason {
+                write!(f, " (reason: {reason})")?;
+            }
+            match (&oauth.region, &oauth.endpoint) {
+                (Some(region), Some(endpoint)) => {
+                    write!(f, " (use region {region} at {endpoint})")?
+                }
+                (Some(region), None) => write!(f, " (use region {region})")?,
+                (None, Some(endpoint)) => write!(f, " (use endpoint {endpoint})")?,
+                (None, None) => {}
+            }
         }
-        match (&self.region, &self.endpoint) {
-            (Some(region), Some(endpoint)) => write!(f, " (use region {region} at {endpoint})")?,
-            (Some(region), None) => write!(f, " (use region {region})")?,
-            (None, Some(endpoint)) => write!(f, " (use endpoint {endpoint})")?,
-            (None, None) => {}
+        if let Some(query) = self.query() {
+            match &query.fault {
+                Fault::Other(s) if s.is_empty() => {}
+                fault => write!(f, " ({fault} fault)")?,
+            }
         }
         if let Some(id) = &self.request_id {
             write!(f, " [request id: {id}]")?;
@@ -420,17 +472,17 @@ impl std::error::Error for ServiceError {}
 
 /// A response body that does not match the model.
 ///
-/// Carries the operation, the HTTP status and the JSON path of the problem;
-/// never the body.
+/// Carries the operation, the HTTP status and the path of the problem (a
+/// JSON path, or an XML element path); never the body.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("cannot parse the {operation} response (HTTP {status}) at `{path}`: {kind}{}", fmt_request_id(.request_id))]
 #[non_exhaustive]
 pub struct ParseError {
     /// The operation whose response failed to parse.
-    pub operation: Operation,
+    pub operation: &'static str,
     /// HTTP status of the response.
     pub status: u16,
-    /// JSON path of the problem (`.` for the whole document; for a missing
+    /// JSON or XML path of the problem (`.` for the whole document; for a missing
     /// required member, the member's path).
     pub path: String,
     /// What is wrong.
@@ -453,7 +505,7 @@ pub enum ParseErrorKind {
     /// The body is empty.
     #[error("the body is empty")]
     EmptyBody,
-    /// The body ended before the JSON document did.
+    /// The body ended before the JSON or XML document did.
     #[error("the body is truncated (line {line}, column {column})")]
     Truncated {
         /// Line where input ended.
@@ -471,14 +523,22 @@ pub enum ParseErrorKind {
         /// Whether the body starts like an HTML page.
         looks_like_html: bool,
     },
-    /// A JSON value has the wrong type or an invalid value. `detail` names
+    /// The body is not well-formed XML (for example an HTML error page).
+    #[error("the body is not XML (at byte {position}){}", if *.looks_like_html { "; it looks like HTML" } else { "" })]
+    NotXml {
+        /// Byte offset of the syntax error.
+        position: u64,
+        /// Whether the body starts like an HTML page.
+        looks_like_html: bool,
+    },
+    /// A JSON or XML value has the wrong type or an invalid value. `detail` names
     /// the expected type, never the value found.
     #[error("wrong shape: {detail}")]
     WrongShape {
         /// What was expected.
         detail: String,
     },
-    /// A member the client needs is absent or null.
+    /// A member (JSON member or XML element) the client needs is absent or null.
     #[error("required member `{member}` is missing")]
     MissingMember {
         /// The JSON member name.
@@ -502,7 +562,7 @@ pub enum InvalidInput {
     #[error("{operation}: required member `{member}` is empty")]
     Empty {
         /// The operation being built.
-        operation: Operation,
+        operation: &'static str,
         /// The wire name of the member.
         member: &'static str,
     },
@@ -510,7 +570,7 @@ pub enum InvalidInput {
     #[error("{operation}: member `{member}` is invalid: {reason}")]
     Invalid {
         /// The operation being built.
-        operation: Operation,
+        operation: &'static str,
         /// The wire name of the member.
         member: &'static str,
         /// Why (never contains a secret).
@@ -529,4 +589,8 @@ pub enum Misuse {
     /// The flow already finished; its outcome was returned by `poll`.
     #[error("the flow has already finished")]
     AlreadyFinished,
+    /// `poll` was called while a request was outstanding (hand its response
+    /// or transport error over first).
+    #[error("polled while a request was outstanding; hand over its response or transport error first")]
+    PolledInFlight,
 }

@@ -25,6 +25,10 @@
 //! * [`endpoint`]: endpoint resolution from the official rule sets.
 //! * [`retry`]: the AWS standard retry policy.
 //! * [`secret`]: secret newtypes whose `Debug` prints `[redacted]`.
+//! * [`credentials`]: AWS [`Credentials`] (access key pair, session token,
+//!   expiry).
+//! * [`sigv4`]: a pure AWS Signature Version 4 signer (header signing), for
+//!   STS and SSO OIDC CreateTokenWithIAM.
 //! * [`debug`]: allow-list `Debug` views of requests and responses.
 //! * [`Error`]: every error, layered by who is at fault.
 //!
@@ -45,7 +49,7 @@
 //!     .body(r#"{"error":"invalid_client_metadata","error_description":"bad name"}"#)
 //!     .unwrap();
 //! let error = register_client::parse(&response).unwrap_err();
-//! assert_eq!(error.code(), Some(&oidc_core::ErrorCode::InvalidClientMetadata));
+//! assert_eq!(error.sso_oidc_code(), Some(oidc_core::sso_oidc::ErrorCode::InvalidClientMetadata));
 //! assert_eq!(
 //!     error.to_string(),
 //!     "RegisterClient failed: InvalidClientMetadataException (HTTP 400): invalid_client_metadata: bad name [request id: req-1]"
@@ -54,22 +58,35 @@
 
 pub use http;
 
+mod aws_query;
 pub mod cache;
+pub mod call;
+pub mod credentials;
 pub mod debug;
 pub mod device_flow;
 pub mod endpoint;
 mod error;
+pub mod identity_context;
 mod operation;
 pub mod pkce;
 mod rest_json;
 pub mod retry;
+mod scrub;
 pub mod secret;
+pub mod sigv4;
+pub mod sso;
 pub mod sso_oidc;
+pub mod sts;
+pub mod untrusted;
+mod transport_error;
 
+pub use call::{Call, CallOptions, SignRequest, Step};
+pub use credentials::Credentials;
 pub use device_flow::{Action, DeviceFlow, DeviceFlowError, Prompt};
 pub use error::{
-    Error, ErrorCode, InvalidInput, Misuse, ParseError, ParseErrorKind, ServiceError,
-    TransportError,
+    Error, ErrorCode, ErrorDetails, Fault, InvalidInput, Misuse, OAuthDetails, ParseError,
+    ParseErrorKind, QueryDetails, ServiceError,
 };
-pub use operation::Operation;
+pub use operation::{Auth, Operation};
 pub use rest_json::USER_AGENT;
+pub use transport_error::{TimeoutPhase, TransportError, TransportErrorKind};

@@ -349,17 +349,15 @@ fn describe(description: &Option<String>) -> String {
 }
 
 impl RedirectError {
-    /// Whether the AWS CLI would silently ignore such a request and keep
-    /// waiting for the real redirect: true for [`WrongPath`](Self::WrongPath),
-    /// [`MissingCode`](Self::MissingCode) and
-    /// [`MissingState`](Self::MissingState) (requests that carry neither an
-    /// error nor a complete `code`+`state` pair). False for errors that end
-    /// the login.
+    /// Whether the listener ignores such a request and keeps waiting for the
+    /// real redirect: true for every request without the right state
+    /// ([`WrongPath`](Self::WrongPath), [`MissingCode`](Self::MissingCode),
+    /// [`MissingState`](Self::MissingState),
+    /// [`StateMismatch`](Self::StateMismatch)). Only an
+    /// [`Authorization`](Self::Authorization) error carrying the right state
+    /// ends the sign-in.
     pub fn is_ignorable(&self) -> bool {
-        matches!(
-            self,
-            RedirectError::WrongPath | RedirectError::MissingCode | RedirectError::MissingState
-        )
+        !matches!(self, RedirectError::Authorization { .. })
     }
 }
 
@@ -377,12 +375,15 @@ impl RedirectError {
 ///    becomes U+FFFD). Like Python's `parse_qs` used by the CLI, parameters
 ///    with an empty value are treated as absent; of the rest, the first
 ///    value of each name is used.
-/// 3. `error` present → [`RedirectError::Authorization`] (even if a code is
+/// 3. No `state` → [`RedirectError::MissingState`] (or
+///    [`RedirectError::MissingCode`] when there is no `code` or `error`
+///    either); `state` compared with `expected` in constant time → on
+///    mismatch [`RedirectError::StateMismatch`]. The state is checked before
+///    anything else counts, so a request without the right state cannot
+///    end the sign-in.
+/// 4. `error` present → [`RedirectError::Authorization`] (even if a code is
 ///    present).
-/// 4. No `code` → [`RedirectError::MissingCode`]; no `state` →
-///    [`RedirectError::MissingState`].
-/// 5. `state` compared with `expected` in constant time → on mismatch
-///    [`RedirectError::StateMismatch`].
+/// 5. No `code` → [`RedirectError::MissingCode`].
 ///
 /// ```rust
 /// use oidc_core::pkce::{parse_redirect, RedirectError, State};
@@ -431,19 +432,119 @@ pub fn parse_redirect(
         }
     }
 
+    // The state is checked first: without the right state nothing in the
+    // request counts, not even an error (anyone who can reach the port
+    // could otherwise end the sign-in).
+    let Some(state) = state else {
+        return Err(if code.is_some() || error.is_some() {
+            RedirectError::MissingState
+        } else {
+            RedirectError::MissingCode
+        });
+    };
+    if !expected.matches(&state) {
+        return Err(RedirectError::StateMismatch);
+    }
     if let Some(error) = error {
         return Err(RedirectError::Authorization {
             error,
             error_description,
         });
     }
-    let code = code.ok_or(RedirectError::MissingCode)?;
-    let code = AuthorizationCode::new(code);
-    let state = state.ok_or(RedirectError::MissingState)?;
-    if !expected.matches(&state) {
-        return Err(RedirectError::StateMismatch);
-    }
+    let code = AuthorizationCode::new(code.ok_or(RedirectError::MissingCode)?);
     Ok(code)
+}
+
+/// What the loopback listener answers to one request, and whether the
+/// sign-in goes on: the whole decision, for every transport.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct LoopbackReply {
+    /// The HTTP status to answer with.
+    pub status: u16,
+    /// A small HTML page to send (`text/html; charset=utf-8`, `no-store`,
+    /// `Connection: close`).
+    pub page: &'static str,
+    /// What the request means for the sign-in.
+    pub outcome: LoopbackOutcome,
+}
+
+/// What a request to the loopback listener means for the sign-in.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum LoopbackOutcome {
+    /// Not the redirect (another path, no or wrong state): keep waiting.
+    KeepWaiting(Option<RedirectError>),
+    /// The redirect with the authorization code: stop listening and redeem it.
+    Code(AuthorizationCode),
+    /// The redirect says the authorization failed (with the right state):
+    /// stop listening; the sign-in failed.
+    Failed(RedirectError),
+}
+
+const SUCCESS_PAGE: &str = "<!doctype html><html><head><meta charset=\"utf-8\"><title>Signed in</title></head>\
+<body><h1>Signed in</h1><p>You can close this window and return to the application.</p></body></html>";
+const FAILURE_PAGE: &str = "<!doctype html><html><head><meta charset=\"utf-8\"><title>Sign-in failed</title></head>\
+<body><h1>Sign-in failed</h1><p>The authorization was not completed. Close this window and check the application for details.</p></body></html>";
+const NOT_FOUND_PAGE: &str =
+    "<!doctype html><html><head><meta charset=\"utf-8\"><title>Not found</title></head>\
+<body><p>Not found.</p></body></html>";
+const WAITING_PAGE: &str =
+    "<!doctype html><html><head><meta charset=\"utf-8\"><title>Waiting</title></head>\
+<body><p>This is not the sign-in redirect. Still waiting for it.</p></body></html>";
+
+/// Decides the loopback listener's answer to one request: `method` and
+/// request `target` as received, `expected` the state of this sign-in.
+///
+/// | request | status | outcome |
+/// |---|---|---|
+/// | not `GET` | 405 | keep waiting |
+/// | another path (`/favicon.ico`) | 404 | keep waiting |
+/// | no state, wrong state, or neither code nor error | 400 | keep waiting |
+/// | right state and `error` | 400 | failed |
+/// | right state and `code` | 200 | code |
+///
+/// ```
+/// use oidc_core::pkce::{answer_loopback, LoopbackOutcome, State};
+///
+/// let state = State::from_random_bytes(&[3u8; 16]);
+/// let forged = answer_loopback("GET", "/oauth/callback?error=access_denied", &state);
+/// assert!(matches!(forged.outcome, LoopbackOutcome::KeepWaiting(_)));
+/// let real = format!("/oauth/callback?code=c&state={}", state.as_str());
+/// let reply = answer_loopback("GET", &real, &state);
+/// assert_eq!(reply.status, 200);
+/// assert!(matches!(reply.outcome, LoopbackOutcome::Code(_)));
+/// ```
+pub fn answer_loopback(method: &str, target: &str, expected: &State) -> LoopbackReply {
+    if method != "GET" {
+        return LoopbackReply {
+            status: 405,
+            page: NOT_FOUND_PAGE,
+            outcome: LoopbackOutcome::KeepWaiting(None),
+        };
+    }
+    match parse_redirect(target, expected) {
+        Ok(code) => LoopbackReply {
+            status: 200,
+            page: SUCCESS_PAGE,
+            outcome: LoopbackOutcome::Code(code),
+        },
+        Err(RedirectError::WrongPath) => LoopbackReply {
+            status: 404,
+            page: NOT_FOUND_PAGE,
+            outcome: LoopbackOutcome::KeepWaiting(Some(RedirectError::WrongPath)),
+        },
+        Err(e) if e.is_ignorable() => LoopbackReply {
+            status: 400,
+            page: WAITING_PAGE,
+            outcome: LoopbackOutcome::KeepWaiting(Some(e)),
+        },
+        Err(e) => LoopbackReply {
+            status: 400,
+            page: FAILURE_PAGE,
+            outcome: LoopbackOutcome::Failed(e),
+        },
+    }
 }
 
 /// Turns `http://host:port/path?query` into `/path?query`; other targets are

@@ -7,8 +7,12 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use crate::endpoint::Endpoint;
-use crate::error::{Error, ErrorCode, InvalidInput, ParseError, ParseErrorKind, ServiceError};
-use crate::operation::Operation;
+use crate::endpoint::Service;
+use crate::error::{
+    Error, ErrorCode, ErrorDetails, InvalidInput, OAuthDetails, ParseError, ParseErrorKind,
+    ServiceError,
+};
+use crate::sso_oidc;
 
 /// The user agent `oidc-core` puts on every request it builds. Adapters
 /// append their own product token.
@@ -16,7 +20,7 @@ pub const USER_AGENT: &str = concat!("oidc-core/", env!("CARGO_PKG_VERSION"));
 
 /// Builds a JSON `POST` of `body` to `path_and_query` on `endpoint`.
 pub(crate) fn post_json(
-    operation: Operation,
+    operation: &'static str,
     endpoint: &Endpoint,
     path_and_query: &str,
     body: JsonBody,
@@ -165,7 +169,7 @@ impl ClassifyName for serde_json::Error {
 
 /// Rejects an empty required string member before a request exists.
 pub(crate) fn require(
-    operation: Operation,
+    operation: &'static str,
     member: &'static str,
     value: &str,
 ) -> Result<(), InvalidInput> {
@@ -187,12 +191,13 @@ pub(crate) fn request_id(headers: &http::HeaderMap) -> Option<String> {
 
 /// Parses a response: a 2xx body into `T`, anything else into an error.
 pub(crate) fn parse_response<T: DeserializeOwned, B: AsRef<[u8]>>(
-    operation: Operation,
+    service: Service,
+    operation: &'static str,
     response: &http::Response<B>,
 ) -> Result<T, Error> {
     let status = response.status();
     if !status.is_success() {
-        return Err(parse_error_response(operation, response));
+        return Err(parse_error_response(service, operation, response));
     }
     deserialize(
         operation,
@@ -207,7 +212,7 @@ pub(crate) fn parse_response<T: DeserializeOwned, B: AsRef<[u8]>>(
 /// keeping a value from the body. `headers` give the request id of an
 /// error (looked up only when there is one).
 pub(crate) fn deserialize<T: DeserializeOwned>(
-    operation: Operation,
+    operation: &'static str,
     status: u16,
     headers: &http::HeaderMap,
     body: &[u8],
@@ -301,7 +306,7 @@ fn strip_position(s: &str) -> &str {
         .unwrap_or(s)
 }
 
-/// The members an SSO OIDC error body may carry.
+/// The members a rest-json error body may carry.
 #[derive(Deserialize, Default)]
 struct ErrorBody {
     #[serde(default)]
@@ -345,44 +350,7 @@ fn take(v: Option<LenientString>) -> Option<String> {
     v.and_then(|v| v.0)
 }
 
-/// Words at least this long may be credentials (see [`scrub_credentials`]).
-const CREDENTIAL_MIN_LEN: usize = 32;
-
-/// Replaces every credential-like word in service-provided text with
-/// `[redacted]`: a maximal run of at least [`CREDENTIAL_MIN_LEN`] characters
-/// from the token alphabet (`A-Z a-z 0-9 - . _ ~ + / = | :`) holding at least
-/// one letter and one digit, unless it is a URL (contains `://`) or an ARN.
-/// Tokens, client secrets, device codes, PKCE verifiers and JWTs all match;
-/// error codes, OAuth `error` values, prose, URLs and ARNs do not.
-pub(crate) fn scrub_credentials(text: &str) -> String {
-    fn is_token_char(c: char) -> bool {
-        c.is_ascii_alphanumeric()
-            || matches!(c, '-' | '.' | '_' | '~' | '+' | '/' | '=' | '|' | ':')
-    }
-    fn looks_like_credential(word: &str) -> bool {
-        word.len() >= CREDENTIAL_MIN_LEN
-            && word.bytes().any(|b| b.is_ascii_digit())
-            && word.bytes().any(|b| b.is_ascii_alphabetic())
-            && !word.contains("://")
-            && !word.starts_with("arn:")
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while !rest.is_empty() {
-        let start = rest.find(is_token_char).unwrap_or(rest.len());
-        out.push_str(&rest[..start]);
-        rest = &rest[start..];
-        let end = rest.find(|c| !is_token_char(c)).unwrap_or(rest.len());
-        let word = &rest[..end];
-        out.push_str(if looks_like_credential(word) {
-            "[redacted]"
-        } else {
-            word
-        });
-        rest = &rest[end..];
-    }
-    out
-}
+pub(crate) use crate::scrub::scrub_credentials;
 
 /// [`take`], then [`scrub_credentials`].
 fn take_scrubbed(v: Option<LenientString>) -> Option<String> {
@@ -395,7 +363,8 @@ fn take_scrubbed(v: Option<LenientString>) -> Option<String> {
 /// status as the last resort. Service text is passed through
 /// [`scrub_credentials`].
 pub(crate) fn parse_error_response<B: AsRef<[u8]>>(
-    operation: Operation,
+    service: Service,
+    operation: &'static str,
     response: &http::Response<B>,
 ) -> Error {
     let status = response.status().as_u16();
@@ -426,40 +395,60 @@ pub(crate) fn parse_error_response<B: AsRef<[u8]>>(
         .or_else(|| take(body.type_))
         .map(|c| ErrorCode::sanitize(&c).to_owned())
         .filter(|c| !c.is_empty());
-    let code = match header_code.or(body_code) {
-        Some(code) => ErrorCode::from_shape_name(&scrub_credentials(&code)),
-        None => error
-            .as_deref()
-            .and_then(|e| ErrorCode::from_oauth_error(e, endpoint.is_some() || region.is_some()))
-            .unwrap_or_else(|| ErrorCode::Other(status.to_string())),
+    let oauth_fallback = || {
+        let e = error.as_deref()?;
+        sso_oidc::ErrorCode::from_oauth_error(e, endpoint.is_some() || region.is_some())
+            .map(ErrorCode::SsoOidc)
     };
-    let description = take_scrubbed(body.error_description)
+    let code = match header_code.or(body_code) {
+        Some(code) => ErrorCode::for_service(service, &scrub_credentials(&code)),
+        None => match service {
+            Service::SsoOidc => oauth_fallback(),
+            _ => None,
+        }
+        .unwrap_or_else(|| ErrorCode::Other(status.to_string())),
+    };
+    let message = take_scrubbed(body.error_description)
         .or_else(|| take_scrubbed(body.message))
         .or_else(|| take_scrubbed(body.message_upper))
         .or_else(|| take_scrubbed(body.error_message));
+    let reason = take_scrubbed(body.reason);
+    let details = if service == Service::SsoOidc
+        || error.is_some()
+        || reason.is_some()
+        || endpoint.is_some()
+        || region.is_some()
+    {
+        ErrorDetails::OAuth(OAuthDetails {
+            error,
+            reason,
+            endpoint,
+            region,
+        })
+    } else {
+        ErrorDetails::None
+    };
     Error::Service(ServiceError {
         operation,
+        service,
         status,
         code,
-        error,
-        description,
-        reason: take_scrubbed(body.reason),
+        message,
         request_id,
-        endpoint,
-        region,
+        details,
     })
 }
 
 /// Where a 2xx response came from, for naming problems found after
 /// deserialisation.
 pub(crate) struct ResponseContext<'a> {
-    operation: Operation,
+    operation: &'static str,
     status: u16,
     headers: &'a http::HeaderMap,
 }
 
 impl<'a> ResponseContext<'a> {
-    pub(crate) fn of<B>(operation: Operation, response: &'a http::Response<B>) -> Self {
+    pub(crate) fn of<B>(operation: &'static str, response: &'a http::Response<B>) -> Self {
         ResponseContext {
             operation,
             status: response.status().as_u16(),
@@ -497,5 +486,173 @@ impl<'a> ResponseContext<'a> {
                 },
             )
         })
+    }
+}
+
+/// Appends `value` to `out` percent-encoded for a query string: the RFC 3986
+/// unreserved characters (`A-Z a-z 0-9 - . _ ~`) as they are, every other
+/// byte of the UTF-8 encoding as `%XX` (upper-case hex; a space is `%20`).
+pub(crate) fn percent_encode_query_into(out: &mut String, value: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0x0f)]));
+        }
+    }
+}
+
+/// A query string written parameter by parameter, in the order given
+/// (the SDKs emit model member order), names and values percent-encoded.
+pub(crate) struct QueryString {
+    buf: String,
+}
+
+impl QueryString {
+    /// An empty query string.
+    pub(crate) fn new() -> QueryString {
+        QueryString { buf: String::new() }
+    }
+
+    /// A `name=value` parameter.
+    pub(crate) fn param(&mut self, name: &str, value: &str) -> &mut QueryString {
+        self.buf.push(if self.buf.is_empty() { '?' } else { '&' });
+        percent_encode_query_into(&mut self.buf, name);
+        self.buf.push('=');
+        percent_encode_query_into(&mut self.buf, value);
+        self
+    }
+
+    /// A parameter, left out when `None`.
+    pub(crate) fn opt_param(&mut self, name: &str, value: Option<&str>) -> &mut QueryString {
+        if let Some(value) = value {
+            self.param(name, value);
+        }
+        self
+    }
+
+    /// `?a=b&c=d`, or the empty string when there are no parameters.
+    pub(crate) fn as_str(&self) -> &str {
+        &self.buf
+    }
+}
+
+/// A header value holding a credential: checked, and marked sensitive so
+/// that `http`'s `Debug` (and HPACK, for HTTP/2) never shows it. The error
+/// names `member` and never contains the value.
+pub(crate) fn sensitive_header_value(
+    operation: &'static str,
+    member: &'static str,
+    value: &str,
+) -> Result<HeaderValue, InvalidInput> {
+    let mut header = HeaderValue::from_str(value).map_err(|_| InvalidInput::Invalid {
+        operation,
+        member,
+        reason: "contains characters not allowed in an HTTP header value".to_owned(),
+    })?;
+    header.set_sensitive(true);
+    Ok(header)
+}
+
+/// Builds a body-less rest request: `method` to `path` plus `query` on
+/// `endpoint`, with `headers` and the user agent. A `POST` carries an
+/// explicit `Content-Length: 0`; a `GET` has neither body nor content
+/// headers.
+pub(crate) fn empty_body_request<I>(
+    operation: &'static str,
+    method: http::Method,
+    endpoint: &Endpoint,
+    path: &str,
+    query: &QueryString,
+    headers: I,
+) -> Result<http::Request<Vec<u8>>, Error>
+where
+    I: IntoIterator<Item = (http::header::HeaderName, HeaderValue)>,
+{
+    let mut path_and_query = String::with_capacity(path.len() + query.as_str().len());
+    path_and_query.push_str(path);
+    path_and_query.push_str(query.as_str());
+    let uri =
+        http::Uri::try_from(endpoint.join(&path_and_query)).map_err(|_| InvalidInput::Invalid {
+            operation,
+            member: "endpoint",
+            reason: "the endpoint URL does not form a valid request URI".to_owned(),
+        })?;
+    let needs_length = method == http::Method::POST;
+    let mut request = http::Request::new(Vec::new());
+    *request.method_mut() = method;
+    *request.uri_mut() = uri;
+    let map = request.headers_mut();
+    for (name, value) in headers {
+        map.insert(name, value);
+    }
+    if needs_length {
+        map.insert(http::header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+    }
+    map.insert(USER_AGENT_HEADER, HeaderValue::from_static(USER_AGENT));
+    Ok(request)
+}
+
+/// Builds a rest `GET` of `path` with `query` and `headers` (see
+/// [`empty_body_request`]).
+pub(crate) fn get<I>(
+    operation: &'static str,
+    endpoint: &Endpoint,
+    path: &str,
+    query: &QueryString,
+    headers: I,
+) -> Result<http::Request<Vec<u8>>, Error>
+where
+    I: IntoIterator<Item = (http::header::HeaderName, HeaderValue)>,
+{
+    empty_body_request(operation, http::Method::GET, endpoint, path, query, headers)
+}
+
+impl ResponseContext<'_> {
+    /// A missing-member error at `path` (e.g. `accountList[2].accountId`).
+    pub(crate) fn missing_at(&self, path: &str, member: &'static str) -> ParseError {
+        self.error(path, ParseErrorKind::MissingMember { member })
+    }
+
+    /// Converts a JSON integer count of milliseconds since the Unix epoch
+    /// to a [`SystemTime`](std::time::SystemTime), rejecting negatives and
+    /// instants the platform cannot represent.
+    pub(crate) fn epoch_millis(
+        &self,
+        member: &'static str,
+        value: i64,
+    ) -> Result<std::time::SystemTime, ParseError> {
+        u64::try_from(value)
+            .ok()
+            .and_then(|ms| {
+                std::time::SystemTime::UNIX_EPOCH.checked_add(std::time::Duration::from_millis(ms))
+            })
+            .ok_or_else(|| {
+                self.error(
+                    member,
+                    ParseErrorKind::OutOfRange {
+                        member,
+                        detail:
+                            "expected a non-negative number of milliseconds since the Unix epoch",
+                    },
+                )
+            })
+    }
+}
+
+#[cfg(test)]
+mod query_tests {
+    use super::*;
+
+    #[test]
+    fn percent_encodes_everything_but_unreserved() {
+        let mut q = QueryString::new();
+        q.param("role_name", "a b/c+d=é~._-")
+            .opt_param("next_token", None)
+            .param("x", "");
+        assert_eq!(q.as_str(), "?role_name=a%20b%2Fc%2Bd%3D%C3%A9~._-&x=");
     }
 }

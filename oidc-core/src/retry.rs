@@ -6,10 +6,10 @@
 //! the standard mode's token bucket, which stops retry storms when a service
 //! is down.
 //!
-//! `AuthorizationPendingException` and `SlowDownException` are states of the
-//! device flow, never retried as errors: they classify as
-//! [`RetryClass::NotRetryable`] and the [device flow](crate::device_flow)
-//! handles them.
+//! [`Call`](crate::call::Call) applies this policy to one call. The
+//! [device flow](crate::device_flow) sends each poll once and counts
+//! failed polls itself (`authorization_pending` and `slow_down` are its
+//! states, not errors), so retries never stack.
 //!
 //! ```
 //! use std::time::Duration;
@@ -28,6 +28,8 @@
 use std::time::Duration;
 
 use crate::error::{Error, ErrorCode, ParseErrorKind};
+use crate::transport_error::TransportErrorKind;
+use crate::{sso, sso_oidc, sts};
 
 /// How a failed attempt should be treated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -78,14 +80,18 @@ pub const TRANSIENT_STATUSES: [u16; 4] = [500, 502, 503, 504];
 
 /// Classifies a response by its status and (sanitised) error code.
 ///
-/// A 429 whose code is not a modelled SSO OIDC error counts as throttling
-/// (as botocore's standard mode does).
+/// Modelled codes that mean "the service failed" (`InternalServerException`,
+/// STS's `IDPCommunicationError`) are transient and throttling codes
+/// (`TooManyRequestsException` and the standard list) are throttling; a
+/// 429 whose code no model names counts as throttling (as botocore's
+/// standard mode does); 500, 502, 503 and 504 are transient whatever the code.
 pub fn classify_status(status: u16, code: Option<&ErrorCode>) -> RetryClass {
     match code {
-        Some(ErrorCode::AuthorizationPending | ErrorCode::SlowDown) => {
-            return RetryClass::NotRetryable
+        Some(ErrorCode::SsoOidc(sso_oidc::ErrorCode::InternalServer))
+        | Some(ErrorCode::Sts(sts::ErrorCode::IdpCommunicationError)) => {
+            return RetryClass::Transient
         }
-        Some(ErrorCode::InternalServer) => return RetryClass::Transient,
+        Some(ErrorCode::Sso(sso::ErrorCode::TooManyRequests)) => return RetryClass::Throttling,
         Some(ErrorCode::Other(code)) if THROTTLING_CODES.contains(&code.as_str()) => {
             return RetryClass::Throttling
         }
@@ -116,8 +122,13 @@ pub fn classify(error: &Error) -> RetryClass {
             _ => RetryClass::NotRetryable,
         },
         Error::Parse(e) => classify_status(e.status, None),
-        Error::Transport(e) if e.timeout => RetryClass::Timeout,
-        Error::Transport(_) => RetryClass::Transient,
+        Error::Transport(e) => match e.kind {
+            TransportErrorKind::Timeout { .. } => RetryClass::Timeout,
+            TransportErrorKind::Connect | TransportErrorKind::Exchange => RetryClass::Transient,
+            // Certificates, oversized bodies, refused URLs and cancels do
+            // not heal by retrying.
+            _ => RetryClass::NotRetryable,
+        },
         _ => RetryClass::NotRetryable,
     }
 }
@@ -252,17 +263,23 @@ impl RetryQuota {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::endpoint::Service;
     use crate::error::ServiceError;
-    use crate::operation::Operation;
+    use crate::sso_oidc::ErrorCode as Oidc;
 
-    fn service(status: u16, code: ErrorCode) -> Error {
-        Error::Service(ServiceError::new(Operation::CreateToken, status, code))
+    fn service(status: u16, code: impl Into<ErrorCode>) -> Error {
+        Error::Service(ServiceError::new(
+            "CreateToken",
+            Service::SsoOidc,
+            status,
+            code,
+        ))
     }
 
     #[test]
     fn classification_table() {
         assert_eq!(
-            classify(&service(500, ErrorCode::InternalServer)),
+            classify(&service(500, Oidc::InternalServer)),
             RetryClass::Transient
         );
         for status in TRANSIENT_STATUSES {
@@ -285,20 +302,33 @@ mod tests {
             classify(&service(400, ErrorCode::Other("RequestTimeout".into()))),
             RetryClass::Transient
         );
-        for code in ErrorCode::modelled().filter(|c| *c != ErrorCode::InternalServer) {
+        for code in Oidc::modelled().filter(|c| *c != Oidc::InternalServer) {
             assert_eq!(
-                classify(&service(400, code.clone())),
+                classify(&service(400, code)),
                 RetryClass::NotRetryable,
                 "{code}"
             );
         }
-        // Flow states are never retried as errors, even with a 429 or 5xx status.
+        // A modelled code with a 429 is not throttling; a 5xx status is
+        // transient whatever the code.
         assert_eq!(
-            classify(&service(429, ErrorCode::SlowDown)),
+            classify(&service(429, Oidc::SlowDown)),
             RetryClass::NotRetryable
         );
         assert_eq!(
-            classify(&service(503, ErrorCode::AuthorizationPending)),
+            classify(&service(503, Oidc::InvalidRequest)),
+            RetryClass::Transient
+        );
+        assert_eq!(
+            classify(&service(429, sso::ErrorCode::TooManyRequests)),
+            RetryClass::Throttling
+        );
+        assert_eq!(
+            classify(&service(400, sts::ErrorCode::IdpCommunicationError)),
+            RetryClass::Transient
+        );
+        assert_eq!(
+            classify(&service(400, sts::ErrorCode::ExpiredToken)),
             RetryClass::NotRetryable
         );
     }

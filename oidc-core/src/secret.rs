@@ -127,6 +127,26 @@ secret_type!(
     /// An AWS session token.
     SessionToken
 );
+secret_type!(
+    /// An OAuth 2.0 access token or OpenID Connect ID token exchanged with
+    /// STS AssumeRoleWithWebIdentity, or the JWT STS GetWebIdentityToken
+    /// issues.
+    WebIdentityToken
+);
+secret_type!(
+    /// A base64-encoded SAML 2.0 response exchanged with STS
+    /// AssumeRoleWithSAML.
+    SamlAssertion
+);
+secret_type!(
+    /// The trade-in token STS GetDelegatedAccessToken exchanges for
+    /// credentials.
+    TradeInToken
+);
+secret_type!(
+    /// A one-time code from an MFA device (STS `TokenCode`).
+    TokenCode
+);
 
 #[cfg(test)]
 mod tests {

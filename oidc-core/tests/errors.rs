@@ -6,32 +6,52 @@ mod op_support;
 use std::collections::{BTreeSet, HashSet};
 use std::error::Error as _;
 
+use oidc_core::endpoint::Service;
+use oidc_core::sso_oidc::create_token::CreateTokenInput;
+use oidc_core::sso_oidc::create_token_with_iam::CreateTokenWithIamInput;
+use oidc_core::sso_oidc::register_client::RegisterClientInput;
+use oidc_core::sso_oidc::start_device_authorization::StartDeviceAuthorizationInput;
 use oidc_core::sso_oidc::{
-    create_token, create_token_with_iam, register_client, start_device_authorization,
+    self, create_token, create_token_with_iam, register_client, start_device_authorization,
 };
-use oidc_core::{Error, ErrorCode, Operation, ParseErrorKind, ServiceError};
+use oidc_core::{
+    Error, ErrorCode, ErrorDetails, OAuthDetails, Operation, ParseErrorKind, ServiceError,
+};
 use op_support::*;
 
 type Parser = fn(&http::Response<Vec<u8>>) -> Result<(), Error>;
 
-/// Every operation with its model name and its parser (output dropped).
-fn operations() -> [(Operation, &'static str, Parser); 4] {
+/// Every operation with its name (`Operation::NAME`), its model name and
+/// its parser (output dropped).
+fn operations() -> [(&'static str, &'static str, Parser); 4] {
     [
-        (Operation::RegisterClient, "RegisterClient", |r| {
+        (RegisterClientInput::NAME, "RegisterClient", |r| {
             register_client::parse(r).map(drop)
         }),
         (
-            Operation::StartDeviceAuthorization,
+            StartDeviceAuthorizationInput::NAME,
             "StartDeviceAuthorization",
             |r| start_device_authorization::parse(r).map(drop),
         ),
-        (Operation::CreateToken, "CreateToken", |r| {
+        (CreateTokenInput::NAME, "CreateToken", |r| {
             create_token::parse(r).map(drop)
         }),
-        (Operation::CreateTokenWithIam, "CreateTokenWithIAM", |r| {
+        (CreateTokenWithIamInput::NAME, "CreateTokenWithIAM", |r| {
             create_token_with_iam::parse(r).map(drop)
         }),
     ]
+}
+
+/// The modelled SSO OIDC code named by `shape`.
+fn modelled(shape: &str) -> sso_oidc::ErrorCode {
+    sso_oidc::ErrorCode::from_shape_name(shape)
+        .unwrap_or_else(|| panic!("{shape} is a modelled code"))
+}
+
+/// The OAuth members of an SSO OIDC service error.
+fn oauth(e: &ServiceError) -> &OAuthDetails {
+    e.oauth()
+        .unwrap_or_else(|| panic!("an SSO OIDC error carries OAuth details: {e:?}"))
 }
 
 fn service_error(result: Result<(), Error>) -> ServiceError {
@@ -53,8 +73,8 @@ fn error_response(status: u16, header: Option<&str>, body: &str) -> http::Respon
 
 /// A body with every member the model gives `shape`, with the `error` value
 /// the model documents.
-fn modelled_body(shape: &str, members: &BTreeSet<String>) -> (String, ErrorCode) {
-    let code = ErrorCode::from_shape_name(shape);
+fn modelled_body(shape: &str, members: &BTreeSet<String>) -> (String, sso_oidc::ErrorCode) {
+    let code = modelled(shape);
     let mut json = serde_json::Map::new();
     for member in members {
         let value = match member.as_str() {
@@ -72,26 +92,40 @@ fn modelled_body(shape: &str, members: &BTreeSet<String>) -> (String, ErrorCode)
 }
 
 fn assert_modelled_members(e: &ServiceError, shape: &str, members: &BTreeSet<String>) {
-    let code = ErrorCode::from_shape_name(shape);
-    assert_eq!(e.error.as_deref(), code.oauth_error(), "{shape}: error");
+    let code = modelled(shape);
+    assert_eq!(e.service, Service::SsoOidc, "{shape}: service");
+    let details = oauth(e);
     assert_eq!(
-        e.description.as_deref(),
+        details.error.as_deref(),
+        code.oauth_error(),
+        "{shape}: error"
+    );
+    assert_eq!(
+        e.message.as_deref(),
         Some(format!("description of {shape}").as_str()),
         "{shape}: error_description"
     );
-    assert_eq!(e.reason.is_some(), members.contains("reason"), "{shape}");
     assert_eq!(
-        e.endpoint.is_some(),
+        details.reason.is_some(),
+        members.contains("reason"),
+        "{shape}"
+    );
+    assert_eq!(
+        details.endpoint.is_some(),
         members.contains("endpoint"),
         "{shape}"
     );
-    assert_eq!(e.region.is_some(), members.contains("region"), "{shape}");
+    assert_eq!(
+        details.region.is_some(),
+        members.contains("region"),
+        "{shape}"
+    );
     if shape == "InvalidRequestRegionException" {
         assert_eq!(
-            e.endpoint.as_deref(),
+            details.endpoint.as_deref(),
             Some("https://oidc.eu-west-1.amazonaws.com")
         );
-        assert_eq!(e.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(details.region.as_deref(), Some("eu-west-1"));
     }
     assert_eq!(e.request_id.as_deref(), Some(REQUEST_ID));
 }
@@ -100,7 +134,7 @@ fn assert_modelled_members(e: &ServiceError, shape: &str, members: &BTreeSet<Str
 fn the_code_enum_covers_exactly_the_models_exceptions() {
     let shapes = error_shapes();
     let model: BTreeSet<String> = shapes.iter().map(|(n, _, _)| n.clone()).collect();
-    let ours: BTreeSet<String> = ErrorCode::modelled()
+    let ours: BTreeSet<String> = sso_oidc::ErrorCode::modelled()
         .map(|c| c.as_str().to_owned())
         .collect();
     assert_eq!(ours, model);
@@ -128,11 +162,13 @@ fn every_modelled_error_of_every_operation_is_typed_from_the_header() {
             assert_eq!(e.operation, op);
             assert_eq!(e.status, *status);
             assert_eq!(e.code, code, "{model_name} {shape}");
+            assert_eq!(e.code, ErrorCode::SsoOidc(code), "{model_name} {shape}");
             assert!(!matches!(e.code, ErrorCode::Other(_)));
             assert_modelled_members(&e, &shape, members);
 
             let error = Error::Service(e.clone());
-            assert_eq!(error.code(), Some(&code));
+            assert_eq!(error.code(), Some(&ErrorCode::from(code)));
+            assert_eq!(error.sso_oidc_code(), Some(code));
             assert_eq!(error.status(), Some(*status));
             assert_eq!(error.request_id(), Some(REQUEST_ID));
             let text = error.to_string();
@@ -145,7 +181,7 @@ fn every_modelled_error_of_every_operation_is_typed_from_the_header() {
             ] {
                 assert!(text.contains(needle), "{text:?} lacks {needle:?}");
             }
-            if let Some(reason) = &e.reason {
+            if let Some(reason) = &oauth(&e).reason {
                 assert!(text.contains(reason.as_str()), "{text}");
             }
         }
@@ -207,8 +243,8 @@ fn invalid_request_without_region_members_is_invalid_request() {
         ))
         .map(drop),
     );
-    assert_eq!(e.code, ErrorCode::InvalidRequest);
-    assert_eq!(e.reason.as_deref(), Some("KMS_NotFoundException"));
+    assert_eq!(e.code, sso_oidc::ErrorCode::InvalidRequest);
+    assert_eq!(oauth(&e).reason.as_deref(), Some("KMS_NotFoundException"));
     assert!(e.to_string().contains("(reason: KMS_NotFoundException)"));
 }
 
@@ -244,7 +280,7 @@ fn unknown_codes_are_kept_verbatim_after_sanitising() {
             "{header:?} {body}"
         );
         assert_eq!(e.code.as_str(), expected);
-        assert_eq!(e.code.oauth_error(), None);
+        assert_eq!(e.code.sso_oidc(), None);
         assert!(e.to_string().starts_with(&format!("{expected} (HTTP 503)")));
     }
     let e = service_error(
@@ -255,7 +291,7 @@ fn unknown_codes_are_kept_verbatim_after_sanitising() {
         ))
         .map(drop),
     );
-    assert_eq!(e.error.as_deref(), Some("temporarily_unavailable"));
+    assert_eq!(oauth(&e).error.as_deref(), Some("temporarily_unavailable"));
 }
 
 #[test]
@@ -272,7 +308,7 @@ fn the_message_falls_back_to_message_members() {
             create_token::parse(&error_response(400, Some("InvalidGrantException"), body))
                 .map(drop),
         );
-        assert_eq!(e.description.as_deref(), Some(expected), "{body}");
+        assert_eq!(e.message.as_deref(), Some(expected), "{body}");
     }
 }
 
@@ -309,9 +345,9 @@ fn a_header_code_survives_any_body() {
             ))
             .map(drop),
         );
-        assert_eq!(e.code, ErrorCode::InternalServer, "{body}");
+        assert_eq!(e.code, sso_oidc::ErrorCode::InternalServer, "{body}");
         assert_eq!(e.status, 500);
-        assert_eq!(e.description, None);
+        assert_eq!(e.message, None);
     }
 }
 
@@ -377,8 +413,8 @@ fn unusable_bodies_without_a_code_are_parse_errors_naming_operation_status_and_p
                     assert_eq!(e.request_id.as_deref(), Some(REQUEST_ID));
                     // The CreateToken-shaped bodies fail elsewhere for the
                     // other operations; the path is still a JSON path.
-                    if op == Operation::CreateToken
-                        || op == Operation::CreateTokenWithIam
+                    if op == CreateTokenInput::NAME
+                        || op == CreateTokenWithIamInput::NAME
                         || status != 200
                     {
                         assert_eq!(e.path, path, "{op} {body}");
@@ -396,7 +432,7 @@ fn unusable_bodies_without_a_code_are_parse_errors_naming_operation_status_and_p
                         assert!(!text.contains("Bad Gateway"), "{text}");
                     }
                     let text = error.to_string();
-                    assert!(text.contains(op.name()), "{text}");
+                    assert!(text.contains(op), "{text}");
                     assert!(text.contains(&format!("HTTP {status}")), "{text}");
                     assert!(text.contains(&format!("`{}`", e.path)), "{text}");
                     assert!(text.contains(REQUEST_ID), "{text}");
@@ -420,7 +456,7 @@ fn source_chains_reach_the_root_cause() {
     let service = source
         .downcast_ref::<ServiceError>()
         .expect("a ServiceError");
-    assert_eq!(service.code, ErrorCode::ExpiredToken);
+    assert_eq!(service.code, sso_oidc::ErrorCode::ExpiredToken);
     assert!(service.source().is_none());
     assert_eq!(
         error.to_string(),
@@ -448,9 +484,7 @@ fn source_chains_reach_the_root_cause() {
     assert!(chained[1].starts_with("ExpiredTokenException (HTTP 400)"));
 
     // Invalid input is the root.
-    let error =
-        register_client::request(&register_client::RegisterClientInput::new(""), &endpoint())
-            .unwrap_err();
+    let error = register_client::request(&RegisterClientInput::new(""), &endpoint()).unwrap_err();
     assert!(error.source().is_none());
     assert_eq!(
         error.to_string(),
@@ -462,22 +496,32 @@ fn source_chains_reach_the_root_cause() {
 
 #[test]
 fn display_shows_region_and_endpoint_when_either_is_present() {
-    let mut e = ServiceError::new(
-        Operation::CreateTokenWithIam,
-        400,
-        ErrorCode::InvalidRequestRegion,
-    );
-    e.endpoint = Some("https://oidc.eu-west-1.amazonaws.com".to_owned());
+    let with = |endpoint: Option<&str>, region: Option<&str>| {
+        let mut details = OAuthDetails::default();
+        details.endpoint = endpoint.map(str::to_owned);
+        details.region = region.map(str::to_owned);
+        ServiceError::new(
+            CreateTokenWithIamInput::NAME,
+            Service::SsoOidc,
+            400,
+            sso_oidc::ErrorCode::InvalidRequestRegion,
+        )
+        .with_details(ErrorDetails::OAuth(details))
+    };
+    let e = with(Some("https://oidc.eu-west-1.amazonaws.com"), None);
     assert_eq!(
         e.to_string(),
         "InvalidRequestRegionException (HTTP 400) (use endpoint https://oidc.eu-west-1.amazonaws.com)"
     );
-    e.region = Some("eu-west-1".to_owned());
+    let e = with(
+        Some("https://oidc.eu-west-1.amazonaws.com"),
+        Some("eu-west-1"),
+    );
     assert_eq!(
         e.to_string(),
         "InvalidRequestRegionException (HTTP 400) (use region eu-west-1 at https://oidc.eu-west-1.amazonaws.com)"
     );
-    e.endpoint = None;
+    let e = with(None, Some("eu-west-1"));
     assert_eq!(
         e.to_string(),
         "InvalidRequestRegionException (HTTP 400) (use region eu-west-1)"
@@ -485,26 +529,57 @@ fn display_shows_region_and_endpoint_when_either_is_present() {
 }
 
 #[test]
-fn codes_compare_and_hash_by_their_wire_name() {
-    for code in ErrorCode::modelled() {
-        let other = ErrorCode::Other(code.as_str().to_owned());
-        assert_eq!(code, other);
-        let set: HashSet<ErrorCode> = [code.clone(), other].into_iter().collect();
+fn codes_resolve_compare_and_hash_per_service() {
+    for code in sso_oidc::ErrorCode::modelled() {
+        // The wire name resolves to the modelled code, for SSO OIDC only.
+        let generic = ErrorCode::for_service(Service::SsoOidc, code.as_str());
+        assert_eq!(generic, ErrorCode::SsoOidc(code));
+        assert_eq!(generic, ErrorCode::from(code));
+        assert_eq!(generic, code);
+        assert_eq!(generic.sso_oidc(), Some(code));
+        assert_eq!(generic.as_str(), code.as_str());
+        assert_eq!(generic.to_string(), code.as_str());
+        let set: HashSet<ErrorCode> = [generic.clone(), ErrorCode::from(code)]
+            .into_iter()
+            .collect();
         assert_eq!(set.len(), 1);
-        assert_eq!(ErrorCode::from_shape_name(code.as_str()), code);
+        assert_eq!(
+            sso_oidc::ErrorCode::from_shape_name(code.as_str()),
+            Some(code)
+        );
         assert_eq!(code.to_string(), code.as_str());
         let oauth = code
             .oauth_error()
             .expect("every modelled code has an OAuth error");
-        let region = code == ErrorCode::InvalidRequestRegion;
+        let region = code == sso_oidc::ErrorCode::InvalidRequestRegion;
         assert_eq!(
-            ErrorCode::from_oauth_error(oauth, region),
-            Some(code.clone())
+            sso_oidc::ErrorCode::from_oauth_error(oauth, region),
+            Some(code)
         );
+        // Other services resolve the same wire name in their own model (or
+        // keep it verbatim), never to an SSO OIDC code.
+        for service in [Service::SsoPortal, Service::Sts] {
+            let other = ErrorCode::for_service(service, code.as_str());
+            assert_ne!(other, code, "{service:?}");
+            assert_eq!(other.sso_oidc(), None);
+            assert_eq!(other.as_str(), code.as_str());
+        }
     }
-    assert_ne!(ErrorCode::SlowDown, ErrorCode::Other("SlowDown".to_owned()));
     assert_eq!(
-        ErrorCode::from_oauth_error("temporarily_unavailable", false),
+        ErrorCode::for_service(Service::Sts, "SlowDownException"),
+        ErrorCode::Other("SlowDownException".to_owned())
+    );
+    assert_eq!(sso_oidc::ErrorCode::from_shape_name("SlowDown"), None);
+    assert_eq!(
+        ErrorCode::for_service(Service::SsoOidc, "SlowDown"),
+        ErrorCode::Other("SlowDown".to_owned())
+    );
+    assert_ne!(
+        ErrorCode::from(sso_oidc::ErrorCode::SlowDown),
+        ErrorCode::Other("SlowDown".to_owned())
+    );
+    assert_eq!(
+        sso_oidc::ErrorCode::from_oauth_error("temporarily_unavailable", false),
         None
     );
 }
@@ -549,13 +624,13 @@ fn credential_like_words_in_service_text_are_redacted_and_prose_is_kept() {
     let e = service_error(
         create_token::parse(&error_response(400, Some("InvalidGrantException"), &body)).map(drop),
     );
-    let kept = e.description.as_deref().unwrap();
+    let kept = e.message.as_deref().unwrap();
     assert_eq!(
         kept,
         "Invalid refresh token [redacted] for client [redacted] See https://docs.aws.amazon.com/singlesignon/latest/OIDCAPIReference/API_CreateToken12345.html or arn:aws:sso::123456789012:application/ssoins-1111111111111111/apl-2222222222222222 (InvalidClientMetadataException, sso:account:access)"
     );
     assert_eq!(
-        e.reason.as_deref(),
+        oauth(&e).reason.as_deref(),
         Some("KMS_AccessDeniedException [redacted]")
     );
     for text in [e.to_string(), format!("{e:?}")] {

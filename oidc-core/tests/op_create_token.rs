@@ -7,13 +7,14 @@ use std::collections::BTreeSet;
 
 use oidc_core::secret::{AuthorizationCode, ClientSecret, CodeVerifier, DeviceCode, RefreshToken};
 use oidc_core::sso_oidc::create_token::{self, CreateTokenInput, Grant};
+use oidc_core::sso_oidc::ErrorCode;
 use oidc_core::sso_oidc::GrantType;
-use oidc_core::{ErrorCode, Operation, ParseErrorKind};
+use oidc_core::{Operation, ParseErrorKind};
 use op_support::*;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
-const OP: Operation = Operation::CreateToken;
+const OP: &str = CreateTokenInput::NAME;
 const VERIFIER: &str = "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8s9T0u1V2w3X4y5Z6a7B8c9D0e1F2";
 
 fn grants() -> Vec<Grant> {
@@ -358,8 +359,9 @@ fn device_flow_answers_are_typed_service_errors() {
     let error = create_token::parse(&pending).unwrap_err();
     let service = error.service_error().unwrap();
     assert_eq!(service.code, ErrorCode::AuthorizationPending);
-    assert_eq!(service.error.as_deref(), Some("authorization_pending"));
-    assert_eq!(service.description, None);
+    let oauth = service.oauth().expect("OAuth members");
+    assert_eq!(oauth.error.as_deref(), Some("authorization_pending"));
+    assert_eq!(service.message, None);
     assert_eq!(service.status, 400);
 }
 
@@ -368,7 +370,7 @@ fn every_modelled_error_of_the_operation_is_typed() {
     let shapes = error_shapes();
     for shape in operation("CreateToken").errors {
         let (_, status, _) = shapes.iter().find(|(n, _, _)| *n == shape).unwrap();
-        let code = ErrorCode::from_shape_name(&shape);
+        let code = ErrorCode::from_shape_name(&shape).expect("a modelled code");
         // Without the header: the OAuth `error` the model promises.
         let body = format!(
             r#"{{"error":"{}","error_description":"described"}}"#,
@@ -379,7 +381,7 @@ fn every_modelled_error_of_the_operation_is_typed() {
         assert_eq!(service.code, code, "{shape}");
         assert_eq!(service.code.as_str(), shape);
         assert_eq!(service.status, *status);
-        assert_eq!(service.description.as_deref(), Some("described"));
+        assert_eq!(service.message.as_deref(), Some("described"));
         assert_eq!(error.request_id(), Some(REQUEST_ID));
     }
 }

@@ -9,13 +9,14 @@ use oidc_core::secret::{
     AccessToken, Assertion, AuthorizationCode, CodeVerifier, RefreshToken, SubjectToken,
 };
 use oidc_core::sso_oidc::create_token_with_iam::{self, CreateTokenWithIamInput, IamGrant};
+use oidc_core::sso_oidc::ErrorCode;
 use oidc_core::sso_oidc::{GrantType, TokenType, SIGNING_NAME};
-use oidc_core::{ErrorCode, Operation, ParseErrorKind};
+use oidc_core::{Auth, Operation, ParseErrorKind};
 use op_support::*;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
-const OP: Operation = Operation::CreateTokenWithIam;
+const OP: &str = CreateTokenWithIamInput::NAME;
 const APP: &str =
     "arn:aws:sso::123456789012:application/ssoins-1111111111111111/apl-2222222222222222";
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
@@ -50,8 +51,13 @@ fn grants() -> Vec<IamGrant> {
 fn the_operation_is_signed_and_its_uri_carries_the_fixed_query() {
     let model = operation("CreateTokenWithIAM");
     assert_eq!(model.authtype, None, "inherits the service's SigV4");
-    assert!(OP.is_signed());
-    assert_eq!(OP.name(), "CreateTokenWithIAM");
+    assert_eq!(
+        CreateTokenWithIamInput::AUTH,
+        Auth::SigV4 {
+            signing_name: SIGNING_NAME
+        }
+    );
+    assert_eq!(OP, "CreateTokenWithIAM");
     assert_eq!(SIGNING_NAME, "sso-oauth");
     let request = create_token_with_iam::request(
         &CreateTokenWithIamInput::new(APP, grants().remove(2)),
@@ -446,11 +452,12 @@ fn invalid_request_region_carries_endpoint_and_region() {
     let error = create_token_with_iam::parse(&response).unwrap_err();
     let service = error.service_error().unwrap();
     assert_eq!(service.code, ErrorCode::InvalidRequestRegion);
+    let oauth = service.oauth().expect("OAuth members");
     assert_eq!(
-        service.endpoint.as_deref(),
+        oauth.endpoint.as_deref(),
         Some("https://oidc.eu-west-1.amazonaws.com")
     );
-    assert_eq!(service.region.as_deref(), Some("eu-west-1"));
+    assert_eq!(oauth.region.as_deref(), Some("eu-west-1"));
     let text = error.to_string();
     assert!(text.contains("eu-west-1"), "{text}");
     assert!(

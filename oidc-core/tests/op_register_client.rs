@@ -10,7 +10,7 @@ use op_support::*;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
-const OP: Operation = Operation::RegisterClient;
+const OP: &str = RegisterClientInput::NAME;
 
 fn full_input() -> RegisterClientInput {
     RegisterClientInput::new("botocore-client-my-sso")

@@ -10,7 +10,7 @@ use op_support::*;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
-const OP: Operation = Operation::StartDeviceAuthorization;
+const OP: &str = StartDeviceAuthorizationInput::NAME;
 
 fn input() -> StartDeviceAuthorizationInput {
     StartDeviceAuthorizationInput::new(

@@ -281,11 +281,7 @@ fn service_errors_that_echo_secrets_hide_them() {
         ];
         for error in errors {
             let service = error.service_error().expect("a service error");
-            assert!(service
-                .description
-                .as_deref()
-                .unwrap()
-                .contains("[redacted]"));
+            assert!(service.message.as_deref().unwrap().contains("[redacted]"));
             check_all(code, &error);
             check_all(code, service);
         }

@@ -133,6 +133,37 @@ pub struct EmulatorConfig {
     /// Page size of ListAccounts / ListAccountRoles when the caller gives no
     /// `max_result` (default 2, so pagination is exercised).
     pub portal_page_size: usize,
+    /// User name of the person signed in to the portal: the session name of
+    /// role credentials from GetRoleCredentials, as seen by STS
+    /// GetCallerIdentity (default `user@example.com`).
+    pub portal_user_name: String,
+    /// Long-term access keys (IAM users) accepted by the SigV4 verification
+    /// besides the credentials the emulator issued (default none).
+    pub static_credentials: Vec<StaticCredentials>,
+    /// Account of static credentials and of unknown keys in
+    /// GetAccessKeyInfo (default `123456789012`).
+    pub default_account_id: String,
+    /// Verify SigV4 signatures of STS operations and CreateTokenWithIAM
+    /// (default `true`). When `false` only the shape of the `Authorization`
+    /// header is checked (missing / malformed header, wrong service), as
+    /// older versions of the emulator did; unknown keys then act as an IAM
+    /// user of [`EmulatorConfig::default_account_id`].
+    pub verify_signatures: bool,
+}
+
+/// A long-term access key (an IAM user's) accepted by the emulator's SigV4
+/// verification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StaticCredentials {
+    /// Access key id, e.g. `AKIAIOSFODNN7EXAMPLE`.
+    pub access_key_id: String,
+    /// Secret access key.
+    pub secret_access_key: String,
+    /// Owning account (12 digits).
+    pub account_id: String,
+    /// IAM user name (`arn:aws:iam::<account>:user/<name>`).
+    pub user_name: String,
 }
 
 impl Default for EmulatorConfig {
@@ -167,6 +198,10 @@ impl Default for EmulatorConfig {
                 PortalAccount::new("333333333333", "Prod", &["ReadOnly", "Billing"]),
             ],
             portal_page_size: 2,
+            portal_user_name: "user@example.com".to_string(),
+            static_credentials: Vec::new(),
+            default_account_id: "123456789012".to_string(),
+            verify_signatures: true,
         }
     }
 }
@@ -298,6 +333,33 @@ impl EmulatorConfig {
     /// Sets [`EmulatorConfig::portal_page_size`] (minimum 1).
     pub fn with_portal_page_size(mut self, n: usize) -> Self {
         self.portal_page_size = n.max(1);
+        self
+    }
+    /// Sets [`EmulatorConfig::portal_user_name`].
+    pub fn with_portal_user_name(mut self, name: &str) -> Self {
+        self.portal_user_name = name.to_string();
+        self
+    }
+    /// Adds a long-term access key of the IAM user `emulator-user` in
+    /// [`EmulatorConfig::default_account_id`] (its value at the time of this
+    /// call) that SigV4-signed requests may use.
+    pub fn with_static_credentials(mut self, access_key_id: &str, secret_access_key: &str) -> Self {
+        self.static_credentials.push(StaticCredentials {
+            access_key_id: access_key_id.to_string(),
+            secret_access_key: secret_access_key.to_string(),
+            account_id: self.default_account_id.clone(),
+            user_name: "emulator-user".to_string(),
+        });
+        self
+    }
+    /// Sets [`EmulatorConfig::default_account_id`].
+    pub fn with_default_account_id(mut self, account_id: &str) -> Self {
+        self.default_account_id = account_id.to_string();
+        self
+    }
+    /// Sets [`EmulatorConfig::verify_signatures`].
+    pub fn with_verify_signatures(mut self, on: bool) -> Self {
+        self.verify_signatures = on;
         self
     }
 }

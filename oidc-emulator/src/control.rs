@@ -16,10 +16,13 @@
 //! | `POST /_emulator/reset-stats` | — | the (zeroed) stats |
 //! | `POST /_emulator/issue-token` | `{"scopes":[..]}` (optional) | `{"accessToken","refreshToken","clientId","clientSecret","expiresIn","clientSecretExpiresAt"}` |
 //! | `POST /_emulator/revoke` | `{"refreshToken":..}` and/or `{"accessToken":..}` | `{"revoked":bool}` |
+//! | `GET /_emulator/sts-sessions` | — | `{"sessions":[StsSession (camelCase)...]}` (AWS credentials the emulator issued or was configured with, oldest first) |
+//! | `POST /_emulator/trade-in-token` | `{"principalArn":..}` | `{"tradeInToken":..}` (for STS GetDelegatedAccessToken, valid 15 minutes, single use) |
 //!
 //! Errors: `400`/`404`/`405` with `{"error":"invalid_request"|"not_found"|"method_not_allowed","error_description":...}`.
 //! Control requests are neither counted in the stats nor subject to faults.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -74,6 +77,81 @@ pub struct RegisteredClient {
     pub client_id_issued_at: i64,
     /// `clientSecretExpiresAt` returned (epoch seconds).
     pub client_secret_expires_at: i64,
+}
+
+/// A `ProvidedContexts` entry an AssumeRole session was created with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct ProvidedContext {
+    /// `ProviderArn` (e.g. `arn:aws:iam::aws:contextProvider/IdentityCenter`).
+    pub provider_arn: String,
+    /// `ContextAssertion` as sent.
+    pub context_assertion: String,
+    /// Whether the assertion is an identity context this emulator returned
+    /// from CreateTokenWithIAM (`awsAdditionalDetails.identityContext`).
+    pub recognized: bool,
+}
+
+/// AWS credentials known to the emulator's STS / SigV4 verification:
+/// configured static keys, portal role credentials and STS sessions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct StsSession {
+    /// Access key id.
+    pub access_key_id: String,
+    /// Origin: `static`, `portal`, `assumed-role`, `root`,
+    /// `federated-user`, `session` or `delegated`.
+    pub kind: String,
+    /// GetCallerIdentity `Account`.
+    pub account: String,
+    /// GetCallerIdentity `Arn`.
+    pub arn: String,
+    /// GetCallerIdentity `UserId`.
+    pub user_id: String,
+    /// Expiration (ISO 8601 UTC); `None` for long-term keys.
+    pub expiration: Option<String>,
+    /// `SourceIdentity` of the session.
+    pub source_identity: Option<String>,
+    /// `ProvidedContexts` the session was created with.
+    pub provided_contexts: Vec<ProvidedContext>,
+    /// Session tags.
+    pub tags: BTreeMap<String, String>,
+    /// Transitive session tag keys.
+    pub transitive_tag_keys: Vec<String>,
+}
+
+pub(crate) fn sts_sessions(ctx: &Ctx) -> Vec<StsSession> {
+    let st = ctx.state();
+    let mut v: Vec<_> = st.credentials.values().collect();
+    v.sort_by_key(|c| c.seq);
+    v.into_iter()
+        .map(|c| StsSession {
+            access_key_id: c.access_key_id.clone(),
+            kind: c.kind.name().to_string(),
+            account: c.account.clone(),
+            arn: c.arn.clone(),
+            user_id: c.user_id.clone(),
+            expiration: crate::sts::credentials::expiration_text(c.expires_at_ms),
+            source_identity: c.source_identity.clone(),
+            provided_contexts: c
+                .provided_contexts
+                .iter()
+                .map(|p| ProvidedContext {
+                    provider_arn: p.provider_arn.clone(),
+                    context_assertion: p.context_assertion.clone(),
+                    recognized: p.recognized,
+                })
+                .collect(),
+            tags: c.tags.iter().cloned().collect(),
+            transitive_tag_keys: c.transitive_tag_keys.clone(),
+        })
+        .collect()
+}
+
+pub(crate) fn issue_trade_in_token(ctx: &Ctx, principal_arn: &str) -> String {
+    crate::sts::credentials::issue_trade_in_token(ctx, principal_arn)
 }
 
 pub(crate) fn clients(ctx: &Ctx) -> Vec<RegisteredClient> {
@@ -205,12 +283,72 @@ pub(crate) fn handle(ctx: &Ctx, req: &Request) -> Response {
     }
 }
 
+/// The control API moves the clock, approves sign-ins and issues tokens: a
+/// web page must not be able to drive it. A request must name this server
+/// in `Host` (DNS rebinding), must not come from another `Origin`, and a
+/// `POST` or `DELETE` must be JSON (which a cross-site form or `fetch`
+/// cannot send without a preflight this server never answers).
+fn check_caller(ctx: &Ctx, req: &Request) -> Result<(), Response> {
+    let port = ctx
+        .base_url
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.trim_end_matches('/').parse::<u16>().ok());
+    // A loopback name, with this server's port or none (a DNS rebinding
+    // attack shows its own host name here).
+    let own_hosts = |host: &str| -> bool {
+        ["127.0.0.1", "localhost", "[::1]"].iter().any(|h| {
+            host.eq_ignore_ascii_case(h)
+                || port.is_some_and(|port| host.eq_ignore_ascii_case(&format!("{h}:{port}")))
+        })
+    };
+    match req.header("Host") {
+        Some(host) if own_hosts(host.trim()) => {}
+        _ => {
+            return Err(err(
+                403,
+                "forbidden",
+                "the control API only answers requests addressed to this server's loopback address",
+            ))
+        }
+    }
+    if let Some(origin) = req.header("Origin") {
+        let origin = origin.trim();
+        let own = origin
+            .strip_prefix("http://")
+            .is_some_and(|rest| own_hosts(rest.trim_end_matches('/')));
+        if !own {
+            return Err(err(
+                403,
+                "forbidden",
+                "the control API refuses cross-origin requests",
+            ));
+        }
+    }
+    if req.method == "POST" {
+        let json = req
+            .header("Content-Type")
+            .map(|v| v.split(';').next().unwrap_or("").trim())
+            .is_some_and(|v| v.eq_ignore_ascii_case("application/json"));
+        if !json {
+            return Err(err(
+                415,
+                "unsupported_media_type",
+                "control API requests must be `Content-Type: application/json`",
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn handle_inner(ctx: &Ctx, req: &Request) -> Result<Response, Response> {
+    check_caller(ctx, req)?;
     let route = req.path.trim_start_matches("/_emulator/");
     let method = req.method.as_str();
     let allowed: &str = match route {
-        "health" | "pending" | "stats" | "clients" => "GET",
-        "approve" | "deny" | "advance" | "reset-stats" | "issue-token" | "revoke" => "POST",
+        "health" | "pending" | "stats" | "clients" | "sts-sessions" => "GET",
+        "approve" | "deny" | "advance" | "reset-stats" | "issue-token" | "revoke"
+        | "trade-in-token" => "POST",
         "faults" => "GET, POST, DELETE",
         _ => {
             return Err(err(
@@ -231,6 +369,15 @@ fn handle_inner(ctx: &Ctx, req: &Request) -> Result<Response, Response> {
         ("GET", "pending") => ok(json!({"userCodes": pending(ctx)})),
         ("GET", "stats") => ok(json!(stats(ctx))),
         ("GET", "clients") => ok(json!({"clients": clients(ctx)})),
+        ("GET", "sts-sessions") => ok(json!({"sessions": sts_sessions(ctx)})),
+        ("POST", "trade-in-token") => {
+            let v = body_json(req)?;
+            let arn = v
+                .get("principalArn")
+                .and_then(Value::as_str)
+                .ok_or_else(|| bad("`principalArn` (string) is required"))?;
+            ok(json!({"tradeInToken": issue_trade_in_token(ctx, arn)}))
+        }
         ("POST", "reset-stats") => {
             reset_stats(ctx);
             ok(json!(stats(ctx)))

@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 use crate::error::generic_error;
 use crate::http::{head_bytes, write_response, Response};
 use crate::stats::Op;
+use crate::sts::{self, StsOperation};
 
 /// Which requests a [`FaultRule`] applies to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +47,12 @@ pub enum FaultTarget {
     VerificationPage,
     /// Any portal operation (`"portal"`).
     Portal,
+    /// Any STS request, `POST /` (`"sts"`).
+    Sts,
+    /// One STS operation (its snake_case name, e.g. `"assume_role"`, or its
+    /// `Action` name, e.g. `"AssumeRole"`; serialised as the snake_case
+    /// name).
+    StsOperation(StsOperation),
     /// Requests whose path (without query) equals this string, e.g.
     /// `"/token"` (JSON: `{"path": "/token"}`).
     Path(String),
@@ -68,7 +75,8 @@ impl FaultTarget {
             "authorize" => FaultTarget::Authorize,
             "verification_page" => FaultTarget::VerificationPage,
             "portal" => FaultTarget::Portal,
-            _ => return None,
+            "sts" => FaultTarget::Sts,
+            other => FaultTarget::StsOperation(StsOperation::from_name(other)?),
         })
     }
 
@@ -85,6 +93,8 @@ impl FaultTarget {
             FaultTarget::Authorize => "authorize",
             FaultTarget::VerificationPage => "verification_page",
             FaultTarget::Portal => "portal",
+            FaultTarget::Sts => "sts",
+            FaultTarget::StsOperation(op) => op.snake_name(),
             FaultTarget::Path(_) => return None,
         })
     }
@@ -102,6 +112,8 @@ impl FaultTarget {
             FaultTarget::Authorize => op == Op::Authorize,
             FaultTarget::VerificationPage => op == Op::VerificationPage,
             FaultTarget::Portal => op.is_portal(),
+            FaultTarget::Sts => matches!(op, Op::Sts(_)),
+            FaultTarget::StsOperation(o) => op == Op::Sts(Some(*o)),
             FaultTarget::Path(p) => p == path,
         }
     }
@@ -115,8 +127,10 @@ pub enum FaultKind {
     /// `InternalServerException` or `ThrottlingException`) the response has
     /// `x-amzn-ErrorType` and a JSON error body
     /// (`{"error","error_description"}` — modeled shapes use their OAuth
-    /// code, other names are echoed and a `message` member is added); without
-    /// it the body is empty. JSON: `{"kind":"status","status":503,
+    /// code, other names are echoed and a `message` member is added); for
+    /// STS requests `error` is the wire code of an XML `ErrorResponse`
+    /// (`Type` Receiver for 5xx, else Sender). Without `error` the body is
+    /// empty. JSON: `{"kind":"status","status":503,
     /// "error":"..."}`.
     Status {
         /// HTTP status code.
@@ -357,6 +371,7 @@ fn wrong_shape_body() -> Value {
 
 /// Applies `kind` to the current request.
 pub(crate) fn apply(
+    op: Op,
     kind: &FaultKind,
     stream: &mut TcpStream,
     request_id: &str,
@@ -387,6 +402,9 @@ pub(crate) fn apply(
         }
         FaultKind::Status { status, error } => {
             let resp = match error {
+                Some(code) if matches!(op, Op::Sts(_)) => {
+                    sts::error_response(*status, code, "Injected fault", request_id)
+                }
                 Some(code) => generic_error(*status, code, "Injected fault"),
                 None => Response::empty(*status),
             };
@@ -466,6 +484,11 @@ mod tests {
             FaultRule::new(FaultTarget::Portal, FaultKind::Oversized { bytes: 99 }),
             FaultRule::new(FaultTarget::Authorize, FaultKind::status(503, None)),
             FaultRule::new(FaultTarget::RegisterClient, FaultKind::WrongShape),
+            FaultRule::new(FaultTarget::Sts, FaultKind::Drop),
+            FaultRule::new(
+                FaultTarget::StsOperation(StsOperation::AssumeRoleWithSaml),
+                FaultKind::status(400, Some("IDPRejectedClaim")),
+            ),
         ];
         for r in rules {
             assert_eq!(FaultRule::from_json(&r.to_json()).unwrap(), r);
@@ -515,6 +538,10 @@ mod tests {
             Some(FaultKind::Drop)
         );
         assert!(rules.is_empty());
+        let t = FaultTarget::from_operation_name("AssumeRole").unwrap();
+        assert!(t.matches(Op::Sts(Some(StsOperation::AssumeRole)), "/"));
+        assert!(!t.matches(Op::Sts(Some(StsOperation::AssumeRoot)), "/"));
+        assert!(FaultTarget::Sts.matches(Op::Sts(None), "/"));
         let t = FaultTarget::CreateToken;
         assert!(t.matches(Op::CreateTokenDeviceCode, "/token"));
         assert!(!t.matches(Op::CreateTokenWithIam, "/token"));

@@ -64,6 +64,12 @@ impl IdGen {
         out
     }
 
+    /// `n` random characters of the base-32 alphabet `A-Z2-7` (the shape of
+    /// AWS access key ids and unique ids after their 4-letter prefix).
+    pub(crate) fn upper_alnum(&self, n: usize) -> String {
+        self.bytes(n).iter().map(|b| base32_char(*b)).collect()
+    }
+
     /// URL-safe base64 (no padding) of `n` random bytes.
     pub(crate) fn token(&self, n: usize) -> String {
         URL_SAFE_NO_PAD.encode(self.bytes(n))
@@ -98,6 +104,24 @@ impl IdGen {
         }
         s
     }
+}
+
+/// Maps a byte to one character of `A-Z2-7`.
+pub(crate) fn base32_char(b: u8) -> char {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    char::from(ALPHABET[usize::from(b) % ALPHABET.len()])
+}
+
+/// `n` characters of `A-Z2-7` derived deterministically from `seed` (stable
+/// ids such as role ids, so the same role always has the same id).
+pub(crate) fn stable_upper_alnum(seed: &str, n: usize) -> String {
+    let digest = Sha256::digest(seed.as_bytes());
+    digest
+        .iter()
+        .cycle()
+        .take(n)
+        .map(|b| base32_char(*b))
+        .collect()
 }
 
 #[cfg(test)]

@@ -13,10 +13,11 @@
 //! | `POST /client/register` | RegisterClient |
 //! | `POST /device_authorization` | StartDeviceAuthorization |
 //! | `POST /token` | CreateToken (device code, refresh token, authorization code) |
-//! | `POST /token?aws_iam=t` | CreateTokenWithIAM (SigV4 header shape checked, signature not verified) |
+//! | `POST /token?aws_iam=t` | CreateTokenWithIAM (SigV4-signed, signing name `sso-oauth`; signature verified) |
 //! | `GET /authorize`, `POST /authorize` | Authorization-code + PKCE (S256) front channel |
 //! | `GET /device`, `POST /device` | Device verification page (buttons `#allow` / `#deny`, result `#result`) |
 //! | `GET /federation/credentials`, `GET /assignment/accounts`, `GET /assignment/roles`, `POST /logout` | SSO portal API |
+//! | `POST /` (form body `Action=<Op>&Version=2011-06-15&...`) | AWS STS (awsQuery): AssumeRole, AssumeRoleWithSAML, AssumeRoleWithWebIdentity, AssumeRoot, DecodeAuthorizationMessage, GetAccessKeyInfo, GetCallerIdentity, GetDelegatedAccessToken, GetFederationToken, GetSessionToken, GetWebIdentityToken |
 //! | `/_emulator/...` | Test-control API (see below) |
 //!
 //! Every response carries `x-amzn-RequestId`. Errors of the OIDC operations
@@ -25,6 +26,26 @@
 //! model's status (400, InvalidClientException 401, InternalServerException
 //! 500). Unknown paths give 404 (`UnknownOperationException`), wrong methods
 //! 405 (`MethodNotAllowedException`, with `Allow`).
+//!
+//! # STS and SigV4
+//!
+//! STS answers `text/xml` in the service's shape
+//! (`<OpResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><OpResult>..`)
+//! and errors as `<ErrorResponse><Error><Type>Sender|Receiver</Type><Code>..`.
+//! Every STS operation except AssumeRoleWithSAML and
+//! AssumeRoleWithWebIdentity, and CreateTokenWithIAM, must be SigV4-signed
+//! for the emulator's region ([`EmulatorConfig::region`]) with credentials
+//! the emulator knows: role credentials from the portal's
+//! GetRoleCredentials, credentials from STS itself, or static keys added
+//! with [`EmulatorConfig::with_static_credentials`]. The signature is
+//! recomputed and compared; `X-Amz-Date` must be within 15 minutes of the
+//! emulator clock. STS errors: `MissingAuthenticationToken` (403),
+//! `IncompleteSignature` (403), `InvalidClientTokenId` (403),
+//! `SignatureDoesNotMatch` (403, also "Signature expired"),
+//! `ExpiredToken` (400), `ValidationError` (400), `InvalidParameterValue`
+//! (400), `AccessDenied` (403), `MissingAction` / `InvalidAction` (400) and
+//! the modeled codes. [`Emulator::sts_sessions`] shows the issued sessions
+//! (including AssumeRole `ProvidedContexts`).
 //!
 //! # Time
 //!
@@ -46,6 +67,8 @@
 //! | `POST /_emulator/reset-stats` | — | zeroed [`Stats`] |
 //! | `POST /_emulator/issue-token` | `{"scopes":[..]}` | [`IssuedToken`] (camelCase) |
 //! | `POST /_emulator/revoke` | `{"refreshToken":..}` / `{"accessToken":..}` | `{"revoked":bool}` |
+//! | `GET /_emulator/sts-sessions` | — | `{"sessions":[..]}` ([`StsSession`], camelCase) |
+//! | `POST /_emulator/trade-in-token` | `{"principalArn":..}` | `{"tradeInToken":..}` |
 //!
 //! # Example
 //!
@@ -70,11 +93,14 @@ mod handlers;
 mod html;
 mod http;
 mod ids;
+mod isotime;
 mod pkce;
 mod portal;
 mod server;
+mod sigv4_verify;
 mod state;
 mod stats;
+mod sts;
 mod urlutil;
 
 use std::net::{SocketAddr, TcpListener};
@@ -82,10 +108,14 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-pub use config::{AuthorizeMode, EmulatorConfig, PortalAccount, RefreshTokenPolicy, WrongRegion};
-pub use control::{IssuedToken, RegisteredClient};
+pub use config::{
+    AuthorizeMode, EmulatorConfig, PortalAccount, RefreshTokenPolicy, StaticCredentials,
+    WrongRegion,
+};
+pub use control::{IssuedToken, ProvidedContext, RegisteredClient, StsSession};
 pub use faults::{FaultKind, FaultRule, FaultTarget};
 pub use stats::Stats;
+pub use sts::StsOperation;
 
 use server::Registry;
 use state::Ctx;
@@ -215,6 +245,22 @@ impl Emulator {
     /// token was revoked.
     pub fn revoke_access_token(&self, access_token: &str) -> bool {
         control::revoke_access_token(&self.ctx, access_token)
+    }
+
+    /// AWS credentials known to STS and the SigV4 verification (configured
+    /// static keys, portal role credentials, STS sessions), oldest first,
+    /// with what their sessions were created with (`ProvidedContexts`,
+    /// `SourceIdentity`, tags).
+    pub fn sts_sessions(&self) -> Vec<StsSession> {
+        control::sts_sessions(&self.ctx)
+    }
+
+    /// Creates a trade-in token for STS GetDelegatedAccessToken that yields
+    /// credentials for `principal_arn` (e.g.
+    /// `arn:aws:sts::123456789012:assumed-role/demo/session`). Valid for 15
+    /// minutes of emulator time, single use.
+    pub fn issue_trade_in_token(&self, principal_arn: &str) -> String {
+        control::issue_trade_in_token(&self.ctx, principal_arn)
     }
 
     /// Stops the server and waits (bounded, a few seconds at most) for

@@ -16,6 +16,9 @@ usage: oidc-emulator [options]
   --token-expires-in N   access token lifetime in seconds (default 3600)
   --authorize-mode M     auto-approve | auto-deny | interactive
   --no-stdin             do not stop when stdin closes (serve until killed)
+  --static-credentials AKID:SECRET
+                         accept this long-term access key for SigV4-signed
+                         STS / CreateTokenWithIAM requests (repeatable)
   -h, --help             show this help
 
 Prints `listening on http://127.0.0.1:PORT` once ready.";
@@ -56,6 +59,14 @@ fn parse_args(args: Vec<String>) -> Result<Option<(EmulatorConfig, bool)>, Strin
                 }
             }
             "--no-stdin" => watch_stdin = false,
+            "--static-credentials" => {
+                let v = it.next().ok_or("--static-credentials needs AKID:SECRET")?;
+                let (id, secret) = v
+                    .split_once(':')
+                    .filter(|(id, secret)| !id.is_empty() && !secret.is_empty())
+                    .ok_or("--static-credentials needs AKID:SECRET")?;
+                cfg = cfg.with_static_credentials(id, secret);
+            }
             other => return Err(format!("unknown argument `{other}`")),
         }
     }

@@ -11,17 +11,35 @@
 //! [`crate::EmulatorConfig::portal_accounts`]; pages default to
 //! [`crate::EmulatorConfig::portal_page_size`] items and the last page has
 //! `"nextToken": null`.
+//!
+//! Role credentials from GetRoleCredentials are recorded in the shared
+//! credential store, so STS accepts them for SigV4: their identity is
+//! `arn:aws:sts::<account>:assumed-role/AWSReservedSSO_<role>_<hex>/<user>`
+//! ([`crate::EmulatorConfig::portal_user_name`]), as for real IAM Identity
+//! Center permission-set roles.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::{json, Value};
 
+use sha2::{Digest, Sha256};
+
 use crate::http::{Request, Response};
-use crate::state::Ctx;
+use crate::state::{CredentialKind, Ctx};
+use crate::sts::{self, RoleArn};
 use crate::urlutil::{first, parse_pairs};
 
 /// Credentials handed out by GetRoleCredentials live this long.
-const ROLE_CREDENTIALS_LIFETIME_MS: i64 = 3600 * 1000;
+const ROLE_CREDENTIALS_LIFETIME_SECS: i64 = sts::ONE_HOUR;
+
+/// The IAM role IAM Identity Center creates for a permission set in an
+/// account: `AWSReservedSSO_<PermissionSet>_<16 hex>` (stable per account
+/// and permission set).
+pub(crate) fn permission_set_role_name(account: &str, permission_set: &str) -> String {
+    let digest = Sha256::digest(format!("{account}:{permission_set}").as_bytes());
+    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    format!("AWSReservedSSO_{permission_set}_{hex}")
+}
 
 fn portal_error(status: u16, shape: &str, message: &str) -> Response {
     Response::json(status, &json!({ "message": message })).with_header("x-amzn-ErrorType", shape)
@@ -52,15 +70,6 @@ fn bearer(ctx: &Ctx, req: &Request) -> Option<String> {
     (!rec.revoked && now < rec.expires_at).then_some(token)
 }
 
-fn upper_alnum(ctx: &Ctx, n: usize) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    ctx.ids
-        .bytes(n)
-        .iter()
-        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
-        .collect()
-}
-
 /// `GET /federation/credentials?role_name=..&account_id=..`.
 pub(crate) fn get_role_credentials(ctx: &Ctx, req: &Request) -> Response {
     if bearer(ctx, req).is_none() {
@@ -81,17 +90,29 @@ pub(crate) fn get_role_credentials(ctx: &Ctx, req: &Request) -> Response {
     if !assigned {
         return not_found("No access");
     }
-    let expiration = ctx
-        .clock
-        .epoch_millis()
-        .saturating_add(ROLE_CREDENTIALS_LIFETIME_MS);
+    let role = RoleArn {
+        partition: "aws".to_string(),
+        account: account.to_string(),
+        name: permission_set_role_name(account, role),
+    };
+    let user = &ctx.config.portal_user_name;
+    let cred = sts::new_temporary(
+        ctx,
+        CredentialKind::Portal,
+        account,
+        role.assumed_role_arn(user),
+        format!("{}:{user}", role.role_id()),
+        ROLE_CREDENTIALS_LIFETIME_SECS,
+        None,
+    );
+    let cred = sts::store(ctx, cred);
     Response::json(
         200,
         &json!({"roleCredentials": {
-            "accessKeyId": format!("ASIA{}", upper_alnum(ctx, 16)),
-            "secretAccessKey": ctx.ids.token(30),
-            "sessionToken": format!("IQoJb3JpZ2luX2VjEMU{}", ctx.ids.token(180)),
-            "expiration": expiration,
+            "accessKeyId": cred.access_key_id,
+            "secretAccessKey": cred.secret_access_key,
+            "sessionToken": cred.session_token,
+            "expiration": cred.expires_at_ms,
         }}),
     )
 }

@@ -22,6 +22,7 @@ use crate::http::{write_response, Connection, Limits, ReadError, Request, Respon
 use crate::portal;
 use crate::state::{lock, Ctx};
 use crate::stats::Op;
+use crate::sts;
 
 /// Live connections, so shutdown can close idle keep-alive sockets.
 #[derive(Debug, Default)]
@@ -181,6 +182,7 @@ fn serve_connection(ctx: &Ctx, stream: TcpStream) {
                 let fault = faults::take_matching(&mut lock(&ctx.faults), op, &req.path);
                 if let Some(kind) = fault {
                     match faults::apply(
+                        op,
                         &kind,
                         conn.stream(),
                         &request_id,
@@ -192,10 +194,17 @@ fn serve_connection(ctx: &Ctx, stream: TcpStream) {
                         Applied::Responded | Applied::Close => break,
                     }
                 }
-                catch_unwind(AssertUnwindSafe(|| dispatch(ctx, op, &req))).unwrap_or_else(|_| {
-                    ApiError::new(Shape::InternalServer, "Internal error in the emulator")
-                        .to_response()
-                })
+                catch_unwind(AssertUnwindSafe(|| dispatch(ctx, op, &req, &request_id)))
+                    .unwrap_or_else(|_| match op {
+                        Op::Sts(_) => sts::error_response(
+                            500,
+                            "InternalFailure",
+                            "Internal error in the emulator",
+                            &request_id,
+                        ),
+                        _ => ApiError::new(Shape::InternalServer, "Internal error in the emulator")
+                            .to_response(),
+                    })
             }
         };
         if write_response(conn.stream(), &resp, &request_id, keep_alive).is_err() || !keep_alive {
@@ -262,6 +271,7 @@ fn classify(ctx: &Ctx, req: &Request) -> Route {
         ("/assignment/accounts", "GET") => Op::ListAccounts,
         ("/assignment/roles", "GET") => Op::ListAccountRoles,
         ("/logout", "POST") => Op::Logout,
+        ("/", "POST") => sts::classify(req),
         _ => Op::Unknown,
     };
     Route::Service(op)
@@ -284,7 +294,7 @@ fn is_iam(req: &Request) -> bool {
 
 fn allowed_methods(path: &str) -> Option<&'static str> {
     Some(match path {
-        "/client/register" | "/device_authorization" | "/token" | "/logout" => "POST",
+        "/client/register" | "/device_authorization" | "/token" | "/logout" | "/" => "POST",
         "/authorize" | "/device" => "GET, POST",
         "/federation/credentials" | "/assignment/accounts" | "/assignment/roles" => "GET",
         _ => return None,
@@ -323,7 +333,7 @@ fn not_routed(req: &Request) -> Response {
     }
 }
 
-fn dispatch(ctx: &Ctx, op: Op, req: &Request) -> Response {
+fn dispatch(ctx: &Ctx, op: Op, req: &Request, request_id: &str) -> Response {
     match op {
         Op::RegisterClient => respond(register_client::handle(ctx, req)),
         Op::StartDeviceAuthorization => respond(device_authorization::handle(ctx, req)),
@@ -340,6 +350,7 @@ fn dispatch(ctx: &Ctx, op: Op, req: &Request) -> Response {
         Op::ListAccounts => portal::list_accounts(ctx, req),
         Op::ListAccountRoles => portal::list_account_roles(ctx, req),
         Op::Logout => portal::logout(ctx, req),
+        Op::Sts(sts_op) => sts::handle(ctx, sts_op, req, request_id),
         Op::Unknown => not_routed(req),
     }
 }

@@ -1,7 +1,7 @@
 //! Service state (clients, device authorizations, tokens, authorization
 //! codes) and the context shared by all connection threads.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -148,6 +148,91 @@ pub(crate) struct PendingAuthorize {
     pub(crate) expires_at: Duration,
 }
 
+/// Where AWS credentials known to the SigV4 verification came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CredentialKind {
+    /// A configured long-term key of an IAM user.
+    Static,
+    /// Portal GetRoleCredentials (IAM Identity Center permission set role).
+    Portal,
+    /// AssumeRole / AssumeRoleWithSAML / AssumeRoleWithWebIdentity.
+    AssumedRole,
+    /// AssumeRoot.
+    Root,
+    /// GetFederationToken.
+    FederatedUser,
+    /// GetSessionToken (same identity as the long-term key).
+    Session,
+    /// GetDelegatedAccessToken.
+    Delegated,
+}
+
+impl CredentialKind {
+    /// Name used by the control API.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            CredentialKind::Static => "static",
+            CredentialKind::Portal => "portal",
+            CredentialKind::AssumedRole => "assumed-role",
+            CredentialKind::Root => "root",
+            CredentialKind::FederatedUser => "federated-user",
+            CredentialKind::Session => "session",
+            CredentialKind::Delegated => "delegated",
+        }
+    }
+}
+
+/// A `ProvidedContexts` entry recorded with an assumed-role session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ProvidedContextRecord {
+    pub(crate) provider_arn: String,
+    pub(crate) context_assertion: String,
+    /// The assertion is an identity context this emulator issued
+    /// (CreateTokenWithIAM `awsAdditionalDetails.identityContext`).
+    pub(crate) recognized: bool,
+}
+
+/// AWS credentials the emulator issued (or was configured with), keyed by
+/// access key id in [`State::credentials`].
+#[derive(Debug, Clone)]
+pub(crate) struct IssuedCredential {
+    pub(crate) access_key_id: String,
+    pub(crate) secret_access_key: String,
+    /// Present for temporary credentials.
+    pub(crate) session_token: Option<String>,
+    /// Expiry, epoch milliseconds of the emulator's wall clock; `None` for
+    /// long-term keys.
+    pub(crate) expires_at_ms: Option<i64>,
+    pub(crate) kind: CredentialKind,
+    /// GetCallerIdentity `Account`.
+    pub(crate) account: String,
+    /// GetCallerIdentity `Arn`.
+    pub(crate) arn: String,
+    /// GetCallerIdentity `UserId`.
+    pub(crate) user_id: String,
+    pub(crate) source_identity: Option<String>,
+    pub(crate) provided_contexts: Vec<ProvidedContextRecord>,
+    /// Session tags (key, value).
+    pub(crate) tags: Vec<(String, String)>,
+    pub(crate) transitive_tag_keys: Vec<String>,
+    /// Issue order.
+    pub(crate) seq: u64,
+}
+
+impl IssuedCredential {
+    /// Whether these are temporary (session) credentials.
+    pub(crate) fn is_temporary(&self) -> bool {
+        self.session_token.is_some()
+    }
+}
+
+/// A trade-in token for GetDelegatedAccessToken.
+#[derive(Debug, Clone)]
+pub(crate) struct TradeInToken {
+    pub(crate) principal_arn: String,
+    pub(crate) expires_at_ms: i64,
+}
+
 /// All mutable service state.
 #[derive(Debug, Default)]
 pub(crate) struct State {
@@ -160,6 +245,12 @@ pub(crate) struct State {
     pub(crate) refresh_tokens: HashMap<String, RefreshRecord>,
     pub(crate) auth_codes: HashMap<String, AuthCode>,
     pub(crate) pending_authorize: HashMap<String, PendingAuthorize>,
+    /// AWS credentials by access key id (portal, STS, static).
+    pub(crate) credentials: HashMap<String, IssuedCredential>,
+    /// Identity contexts returned by CreateTokenWithIAM.
+    pub(crate) identity_contexts: HashSet<String>,
+    /// GetDelegatedAccessToken trade-in tokens.
+    pub(crate) trade_in_tokens: HashMap<String, TradeInToken>,
     pub(crate) seq: u64,
 }
 
@@ -240,11 +331,36 @@ pub(crate) struct Ctx {
 impl Ctx {
     /// A context for `config` serving at `base_url`.
     pub(crate) fn new(config: EmulatorConfig, base_url: String) -> Self {
+        let mut state = State::default();
+        for c in &config.static_credentials {
+            let seq = state.next_seq();
+            state.credentials.insert(
+                c.access_key_id.clone(),
+                IssuedCredential {
+                    access_key_id: c.access_key_id.clone(),
+                    secret_access_key: c.secret_access_key.clone(),
+                    session_token: None,
+                    expires_at_ms: None,
+                    kind: CredentialKind::Static,
+                    account: c.account_id.clone(),
+                    arn: format!("arn:aws:iam::{}:user/{}", c.account_id, c.user_name),
+                    user_id: format!(
+                        "AIDA{}",
+                        crate::ids::stable_upper_alnum(&c.access_key_id, 17)
+                    ),
+                    source_identity: None,
+                    provided_contexts: Vec::new(),
+                    tags: Vec::new(),
+                    transitive_tag_keys: Vec::new(),
+                    seq,
+                },
+            );
+        }
         Ctx {
             config,
             clock: Clock::new(),
             ids: IdGen::new(),
-            state: Mutex::new(State::default()),
+            state: Mutex::new(state),
             faults: Mutex::new(Vec::new()),
             stats: Mutex::new(Stats::default()),
             base_url,

@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use crate::sts::StsOperation;
+
 /// Classification of an incoming (non-control) request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Op {
@@ -19,6 +21,8 @@ pub(crate) enum Op {
     ListAccounts,
     ListAccountRoles,
     Logout,
+    /// STS (`POST /`); `None` for a missing or unknown `Action`.
+    Sts(Option<StsOperation>),
     /// Unknown route (404 / 405).
     Unknown,
 }
@@ -79,6 +83,30 @@ pub struct Stats {
     pub list_account_roles: u64,
     /// Portal `POST /logout`.
     pub logout: u64,
+    /// STS `AssumeRole`.
+    pub assume_role: u64,
+    /// STS `AssumeRoleWithSAML`.
+    pub assume_role_with_saml: u64,
+    /// STS `AssumeRoleWithWebIdentity`.
+    pub assume_role_with_web_identity: u64,
+    /// STS `AssumeRoot`.
+    pub assume_root: u64,
+    /// STS `DecodeAuthorizationMessage`.
+    pub decode_authorization_message: u64,
+    /// STS `GetAccessKeyInfo`.
+    pub get_access_key_info: u64,
+    /// STS `GetCallerIdentity`.
+    pub get_caller_identity: u64,
+    /// STS `GetDelegatedAccessToken`.
+    pub get_delegated_access_token: u64,
+    /// STS `GetFederationToken`.
+    pub get_federation_token: u64,
+    /// STS `GetSessionToken`.
+    pub get_session_token: u64,
+    /// STS `GetWebIdentityToken`.
+    pub get_web_identity_token: u64,
+    /// `POST /` with a missing or unknown STS `Action`.
+    pub sts_other: u64,
     /// Requests to unknown routes or with a wrong method.
     pub unknown: u64,
     /// All counted requests.
@@ -102,10 +130,47 @@ impl Stats {
             Op::ListAccounts => &mut self.list_accounts,
             Op::ListAccountRoles => &mut self.list_account_roles,
             Op::Logout => &mut self.logout,
+            Op::Sts(op) => self.sts_slot(op),
             Op::Unknown => &mut self.unknown,
         };
         *slot += 1;
         self.total += 1;
+    }
+
+    fn sts_slot(&mut self, op: Option<StsOperation>) -> &mut u64 {
+        match op {
+            Some(StsOperation::AssumeRole) => &mut self.assume_role,
+            Some(StsOperation::AssumeRoleWithSaml) => &mut self.assume_role_with_saml,
+            Some(StsOperation::AssumeRoleWithWebIdentity) => {
+                &mut self.assume_role_with_web_identity
+            }
+            Some(StsOperation::AssumeRoot) => &mut self.assume_root,
+            Some(StsOperation::DecodeAuthorizationMessage) => {
+                &mut self.decode_authorization_message
+            }
+            Some(StsOperation::GetAccessKeyInfo) => &mut self.get_access_key_info,
+            Some(StsOperation::GetCallerIdentity) => &mut self.get_caller_identity,
+            Some(StsOperation::GetDelegatedAccessToken) => &mut self.get_delegated_access_token,
+            Some(StsOperation::GetFederationToken) => &mut self.get_federation_token,
+            Some(StsOperation::GetSessionToken) => &mut self.get_session_token,
+            Some(StsOperation::GetWebIdentityToken) => &mut self.get_web_identity_token,
+            None => &mut self.sts_other,
+        }
+    }
+
+    /// Requests counted for one STS operation.
+    pub fn sts_operation(&self, op: StsOperation) -> u64 {
+        let mut copy = *self;
+        *copy.sts_slot(Some(op))
+    }
+
+    /// All STS requests (`POST /`), including unknown actions.
+    pub fn sts(&self) -> u64 {
+        StsOperation::ALL
+            .into_iter()
+            .map(|op| self.sts_operation(op))
+            .sum::<u64>()
+            + self.sts_other
     }
 
     /// All CreateToken (non-IAM) requests, whatever the grant.

@@ -759,9 +759,37 @@ fn authorize_auto_deny_and_interactive() {
     assert_eq!(param(&p, "state"), Some("st2"));
 }
 
-const SIGV4: &str = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240101/us-east-1/sso-oauth/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=abc";
+/// Marker: sign the request properly with the static test key.
+const SIGV4: &str = "sign";
 const APP_ARN: &str =
     "arn:aws:sso::123456789012:application/ssoins-1111111111111111/apl-2222222222222222";
+
+fn iam_emu(config: EmulatorConfig) -> Emulator {
+    Emulator::start(config.with_static_credentials(TEST_AKID, TEST_SECRET)).unwrap()
+}
+
+/// CreateTokenWithIAM signed with the static test key at the emulator's
+/// "now".
+fn iam_signed(emu: &Emulator, body: &serde_json::Value) -> Resp {
+    let creds = oidc_core::Credentials::new(TEST_AKID, TEST_SECRET);
+    let body = body.to_string();
+    let headers = sign_headers(
+        "POST",
+        "/token?aws_iam=t",
+        &[("content-type", "application/json")],
+        body.as_bytes(),
+        &creds,
+        "sso-oauth",
+        emulator_now(emu),
+    );
+    request(
+        emu.addr(),
+        "POST",
+        "/token?aws_iam=t",
+        &header_refs(&headers),
+        body.as_bytes(),
+    )
+}
 
 fn iam(a: std::net::SocketAddr, auth: Option<&str>, body: &serde_json::Value) -> Resp {
     let mut headers = vec![
@@ -782,8 +810,12 @@ fn iam(a: std::net::SocketAddr, auth: Option<&str>, body: &serde_json::Value) ->
 
 #[test]
 fn create_token_with_iam() {
-    let emu = Emulator::start(EmulatorConfig::default().with_bad_assertion("bad-jwt")).unwrap();
+    let emu = iam_emu(EmulatorConfig::default().with_bad_assertion("bad-jwt"));
     let a = emu.addr();
+    let iam = |_: std::net::SocketAddr, auth: Option<&str>, body: &serde_json::Value| match auth {
+        Some(SIGV4) => iam_signed(&emu, body),
+        other => iam(a, other, body),
+    };
     let jwt = json!({"clientId": APP_ARN, "grantType": "urn:ietf:params:oauth:grant-type:jwt-bearer",
                      "assertion": "eyJhbGciOiJSUzI1NiJ9.EXAMPLE.SIG"});
 
@@ -792,8 +824,8 @@ fn create_token_with_iam() {
     assert_eq!(r.status, 403);
     assert_eq!(r.error_type().as_deref(), Some("AccessDeniedException"));
     assert_eq!(r.json()["error"], "access_denied");
-    let wrong_service = SIGV4.replace("sso-oauth", "sts");
-    assert_eq!(iam(a, Some(&wrong_service), &jwt).status, 403);
+    let wrong_service = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240101/us-east-1/sts/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=abc";
+    assert_eq!(iam(a, Some(wrong_service), &jwt).status, 403);
 
     // jwt-bearer.
     let r = iam(a, Some(SIGV4), &jwt);
@@ -910,13 +942,12 @@ fn create_token_with_iam() {
 
 #[test]
 fn create_token_with_iam_wrong_region() {
-    let emu = Emulator::start(
+    let emu = iam_emu(
         EmulatorConfig::default()
             .with_wrong_region("https://oidc.eu-west-1.amazonaws.com", "eu-west-1"),
-    )
-    .unwrap();
+    );
     let body = json!({"clientId": APP_ARN, "grantType": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": "x"});
-    let r = iam(emu.addr(), Some(SIGV4), &body);
+    let r = iam_signed(&emu, &body);
     assert_error(&r, 400, "InvalidRequestRegionException", "invalid_request");
     let v = r.json();
     assert_eq!(v["endpoint"], "https://oidc.eu-west-1.amazonaws.com");

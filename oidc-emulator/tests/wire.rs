@@ -544,3 +544,46 @@ fn emulator_is_send_and_sync() {
         .unwrap();
     assert_eq!(emu.clock_offset(), Duration::from_secs(1));
 }
+
+#[test]
+fn control_api_refuses_cross_site_requests() {
+    let emu = Emulator::start(EmulatorConfig::default()).unwrap();
+    let a = emu.addr();
+    let before = get(a, "/_emulator/health").json();
+    assert_eq!(before["ok"], true);
+    // A text/plain POST (what a cross-site form can send) does not move the clock.
+    let r = request(
+        a,
+        "POST",
+        "/_emulator/advance",
+        &[("Content-Type", "text/plain")],
+        br#"{"seconds":600}"#,
+    );
+    assert_eq!(r.status, 415);
+    // A foreign Origin is refused, even with JSON.
+    let r = request(
+        a,
+        "POST",
+        "/_emulator/advance",
+        &[
+            ("Content-Type", "application/json"),
+            ("Origin", "https://evil.example"),
+        ],
+        br#"{"seconds":600}"#,
+    );
+    assert_eq!(r.status, 403);
+    // A foreign Host (DNS rebinding) is refused.
+    let mut conn = Conn::new(a);
+    conn.stream
+        .write_all(
+            b"POST /_emulator/advance HTTP/1.1\r\nHost: evil.example:80\r\n\
+              Content-Type: application/json\r\nContent-Length: 15\r\n\r\n{\"seconds\":600}",
+        )
+        .unwrap();
+    assert_eq!(conn.read().unwrap().status, 403);
+    // The clock never moved: one second forward makes the offset one second.
+    let r = post_json(a, "/_emulator/advance", &serde_json::json!({"seconds": 1}));
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["offsetSeconds"], 1.0);
+    emu.shutdown();
+}

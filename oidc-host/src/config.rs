@@ -4,9 +4,11 @@
 
 use std::time::Duration;
 
+use oidc_core::call::CallOptions;
 use oidc_core::endpoint::{
     self, Endpoint, EndpointConfig, EndpointError, InsecureEndpoint, Service,
 };
+use oidc_core::http::HeaderValue;
 use oidc_core::retry::RetryPolicy;
 
 /// Default time allowed to open a connection (DNS, TCP, TLS): 10 s.
@@ -27,7 +29,9 @@ pub const DEFAULT_MAX_IDLE_PER_HOST: usize = 4;
 /// redirect (the AWS CLI waits 10 minutes).
 pub const DEFAULT_AUTHORIZATION_TIMEOUT: Duration = Duration::from_secs(600);
 
-/// How an adapter's `Client` reaches SSO OIDC.
+/// How an adapter's `Client` reaches the services (SSO OIDC, the SSO
+/// portal, STS): one region and endpoint choice for all three, resolved
+/// per service.
 ///
 /// ```
 /// use std::time::Duration;
@@ -45,10 +49,12 @@ pub const DEFAULT_AUTHORIZATION_TIMEOUT: Duration = Duration::from_secs(600);
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Config {
-    /// The SSO region, e.g. `us-east-1` (also written to the token cache).
+    /// The region, e.g. `us-east-1`: where sign-ins go (and what the token
+    /// cache records). A cached session is refreshed in the region its
+    /// cache entry names.
     pub region: String,
-    /// A custom endpoint URL instead of the resolved one (e.g. an
-    /// emulator); cannot be combined with FIPS or dual-stack.
+    /// A custom endpoint URL for every service instead of the resolved one
+    /// (e.g. an emulator); cannot be combined with FIPS or dual-stack.
     pub endpoint_url: Option<String>,
     /// Use the FIPS endpoint.
     pub use_fips: bool,
@@ -90,6 +96,9 @@ pub enum ConfigError {
     /// The endpoint breaks the HTTPS rule.
     #[error(transparent)]
     Insecure(#[from] InsecureEndpoint),
+    /// The user-agent suffix cannot go into an HTTP header.
+    #[error("the user-agent suffix is not a valid HTTP header value (visible ASCII only)")]
+    UserAgent,
 }
 
 impl Config {
@@ -205,23 +214,74 @@ impl Config {
         self
     }
 
-    /// Resolves the SSO OIDC endpoint with oidc-core's rule set and checks
-    /// it against the HTTPS rule
-    /// ([`oidc_core::endpoint::check_transport_security`]).
+    /// Resolves the SSO OIDC endpoint of [`region`](Config::region)
+    /// ([`Config::endpoint_for`]).
     ///
     /// # Errors
     ///
     /// [`ConfigError::Endpoint`] or [`ConfigError::Insecure`].
     pub fn endpoint(&self) -> Result<Endpoint, ConfigError> {
-        let mut config = EndpointConfig::for_region(self.region.clone())
+        self.endpoint_for(Service::SsoOidc, &self.region)
+    }
+
+    /// Resolves `service`'s endpoint in `region` with oidc-core's rule set
+    /// (FIPS, dual-stack and the endpoint override applied) and checks it
+    /// against the HTTPS rule
+    /// ([`oidc_core::endpoint::check_transport_security`]).
+    ///
+    /// ```
+    /// use oidc_host::Config;
+    /// use oidc_host::oidc_core::endpoint::Service;
+    ///
+    /// let config = Config::for_region("eu-west-1");
+    /// assert_eq!(
+    ///     config.endpoint_for(Service::SsoPortal, "eu-west-1").unwrap().url(),
+    ///     "https://portal.sso.eu-west-1.amazonaws.com"
+    /// );
+    /// assert_eq!(
+    ///     config.endpoint_for(Service::SsoOidc, "ap-south-1").unwrap().url(),
+    ///     "https://oidc.ap-south-1.amazonaws.com"
+    /// );
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::Endpoint`] or [`ConfigError::Insecure`].
+    pub fn endpoint_for(&self, service: Service, region: &str) -> Result<Endpoint, ConfigError> {
+        let mut config = EndpointConfig::for_region(region.to_owned())
             .with_fips(self.use_fips)
             .with_dual_stack(self.use_dual_stack);
         if let Some(url) = &self.endpoint_url {
             config = config.with_endpoint_url(url.clone());
         }
-        let endpoint = endpoint::resolve(Service::SsoOidc, &config)?;
+        let endpoint = endpoint::resolve(service, &config)?;
         endpoint::check_transport_security(endpoint.url(), self.allow_insecure_http)?;
         Ok(endpoint)
+    }
+
+    /// The `User-Agent` header an adapter sends ([`Config::user_agent`]),
+    /// checked once for both adapters.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::UserAgent`] when the suffix is not a valid header
+    /// value.
+    pub fn user_agent_header(
+        &self,
+        adapter_name: &str,
+        adapter_version: &str,
+    ) -> Result<HeaderValue, ConfigError> {
+        HeaderValue::from_str(&self.user_agent(adapter_name, adapter_version))
+            .map_err(|_| ConfigError::UserAgent)
+    }
+
+    /// The options of every [`Call`](oidc_core::call::Call) an adapter runs
+    /// with this configuration.
+    pub fn call_options(&self, user_agent: &HeaderValue) -> CallOptions {
+        CallOptions::default()
+            .with_retry(self.retry)
+            .with_user_agent(user_agent.clone())
+            .with_insecure_http(self.allow_insecure_http)
     }
 
     /// The `User-Agent` an adapter sends: `oidc-core/x <adapter>/<version>`

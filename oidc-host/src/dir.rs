@@ -2,7 +2,7 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use oidc_core::cache::{
     registration_cache_file_name, token_cache_file_name, CacheFormatError, CachedRegistration,
@@ -160,7 +160,15 @@ impl CacheDir {
     pub fn read_token(&self, session_key: &str) -> Result<ReadOutcome, HostError> {
         let path = self.token_path(session_key);
         let (token, warning) = read_entry(&path, CachedToken::from_json)?;
-        Ok(ReadOutcome { token, warning })
+        let modified = token
+            .as_ref()
+            .and_then(|_| std::fs::metadata(&path).ok())
+            .and_then(|m| m.modified().ok());
+        Ok(ReadOutcome {
+            token,
+            warning,
+            modified,
+        })
     }
 
     /// Writes a session's token atomically, byte-for-byte as the AWS CLI
@@ -169,7 +177,10 @@ impl CacheDir {
     /// then the directory is flushed. The directory is created (`0700`)
     /// when missing. If anything fails the old file is untouched.
     pub fn write_token(&self, session_key: &str, token: &CachedToken) -> Result<(), HostError> {
-        fs::write_atomic(&self.token_path(session_key), &token.to_json())
+        fs::write_atomic(
+            &self.token_path(session_key),
+            &zeroize::Zeroizing::new(token.to_json()),
+        )
     }
 
     /// Takes the session's exclusive cross-process lock, waiting at most
@@ -216,7 +227,10 @@ impl CacheDir {
         key: &RegistrationKey,
         registration: &CachedRegistration,
     ) -> Result<(), HostError> {
-        fs::write_atomic(&self.registration_path(key), &registration.to_json())
+        fs::write_atomic(
+            &self.registration_path(key),
+            &zeroize::Zeroizing::new(registration.to_json()),
+        )
     }
 
     /// Deletes a session's token file (sign-out). Absent is not an error.
@@ -262,6 +276,8 @@ pub struct ReadOutcome {
     pub token: Option<CachedToken>,
     /// Why an existing file was ignored.
     pub warning: Option<CacheWarning>,
+    /// When the file was last written (by any process), when known.
+    pub modified: Option<SystemTime>,
 }
 
 /// The result of [`CacheDir::read_registration`].

@@ -5,6 +5,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use oidc_core::cache::{CacheFormatError, CachedToken};
+use oidc_core::pkce::RedirectError;
+use oidc_core::DeviceFlowError;
+
+use crate::config::ConfigError;
+use crate::provider::LoginReason;
 
 /// A file-system problem with the token cache.
 ///
@@ -31,6 +36,16 @@ pub enum HostError {
         /// The operating system's error.
         #[source]
         source: io::Error,
+    },
+    /// A cache path is not what it must be (a symbolic link, FIFO or
+    /// device instead of a regular file; a directory writable by others
+    /// or owned by another user): refused rather than read or written.
+    #[error("refusing to use {path}: {reason}", path = .path.display())]
+    Unsafe {
+        /// The path refused.
+        path: PathBuf,
+        /// Why.
+        reason: &'static str,
     },
     /// Another process held the session lock for longer than the timeout.
     #[error(
@@ -94,66 +109,6 @@ pub struct CacheWarning {
     pub problem: CacheProblem,
 }
 
-/// The adapter's I/O failure while sending a request, as data.
-///
-/// The adapters build it from their transport errors (connection refused,
-/// reset, TLS failure, timeout, truncated body ...). It is always treated as
-/// transient. The message must not contain secrets (the adapters pass the
-/// transport's error text, which never includes the request body).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}{message}", if *.is_timeout { "timed out: " } else { "" })]
-#[non_exhaustive]
-pub struct TransportFailure {
-    /// What went wrong, for people.
-    pub message: String,
-    /// Whether the failure was a timeout.
-    pub is_timeout: bool,
-}
-
-impl TransportFailure {
-    /// A transport failure other than a timeout.
-    pub fn new(message: impl Into<String>) -> Self {
-        TransportFailure {
-            message: message.into(),
-            is_timeout: false,
-        }
-    }
-
-    /// A timeout.
-    pub fn timeout(message: impl Into<String>) -> Self {
-        TransportFailure {
-            message: message.into(),
-            is_timeout: true,
-        }
-    }
-}
-
-impl From<&io::Error> for TransportFailure {
-    fn from(e: &io::Error) -> Self {
-        let is_timeout = matches!(
-            e.kind(),
-            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
-        );
-        TransportFailure {
-            message: e.to_string(),
-            is_timeout,
-        }
-    }
-}
-
-/// What made a refresh attempt fail (see [`TokenError::RefreshFailed`]).
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[non_exhaustive]
-pub enum RefreshFailure {
-    /// The service answered with an error, or with a body that could not be
-    /// parsed.
-    #[error(transparent)]
-    Service(oidc_core::Error),
-    /// The request did not complete.
-    #[error("the request did not complete: {0}")]
-    Transport(TransportFailure),
-}
-
 /// Why the token provider could not hand out a token.
 ///
 /// Use [`still_valid`](Self::still_valid) to keep working with the old
@@ -193,9 +148,10 @@ pub enum TokenError {
     RefreshFailed {
         /// Whether a later attempt may succeed.
         transient: bool,
-        /// What failed.
+        /// What failed: the service's error, an unparsable answer, or no
+        /// answer at all ([`oidc_core::Error::Transport`]).
         #[source]
-        cause: RefreshFailure,
+        cause: oidc_core::Error,
         /// The old token, when it has not expired yet.
         still_valid: Option<Box<CachedToken>>,
     },
@@ -276,5 +232,115 @@ impl TokenError {
                 ..
             } | TokenError::RefreshThrottled { .. }
         )
+    }
+}
+
+/// Every error of the adapters (`oidc_ureq::Error` and `oidc_hyper::Error`
+/// are this type): one shape, whatever the transport.
+///
+/// Service errors keep their status, code, message and request id, and
+/// transport failures their source, inside [`Error::Core`]. No variant
+/// ever contains a request or response body, or a secret.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The service answered with an error, its answer could not be parsed,
+    /// no usable answer arrived, or the input could not form a request
+    /// (see [`oidc_core::Error`]).
+    #[error(transparent)]
+    Core(#[from] oidc_core::Error),
+    /// The device flow ended without a token (denied, expired, ...).
+    #[error(transparent)]
+    DeviceFlow(#[from] DeviceFlowError),
+    /// The browser's redirect said the authorization failed.
+    #[error("the browser sign-in failed: {0}")]
+    Redirect(#[from] RedirectError),
+    /// The token cache: session ended, refresh failed, cache unreadable.
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    /// No usable cached token, and the call may not sign in interactively.
+    #[error("a sign-in is required: {reason}")]
+    LoginRequired {
+        /// Why the cached token cannot be used.
+        reason: LoginReason,
+    },
+    /// The configuration is unusable.
+    #[error("invalid configuration: {0}")]
+    Config(#[from] ConfigError),
+    /// A local resource failed: the loopback listener, the system random
+    /// number generator, a blocking-task runner.
+    #[error("{context}: {source}")]
+    Local {
+        /// What was being done.
+        context: &'static str,
+        /// The operating system's error.
+        #[source]
+        source: io::Error,
+    },
+    /// The caller cancelled, or a wait reached its deadline.
+    #[error("{}", match .waited { Some(w) => format!("no browser redirect arrived within {} s; the sign-in was abandoned", w.as_secs()), None => "cancelled".to_owned() })]
+    Cancelled {
+        /// For a deadline: how long was waited.
+        waited: Option<Duration>,
+    },
+}
+
+impl From<HostError> for Error {
+    fn from(e: HostError) -> Self {
+        Error::Token(TokenError::Cache(e))
+    }
+}
+
+impl Error {
+    /// The core error, when the service answered (or its answer did not
+    /// parse, or no answer arrived).
+    pub fn core(&self) -> Option<&oidc_core::Error> {
+        match self {
+            Error::Core(e) | Error::DeviceFlow(DeviceFlowError::Failed(e)) => Some(e),
+            Error::Token(TokenError::SessionEnded { error, .. }) => Some(error),
+            Error::Token(TokenError::RefreshFailed { cause, .. }) => Some(cause),
+            _ => None,
+        }
+    }
+
+    /// The service error, when the service answered with one.
+    pub fn service_error(&self) -> Option<&oidc_core::ServiceError> {
+        match self {
+            Error::DeviceFlow(
+                DeviceFlowError::Denied(e)
+                | DeviceFlowError::InvalidGrant(e)
+                | DeviceFlowError::InvalidClient(e),
+            ) => Some(e),
+            Error::DeviceFlow(DeviceFlowError::Expired { service }) => service.as_ref(),
+            _ => self.core().and_then(oidc_core::Error::service_error),
+        }
+    }
+
+    /// The service error code, when the service answered with one.
+    pub fn code(&self) -> Option<&oidc_core::ErrorCode> {
+        self.service_error().map(|e| &e.code)
+    }
+
+    /// The HTTP status of the response behind this error, if any.
+    pub fn status(&self) -> Option<u16> {
+        self.service_error()
+            .map(|e| e.status)
+            .or_else(|| self.core().and_then(oidc_core::Error::status))
+    }
+
+    /// The transport's report, when no usable response arrived.
+    pub fn transport_error(&self) -> Option<&oidc_core::TransportError> {
+        self.core().and_then(oidc_core::Error::transport_error)
+    }
+
+    /// Whether a transport timeout, or a deadline, ended the call.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Cancelled { waited: Some(_) })
+            || self.core().is_some_and(oidc_core::Error::is_timeout)
+    }
+
+    /// Whether the caller cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, Error::Cancelled { waited: None })
     }
 }

@@ -5,8 +5,18 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+
+use zeroize::Zeroizing;
 
 use crate::error::HostError;
+
+/// File contents that may hold secrets: zeroed when dropped.
+pub(crate) type SecretBytes = Zeroizing<Vec<u8>>;
+
+/// Temporary files older than this are leftovers of a crashed write (a
+/// write takes milliseconds) and are removed by the next write.
+const STALE_TEMP_AGE: Duration = Duration::from_secs(60);
 
 /// Cache entries are a few hundred bytes; anything larger than this is not
 /// a cache entry and is not read into memory.
@@ -43,15 +53,71 @@ pub(crate) fn private_options() -> OpenOptions {
     options
 }
 
-/// Reads `path`; `Ok(None)` when it does not exist. Files larger than
-/// [`MAX_ENTRY_BYTES`] come back as `Err(Ok(len))`.
-pub(crate) fn read_bounded(path: &Path) -> Result<Option<Result<Vec<u8>, u64>>, HostError> {
-    let file = match File::open(path) {
+/// Options that never follow a symbolic link at the last path component
+/// and never block on open (a FIFO or device in the cache directory must
+/// not hang the reader).
+#[cfg_attr(not(unix), allow(unused_mut))]
+pub(crate) fn safe_options() -> OpenOptions {
+    let mut options = private_options();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    options
+}
+
+/// Opens `path` with `options` and accepts only a regular file: a symbolic
+/// link, FIFO, socket, device or directory in its place is refused with
+/// [`HostError::Unsafe`]. `Ok(None)` when nothing is there.
+pub(crate) fn open_regular(
+    path: &Path,
+    options: &OpenOptions,
+    action: &'static str,
+) -> Result<Option<File>, HostError> {
+    let file = match options.open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(HostError::io("open", path, e)),
+        Err(e) if is_symlink_refusal(&e) => {
+            return Err(HostError::Unsafe {
+                path: path.to_owned(),
+                reason: "it is a symbolic link",
+            })
+        }
+        Err(e) => return Err(HostError::io(action, path, e)),
     };
-    let mut bytes = Vec::new();
+    let metadata = file
+        .metadata()
+        .map_err(|e| HostError::io("inspect", path, e))?;
+    if !metadata.file_type().is_file() {
+        return Err(HostError::Unsafe {
+            path: path.to_owned(),
+            reason: "it is not a regular file",
+        });
+    }
+    Ok(Some(file))
+}
+
+fn is_symlink_refusal(e: &io::Error) -> bool {
+    #[cfg(unix)]
+    {
+        e.raw_os_error() == Some(libc::ELOOP)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = e;
+        false
+    }
+}
+
+/// Reads `path`; `Ok(None)` when it does not exist. Files larger than
+/// [`MAX_ENTRY_BYTES`] come back as `Err(Ok(len))`. Only a regular file is
+/// read ([`open_regular`]); the buffer is zeroed when dropped.
+pub(crate) fn read_bounded(path: &Path) -> Result<Option<Result<SecretBytes, u64>>, HostError> {
+    let Some(file) = open_regular(path, safe_options().read(true), "open")? else {
+        return Ok(None);
+    };
+    let mut bytes = Zeroizing::new(Vec::new());
     file.take(MAX_ENTRY_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| HostError::io("read", path, e))?;
@@ -59,6 +125,70 @@ pub(crate) fn read_bounded(path: &Path) -> Result<Option<Result<Vec<u8>, u64>>, 
         return Ok(Some(Err(bytes.len() as u64)));
     }
     Ok(Some(Ok(bytes)))
+}
+
+/// Checks that secrets may be written into `dir`: on Unix the directory
+/// must belong to this user and not be writable by group or others
+/// (anyone who can write the directory can swap the files in it).
+pub(crate) fn check_private_dir(dir: &Path) -> Result<(), HostError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let metadata = fs::metadata(dir).map_err(|e| HostError::io("inspect", dir, e))?;
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        #[allow(unsafe_code)]
+        let me = unsafe { libc::geteuid() };
+        let reason = if metadata.uid() != me {
+            Some("it belongs to another user")
+        } else if metadata.mode() & 0o022 != 0 {
+            Some("it is writable by other users (fix with `chmod go-w`)")
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            log::warn!(
+                "refusing to write secrets into {}: {reason}",
+                dir.display()
+            );
+            return Err(HostError::Unsafe {
+                path: dir.to_owned(),
+                reason,
+            });
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+/// Removes temporary files of `path` left behind by a crashed write
+/// (`<name>.tmp.*` older than a minute). Best effort.
+fn remove_stale_temps(path: &Path) {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return;
+    };
+    let mut prefix = name.to_os_string();
+    prefix.push(TEMP_MARKER);
+    let prefix = prefix.to_string_lossy().into_owned();
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let now = SystemTime::now();
+    for entry in entries.flatten() {
+        let entry_name = entry.file_name();
+        if !entry_name.to_string_lossy().starts_with(&prefix) {
+            continue;
+        }
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|m| now.duration_since(m).ok())
+            .is_some_and(|age| age > STALE_TEMP_AGE);
+        if stale {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -70,6 +200,8 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), HostError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     ensure_dir(dir)?;
+    check_private_dir(dir)?;
+    remove_stale_temps(path);
     let (temp_path, mut file) = create_temp(path)?;
     let result = (|| {
         file.write_all(bytes)

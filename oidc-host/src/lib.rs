@@ -1,9 +1,23 @@
 //! # oidc-host
 //!
 //! The host-side pieces shared by the `oidc-ureq` and `oidc-hyper`
-//! adapters (one copy, used by both): the SSO token cache on disk and the
-//! token provider's decisions. This crate reads files and environment
-//! variables and may sleep while waiting for a lock; it does no HTTP.
+//! adapters (one copy, used by both): the SSO token cache on disk, the
+//! session's sign-in logic as a state machine, and everything a client
+//! holds. This crate reads files and environment variables and may block
+//! while waiting for a lock; it does no HTTP.
+//!
+//! * [`SessionFlow`]: the session's token, decided once for every
+//!   adapter: use the cached token, refresh it in the region its cache
+//!   entry names, sign in again (device flow or authorization code + PKCE)
+//!   when the session has ended, re-register once when the registration is
+//!   rejected, write the cache. An adapter carries out its
+//!   [`FlowStep`]s: send, wait, run a [`FileJob`] where blocking is
+//!   allowed, show a prompt, serve the loopback listener with
+//!   [`oidc_core::pkce::answer_loopback`] and [`loopback`].
+//! * [`ClientState`]: a client's configuration, endpoints, retry quota and
+//!   token providers, with the [`Call`](oidc_core::call::Call)s and
+//!   [`SessionFlow`]s it builds; [`Error`], the one error type of both
+//!   adapters; [`CancelToken`], for blocking and async code alike.
 //!
 //! * [`CacheDir`]: the AWS CLI's `~/.aws/sso/cache` ([`CacheDir::from_env`]
 //!   finds it as the AWS CLI does; [`CacheDir::resolve`] is the same rule
@@ -67,6 +81,10 @@
 //!     .with_registration_expires_at(now + Duration::from_secs(86_400))
 //!     .with_refresh_token(RefreshToken::new("rt1"));
 //! dir.write_token("my-sso", &cached)?;
+//! // Written an hour ago (a file written moments ago counts, by its mtime,
+//! // as a refresh attempt moments ago, and would not be refreshed yet).
+//! std::fs::File::options().write(true).open(dir.token_path("my-sso"))?
+//!     .set_modified(now - Duration::from_secs(3600))?;
 //!
 //! let endpoint = Endpoint::from_url("https://oidc.us-east-1.amazonaws.com").unwrap();
 //! let provider = TokenProvider::new(dir.clone(), "my-sso", endpoint);
@@ -80,7 +98,7 @@
 //!             .status(200)
 //!             .body(r#"{"accessToken":"new","expiresIn":28800,"refreshToken":"rt2"}"#)
 //!             .unwrap();
-//!         refresh.finish(now, Ok(&response))?
+//!         refresh.finish_response(now, &response)?
 //!     }
 //!     Next::LoginRequired(_login) => unreachable!("the token is refreshable"),
 //! };
@@ -92,32 +110,23 @@
 //! # std::fs::remove_dir_all(&scratch).unwrap();
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
-//!
-//! ## Deviations from the agreed API sketch
-//!
-//! * `TokenError::SessionEnded`/`RefreshFailed` carry `still_valid:
-//!   Option<Box<CachedToken>>` (boxed to keep the error small); use
-//!   [`TokenError::still_valid`] / [`TokenError::into_still_valid`].
-//! * [`RegistrationInfo`] is a small struct (client id, secret, expiry)
-//!   built with `From<&RegisterClientOutput>` or `From<&CachedRegistration>`.
-//! * Registration entries are addressed by a [`RegistrationKey`] (start
-//!   URL, region, configured scopes, session name), which is what the AWS
-//!   CLI hashes for the file name.
-//! * Added: [`TokenProvider::login`] (forced sign-in, e.g. after
-//!   `SessionEnded`), [`TokenProvider::lock`]/[`TokenProvider::try_lock`],
-//!   [`CacheDir::lock_path`], [`CacheDir::remove_token`],
-//!   [`TokenError::NotSaved`] (a new token that could not be written is
-//!   still handed back) and [`TokenError::RefreshThrottled`].
 
 pub use oidc_core;
 
+mod client_state;
 mod config;
+mod credentials;
+mod credentials_flow;
 mod dir;
 mod error;
+mod flow;
 mod fs;
 mod lock;
+pub mod loopback;
 mod provider;
 mod session;
+mod session_flow;
+mod signal;
 
 /// A boxed error from a transport or from the caller's code (a request
 /// signer); both adapters' `BoxError`.
@@ -129,11 +138,20 @@ pub use config::{
     DEFAULT_READ_TIMEOUT,
 };
 pub use dir::{CacheDir, Platform, ReadOutcome, RegistrationKey, RegistrationOutcome};
-pub use error::{
-    CacheProblem, CacheWarning, HostError, RefreshFailure, TokenError, TransportFailure,
-};
+pub use error::{CacheProblem, CacheWarning, Error, HostError, TokenError};
 pub use lock::{LockPoll, SessionLock};
 pub use provider::{
     Login, LoginReason, Next, Refresh, Refreshed, RegistrationInfo, TokenProvider, TokenProviders,
 };
+pub use client_state::{jitter, Attempt, ClientState};
 pub use session::{Session, SignIn, DEFAULT_LOCK_TIMEOUT};
+pub use signal::{CancelToken, Signal};
+pub use flow::{FileDone, FileJob, Flow, FlowStep};
+pub use session_flow::{SessionFlow, SignInMode, SignInPrompt};
+pub use credentials::{
+    credentials_from_env, credentials_from_lookup, Begin, CredentialsCacheDir,
+    CredentialsProvider, CredentialsSource, EnvCredentialsError, EnvLookup, Fetch, Wait,
+    ENV_ACCESS_KEY_ID, ENV_ACCOUNT_ID, ENV_CREDENTIAL_EXPIRATION, ENV_SECRET_ACCESS_KEY,
+    ENV_SECURITY_TOKEN, ENV_SESSION_TOKEN,
+};
+pub use credentials_flow::CredentialsFlow;

@@ -160,11 +160,20 @@ fn open(path: &Path) -> Result<File, HostError> {
     if let Some(dir) = path.parent() {
         fs::ensure_dir(dir)?;
     }
-    fs::private_options()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)
-        .map_err(|e| HostError::io("open the lock file", path, e))
+    let file = fs::open_regular(
+        path,
+        fs::safe_options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false),
+        "open the lock file",
+    )?;
+    file.ok_or_else(|| {
+        HostError::io(
+            "open the lock file",
+            path,
+            std::io::Error::from(std::io::ErrorKind::NotFound),
+        )
+    })
 }

@@ -19,10 +19,11 @@ use oidc_core::sso_oidc::register_client::RegisterClientOutput;
 use oidc_core::sso_oidc::start_device_authorization::{
     StartDeviceAuthorizationInput, StartDeviceAuthorizationOutput,
 };
-use oidc_core::ErrorCode;
+use oidc_core::sso_oidc::ErrorCode;
 
 use crate::dir::CacheDir;
-use crate::error::{CacheWarning, RefreshFailure, TokenError, TransportFailure};
+use crate::config::Config;
+use crate::error::{CacheWarning, TokenError};
 use crate::lock::SessionLock;
 
 /// Hands out a session's SSO token from the cache, deciding when to refresh
@@ -57,6 +58,7 @@ pub struct TokenProvider {
     session_key: String,
     endpoint: Endpoint,
     policy: RefreshPolicy,
+    regional: Option<Config>,
     last_attempt: Arc<Mutex<Option<SystemTime>>>,
 }
 
@@ -81,8 +83,18 @@ impl TokenProvider {
             session_key: session_key.into(),
             endpoint,
             policy: RefreshPolicy::default(),
+            regional: None,
             last_attempt: Arc::new(Mutex::new(None)),
         }
+    }
+
+    /// Refreshes each token in the region its cache entry names, with the
+    /// endpoint choice of `config` (FIPS, dual-stack, override); the
+    /// provider's endpoint is then used only for entries that name no
+    /// region.
+    pub fn with_regional_endpoints(mut self, config: Config) -> TokenProvider {
+        self.regional = Some(config);
+        self
     }
 
     /// Sets when to refresh (default: aws-sdk-rust's 5-minute window, at
@@ -144,10 +156,24 @@ impl TokenProvider {
             };
             return Ok(Next::LoginRequired(self.login_handle(lock, reason, None)));
         };
-        let last_attempt = *self
+        // A token written moments ago (by any process: a sign-in or a
+        // refresh) counts as a refresh attempt, so concurrent processes
+        // never refresh one after another.
+        let local = *self
             .last_attempt
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
+        // Of the two records, the one closest to `now` decides (a file
+        // time ahead of `now`, from clock skew, must not hide a fresh
+        // local record).
+        let distance = |t: &SystemTime| match now.duration_since(*t) {
+            Ok(d) => d,
+            Err(ahead) => ahead.duration(),
+        };
+        let last_attempt = [local, outcome.modified]
+            .into_iter()
+            .flatten()
+            .min_by_key(distance);
         match refresh_decision(&token, now, last_attempt, &self.policy) {
             RefreshDecision::Fresh | RefreshDecision::ExpiringNotRefreshable => {
                 Ok(Next::Ready(token))
@@ -169,7 +195,7 @@ impl TokenProvider {
                     Ok(Next::Ready(token))
                 }
             }
-            RefreshDecision::RefreshNow { .. } => match refresh_request(&token, &self.endpoint) {
+            RefreshDecision::RefreshNow { .. } => match refresh_request(&token, &self.endpoint_of(&token)) {
                 Some(request) => {
                     *self
                         .last_attempt
@@ -233,6 +259,26 @@ impl TokenProvider {
             });
         }
         Ok(())
+    }
+
+    /// The SSO OIDC endpoint of the region `token` names (or the
+    /// provider's endpoint).
+    fn endpoint_of(&self, token: &CachedToken) -> Endpoint {
+        match (&self.regional, token.region.as_deref()) {
+            (Some(config), Some(region)) if !region.is_empty() => {
+                match config.endpoint_for(oidc_core::endpoint::Service::SsoOidc, region) {
+                    Ok(endpoint) => endpoint,
+                    Err(e) => {
+                        log::warn!(
+                            "the cached SSO token names region {region:?}, which does not resolve ({e}); refreshing at {}",
+                            self.endpoint.url()
+                        );
+                        self.endpoint.clone()
+                    }
+                }
+            }
+            _ => self.endpoint.clone(),
+        }
     }
 
     fn login_handle(
@@ -337,12 +383,21 @@ impl Refresh {
     /// On every failure the cache file is left untouched and the old token
     /// comes back in the error when it is still valid
     /// ([`TokenError::still_valid`]).
-    pub fn finish<B: AsRef<[u8]>>(
+    pub fn finish(
         self,
         now: SystemTime,
-        outcome: Result<&http::Response<B>, TransportFailure>,
+        outcome: Result<CreateTokenOutput, oidc_core::Error>,
     ) -> Result<CachedToken, TokenError> {
         self.complete(now, outcome)
+    }
+
+    /// [`finish`](Self::finish) with the response as received.
+    pub fn finish_response<B: AsRef<[u8]>>(
+        self,
+        now: SystemTime,
+        response: &http::Response<B>,
+    ) -> Result<CachedToken, TokenError> {
+        self.complete(now, create_token::parse(response))
     }
 
     /// Gives up the refresh and keeps the session lock, e.g. to sign in
@@ -357,10 +412,10 @@ impl Refresh {
     /// slipping in between. The [`TokenError::SessionEnded`] comes along
     /// for the message; [`Login::reason`] is
     /// [`LoginReason::SessionEnded`] and [`Login::previous`] the old token.
-    pub fn finish_or_login<B: AsRef<[u8]>>(
+    pub fn finish_or_login(
         self,
         now: SystemTime,
-        outcome: Result<&http::Response<B>, TransportFailure>,
+        outcome: Result<CreateTokenOutput, oidc_core::Error>,
     ) -> Result<Refreshed, TokenError> {
         match self.complete(now, outcome) {
             Ok(token) => Ok(Refreshed::Token(token)),
@@ -379,24 +434,13 @@ impl Refresh {
     }
 
     /// The outcome of the refresh; the lock stays with `self`.
-    fn complete<B: AsRef<[u8]>>(
+    fn complete(
         &self,
         now: SystemTime,
-        outcome: Result<&http::Response<B>, TransportFailure>,
+        outcome: Result<CreateTokenOutput, oidc_core::Error>,
     ) -> Result<CachedToken, TokenError> {
         let still_valid = || (!self.old.is_expired(now)).then(|| Box::new(self.old.clone()));
-        let response = match outcome {
-            Ok(response) => response,
-            Err(failure) => {
-                log::debug!("refreshing the SSO token failed: {failure}");
-                return Err(TokenError::RefreshFailed {
-                    transient: true,
-                    cause: RefreshFailure::Transport(failure),
-                    still_valid: still_valid(),
-                });
-            }
-        };
-        match create_token::parse(response) {
+        match outcome {
             Ok(output) => {
                 let expires_in = i64::from(output.expires_in);
                 let new =
@@ -421,7 +465,7 @@ impl Refresh {
                 let transient = retry::classify(&error) != RetryClass::NotRetryable;
                 Err(TokenError::RefreshFailed {
                     transient,
-                    cause: RefreshFailure::Service(error),
+                    cause: error,
                     still_valid: still_valid(),
                 })
             }
@@ -447,9 +491,9 @@ pub enum Refreshed {
 
 /// Whether the service's answer means the session (refresh token or client
 /// registration) is over.
-fn ends_session(error: &oidc_core::Error) -> bool {
+pub(crate) fn ends_session(error: &oidc_core::Error) -> bool {
     matches!(
-        error.code(),
+        error.sso_oidc_code(),
         Some(
             ErrorCode::InvalidGrant
                 | ErrorCode::ExpiredToken

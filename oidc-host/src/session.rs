@@ -5,6 +5,7 @@
 use std::time::{Duration, SystemTime};
 
 use oidc_core::cache::{CachedRegistration, RefreshPolicy, RegistrationUse};
+use oidc_core::sso_oidc::GrantType;
 use oidc_core::sso_oidc::create_token::CreateTokenOutput;
 use oidc_core::sso_oidc::register_client::{RegisterClientInput, RegisterClientOutput};
 
@@ -40,6 +41,10 @@ pub struct Session {
     pub session_name: Option<String>,
     /// The AWS access portal URL.
     pub start_url: String,
+    /// The session's SSO region (`sso_region`): where sign-ins go. `None`:
+    /// the client's configured region. A cached token is always refreshed
+    /// in the region its cache entry names.
+    pub region: Option<String>,
     /// Configured registration scopes (empty: none configured).
     pub scopes: Vec<String>,
     /// `clientName` for a new registration.
@@ -61,6 +66,7 @@ impl Session {
             session_key: name.clone(),
             session_name: Some(name),
             start_url: start_url.into(),
+            region: None,
             scopes: Vec::new(),
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
             refresh_policy: RefreshPolicy::default(),
@@ -76,6 +82,7 @@ impl Session {
             session_key: start_url.clone(),
             session_name: None,
             start_url,
+            region: None,
             scopes: Vec::new(),
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
             refresh_policy: RefreshPolicy::default(),
@@ -86,6 +93,13 @@ impl Session {
     #[must_use]
     pub fn with_scopes<I: IntoIterator<Item = S>, S: Into<String>>(mut self, scopes: I) -> Session {
         self.scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets [`region`](Session::region).
+    #[must_use]
+    pub fn with_region(mut self, region: impl Into<String>) -> Session {
+        self.region = Some(region.into());
         self
     }
 
@@ -124,6 +138,16 @@ impl Session {
         key
     }
 
+    /// The `RegisterClient` input for a new authorization-code (PKCE)
+    /// registration of this session, as the AWS CLI registers it.
+    pub fn authorization_code_registration_input(&self) -> RegisterClientInput {
+        RegisterClientInput::for_authorization_code(
+            self.client_name.clone(),
+            self.start_url.clone(),
+            self.scopes.iter().cloned(),
+        )
+    }
+
     /// The `RegisterClient` input for a new registration of this session:
     /// [`client_name`](Session::client_name) and the configured scopes (if
     /// any), as the AWS CLI registers for a token-provider sign-in.
@@ -148,10 +172,25 @@ impl Session {
         region: &str,
         now: SystemTime,
     ) -> Result<Option<RegistrationInfo>, HostError> {
+        self.cached_registration_for(RegistrationUse::DeviceCode, region, now)
+    }
+
+    /// [`cached_registration`](Session::cached_registration) for either
+    /// flow: a registration is reused only by the flow it was made for.
+    ///
+    /// # Errors
+    ///
+    /// [`HostError`] when the cache file cannot be read.
+    pub fn cached_registration_for(
+        &self,
+        flow: RegistrationUse,
+        region: &str,
+        now: SystemTime,
+    ) -> Result<Option<RegistrationInfo>, HostError> {
         let key = self.registration_key(region);
         let cached = self.dir.read_registration(&key)?.registration;
         Ok(cached
-            .filter(|r| r.usable_for(RegistrationUse::DeviceCode, now))
+            .filter(|r| r.usable_for(flow, now))
             .map(|r| RegistrationInfo::from(&r)))
     }
 
@@ -192,6 +231,22 @@ impl Session {
         region: &str,
         output: &RegisterClientOutput,
     ) -> Result<RegistrationInfo, HostError> {
+        self.store_registration_for(RegistrationUse::DeviceCode, region, output)
+    }
+
+    /// [`store_registration`](Session::store_registration) for either flow
+    /// (an authorization-code registration records its `grantTypes`, as the
+    /// AWS CLI does).
+    ///
+    /// # Errors
+    ///
+    /// [`HostError`] when the cache file cannot be written.
+    pub fn store_registration_for(
+        &self,
+        flow: RegistrationUse,
+        region: &str,
+        output: &RegisterClientOutput,
+    ) -> Result<RegistrationInfo, HostError> {
         let mut entry = CachedRegistration::new(
             output.client_id.clone(),
             output.client_secret.clone(),
@@ -199,6 +254,12 @@ impl Session {
         );
         if !self.scopes.is_empty() {
             entry = entry.with_scopes(self.scopes.clone());
+        }
+        if flow == RegistrationUse::AuthorizationCode {
+            entry = entry.with_grant_types(vec![
+                GrantType::AuthorizationCode.as_str().to_owned(),
+                GrantType::RefreshToken.as_str().to_owned(),
+            ]);
         }
         self.dir
             .write_registration(&self.registration_key(region), &entry)?;

@@ -4,6 +4,8 @@
 //! `OIDC_HOST_LOCK_CHILD` it is the parent and runs the checks below,
 //! spawning itself as the child process; with the variable set it plays the
 //! child role named by its value. Every wait is bounded.
+// Tests may unwrap (the workspace denies it in library code).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};

@@ -1,5 +1,7 @@
 //! The token provider's decisions and how it finishes refreshes and
 //! sign-ins.
+// Tests may unwrap (the workspace denies it in library code).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
@@ -8,13 +10,14 @@ use std::time::{Duration, SystemTime};
 use oidc_host::oidc_core::cache::{CachedRegistration, CachedToken, RefreshPolicy};
 use oidc_host::oidc_core::endpoint::Endpoint;
 use oidc_host::oidc_core::secret::{AccessToken, ClientSecret, RefreshToken};
+use oidc_host::oidc_core::sso_oidc::ErrorCode;
 use oidc_host::oidc_core::sso_oidc::{create_token, register_client};
-use oidc_host::oidc_core::ErrorCode;
+use oidc_host::oidc_core::{Error as CoreError, TimeoutPhase, TransportError, TransportErrorKind};
 use oidc_host::{
-    CacheDir, CacheProblem, Login, LoginReason, Next, Refresh, RefreshFailure, Refreshed,
-    RegistrationInfo, TokenError, TokenProvider, TransportFailure,
+    CacheDir, CacheProblem, Login, LoginReason, Next, Refresh, Refreshed, RegistrationInfo,
+    TokenError, TokenProvider,
 };
-use support::{at, refreshable, Scratch, T0};
+use support::{at, refreshable, set_mtime, Scratch, T0};
 
 const SESSION: &str = "my-sso";
 
@@ -37,8 +40,12 @@ fn fixture(name: &str) -> Fixture {
 }
 
 impl Fixture {
+    /// Writes `token`, as if written an hour before T0 (the file's mtime
+    /// counts as a refresh attempt, so it must sit on the tests' virtual
+    /// timeline).
     fn with_token(self, token: &CachedToken) -> Self {
         self.dir.write_token(SESSION, token).unwrap();
+        set_mtime(&self.dir.token_path(SESSION), at(T0 - 3600));
         self
     }
 
@@ -70,8 +77,26 @@ impl Fixture {
     }
 }
 
-/// What the adapter hands to `Refresh::finish`.
-type Outcome = Result<http::Response<Vec<u8>>, TransportFailure>;
+/// What the adapter got: a response, or no usable response.
+type Outcome = Result<http::Response<Vec<u8>>, TransportError>;
+
+/// A transport failure of the refresh (what an adapter reports when no
+/// usable response arrived).
+fn transport(kind: TransportErrorKind) -> CoreError {
+    TransportError::new("CreateToken", kind).into()
+}
+
+/// Finishes `refresh` the way an adapter does with `outcome`.
+fn finish_with(
+    refresh: Refresh,
+    now: SystemTime,
+    outcome: &Outcome,
+) -> Result<CachedToken, TokenError> {
+    match outcome {
+        Ok(response) => refresh.finish_response(now, response),
+        Err(e) => refresh.finish(now, Err(e.clone().into())),
+    }
+}
 
 fn response(status: u16, headers: &[(&str, &str)], body: &str) -> http::Response<Vec<u8>> {
     let mut builder = http::Response::builder().status(status);
@@ -266,7 +291,7 @@ fn successful_refresh_writes_the_rotated_refresh_token() {
         &[("content-type", "application/json")],
         r#"{"accessToken":"aoal-NEW","tokenType":"Bearer","expiresIn":28800,"refreshToken":"Atrt|new"}"#,
     );
-    let token = refresh.finish(now, Ok(&reply)).unwrap();
+    let token = refresh.finish_response(now, &reply).unwrap();
     assert_eq!(token.access_token.secret(), "aoal-NEW");
     assert_eq!(token.expires_at, at(T0 + 28_800));
     assert_eq!(token.refresh_token.as_ref().unwrap().secret(), "Atrt|new");
@@ -288,7 +313,7 @@ fn refresh_without_a_new_refresh_token_keeps_the_old_one() {
     let f = fixture("refresh-keep-rt").with_token(&refreshable(at(T0 + 120)));
     let refresh = f.refresh(at(T0));
     let reply = response(200, &[], r#"{"accessToken":"aoal-NEW","expiresIn":3600}"#);
-    let token = refresh.finish(at(T0 + 1), Ok(&reply)).unwrap();
+    let token = refresh.finish_response(at(T0 + 1), &reply).unwrap();
     assert_eq!(token.expires_at, at(T0 + 1 + 3600));
     let on_disk = f.dir.read_token(SESSION).unwrap().token.unwrap();
     assert_eq!(on_disk.refresh_token.unwrap().secret(), "Atrt|old");
@@ -335,13 +360,14 @@ fn session_ended_errors_are_typed_and_keep_the_file() {
         let before = f.file();
         let err = f
             .refresh(at(T0))
-            .finish(at(T0), Ok(&service_error(status, shape, oauth)))
+            .finish_response(at(T0), &service_error(status, shape, oauth))
             .unwrap_err();
         assert!(err.is_session_ended(), "{shape}: {err:?}");
         assert!(!err.is_transient());
         match &err {
             TokenError::SessionEnded { error, .. } => {
-                assert_eq!(error.code(), Some(&code));
+                assert_eq!(error.sso_oidc_code(), Some(code));
+                assert!(error.code().is_some_and(|c| *c == code));
                 assert_eq!(error.status(), Some(status));
                 assert_eq!(error.request_id(), Some("req-42"));
             }
@@ -359,7 +385,7 @@ fn session_ended_errors_are_typed_and_keep_the_file() {
         let f = fixture("ended-expired").with_token(&refreshable(at(T0)));
         let err = f
             .refresh(at(T0 + 1))
-            .finish(at(T0 + 1), Ok(&service_error(status, shape, oauth)))
+            .finish_response(at(T0 + 1), &service_error(status, shape, oauth))
             .unwrap_err();
         assert!(err.is_session_ended());
         assert!(err.still_valid().is_none());
@@ -392,31 +418,38 @@ fn transient_failures_keep_the_old_token() {
             "200 truncated",
             Ok(response(200, &[], r#"{"accessToken":"aoal-NEW","expi"#)),
         ),
-        ("refused", Err(TransportFailure::new("connection refused"))),
+        (
+            "refused",
+            Err(TransportError::new(
+                "CreateToken",
+                TransportErrorKind::Connect,
+            )),
+        ),
         (
             "timeout",
-            Err(TransportFailure::timeout("no answer after 30s")),
+            Err(TransportError::timeout(
+                "CreateToken",
+                TimeoutPhase::Read,
+                Duration::from_secs(30),
+            )),
         ),
     ];
     for (what, outcome) in failures {
         let f = fixture("transient").with_token(&refreshable(at(T0 + 120)));
         let before = f.file();
         let refresh = f.refresh(at(T0));
-        let err = refresh
-            .finish(at(T0), outcome.as_ref().map_err(Clone::clone))
-            .unwrap_err();
+        let err = finish_with(refresh, at(T0), &outcome).unwrap_err();
         match &err {
             TokenError::RefreshFailed {
                 transient, cause, ..
             } => {
                 assert!(*transient, "{what}");
                 match (what, cause) {
-                    ("refused" | "timeout", RefreshFailure::Transport(t)) => {
-                        assert_eq!(t.is_timeout, what == "timeout")
+                    ("refused" | "timeout", CoreError::Transport(t)) => {
+                        assert_eq!(t.is_timeout(), what == "timeout")
                     }
                     ("refused" | "timeout", other) => panic!("{what}: {other:?}"),
-                    (_, RefreshFailure::Service(e)) => assert!(e.status().is_some(), "{what}"),
-                    (_, other) => panic!("{what}: {other:?}"),
+                    (_, e) => assert!(e.status().is_some(), "{what}: {e:?}"),
                 }
             }
             other => panic!("{what}: {other:?}"),
@@ -441,7 +474,7 @@ fn transient_failure_with_an_expired_token_says_so() {
     let f = fixture("transient-expired").with_token(&refreshable(at(T0)));
     let err = f
         .refresh(at(T0 + 10))
-        .finish::<Vec<u8>>(at(T0 + 10), Err(TransportFailure::new("reset")))
+        .finish(at(T0 + 10), Err(transport(TransportErrorKind::Exchange)))
         .unwrap_err();
     assert!(err.is_transient());
     assert!(err.still_valid().is_none());
@@ -453,21 +486,17 @@ fn other_service_errors_are_not_transient() {
     let f = fixture("permanent").with_token(&refreshable(at(T0 + 120)));
     let err = f
         .refresh(at(T0))
-        .finish(
+        .finish_response(
             at(T0),
-            Ok(&service_error(
-                400,
-                "InvalidRequestException",
-                "invalid_request",
-            )),
+            &service_error(400, "InvalidRequestException", "invalid_request"),
         )
         .unwrap_err();
     match &err {
         TokenError::RefreshFailed {
             transient: false,
-            cause: RefreshFailure::Service(e),
+            cause: e,
             still_valid: Some(_),
-        } => assert_eq!(e.code(), Some(&ErrorCode::InvalidRequest)),
+        } => assert_eq!(e.sso_oidc_code(), Some(ErrorCode::InvalidRequest)),
         other => panic!("{other:?}"),
     }
     assert!(!err.is_transient() && !err.is_session_ended());
@@ -475,7 +504,7 @@ fn other_service_errors_are_not_transient() {
     let f = fixture("permanent-200").with_token(&refreshable(at(T0 + 120)));
     let err = f
         .refresh(at(T0))
-        .finish(at(T0), Ok(&response(200, &[], r#"{"tokenType":"Bearer"}"#)))
+        .finish_response(at(T0), &response(200, &[], r#"{"tokenType":"Bearer"}"#))
         .unwrap_err();
     assert!(matches!(
         err,
@@ -491,7 +520,7 @@ fn refresh_attempts_are_throttled() {
     let f = fixture("throttle").with_token(&refreshable(at(T0 + 120)));
     let refresh = f.refresh(at(T0));
     let _ = refresh
-        .finish::<Vec<u8>>(at(T0), Err(TransportFailure::new("down")))
+        .finish(at(T0), Err(transport(TransportErrorKind::Connect)))
         .unwrap_err();
     // Within 30 s: the still-valid old token is handed out without a call.
     match f.begin(at(T0 + 29)).unwrap() {
@@ -501,7 +530,7 @@ fn refresh_attempts_are_throttled() {
     // 30 s later: try again (still valid, 10 s left).
     let refresh = f.refresh(at(T0 + 110));
     let _ = refresh
-        .finish::<Vec<u8>>(at(T0 + 110), Err(TransportFailure::new("down")))
+        .finish(at(T0 + 110), Err(transport(TransportErrorKind::Connect)))
         .unwrap_err();
 
     // Expired and throttled: a typed, transient error saying how long to
@@ -587,13 +616,9 @@ fn forced_login_after_session_ended() {
     let f = fixture("forced").with_token(&refreshable(at(T0 + 120)));
     let err = f
         .refresh(at(T0))
-        .finish(
+        .finish_response(
             at(T0),
-            Ok(&service_error(
-                400,
-                "InvalidGrantException",
-                "invalid_grant",
-            )),
+            &service_error(400, "InvalidGrantException", "invalid_grant"),
         )
         .unwrap_err();
     assert!(err.is_session_ended());
@@ -650,7 +675,7 @@ fn a_token_that_cannot_be_saved_is_still_handed_back() {
         &[],
         r#"{"accessToken":"aoal-NEW","expiresIn":3600,"refreshToken":"Atrt|new"}"#,
     );
-    let err = refresh.finish(at(T0), Ok(&reply)).unwrap_err();
+    let err = refresh.finish_response(at(T0), &reply).unwrap_err();
     assert!(matches!(err, TokenError::NotSaved { .. }), "{err:?}");
     assert!(err.to_string().contains("could not be saved"), "{err}");
     let token = err.into_still_valid().unwrap();
@@ -683,7 +708,7 @@ fn errors_never_print_secrets() {
         .with_token(&refreshable(at(T0 + 120)).with_client_secret(ClientSecret::new("SECRET-CS")));
     let err = f
         .refresh(at(T0))
-        .finish::<Vec<u8>>(at(T0), Err(TransportFailure::new("reset")))
+        .finish(at(T0), Err(transport(TransportErrorKind::Exchange)))
         .unwrap_err();
     for text in [format!("{err}"), format!("{err:?}")] {
         assert!(!text.contains("SECRET-CS"), "{text}");
@@ -712,7 +737,7 @@ fn handles_can_move_between_threads() {
     let refresh = f.refresh(at(T0));
     let token = std::thread::spawn(move || {
         let reply = response(200, &[], r#"{"accessToken":"aoal-T","expiresIn":3600}"#);
-        refresh.finish(at(T0), Ok(&reply))
+        refresh.finish_response(at(T0), &reply)
     })
     .join()
     .unwrap()
@@ -752,15 +777,45 @@ fn async_style_waiting_with_lock_poll() {
 }
 
 #[test]
-fn transport_failures_from_io_errors() {
-    let timeout = std::io::Error::new(std::io::ErrorKind::TimedOut, "read timed out");
-    let failure = TransportFailure::from(&timeout);
-    assert!(failure.is_timeout);
-    assert_eq!(failure.to_string(), "timed out: read timed out");
-    let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
-    let failure = TransportFailure::from(&refused);
-    assert!(!failure.is_timeout);
-    assert_eq!(failure.to_string(), "refused");
+fn transport_failures_are_classified_by_kind() {
+    // What failed decides whether a later attempt may help; the source is
+    // kept for the message.
+    let cases = [
+        (TransportErrorKind::Connect, true),
+        (TransportErrorKind::Exchange, true),
+        (
+            TransportErrorKind::Timeout {
+                phase: TimeoutPhase::Read,
+                after: Duration::from_secs(30),
+            },
+            true,
+        ),
+        (TransportErrorKind::Tls, false),
+        (TransportErrorKind::Cancelled, false),
+    ];
+    for (kind, transient) in cases {
+        let f = fixture("transport-kinds").with_token(&refreshable(at(T0 + 120)));
+        let io = std::io::Error::new(std::io::ErrorKind::TimedOut, "read timed out");
+        let error = TransportError::new("CreateToken", kind.clone()).with_source(io);
+        let err = f
+            .refresh(at(T0))
+            .finish(at(T0), Err(error.into()))
+            .unwrap_err();
+        match &err {
+            TokenError::RefreshFailed {
+                transient: t,
+                cause: CoreError::Transport(cause),
+                still_valid: Some(_),
+            } => {
+                assert_eq!(*t, transient, "{kind:?}");
+                assert_eq!(cause.kind, kind);
+                assert_eq!(cause.operation, "CreateToken");
+                assert!(std::error::Error::source(cause).is_some());
+            }
+            other => panic!("{kind:?}: {other:?}"),
+        }
+        assert_eq!(err.is_transient(), transient, "{kind:?}");
+    }
 }
 
 #[test]
@@ -789,7 +844,7 @@ fn session_ended_hands_over_a_login_under_the_same_lock() {
     let outcome = refresh
         .finish_or_login(
             at(T0),
-            Ok(&service_error(
+            create_token::parse(&service_error(
                 400,
                 "InvalidGrantException",
                 "invalid_grant",
@@ -822,7 +877,7 @@ fn session_ended_hands_over_a_login_under_the_same_lock() {
     let reply = response(200, &[], r#"{"accessToken":"aoal-R","expiresIn":3600}"#);
     match g
         .refresh(at(T0))
-        .finish_or_login(at(T0), Ok(&reply))
+        .finish_or_login(at(T0), create_token::parse(&reply))
         .unwrap()
     {
         Refreshed::Token(token) => assert_eq!(token.access_token.secret(), "aoal-R"),
@@ -831,7 +886,7 @@ fn session_ended_hands_over_a_login_under_the_same_lock() {
     let h = fixture("finish-or-login-transient").with_token(&refreshable(at(T0 + 120)));
     let err = h
         .refresh(at(T0))
-        .finish_or_login::<Vec<u8>>(at(T0), Err(TransportFailure::new("reset")))
+        .finish_or_login(at(T0), Err(transport(TransportErrorKind::Exchange)))
         .unwrap_err();
     assert!(err.is_transient());
     assert!(h.lock_is_free());

@@ -1,73 +1,77 @@
-//! The client: one async method per SSO OIDC operation, with retries.
+//! The async client: the drive loops of oidc-core's and oidc-host's state
+//! machines over hyper, on the caller's runtime.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Instant, SystemTime};
 
-use bytes::Bytes;
-use oidc_core::endpoint::Endpoint;
-use oidc_core::retry::{self, RetryClass, RetryDecision, RetryPolicy, RetryQuota};
-use oidc_core::sso_oidc::create_token::{self, CreateTokenInput, CreateTokenOutput};
-use oidc_core::sso_oidc::create_token_with_iam::{
-    self, CreateTokenWithIamInput, CreateTokenWithIamOutput,
+use oidc_core::cache::CachedToken;
+use oidc_core::call::Step;
+use oidc_core::device_flow::{Action, DeviceFlow, Prompt};
+use oidc_core::endpoint::{Endpoint, Service};
+use oidc_core::sso_oidc::create_token::CreateTokenOutput;
+use oidc_core::{Credentials, Operation, SignRequest};
+use oidc_host::{
+    Begin, CancelToken, ClientState, Config, CredentialsProvider, Error, FileDone, FileJob, Session,
+    FlowStep, Flow, SignInMode, SignInPrompt, Signal,
 };
-use oidc_core::sso_oidc::register_client::{self, RegisterClientInput, RegisterClientOutput};
-use oidc_core::sso_oidc::start_device_authorization::{
-    self, StartDeviceAuthorizationInput, StartDeviceAuthorizationOutput,
-};
-use oidc_core::Operation;
-use oidc_host::{Config, ConfigError, TokenProviders};
 
-use crate::error::Error;
-use crate::rt::{lock, or_cancel, CancelToken, Connector, Executor, Timer};
-use crate::transport::{transport_class, Transport};
-use oidc_host::BoxError;
+use crate::loopback::await_redirect;
+use crate::rt::{lock, or_cancel, Bind, Connector, Executor, Listener, Timer};
+use crate::transport::Transport;
 
-/// An async SSO OIDC client over hyper 1.x, on the caller's runtime.
+/// An async client for SSO OIDC, the SSO portal and STS over hyper 1.x, on
+/// the caller's runtime.
 ///
-/// Cheap to clone (all clones share one connection pool and one retry
-/// quota). Build it with [`Client::new`] from a [`Connector`], a [`Timer`]
-/// and an [`Executor`], or with `Client::tokio` (feature `tokio`).
+/// Cheap to clone (clones share one connection pool, one retry quota and
+/// the sessions' token providers). Build it with [`Client::new`] from a
+/// [`Connector`], a [`Timer`] and an [`Executor`], or with `Client::tokio`
+/// (feature `tokio`).
 ///
-/// Every operation method sends oidc-core's request, retries per
-/// [`oidc_core::retry`] (policy from [`Config::retry`], shared
-/// [`RetryQuota`]) and returns oidc-core's parsed output or error.
+/// Every decision (what to send, whether to retry, how long to wait, what
+/// to do with the cached token) is made by `oidc-core` and `oidc-host`;
+/// this type only sends, waits and hands file work to the executor's
+/// blocking pool.
 ///
 /// ```no_run
 /// # #[cfg(feature = "tokio")]
 /// # async fn example() -> Result<(), oidc_hyper::Error> {
-/// use oidc_core::sso_oidc::register_client::RegisterClientInput;
+/// use oidc_hyper::oidc_core::sso_oidc::register_client::RegisterClientInput;
 /// use oidc_hyper::{Client, Config};
 ///
 /// let client = Client::tokio(Config::for_region("eu-west-1"))?;
-/// let registration = client.register_client(&RegisterClientInput::new("my-tool")).await?;
+/// let registration = client.call(&RegisterClientInput::new("my-tool")).await?;
 /// println!("registered {}", registration.client_id);
 /// # Ok(())
 /// # }
 /// ```
 #[derive(Debug, Clone)]
 pub struct Client {
-    pub(crate) inner: Arc<Inner>,
+    inner: Arc<Inner>,
 }
 
-#[derive(Debug)]
-pub(crate) struct Inner {
-    pub(crate) config: Config,
-    pub(crate) endpoint: Endpoint,
-    pub(crate) transport: Transport,
-    pub(crate) quota: Mutex<RetryQuota>,
-    /// Token providers per (cache directory, session key), kept so the
-    /// refresh throttling of `RefreshPolicy` holds across calls.
-    pub(crate) providers: TokenProviders,
+struct Inner {
+    state: ClientState,
+    transport: Transport,
+    bind: Mutex<Option<Arc<dyn Bind>>>,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("state", &self.state)
+            .field("transport", &self.transport)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Client {
     /// A client on any runtime: `connector` opens connections, `timer`
-    /// sleeps, `executor` runs connection tasks.
+    /// sleeps, `executor` runs connection tasks and blocking file work.
     ///
     /// # Errors
     ///
-    /// The endpoint does not resolve ([`Error::Core`]) or is plain HTTP to a
-    /// remote host ([`Error::InsecureEndpoint`]).
+    /// [`Error::Config`]: an endpoint does not resolve, breaks the HTTPS
+    /// rule, or the user-agent suffix is not a valid header value.
     pub fn new(
         config: Config,
         connector: impl Connector,
@@ -93,33 +97,32 @@ impl Client {
         timer: Arc<dyn Timer>,
         executor: Arc<dyn Executor>,
     ) -> Result<Client, Error> {
-        let endpoint = config.endpoint().map_err(|e| match e {
-            ConfigError::Insecure(e) => Error::InsecureEndpoint {
-                url: e.url().to_owned(),
-            },
-            ConfigError::Endpoint(e) => Error::Core(e.into()),
-            other => Error::Config(other),
-        })?;
         let transport = Transport::new(&config, connector, timer, executor);
         Ok(Client {
             inner: Arc::new(Inner {
-                config,
-                endpoint,
+                state: ClientState::new(config, "oidc-hyper", env!("CARGO_PKG_VERSION"))?,
                 transport,
-                quota: Mutex::new(RetryQuota::default()),
-                providers: TokenProviders::new(),
+                bind: Mutex::new(None),
             }),
         })
     }
 
-    /// The configuration.
-    pub fn config(&self) -> &Config {
-        &self.inner.config
+    /// Binds the loopback listener of authorization-code sign-ins with
+    /// `bind` (`Client::tokio` sets tokio's). Clones share it.
+    #[must_use]
+    pub fn with_loopback(self, bind: impl Bind) -> Client {
+        *lock(&self.inner.bind) = Some(Arc::new(bind));
+        self
     }
 
-    /// The resolved SSO OIDC endpoint.
-    pub fn endpoint(&self) -> &Endpoint {
-        &self.inner.endpoint
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        self.inner.state.config()
+    }
+
+    /// The resolved endpoint of `service` in the configured region.
+    pub fn endpoint(&self, service: Service) -> Option<&Endpoint> {
+        self.inner.state.endpoint(service)
     }
 
     /// Idle pooled connections, all hosts together.
@@ -129,246 +132,297 @@ impl Client {
 
     /// Tokens left in the shared retry quota.
     pub fn retry_quota_available(&self) -> u32 {
-        lock(&self.inner.quota).available()
+        self.inner.state.retry_quota_available()
     }
 
-    pub(crate) fn timer(&self) -> &dyn Timer {
+    fn timer(&self) -> &dyn Timer {
         &*self.inner.transport.timer
     }
 
-    pub(crate) fn executor(&self) -> &dyn Executor {
-        &*self.inner.transport.executor
-    }
-
-    /// `RegisterClient`.
+    /// Calls any operation: builds its request, sends it with the standard
+    /// retries, and parses the answer into its typed output or error.
     ///
     /// # Errors
     ///
-    /// The service's error or a transport error, after retries.
-    pub async fn register_client(
-        &self,
-        input: &RegisterClientInput,
-    ) -> Result<RegisterClientOutput, Error> {
-        let request = register_client::request(input, self.endpoint())?;
-        self.call(Operation::RegisterClient, &request, None, |r| {
-            register_client::parse(r)
-        })
-        .await
+    /// [`Error::Core`]: the service's error (status, code, message,
+    /// request id), an unparsable answer, no answer
+    /// ([`oidc_core::Error::Transport`]), or an input that cannot form a
+    /// request.
+    pub async fn call<O: Operation>(&self, input: &O) -> Result<O::Output, Error> {
+        self.call_with(input, None, None).await
     }
 
-    /// `StartDeviceAuthorization`.
+    /// [`call`](Self::call) for an operation signed with SigV4: `signer`
+    /// signs every attempt (e.g. an [`oidc_core::sigv4::SigV4Signer`]).
     ///
     /// # Errors
     ///
-    /// The service's error or a transport error, after retries.
-    pub async fn start_device_authorization(
+    /// As [`call`](Self::call).
+    pub async fn call_signed<O: Operation>(
         &self,
-        input: &StartDeviceAuthorizationInput,
-    ) -> Result<StartDeviceAuthorizationOutput, Error> {
-        let request = start_device_authorization::request(input, self.endpoint())?;
-        self.call(Operation::StartDeviceAuthorization, &request, None, |r| {
-            start_device_authorization::parse(r)
-        })
-        .await
+        input: &O,
+        signer: Arc<dyn SignRequest>,
+    ) -> Result<O::Output, Error> {
+        self.call_with(input, Some(signer), None).await
     }
 
-    /// `CreateToken` (refresh-token or authorization-code grant; the device
-    /// code grant is polled by [`Client::run_device_flow`]).
+    /// [`call`](Self::call) that stops at once when `cancel` fires.
     ///
     /// # Errors
     ///
-    /// The service's error or a transport error, after retries.
-    pub async fn create_token(&self, input: &CreateTokenInput) -> Result<CreateTokenOutput, Error> {
-        let request = create_token::request(input, self.endpoint())?;
-        self.call(Operation::CreateToken, &request, None, |r| {
-            create_token::parse(r)
-        })
-        .await
+    /// As [`call`](Self::call), and [`Error::Cancelled`].
+    pub async fn call_cancellable<O: Operation>(
+        &self,
+        input: &O,
+        cancel: &CancelToken,
+    ) -> Result<O::Output, Error> {
+        self.call_with(input, None, Some(cancel)).await
     }
 
-    /// `CreateTokenWithIAM`. The request must be SigV4-signed: `sign` is
-    /// called on a fresh copy of the request before every attempt (so each
-    /// retry carries a fresh signature date), after this client's
-    /// `User-Agent` is set; a `Host` header it sets is kept.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Signing`] when `sign` fails; otherwise as
-    /// [`Client::register_client`].
-    pub async fn create_token_with_iam<F>(
+    async fn call_with<O: Operation>(
         &self,
-        input: &CreateTokenWithIamInput,
-        mut sign: F,
-    ) -> Result<CreateTokenWithIamOutput, Error>
-    where
-        F: FnMut(&mut http::Request<Vec<u8>>) -> Result<(), BoxError> + Send,
-    {
-        let operation = Operation::CreateTokenWithIam;
-        let request = create_token_with_iam::request(input, self.endpoint())?;
-        self.attempts(
-            operation,
-            &request,
-            None,
-            |r| sign(r).map_err(|source| Error::Signing { operation, source }),
-            |response| {
-                create_token_with_iam::parse(response).map_err(|e| {
-                    let class = retry::classify(&e);
-                    (Error::Core(e), class)
-                })
-            },
-        )
-        .await
-    }
-
-    /// Sends any request oidc-core built for `operation` (one attempt per
-    /// retry-policy step, transport failures retried) and returns the raw
-    /// response, whatever its status, for the matching `parse`.
-    ///
-    /// # Errors
-    ///
-    /// A transport error after retries, [`Error::BodyTooLarge`],
-    /// [`Error::InsecureEndpoint`].
-    pub async fn send(
-        &self,
-        operation: Operation,
-        request: &http::Request<Vec<u8>>,
-    ) -> Result<http::Response<Bytes>, Error> {
-        self.send_cancellable(operation, request, None).await
-    }
-
-    pub(crate) async fn send_cancellable(
-        &self,
-        operation: Operation,
-        request: &http::Request<Vec<u8>>,
+        input: &O,
+        signer: Option<Arc<dyn SignRequest>>,
         cancel: Option<&CancelToken>,
-    ) -> Result<http::Response<Bytes>, Error> {
-        self.attempts(operation, request, cancel, no_signing, |r| Ok(r.clone()))
+    ) -> Result<O::Output, Error> {
+        let mut call = self.inner.state.call(input, signer)?;
+        loop {
+            match call.poll(self.timer().now(), SystemTime::now()) {
+                Step::Send(request) => {
+                    let outcome = self.send(request, cancel).await?;
+                    self.inner
+                        .state
+                        .deliver(&mut call, self.timer().now(), outcome);
+                }
+                Step::WaitUntil(at) => self.wait_until(at, cancel).await?,
+                Step::Done(result) => return Ok(result?),
+            }
+        }
+    }
+
+    /// Drives a [`DeviceFlow`] to its end: each poll is sent once (the flow
+    /// counts failed polls itself), `prompt` shows the code, every wait
+    /// (and a request in flight) ends at once when `cancel` fires.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DeviceFlow`] with the flow's outcome, [`Error::Cancelled`].
+    pub async fn run_device_flow(
+        &self,
+        flow: &mut DeviceFlow,
+        mut prompt: impl FnMut(&Prompt) + Send,
+        cancel: &CancelToken,
+    ) -> Result<CreateTokenOutput, Error> {
+        loop {
+            if cancel.is_cancelled() {
+                return Err(Error::Cancelled { waited: None });
+            }
+            match flow.poll(self.timer().now()) {
+                Action::Send(request) => match self.send(request, Some(cancel)).await? {
+                    Ok(response) => flow.handle_response(self.timer().now(), &response)?,
+                    Err(mut e) => {
+                        e.operation = "CreateToken";
+                        flow.handle_transport_error(self.timer().now(), e.into())?
+                    }
+                },
+                Action::ShowPrompt(p) => prompt(&p),
+                Action::WaitUntil(at) => self.wait_until(at, Some(cancel)).await?,
+                Action::Done(outcome) => return Ok(outcome?),
+            }
+        }
+    }
+
+    /// The session's token: the cached one, refreshed when due (in the
+    /// region its cache entry names), or a new sign-in with `mode` when
+    /// there is none or the session has ended; written to the AWS CLI's
+    /// cache under the session's cross-process lock. File work runs on the
+    /// executor's blocking pool. `prompt` shows the device code or the
+    /// browser URL; [`SignInMode::CachedOnly`] never signs in.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::LoginRequired`] (cached only), [`Error::Token`],
+    /// [`Error::DeviceFlow`], [`Error::Redirect`], [`Error::Core`],
+    /// [`Error::Cancelled`].
+    pub async fn session_token(
+        &self,
+        session: &Session,
+        mode: SignInMode,
+        prompt: impl FnMut(&SignInPrompt) + Send,
+        cancel: &CancelToken,
+    ) -> Result<CachedToken, Error> {
+        let flow = self.inner.state.session_flow(session, mode)?;
+        self.drive(flow, prompt, cancel).await
+    }
+
+    /// Signs in again even when the cached token is usable, then caches
+    /// the new token.
+    ///
+    /// # Errors
+    ///
+    /// As [`session_token`](Self::session_token).
+    pub async fn sign_in(
+        &self,
+        session: &Session,
+        mode: SignInMode,
+        prompt: impl FnMut(&SignInPrompt) + Send,
+        cancel: &CancelToken,
+    ) -> Result<CachedToken, Error> {
+        let flow = self.inner.state.session_flow(session, mode)?.force_sign_in();
+        self.drive(flow, prompt, cancel).await
+    }
+
+    /// The cached token of `session`, refreshed when due; never signs in
+    /// ([`Error::LoginRequired`] instead).
+    ///
+    /// # Errors
+    ///
+    /// As [`session_token`](Self::session_token).
+    pub async fn cached_token(&self, session: &Session) -> Result<CachedToken, Error> {
+        self.session_token(session, SignInMode::CachedOnly, |_| {}, &CancelToken::new())
             .await
     }
 
-    /// Sends with retries and parses with `parse`.
-    pub(crate) async fn call<T>(
+    /// Credentials from `provider`: the ones in its memory while fresh,
+    /// else one fetch for all callers at once (the others wait for it
+    /// without blocking the executor) by driving its source's
+    /// [`CredentialsFlow`](oidc_host::CredentialsFlow) (SSO role
+    /// credentials through the AWS CLI's cache and the session's token,
+    /// AssumeRole chains, ...). `prompt` shows a sign-in's prompt when the
+    /// source may sign in.
+    ///
+    /// # Errors
+    ///
+    /// As [`session_token`](Self::session_token), and the source's own
+    /// ([`oidc_host::EnvCredentialsError`] inside [`Error::Local`]).
+    pub async fn credentials(
         &self,
-        operation: Operation,
-        request: &http::Request<Vec<u8>>,
-        cancel: Option<&CancelToken>,
-        parse: impl Fn(&http::Response<Bytes>) -> Result<T, oidc_core::Error>,
-    ) -> Result<T, Error> {
-        self.attempts(operation, request, cancel, no_signing, |response| {
-            parse(response).map_err(|e| {
-                let class = retry::classify(&e);
-                (Error::Core(e), class)
-            })
-        })
-        .await
-    }
-
-    /// Sends with retries classified by `parse`, and returns the last
-    /// response whatever its status (for callers that parse it themselves,
-    /// such as the token provider's refresh).
-    pub(crate) async fn send_parsed<T>(
-        &self,
-        operation: Operation,
-        request: &http::Request<Vec<u8>>,
-        cancel: Option<&CancelToken>,
-        parse: impl Fn(&http::Response<Bytes>) -> Result<T, oidc_core::Error>,
-    ) -> Result<http::Response<Bytes>, Error> {
-        let last = Mutex::new(None);
-        let outcome = self
-            .attempts(operation, request, cancel, no_signing, |response| {
-                *lock(&last) = Some(response.clone());
-                match parse(response) {
-                    Ok(_) => Ok(response.clone()),
-                    Err(e) => match retry::classify(&e) {
-                        RetryClass::NotRetryable => Ok(response.clone()),
-                        class => Err((Error::Core(e), class)),
-                    },
-                }
-            })
-            .await;
-        match outcome {
-            Err(Error::Core(e)) => lock(&last).take().ok_or(Error::Core(e)),
-            other => other,
-        }
-    }
-
-    /// The retry loop: prepare a fresh copy of the request (this client's
-    /// `User-Agent`, then `sign`), attempt, classify, ask the policy and the
-    /// quota, back off on the caller's timer (cancellable), repeat.
-    async fn attempts<T>(
-        &self,
-        operation: Operation,
-        request: &http::Request<Vec<u8>>,
-        cancel: Option<&CancelToken>,
-        mut sign: impl FnMut(&mut http::Request<Vec<u8>>) -> Result<(), Error>,
-        accept: impl Fn(&http::Response<Bytes>) -> Result<T, (Error, RetryClass)>,
-    ) -> Result<T, Error> {
-        let policy: RetryPolicy = self.inner.config.retry;
-        let mut made = 0u32;
-        let mut spent = 0u32;
+        provider: &CredentialsProvider,
+        prompt: impl FnMut(&SignInPrompt) + Send,
+        cancel: &CancelToken,
+    ) -> Result<Credentials, Error> {
         loop {
-            made += 1;
-            let mut attempt = request.clone();
-            attempt.headers_mut().insert(
-                http::header::USER_AGENT,
-                self.inner.transport.user_agent.clone(),
-            );
-            sign(&mut attempt)?;
-            let sent = or_cancel(cancel, self.inner.transport.send(operation, &attempt))
-                .await
-                .ok_or(Error::Cancelled)?;
-            let (error, class) = match sent {
-                Ok(response) => match accept(&response) {
-                    Ok(value) => {
-                        lock(&self.inner.quota).release(spent);
-                        return Ok(value);
-                    }
-                    Err(failed) => failed,
-                },
-                Err(e) => {
-                    let class = transport_class(&e);
-                    (e, class)
-                }
-            };
-            let random = getrandom::u32().unwrap_or(u32::MAX);
-            let wait = match policy.decide(made, class, random) {
-                RetryDecision::GiveUp => return Err(error),
-                RetryDecision::RetryAfter(wait) => wait,
-            };
-            match lock(&self.inner.quota).acquire(class) {
-                Some(cost) => spent += cost,
-                None => {
-                    log::debug!("{operation}: retry quota exhausted; giving up");
-                    return Err(error);
+            match provider.begin(SystemTime::now()) {
+                Begin::Ready(credentials) => return Ok(credentials),
+                Begin::Wait(other) => other.wait(cancel).await?,
+                Begin::Fetch(fetch) => {
+                    let flow = self.inner.state.credentials_flow(provider.source())?;
+                    let result = self.drive(flow.with_policy(provider.policy()), prompt, cancel).await;
+                    return fetch.finish(result);
                 }
             }
-            log::debug!(
-                "{operation}: attempt {made} failed ({class:?}: {error}); retrying in {wait:?}"
-            );
-            self.sleep(wait, cancel).await?;
         }
     }
 
-    /// Sleeps on the caller's timer; returns early with
-    /// [`Error::Cancelled`] when `cancel` fires.
-    pub(crate) async fn sleep(
+    /// The drive loop of every flow (see [`oidc_host::Flow`]).
+    async fn drive<F: Flow + Send>(
         &self,
-        duration: Duration,
+        mut flow: F,
+        mut prompt: impl FnMut(&SignInPrompt) + Send,
+        cancel: &CancelToken,
+    ) -> Result<F::Output, Error> {
+        let mut listener: Option<Box<dyn Listener>> = None;
+        loop {
+            if cancel.is_cancelled() {
+                return Err(Error::Cancelled { waited: None });
+            }
+            match flow.poll(self.timer().now(), SystemTime::now()) {
+                FlowStep::Send(request) => {
+                    let outcome = self.send(request, Some(cancel)).await?;
+                    self.inner
+                        .state
+                        .deliver(&mut flow, self.timer().now(), outcome);
+                }
+                FlowStep::WaitUntil(at) => self.wait_until(at, Some(cancel)).await?,
+                FlowStep::Blocking(job) => {
+                    let done = self.blocking(job).await?;
+                    flow.handle_file(done);
+                }
+                FlowStep::Prompt(p) => prompt(&p),
+                FlowStep::Listen => {
+                    let bind = lock(&self.inner.bind).clone();
+                    let bound = match bind {
+                        Some(bind) => bind.bind_loopback().await,
+                        None => Err(std::io::Error::other(
+                            "this client has no loopback listener (see Client::with_loopback)",
+                        )),
+                    };
+                    match bound {
+                        Ok(l) => {
+                            flow.listening(l.port());
+                            listener = Some(l);
+                        }
+                        Err(e) => flow.listener_failed(e),
+                    }
+                }
+                FlowStep::AwaitRedirect { deadline } => {
+                    let (Some(l), Some(state)) = (listener.as_mut(), flow.pkce_state()) else {
+                        flow.listener_failed(std::io::Error::other("no listener is bound"));
+                        continue;
+                    };
+                    let state = state.clone();
+                    let limit = deadline.saturating_duration_since(self.timer().now());
+                    let outcome = await_redirect(
+                        &mut **l,
+                        state,
+                        limit,
+                        cancel,
+                        &self.inner.transport.timer,
+                        &*self.inner.transport.executor,
+                    )
+                    .await?;
+                    match outcome {
+                        Some(outcome) => flow.handle_redirect(outcome),
+                        None => flow.redirect_timed_out(),
+                    }
+                    listener = None;
+                }
+                FlowStep::Done(result) => return result,
+            }
+        }
+    }
+
+    /// One attempt, cancellable: `Err` only when cancelled.
+    async fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
         cancel: Option<&CancelToken>,
-    ) -> Result<(), Error> {
+    ) -> Result<
+        Result<http::Response<bytes::Bytes>, oidc_core::TransportError>,
+        Error,
+    > {
+        or_cancel(cancel, self.inner.transport.send(request))
+            .await
+            .ok_or(Error::Cancelled { waited: None })
+    }
+
+    async fn wait_until(&self, at: Instant, cancel: Option<&CancelToken>) -> Result<(), Error> {
+        let duration = at.saturating_duration_since(self.timer().now());
         if duration.is_zero() {
             return match cancel {
-                Some(c) if c.is_cancelled() => Err(Error::Cancelled),
+                Some(c) if c.is_cancelled() => Err(Error::Cancelled { waited: None }),
                 _ => Ok(()),
             };
         }
         or_cancel(cancel, self.timer().sleep(duration))
             .await
-            .ok_or(Error::Cancelled)
+            .ok_or(Error::Cancelled { waited: None })
     }
-}
 
-/// The `sign` step of calls that are not signed.
-fn no_signing(_: &mut http::Request<Vec<u8>>) -> Result<(), Error> {
-    Ok(())
+    /// Runs a file job on the executor's blocking pool and awaits it.
+    async fn blocking(&self, job: FileJob) -> Result<FileDone, Error> {
+        let done: Arc<Signal<FileDone>> = Arc::new(Signal::default());
+        let slot = Arc::clone(&done);
+        self.inner
+            .transport
+            .executor
+            .spawn_blocking(Box::new(move || {
+                slot.set(job.run());
+            }));
+        done.wait().await;
+        done.take().ok_or_else(|| Error::Local {
+            context: "the blocking file work ended without a result",
+            source: std::io::Error::other("lost result"),
+        })
+    }
 }

@@ -1,45 +1,45 @@
 //! # oidc-hyper
 //!
-//! An async transport for [`oidc_core`] over hyper 1.x (HTTP/1.1): one
-//! method per SSO OIDC operation with oidc-core's retry policy, a
-//! device-flow driver, an authorization-code + PKCE driver, and connection
-//! reuse.
+//! An async transport for [`oidc_core`] over hyper 1.x (HTTP/1.1). It does
+//! the I/O and nothing else: every decision (what to send, whether to
+//! retry, how long to wait, what to do with the cached token, what the PKCE
+//! listener answers) is made once, in `oidc-core` and `oidc-host`;
+//! `oidc-ureq` drives the same state machines and behaves identically.
 //!
 //! It runs on **any executor**: a [`Client`] is built from a
 //! [`Connector`](rt::Connector) (any `hyper::rt::Read + Write` stream), a
 //! [`Timer`](rt::Timer) and an [`Executor`](rt::Executor) the caller
-//! supplies. The `tokio` feature (default) supplies them for tokio, with
-//! rustls (ring, webpki-roots) for TLS: `Client::tokio`. Without it the
-//! crate has no tokio in its dependency tree (the `oidc-hyper-smol-test`
-//! package runs the full device flow on smol to prove it).
+//! supplies; the executor's [`spawn_blocking`](rt::Executor::spawn_blocking)
+//! runs the token cache's file work off the async threads. The `tokio`
+//! feature (default) supplies all of them for tokio, with rustls (ring,
+//! webpki-roots) for TLS: `Client::tokio`. Without it the crate has no
+//! tokio runtime in its dependency tree.
 //!
-//! Every protocol decision (what to send, how to parse, retry or not, how
-//! long to wait) comes from oidc-core; this crate only does I/O:
+//! * [`Client::call`]: any operation of SSO OIDC, the SSO portal or STS,
+//!   with the standard retries ([`Client::call_signed`] for SigV4).
+//! * [`Client::session_token`]: the AWS CLI's SSO token cache, refreshed
+//!   under the cross-process session lock, signing in with the device flow
+//!   or authorization code + PKCE when needed.
+//! * [`Client::run_device_flow`]: a device flow you built yourself.
 //!
-//! * HTTPS only, except plain HTTP to loopback (or when
-//!   [`Config::allow_insecure_http`] is set).
-//! * Connect, read and whole-attempt (call) timeouts on the caller's timer.
-//! * Response bodies are capped ([`Config::max_body_bytes`], 1 MiB by
-//!   default): a larger body is [`Error::BodyTooLarge`] and reading
-//!   stops at the cap.
-//! * A few idle connections per host are kept for reuse.
-//! * Flows are cancellable with a [`CancelToken`]; every wait races it.
-//! * The token provider ([`Client::session_token`], [`Client::cached_token`])
-//!   keeps the AWS CLI's SSO token cache through `oidc-host`, taking its
-//!   cross-process lock by polling on the caller's timer (never blocking
-//!   the executor).
+//! Connections are pooled; connect, read and whole-attempt timeouts run on
+//! the caller's timer; response bodies are capped; plain HTTP is refused
+//! except to loopback; no proxy is used. Every wait races a
+//! [`CancelToken`].
 //!
 //! ```no_run
 //! # #[cfg(feature = "tokio")]
 //! # async fn example() -> Result<(), oidc_hyper::Error> {
-//! use oidc_core::sso_oidc::register_client::RegisterClientInput;
-//! use oidc_hyper::{CancelToken, Client, Config};
+//! use oidc_hyper::oidc_host::CacheDir;
+//! use oidc_hyper::{CancelToken, Client, Config, Session, SignInMode, SignInPrompt};
 //!
-//! let client = Client::tokio(Config::for_region("us-east-1"))?;
-//! let registration = client.register_client(&RegisterClientInput::new("my-tool")).await?;
+//! let client = Client::tokio(Config::for_region("eu-west-1"))?;
+//! let session = Session::new(CacheDir::from_env()?, "my-sso", "https://my-sso-portal.awsapps.com/start");
 //! let token = client
-//!     .device_sign_in(&registration, "https://my-org.awsapps.com/start", |prompt| {
-//!         println!("Open {} and enter {}", prompt.verification_uri, prompt.user_code);
+//!     .session_token(&session, SignInMode::DeviceCode, |prompt| {
+//!         if let SignInPrompt::DeviceCode(p) = prompt {
+//!             println!("Open {} and enter {}", p.verification_uri, p.user_code);
+//!         }
 //!     }, &CancelToken::new())
 //!     .await?;
 //! # let _ = token;
@@ -48,10 +48,7 @@
 //! ```
 
 mod client;
-mod device;
-mod error;
-mod pkce;
-mod provider;
+mod loopback;
 pub mod rt;
 mod transport;
 
@@ -59,14 +56,12 @@ mod transport;
 pub mod tokio;
 
 pub use client::Client;
-pub use error::{Error, TimeoutPhase, TransportKind};
 pub use oidc_core;
 pub use oidc_host;
-// One definition for both adapters: the settings, the cached session and
-// the sign-in result live in oidc-host (shared with oidc-ureq).
+// One definition for both adapters: the error, the settings and the
+// session live in oidc-host (shared with oidc-ureq).
 pub use oidc_host::{
-    BoxError, Config, Session, SignIn, DEFAULT_AUTHORIZATION_TIMEOUT, DEFAULT_CALL_TIMEOUT,
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_LOCK_TIMEOUT, DEFAULT_MAX_BODY_BYTES,
+    CancelToken, Config, Error, Session, SignInMode, SignInPrompt, DEFAULT_AUTHORIZATION_TIMEOUT,
+    DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_LOCK_TIMEOUT, DEFAULT_MAX_BODY_BYTES,
     DEFAULT_MAX_IDLE_PER_HOST, DEFAULT_READ_TIMEOUT,
 };
-pub use rt::CancelToken;

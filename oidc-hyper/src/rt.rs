@@ -14,16 +14,18 @@
 //! port. With the `tokio` feature, the `oidc_hyper::tokio` module provides
 //! all four.
 //!
-//! [`CancelToken`] cancels a running flow from anywhere, on any runtime.
+//! [`CancelToken`](oidc_host::CancelToken) cancels a running flow from
+//! anywhere, on any runtime.
 
 use std::fmt;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
+use std::task::Poll;
 use std::time::{Duration, Instant};
+
+use oidc_host::CancelToken;
 
 /// A boxed, `Send` future: the currency of the runtime traits, which must be
 /// object safe so that a [`Client`](crate::Client) is one concrete type
@@ -123,6 +125,37 @@ pub trait Executor: Send + Sync + 'static {
     /// Starts `task`; it must be polled to completion independently of the
     /// caller.
     fn spawn(&self, task: BoxFuture<'static, ()>);
+
+    /// Runs blocking work (the token cache's file reads, `fsync`s and the
+    /// cross-process lock) where blocking is allowed, never on the
+    /// executor's own threads. The default starts a thread for it; a
+    /// runtime with a blocking pool (tokio's `spawn_blocking`) should use
+    /// that.
+    fn spawn_blocking(&self, work: Box<dyn FnOnce() + Send + 'static>) {
+        // If no thread can be started, the work runs here, late rather
+        // than never.
+        let shared = Arc::new(Mutex::new(Some(work)));
+        let for_thread = Arc::clone(&shared);
+        let started = std::thread::Builder::new()
+            .name("oidc-hyper-blocking".to_owned())
+            .spawn(move || {
+                if let Some(work) = lock(&for_thread).take() {
+                    work();
+                }
+            });
+        if started.is_err() {
+            if let Some(work) = lock(&shared).take() {
+                work();
+            }
+        }
+    }
+}
+
+/// Binds the loopback listener of an authorization-code sign-in
+/// (`127.0.0.1`, an ephemeral port) on the caller's runtime.
+pub trait Bind: Send + Sync + 'static {
+    /// Binds `127.0.0.1:0`.
+    fn bind_loopback(&self) -> BoxFuture<'_, io::Result<Box<dyn Listener>>>;
 }
 
 /// A listener bound to a loopback port, for the PKCE redirect.
@@ -136,135 +169,10 @@ pub trait Listener: Send {
     fn accept(&mut self) -> BoxFuture<'_, io::Result<BoxIo>>;
 }
 
-/// Registered wakers past which a [`Signal`] sheds stale ones.
-const MAX_WAKERS: usize = 256;
-
-/// A one-shot value shared between tasks: set once, awaited by many.
-#[derive(Debug)]
-pub(crate) struct Signal<T> {
-    value: Mutex<Option<T>>,
-    set: AtomicBool,
-    wakers: Mutex<Vec<Waker>>,
-}
-
-impl<T> Default for Signal<T> {
-    fn default() -> Self {
-        Signal {
-            value: Mutex::new(None),
-            set: AtomicBool::new(false),
-            wakers: Mutex::new(Vec::new()),
-        }
-    }
-}
-
-impl<T> Signal<T> {
-    /// Sets the value unless one is set already; wakes every waiter.
-    /// Returns whether this call set it.
-    pub(crate) fn set(&self, value: T) -> bool {
-        {
-            let mut slot = lock(&self.value);
-            if slot.is_some() || self.set.load(Ordering::Acquire) {
-                return false;
-            }
-            *slot = Some(value);
-            self.set.store(true, Ordering::Release);
-        }
-        for waker in std::mem::take(&mut *lock(&self.wakers)) {
-            waker.wake();
-        }
-        true
-    }
-
-    pub(crate) fn is_set(&self) -> bool {
-        self.set.load(Ordering::Acquire)
-    }
-
-    /// Takes the value out (later waiters still see the signal as set).
-    pub(crate) fn take(&self) -> Option<T> {
-        lock(&self.value).take()
-    }
-
-    /// Ready once the signal is set.
-    pub(crate) fn poll_set(&self, cx: &mut Context<'_>) -> Poll<()> {
-        if self.is_set() {
-            return Poll::Ready(());
-        }
-        {
-            let mut wakers = lock(&self.wakers);
-            if !wakers.iter().any(|w| w.will_wake(cx.waker())) {
-                // Futures that lost a race never deregister; past a bound,
-                // wake everyone once (live waiters simply register again)
-                // so a long-lived token cannot accumulate stale wakers.
-                if wakers.len() >= MAX_WAKERS {
-                    for waker in wakers.drain(..) {
-                        waker.wake();
-                    }
-                }
-                wakers.push(cx.waker().clone());
-            }
-        }
-        // Re-check: `set` may have drained the wakers before we registered.
-        if self.is_set() {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
-        }
-    }
-
-    /// Waits until the signal is set.
-    pub(crate) async fn wait(&self) {
-        std::future::poll_fn(|cx| self.poll_set(cx)).await
-    }
-}
-
 /// Locks a mutex, ignoring poisoning (the guarded data stays consistent:
 /// every critical section is a single assignment).
 pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-/// Cancels a running flow (device flow, PKCE, token provider) promptly.
-///
-/// Clone it, hand a clone to the flow, and call [`cancel`](Self::cancel)
-/// from anywhere (another task, a signal handler thread, a UI callback).
-/// Every wait of the flow races against it, so the flow returns
-/// [`Error::Cancelled`](crate::Error::Cancelled) at once instead of at its
-/// next poll.
-///
-/// ```
-/// use oidc_hyper::CancelToken;
-///
-/// let token = CancelToken::new();
-/// let for_ui = token.clone();
-/// assert!(!token.is_cancelled());
-/// for_ui.cancel();
-/// assert!(token.is_cancelled());
-/// ```
-#[derive(Debug, Clone, Default)]
-pub struct CancelToken {
-    signal: Arc<Signal<()>>,
-}
-
-impl CancelToken {
-    /// A token that is not cancelled.
-    pub fn new() -> CancelToken {
-        CancelToken::default()
-    }
-
-    /// Cancels every flow holding a clone of this token.
-    pub fn cancel(&self) {
-        self.signal.set(());
-    }
-
-    /// Whether [`cancel`](Self::cancel) was called.
-    pub fn is_cancelled(&self) -> bool {
-        self.signal.is_set()
-    }
-
-    /// Completes when the token is cancelled.
-    pub async fn cancelled(&self) {
-        self.signal.wait().await
-    }
 }
 
 /// Which of two raced futures finished first.
@@ -323,6 +231,7 @@ pub(crate) async fn timeout<F: Future>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::task::{Context, Waker};
 
     #[test]
     fn target_strips_ipv6_brackets_and_displays() {
@@ -333,35 +242,6 @@ mod tests {
             Target::new("example.com", 80, false).to_string(),
             "http://example.com:80"
         );
-    }
-
-    #[test]
-    fn signal_wakes_waiters_and_sheds_stale_wakers() {
-        use std::sync::atomic::AtomicUsize;
-        use std::task::Wake;
-
-        struct Count(AtomicUsize);
-        impl Wake for Count {
-            fn wake(self: Arc<Self>) {
-                self.0.fetch_add(1, Ordering::SeqCst);
-            }
-        }
-        let signal: Signal<()> = Signal::default();
-        let counters: Vec<Arc<Count>> = (0..MAX_WAKERS + 1)
-            .map(|_| Arc::new(Count(AtomicUsize::new(0))))
-            .collect();
-        for c in &counters {
-            let waker = Waker::from(Arc::clone(c));
-            let mut cx = Context::from_waker(&waker);
-            assert!(signal.poll_set(&mut cx).is_pending());
-        }
-        // The first MAX_WAKERS were woken once to shed them.
-        assert_eq!(counters[0].0.load(Ordering::SeqCst), 1);
-        assert_eq!(lock(&signal.wakers).len(), 1);
-        signal.set(());
-        assert_eq!(counters[MAX_WAKERS].0.load(Ordering::SeqCst), 1);
-        let waker = Waker::from(Arc::clone(&counters[0]));
-        assert!(signal.poll_set(&mut Context::from_waker(&waker)).is_ready());
     }
 
     #[test]
@@ -395,14 +275,5 @@ mod tests {
             }
             std::thread::park_timeout(Duration::from_millis(50));
         }
-    }
-
-    #[test]
-    fn signal_is_set_once() {
-        let s = Signal::default();
-        assert!(s.set(1));
-        assert!(!s.set(2));
-        assert_eq!(s.take(), Some(1));
-        assert!(s.is_set());
     }
 }

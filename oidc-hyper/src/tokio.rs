@@ -11,9 +11,8 @@ use rustls::pki_types::ServerName;
 use tokio_rustls::TlsConnector;
 
 use crate::client::Client;
-use crate::error::Error;
-use crate::rt::{BoxFuture, BoxIo, Connector, Executor, Listener, Target, Timer};
-use oidc_host::Config;
+use crate::rt::{Bind, BoxFuture, BoxIo, Connector, Executor, Listener, Target, Timer};
+use oidc_host::{Config, Error};
 
 /// Opens TCP connections with tokio and wraps `https` targets in rustls.
 #[derive(Clone)]
@@ -33,7 +32,7 @@ impl TokioConnector {
     ///
     /// # Errors
     ///
-    /// [`Error::Tls`] if rustls rejects the configuration.
+    /// [`Error::Local`] if rustls rejects the configuration.
     pub fn new() -> Result<TokioConnector, Error> {
         let roots = rustls::RootCertStore {
             roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
@@ -42,7 +41,10 @@ impl TokioConnector {
             rustls::crypto::ring::default_provider(),
         ))
         .with_safe_default_protocol_versions()
-        .map_err(|e| Error::Tls(e.to_string()))?
+        .map_err(|e| Error::Local {
+            context: "cannot configure TLS",
+            source: io::Error::other(e),
+        })?
         .with_root_certificates(roots)
         .with_no_client_auth();
         Ok(TokioConnector::with_tls_config(Arc::new(config)))
@@ -95,6 +97,23 @@ impl Executor for TokioExecutor {
     fn spawn(&self, task: BoxFuture<'static, ()>) {
         drop(tokio::spawn(task));
     }
+
+    fn spawn_blocking(&self, work: Box<dyn FnOnce() + Send + 'static>) {
+        drop(tokio::task::spawn_blocking(work));
+    }
+}
+
+/// Binds [`TokioListener`]s.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TokioBind;
+
+impl Bind for TokioBind {
+    fn bind_loopback(&self) -> BoxFuture<'_, io::Result<Box<dyn Listener>>> {
+        Box::pin(async {
+            let listener = TokioListener::bind_loopback().await?;
+            Ok(Box::new(listener) as Box<dyn Listener>)
+        })
+    }
 }
 
 /// A tokio TCP listener on `127.0.0.1`, for the PKCE redirect.
@@ -132,8 +151,8 @@ impl Listener for TokioListener {
 
 impl Client {
     /// A client on tokio: [`TokioConnector`] (rustls with webpki roots),
-    /// [`TokioTimer`], [`TokioExecutor`]. Call it anywhere; use the client
-    /// inside a tokio runtime.
+    /// [`TokioTimer`], [`TokioExecutor`] and [`TokioBind`]. Call it
+    /// anywhere; use the client inside a tokio runtime.
     ///
     /// ```no_run
     /// # async fn example() -> Result<(), oidc_hyper::Error> {
@@ -145,8 +164,9 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// As [`Client::new`], and [`Error::Tls`].
+    /// As [`Client::new`], and [`Error::Local`] for TLS set-up.
     pub fn tokio(config: Config) -> Result<Client, Error> {
-        Client::new(config, TokioConnector::new()?, TokioTimer, TokioExecutor)
+        Ok(Client::new(config, TokioConnector::new()?, TokioTimer, TokioExecutor)?
+            .with_loopback(TokioBind))
     }
 }

@@ -1,6 +1,8 @@
 //! What oidc-hyper puts on the wire and how it reads answers, against a
 //! scripted raw TCP server on 127.0.0.1 (one std thread per connection).
 #![cfg(feature = "tokio")]
+// Tests may unwrap (the workspace denies it in library code).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -8,7 +10,8 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use oidc_core::sso_oidc::register_client::RegisterClientInput;
-use oidc_hyper::{Client, Config, Error};
+use oidc_core::{TimeoutPhase, TransportErrorKind};
+use oidc_hyper::{Client, Config};
 
 const REGISTERED: &str = r#"{"clientId":"cid","clientSecret":"cs","clientIdIssuedAt":1,"clientSecretExpiresAt":4102444800}"#;
 
@@ -100,10 +103,7 @@ fn ok_response() -> &'static [u8] {
 async fn sends_origin_form_with_host_and_user_agent() {
     let (url, seen) = server(ok_response(), Duration::from_millis(10));
     let client = client(&url, |c| c.with_user_agent_suffix("my-tool/1.2"));
-    let out = client
-        .register_client(&RegisterClientInput::new("x"))
-        .await
-        .unwrap();
+    let out = client.call(&RegisterClientInput::new("x")).await.unwrap();
     assert_eq!(out.client_id, "cid");
     let seen = seen.recv_timeout(Duration::from_secs(5)).unwrap();
     assert_eq!(seen.request_line, "POST /client/register HTTP/1.1");
@@ -125,23 +125,21 @@ async fn an_announced_oversized_body_fails_before_reading_it() {
     let client = client(&url, |c| c);
     let started = Instant::now();
     let e = client
-        .register_client(&RegisterClientInput::new("x"))
+        .call(&RegisterClientInput::new("x"))
         .await
         .unwrap_err();
-    match &e {
-        Error::BodyTooLarge {
-            status,
-            limit,
-            request_id,
-            ..
-        } => {
-            assert_eq!((*status, *limit), (200, 1024 * 1024));
-            assert_eq!(request_id.as_deref(), Some("rid-7"));
+    let t = e.transport_error().expect("a transport error");
+    assert_eq!(
+        t.kind,
+        TransportErrorKind::BodyTooLarge {
+            status: 200,
+            limit: 1024 * 1024
         }
-        other => panic!("expected BodyTooLarge, got {other:?}"),
-    }
+    );
+    assert_eq!(t.operation, "RegisterClient");
+    assert_eq!(e.status(), Some(200));
     assert!(started.elapsed() < Duration::from_secs(1));
-    assert!(e.to_string().contains("[request id: rid-7]"), "{e}");
+    assert!(e.to_string().contains("RegisterClient"), "{e}");
 }
 
 #[tokio::test]
@@ -160,10 +158,16 @@ async fn a_streamed_body_stops_at_the_cap() {
     let client = client(&url, |c| c.with_max_body_bytes(64));
     let started = Instant::now();
     let e = client
-        .register_client(&RegisterClientInput::new("x"))
+        .call(&RegisterClientInput::new("x"))
         .await
         .unwrap_err();
-    assert!(matches!(e, Error::BodyTooLarge { limit: 64, .. }), "{e:?}");
+    assert!(
+        matches!(
+            e.transport_error().map(|t| &t.kind),
+            Some(TransportErrorKind::BodyTooLarge { limit: 64, .. })
+        ),
+        "{e:?}"
+    );
     assert!(started.elapsed() < Duration::from_secs(1));
 }
 
@@ -173,7 +177,7 @@ async fn a_silent_server_hits_the_read_timeout() {
     let client = client(&url, |c| c.with_read_timeout(Duration::from_millis(200)));
     let started = Instant::now();
     let e = client
-        .register_client(&RegisterClientInput::new("x"))
+        .call(&RegisterClientInput::new("x"))
         .await
         .unwrap_err();
     assert!(e.is_timeout(), "{e:?}");
@@ -186,17 +190,16 @@ async fn the_call_timeout_bounds_the_whole_attempt() {
     let client = client(&url, |c| c.with_call_timeout(Duration::from_millis(200)));
     let started = Instant::now();
     let e = client
-        .register_client(&RegisterClientInput::new("x"))
+        .call(&RegisterClientInput::new("x"))
         .await
         .unwrap_err();
     assert!(
         matches!(
-            e,
-            Error::Timeout {
-                phase: oidc_hyper::TimeoutPhase::Call,
+            e.transport_error().map(|t| &t.kind),
+            Some(TransportErrorKind::Timeout {
+                phase: TimeoutPhase::Call,
                 after,
-                ..
-            } if after == Duration::from_millis(200)
+            }) if *after == Duration::from_millis(200)
         ),
         "{e:?}"
     );
@@ -217,10 +220,19 @@ async fn error_statuses_reach_the_core_parser() {
     );
     let (url, _seen) = server(answer, Duration::from_millis(10));
     let e = client(&url, |c| c)
-        .register_client(&RegisterClientInput::new("x"))
+        .call(&RegisterClientInput::new("x"))
         .await
         .unwrap_err();
-    assert_eq!(e.code(), Some(&oidc_core::ErrorCode::InvalidClientMetadata));
+    assert_eq!(
+        e.code(),
+        Some(&oidc_core::sso_oidc::ErrorCode::InvalidClientMetadata.into())
+    );
+    let service = e.service_error().unwrap();
+    assert_eq!(service.message.as_deref(), Some("bad"));
+    assert_eq!(
+        service.oauth().and_then(|o| o.error.as_deref()),
+        Some("invalid_client_metadata")
+    );
     assert_eq!(e.status(), Some(400));
     assert_eq!(e.core().and_then(|c| c.request_id()), Some("rid-9"));
 }

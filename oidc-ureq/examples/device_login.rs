@@ -13,7 +13,7 @@
 use std::process::ExitCode;
 
 use oidc_ureq::oidc_host::CacheDir;
-use oidc_ureq::{CancelToken, Client, Config, Session};
+use oidc_ureq::{CancelToken, Client, Config, Session, SignInMode, SignInPrompt};
 
 struct Args {
     start_url: String,
@@ -69,13 +69,16 @@ fn run(args: Args) -> Result<(), oidc_ureq::Error> {
     .with_scopes(args.scopes);
     let token = client.session_token(
         &session,
+        SignInMode::DeviceCode,
         |prompt| {
-            eprintln!(
-                "Open {} and confirm the code {} (valid for {} s)",
-                prompt.uri_to_open(),
-                prompt.user_code,
-                prompt.expires_in.as_secs()
-            );
+            if let SignInPrompt::DeviceCode(prompt) = prompt {
+                eprintln!(
+                    "Open {} and confirm the code {} (valid for {} s)",
+                    prompt.uri_to_open(),
+                    prompt.user_code,
+                    prompt.expires_in.as_secs()
+                );
+            }
         },
         &CancelToken::new(),
     )?;

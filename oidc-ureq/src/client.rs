@@ -1,625 +1,430 @@
-//! The blocking client: one ureq `Agent`, the body cap, the HTTPS rule and
-//! the retry loop of `oidc_core::retry`.
+//! The blocking client: the drive loops of oidc-core's and oidc-host's
+//! state machines over one ureq agent.
 
-use std::io::{self, Read};
-use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::io::{Read as _, Write as _};
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant, SystemTime};
 
-use oidc_core::endpoint::{self, Endpoint, InsecureEndpoint};
-use oidc_core::http::{self, header, HeaderValue};
-use oidc_core::retry::{self, RetryClass, RetryDecision, RetryQuota};
-use oidc_core::sso_oidc::create_token::{self, CreateTokenInput, CreateTokenOutput};
-use oidc_core::sso_oidc::create_token_with_iam::{
-    self, CreateTokenWithIamInput, CreateTokenWithIamOutput,
+use oidc_core::cache::CachedToken;
+use oidc_core::call::Step;
+use oidc_core::device_flow::{Action, DeviceFlow, Prompt};
+use oidc_core::endpoint::{Endpoint, Service};
+use oidc_core::pkce::{self, LoopbackOutcome, RedirectError};
+use oidc_core::secret::AuthorizationCode;
+use oidc_core::sso_oidc::create_token::CreateTokenOutput;
+use oidc_core::{Credentials, Operation, SignRequest};
+use oidc_host::loopback::{self, Head};
+use oidc_host::{
+    Begin, CancelToken, ClientState, Config, CredentialsProvider, Error, Flow, FlowStep, Session,
+    SignInMode, SignInPrompt,
 };
-use oidc_core::sso_oidc::register_client::{self, RegisterClientInput, RegisterClientOutput};
-use oidc_core::sso_oidc::start_device_authorization::{
-    self, StartDeviceAuthorizationInput, StartDeviceAuthorizationOutput,
-};
-use oidc_core::Operation;
-use oidc_host::{Config, ConfigError, TokenProviders};
 
-use crate::cancel::CancelToken;
-use crate::error::Error;
-use crate::random;
-use oidc_host::BoxError;
+use crate::transport::Transport;
 
-/// A blocking SSO OIDC client.
+/// How often the listener checks for cancellation and its deadline.
+const ACCEPT_SLICE: Duration = Duration::from_millis(20);
+/// How long one loopback connection may take to send its request head.
+const CONNECTION_READ_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A blocking client for SSO OIDC, the SSO portal and STS.
 ///
-/// Holds one ureq `Agent`, so connections are reused across calls, and one
-/// [`RetryQuota`] shared by all calls. Cheap to share between threads
-/// (`&Client` is `Send + Sync`); clone-free by design.
+/// One ureq agent (pooled keep-alive connections), one retry quota shared
+/// by every call, and the token providers of the sessions it served. Share
+/// it between threads (`&Client` is `Send + Sync`).
 ///
-/// Every method sends the request `oidc-core` builds, retries as
-/// [`oidc_core::retry`] decides, and returns the core's typed output or
-/// error. 4xx and 5xx answers always reach the core's parser.
+/// Every decision (what to send, whether to retry, how long to wait, what
+/// to do with the cached token) is made by `oidc-core` and `oidc-host`;
+/// this type only sends, waits and does file work.
 ///
 /// ```no_run
 /// use oidc_ureq::{Client, Config};
-/// use oidc_core::sso_oidc::register_client::RegisterClientInput;
+/// use oidc_ureq::oidc_core::sso_oidc::register_client::RegisterClientInput;
 ///
 /// let client = Client::new(Config::for_region("eu-west-1"))?;
-/// let registration = client.register_client(&RegisterClientInput::new("my-tool"))?;
+/// let registration = client.call(&RegisterClientInput::new("my-tool"))?;
 /// println!("registered {}", registration.client_id);
 /// # Ok::<(), oidc_ureq::Error>(())
 /// ```
 #[derive(Debug)]
 pub struct Client {
-    agent: ureq::Agent,
-    endpoint: Endpoint,
-    config: Config,
-    user_agent: HeaderValue,
-    quota: Mutex<RetryQuota>,
-    providers: TokenProviders,
-}
-
-/// A response as received, with its body read (up to the cap).
-pub(crate) struct Received {
-    pub(crate) response: http::Response<Vec<u8>>,
-}
-
-/// What a retried exchange ended with: the last response and its parse.
-pub(crate) struct Exchange<T> {
-    pub(crate) response: http::Response<Vec<u8>>,
-    pub(crate) parsed: Result<T, oidc_core::Error>,
+    transport: Transport,
+    state: ClientState,
 }
 
 impl Client {
-    /// Builds a client: resolves the SSO OIDC endpoint for the region (or
-    /// takes the override) and checks it is HTTPS or loopback.
+    /// A client for `config`: resolves every service's endpoint in the
+    /// configured region and checks it against the HTTPS rule.
     ///
     /// # Errors
     ///
-    /// [`Error::Config`] when the endpoint cannot be resolved or the
-    /// user-agent suffix is not a valid header value,
-    /// [`Error::InsecureEndpoint`] for plain HTTP to a non-loopback host.
+    /// [`Error::Config`]: an endpoint does not resolve, breaks the HTTPS
+    /// rule, or the user-agent suffix is not a valid header value.
     pub fn new(config: Config) -> Result<Client, Error> {
-        let endpoint = config.endpoint().map_err(|e| match e {
-            ConfigError::Endpoint(e) => Error::Config {
-                message: format!("cannot resolve the SSO OIDC endpoint: {e}"),
-                source: Some(Box::new(e)),
-            },
-            ConfigError::Insecure(e) => insecure(e),
-            other => Error::Config {
-                message: other.to_string(),
-                source: Some(Box::new(other)),
-            },
-        })?;
-        let user_agent = config.user_agent("oidc-ureq", env!("CARGO_PKG_VERSION"));
-        let user_agent = HeaderValue::from_str(&user_agent).map_err(|e| Error::Config {
-            message: "the user-agent suffix is not a valid header value".to_owned(),
-            source: Some(Box::new(e)),
-        })?;
-
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .timeout_connect(Some(config.connect_timeout))
-            .timeout_per_read(Some(config.read_timeout))
-            .timeout_per_call(Some(config.call_timeout))
-            .max_idle_connections_per_host(config.max_idle_per_host)
-            .build()
-            .new_agent();
         Ok(Client {
-            agent,
-            endpoint,
-            config,
-            user_agent,
-            quota: Mutex::new(RetryQuota::default()),
-            providers: TokenProviders::new(),
+            transport: Transport::new(&config),
+            state: ClientState::new(config, "oidc-ureq", env!("CARGO_PKG_VERSION"))?,
         })
     }
 
-    /// The resolved endpoint every request goes to.
-    pub fn endpoint(&self) -> &Endpoint {
-        &self.endpoint
-    }
-
-    /// The configuration the client was built with.
+    /// The configuration.
     pub fn config(&self) -> &Config {
-        &self.config
+        self.state.config()
     }
 
-    /// Retry tokens left in the client's [`RetryQuota`].
+    /// The resolved endpoint of `service` in the configured region.
+    pub fn endpoint(&self, service: Service) -> Option<&Endpoint> {
+        self.state.endpoint(service)
+    }
+
+    /// Tokens left in the client's retry quota.
     pub fn retry_quota_available(&self) -> u32 {
-        self.lock_quota().available()
+        self.state.retry_quota_available()
     }
 
-    /// `RegisterClient`.
+    /// Calls any operation: builds its request, sends it with the standard
+    /// retries, and parses the answer into its typed output or error.
     ///
     /// # Errors
     ///
-    /// [`Error::Core`] for service and parse errors, otherwise transport
-    /// errors (see [`Error`]).
-    pub fn register_client(
-        &self,
-        input: &RegisterClientInput,
-    ) -> Result<RegisterClientOutput, Error> {
-        let request = register_client::request(input, &self.endpoint)?;
-        self.call(Operation::RegisterClient, request, register_client::parse)
+    /// [`Error::Core`]: the service's error (status, code, message,
+    /// request id), an unparsable answer, no answer
+    /// ([`oidc_core::Error::Transport`]), or an input that cannot form a
+    /// request.
+    pub fn call<O: Operation>(&self, input: &O) -> Result<O::Output, Error> {
+        self.call_with(input, None, None)
     }
 
-    /// `StartDeviceAuthorization`.
+    /// [`call`](Self::call) for an operation signed with SigV4: `signer`
+    /// signs every attempt (e.g. an
+    /// [`oidc_core::sigv4::SigV4Signer`] over AWS credentials).
     ///
     /// # Errors
     ///
-    /// As [`Client::register_client`].
-    pub fn start_device_authorization(
+    /// As [`call`](Self::call).
+    pub fn call_signed<O: Operation>(
         &self,
-        input: &StartDeviceAuthorizationInput,
-    ) -> Result<StartDeviceAuthorizationOutput, Error> {
-        let request = start_device_authorization::request(input, &self.endpoint)?;
-        self.call(
-            Operation::StartDeviceAuthorization,
-            request,
-            start_device_authorization::parse,
-        )
+        input: &O,
+        signer: Arc<dyn SignRequest>,
+    ) -> Result<O::Output, Error> {
+        self.call_with(input, Some(signer), None)
     }
 
-    /// `CreateToken` with any grant (refresh token, authorization code, or a
-    /// single device-code poll; use [`Client::run_device_flow`] to poll).
+    /// [`call`](Self::call) whose retry waits end at once when `cancel`
+    /// fires.
     ///
     /// # Errors
     ///
-    /// As [`Client::register_client`].
-    pub fn create_token(&self, input: &CreateTokenInput) -> Result<CreateTokenOutput, Error> {
-        let request = create_token::request(input, &self.endpoint)?;
-        self.call(Operation::CreateToken, request, create_token::parse)
+    /// As [`call`](Self::call), and [`Error::Cancelled`].
+    pub fn call_cancellable<O: Operation>(
+        &self,
+        input: &O,
+        cancel: &CancelToken,
+    ) -> Result<O::Output, Error> {
+        self.call_with(input, None, Some(cancel))
     }
 
-    /// `CreateTokenWithIAM`. The request must be SigV4-signed: `sign` is
-    /// called on a fresh copy of the request before every attempt (so each
-    /// retry carries a fresh signature date).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Signing`] when `sign` fails; otherwise as
-    /// [`Client::register_client`].
-    pub fn create_token_with_iam<F>(
+    fn call_with<O: Operation>(
         &self,
-        input: &CreateTokenWithIamInput,
-        mut sign: F,
-    ) -> Result<CreateTokenWithIamOutput, Error>
-    where
-        F: FnMut(&mut http::Request<Vec<u8>>) -> Result<(), BoxError>,
-    {
-        let operation = Operation::CreateTokenWithIam;
-        let request = create_token_with_iam::request(input, &self.endpoint)?;
-        let exchange = self.exchange(
-            operation,
-            &request,
-            |r| sign(r).map_err(|source| Error::Signing { operation, source }),
-            create_token_with_iam::parse,
-            None,
-        )?;
-        Ok(exchange.parsed?)
-    }
-
-    /// Sends `request` once (no retries) and returns the response with its
-    /// body read, whatever its status. The HTTPS rule and the body cap
-    /// apply; the `User-Agent` is set to the client's.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InsecureEndpoint`], [`Error::BodyTooLarge`],
-    /// [`Error::Transport`].
-    pub fn send(
-        &self,
-        operation: Operation,
-        request: http::Request<Vec<u8>>,
-    ) -> Result<http::Response<Vec<u8>>, Error> {
-        Ok(self.send_once(operation, request)?.response)
-    }
-
-    /// Sends a request built by `oidc-core` with retries and parses the
-    /// answer. Used by every operation method.
-    fn call<T>(
-        &self,
-        operation: Operation,
-        request: http::Request<Vec<u8>>,
-        parse: fn(&http::Response<Vec<u8>>) -> Result<T, oidc_core::Error>,
-    ) -> Result<T, Error> {
-        let exchange = self.exchange(operation, &request, |_| Ok(()), parse, None)?;
-        Ok(exchange.parsed?)
-    }
-
-    /// Sends `request` with the retries `oidc_core::retry` allows, and
-    /// returns the last response with its parse. Waits between attempts
-    /// are cut short by `cancel`.
-    pub(crate) fn exchange<T>(
-        &self,
-        operation: Operation,
-        request: &http::Request<Vec<u8>>,
-        mut prepare: impl FnMut(&mut http::Request<Vec<u8>>) -> Result<(), Error>,
-        parse: impl Fn(&http::Response<Vec<u8>>) -> Result<T, oidc_core::Error>,
+        input: &O,
+        signer: Option<Arc<dyn SignRequest>>,
         cancel: Option<&CancelToken>,
-    ) -> Result<Exchange<T>, Error> {
-        let mut attempts: u32 = 0;
-        let mut spent: u32 = 0;
+    ) -> Result<O::Output, Error> {
+        let mut call = self.state.call(input, signer)?;
         loop {
-            attempts = attempts.saturating_add(1);
-            let mut attempt = request.clone();
-            prepare(&mut attempt)?;
-            let (outcome, class) = match self.send_once(operation, attempt) {
-                Ok(received) => {
-                    let parsed = parse(&received.response);
-                    let class = match &parsed {
-                        Ok(_) => {
-                            self.lock_quota().release(spent);
-                            return Ok(Exchange {
-                                response: received.response,
-                                parsed,
-                            });
-                        }
-                        Err(e) => retry::classify(e),
-                    };
-                    (
-                        Ok(Exchange {
-                            response: received.response,
-                            parsed,
-                        }),
-                        class,
-                    )
+            match call.poll(Instant::now(), SystemTime::now()) {
+                Step::Send(request) => {
+                    let outcome = self.transport.send(request);
+                    self.state.deliver(&mut call, Instant::now(), outcome);
                 }
-                Err(e) => {
-                    let class = transport_class(&e);
-                    (Err(e), class)
-                }
-            };
-            let decision = self.config.retry.decide(attempts, class, random::jitter());
-            let wait = match decision {
-                RetryDecision::GiveUp => return outcome,
-                RetryDecision::RetryAfter(wait) => wait,
-            };
-            match self.lock_quota().acquire(class) {
-                Some(cost) => spent = spent.saturating_add(cost),
-                None => return outcome,
-            }
-            if sleep(wait, cancel) {
-                return Err(Error::Cancelled);
+                Step::WaitUntil(at) => wait_until(at, cancel)?,
+                Step::Done(result) => return Ok(result?),
             }
         }
     }
 
-    /// One attempt: the HTTPS rule, the user agent, ureq, the body cap.
-    pub(crate) fn send_once(
+    /// Drives a [`DeviceFlow`] to its end: each poll is sent once (the flow
+    /// counts failed polls itself), `prompt` shows the code, waits end at
+    /// once when `cancel` fires.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DeviceFlow`] with the flow's outcome, [`Error::Cancelled`].
+    pub fn run_device_flow(
         &self,
-        operation: Operation,
-        mut request: http::Request<Vec<u8>>,
-    ) -> Result<Received, Error> {
-        let url = request.uri().to_string();
-        endpoint::check_transport_security(&url, self.config.allow_insecure_http)
-            .map_err(insecure)?;
-        request
-            .headers_mut()
-            .insert(header::USER_AGENT, self.user_agent.clone());
-        let response = self
-            .agent
-            .run(request)
-            .map_err(|e| transport_error(operation, &url, e))?;
-        let (parts, body) = response.into_parts();
-        let limit = self.config.max_body_bytes;
-        let announced = parts
-            .headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
-        if announced.is_some_and(|n| n > limit) {
-            return Err(Error::BodyTooLarge { operation, limit });
+        flow: &mut DeviceFlow,
+        mut prompt: impl FnMut(&Prompt),
+        cancel: &CancelToken,
+    ) -> Result<CreateTokenOutput, Error> {
+        loop {
+            if cancel.is_cancelled() {
+                return Err(Error::Cancelled { waited: None });
+            }
+            match flow.poll(Instant::now()) {
+                Action::Send(request) => match self.transport.send(request) {
+                    Ok(response) => flow.handle_response(Instant::now(), &response)?,
+                    Err(mut e) => {
+                        e.operation = "CreateToken";
+                        flow.handle_transport_error(Instant::now(), e.into())?
+                    }
+                },
+                Action::ShowPrompt(p) => prompt(&p),
+                Action::WaitUntil(at) => wait_until(at, Some(cancel))?,
+                Action::Done(outcome) => return Ok(outcome?),
+            }
         }
-        let body = read_capped(body, limit).map_err(|e| match e {
-            ReadError::TooLarge => Error::BodyTooLarge { operation, limit },
-            ReadError::Io(e) => io_transport_error(operation, &url, e),
-        })?;
-        Ok(Received {
-            response: http::Response::from_parts(parts, body),
-        })
     }
 
-    /// The token providers used so far (see `provider.rs`).
-    pub(crate) fn providers(&self) -> &TokenProviders {
-        &self.providers
+    /// The session's token: the cached one, refreshed when due (in the
+    /// region its cache entry names), or a new sign-in with `mode` when
+    /// there is none or the session has ended; written to the AWS CLI's
+    /// cache under the session's cross-process lock. `prompt` shows the
+    /// device code or the browser URL. `mode`
+    /// [`SignInMode::CachedOnly`] never signs in.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::LoginRequired`] (cached only), [`Error::Token`] (session
+    /// ended, refresh failed, cache problems), [`Error::DeviceFlow`],
+    /// [`Error::Redirect`], [`Error::Core`], [`Error::Cancelled`].
+    ///
+    /// ```no_run
+    /// use oidc_ureq::oidc_host::CacheDir;
+    /// use oidc_ureq::{CancelToken, Client, Config, Session, SignInMode, SignInPrompt};
+    ///
+    /// let client = Client::new(Config::for_region("eu-west-1"))?;
+    /// let session = Session::new(CacheDir::from_env()?, "my-sso", "https://my-sso-portal.awsapps.com/start")
+    ///     .with_scopes(["sso:account:access"]);
+    /// let token = client.session_token(&session, SignInMode::DeviceCode, |prompt| match prompt {
+    ///     SignInPrompt::DeviceCode(p) => eprintln!("Open {} and confirm {}", p.verification_uri, p.user_code),
+    ///     SignInPrompt::Browser { url } => eprintln!("Open {url}"),
+    ///     _ => {}
+    /// }, &CancelToken::new())?;
+    /// println!("token valid until {:?}", token.expires_at);
+    /// # Ok::<(), oidc_ureq::Error>(())
+    /// ```
+    pub fn session_token(
+        &self,
+        session: &Session,
+        mode: SignInMode,
+        prompt: impl FnMut(&SignInPrompt),
+        cancel: &CancelToken,
+    ) -> Result<CachedToken, Error> {
+        let flow = self.state.session_flow(session, mode)?;
+        self.drive(flow, prompt, cancel)
     }
 
-    fn lock_quota(&self) -> MutexGuard<'_, RetryQuota> {
-        self.quota.lock().unwrap_or_else(PoisonError::into_inner)
+    /// Signs in again even when the cached token is usable (`login
+    /// --force`), then caches the new token.
+    ///
+    /// # Errors
+    ///
+    /// As [`session_token`](Self::session_token).
+    pub fn sign_in(
+        &self,
+        session: &Session,
+        mode: SignInMode,
+        prompt: impl FnMut(&SignInPrompt),
+        cancel: &CancelToken,
+    ) -> Result<CachedToken, Error> {
+        let flow = self.state.session_flow(session, mode)?.force_sign_in();
+        self.drive(flow, prompt, cancel)
+    }
+
+    /// The cached token of `session`, refreshed when due; never signs in
+    /// ([`Error::LoginRequired`] instead).
+    ///
+    /// # Errors
+    ///
+    /// As [`session_token`](Self::session_token).
+    pub fn cached_token(&self, session: &Session) -> Result<CachedToken, Error> {
+        self.session_token(session, SignInMode::CachedOnly, |_| {}, &CancelToken::new())
+    }
+
+    /// Credentials from `provider`: the ones in its memory while fresh,
+    /// else one fetch for all callers at once (the others wait for it) by
+    /// driving its source's [`CredentialsFlow`](oidc_host::CredentialsFlow)
+    /// (SSO role credentials through the AWS CLI's cache and the session's
+    /// token, AssumeRole chains, ...). `prompt` shows a sign-in's prompt
+    /// when the source may sign in.
+    ///
+    /// # Errors
+    ///
+    /// As [`session_token`](Self::session_token), and the source's own
+    /// ([`oidc_host::EnvCredentialsError`] inside [`Error::Local`]).
+    pub fn credentials(
+        &self,
+        provider: &CredentialsProvider,
+        prompt: impl FnMut(&SignInPrompt),
+        cancel: &CancelToken,
+    ) -> Result<Credentials, Error> {
+        loop {
+            match provider.begin(SystemTime::now()) {
+                Begin::Ready(credentials) => return Ok(credentials),
+                Begin::Wait(other) => other.blocking(cancel)?,
+                Begin::Fetch(fetch) => {
+                    let flow = self.state.credentials_flow(provider.source())?;
+                    let result = self.drive(flow.with_policy(provider.policy()), prompt, cancel);
+                    return fetch.finish(result);
+                }
+            }
+        }
+    }
+
+    /// The drive loop of every flow (see [`oidc_host::Flow`]).
+    fn drive<F: Flow>(
+        &self,
+        mut flow: F,
+        mut prompt: impl FnMut(&SignInPrompt),
+        cancel: &CancelToken,
+    ) -> Result<F::Output, Error> {
+        let mut listener: Option<TcpListener> = None;
+        loop {
+            if cancel.is_cancelled() {
+                return Err(Error::Cancelled { waited: None });
+            }
+            match flow.poll(Instant::now(), SystemTime::now()) {
+                FlowStep::Send(request) => {
+                    let outcome = self.transport.send(request);
+                    self.state.deliver(&mut flow, Instant::now(), outcome);
+                }
+                FlowStep::WaitUntil(at) => wait_until(at, Some(cancel))?,
+                FlowStep::Blocking(job) => flow.handle_file(job.run()),
+                FlowStep::Prompt(p) => prompt(&p),
+                FlowStep::Listen => match bind_loopback() {
+                    Ok((l, port)) => {
+                        listener = Some(l);
+                        flow.listening(port);
+                    }
+                    Err(e) => flow.listener_failed(e),
+                },
+                FlowStep::AwaitRedirect { deadline } => {
+                    let (Some(l), Some(state)) = (&listener, flow.pkce_state()) else {
+                        flow.listener_failed(std::io::Error::other("no listener is bound"));
+                        continue;
+                    };
+                    match await_redirect(l, state, deadline, cancel)? {
+                        Some(outcome) => flow.handle_redirect(outcome),
+                        None => flow.redirect_timed_out(),
+                    }
+                    listener = None;
+                }
+                FlowStep::Done(result) => return result,
+            }
+        }
     }
 }
 
-/// Sleeps for `wait`, or until cancelled; returns `true` when cancelled.
-fn sleep(wait: Duration, cancel: Option<&CancelToken>) -> bool {
-    let deadline = Instant::now() + wait;
+/// Waits until `at`, or until cancelled.
+fn wait_until(at: Instant, cancel: Option<&CancelToken>) -> Result<(), Error> {
     match cancel {
-        Some(token) => token.wait_until(deadline),
+        Some(token) if token.wait_until(at) => Err(Error::Cancelled { waited: None }),
+        Some(_) => Ok(()),
         None => {
-            std::thread::sleep(wait);
-            false
+            std::thread::sleep(at.saturating_duration_since(Instant::now()));
+            Ok(())
         }
     }
 }
 
-enum ReadError {
-    TooLarge,
-    Io(io::Error),
+fn bind_loopback() -> std::io::Result<(TcpListener, u16)> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+    listener.set_nonblocking(true)?;
+    let port = listener.local_addr()?.port();
+    Ok((listener, port))
 }
 
-/// Reads the body, never holding more than `limit + 1` bytes. A connection
-/// cut mid-body (not a timeout) ends the body where it was cut, so the core
-/// parser reports it as truncated (which its retry policy treats as
-/// transient).
-fn read_capped(body: ureq::Body, limit: u64) -> Result<Vec<u8>, ReadError> {
-    let mut reader = body.into_reader();
-    let mut out = Vec::new();
-    let mut chunk = [0u8; 8 * 1024];
+/// Serves the loopback listener until a request ends the wait (`Some`), or
+/// the deadline passes (`None`). Each connection is served on its own
+/// short-lived thread, so a slow or silent client cannot hold up the
+/// browser's redirect.
+fn await_redirect(
+    listener: &TcpListener,
+    state: &pkce::State,
+    deadline: Instant,
+    cancel: &CancelToken,
+) -> Result<Option<Result<AuthorizationCode, RedirectError>>, Error> {
+    let (tx, rx) = mpsc::channel();
     loop {
-        match reader.read(&mut chunk) {
-            Ok(0) => return Ok(out),
-            Ok(n) => {
-                if (out.len() as u64).saturating_add(n as u64) > limit {
-                    return Err(ReadError::TooLarge);
+        if let Ok(outcome) = rx.try_recv() {
+            return Ok(Some(outcome));
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return Ok(None);
+        }
+        match listener.accept() {
+            Ok((stream, _)) => {
+                let tx = tx.clone();
+                let state = state.clone();
+                let spawned = std::thread::Builder::new()
+                    .name("oidc-ureq-loopback".to_owned())
+                    .spawn(move || {
+                        if let Some(outcome) = serve_connection(stream, &state) {
+                            let _ = tx.send(outcome);
+                        }
+                    });
+                if let Err(source) = spawned {
+                    return Err(Error::Local {
+                        context: "cannot serve the loopback connection",
+                        source,
+                    });
                 }
-                out.extend_from_slice(&chunk[..n]);
             }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) if io_is_timeout(&e) => return Err(ReadError::Io(e)),
-            Err(e) if !out.is_empty() && is_cut(&e) => return Ok(out),
-            Err(e) => return Err(ReadError::Io(e)),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                if cancel.wait_until((now + ACCEPT_SLICE).min(deadline)) {
+                    return Err(Error::Cancelled { waited: None });
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(source) => {
+                return Err(Error::Local {
+                    context: "the loopback listener failed",
+                    source,
+                })
+            }
         }
     }
 }
 
-fn is_cut(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::UnexpectedEof
-            | io::ErrorKind::ConnectionReset
-            | io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::BrokenPipe
-    ) || matches!(
-        e.get_ref().and_then(|i| i.downcast_ref::<ureq::Error>()),
-        Some(ureq::Error::Protocol(_) | ureq::Error::Io(_))
-    )
-}
-
-fn io_is_timeout(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
-    ) || matches!(
-        e.get_ref().and_then(|i| i.downcast_ref::<ureq::Error>()),
-        Some(ureq::Error::Timeout(_))
-    )
-}
-
-fn ureq_is_timeout(e: &ureq::Error) -> bool {
-    match e {
-        ureq::Error::Timeout(_) => true,
-        ureq::Error::Io(e) => io_is_timeout(e),
-        _ => false,
-    }
-}
-
-fn transport_error(operation: Operation, url: &str, e: ureq::Error) -> Error {
-    if let ureq::Error::Io(io) = e {
-        return io_transport_error(operation, url, io);
-    }
-    Error::Transport {
-        operation,
-        url: url.to_owned(),
-        message: e.to_string(),
-        is_timeout: ureq_is_timeout(&e),
-        source: Box::new(e),
-    }
-}
-
-fn io_transport_error(operation: Operation, url: &str, e: io::Error) -> Error {
-    Error::Transport {
-        operation,
-        url: url.to_owned(),
-        message: e.to_string(),
-        is_timeout: io_is_timeout(&e),
-        source: Box::new(e),
-    }
-}
-
-/// How the retry policy sees an error that is not a parsed response.
-pub(crate) fn transport_class(e: &Error) -> RetryClass {
-    match e {
-        Error::Transport {
-            is_timeout: true, ..
-        } => RetryClass::Timeout,
-        Error::Transport { source, .. } => match source.downcast_ref::<ureq::Error>() {
-            // Certificates, bad URLs and the like do not heal by retrying.
-            Some(
-                ureq::Error::Tls(_)
-                | ureq::Error::Rustls(_)
-                | ureq::Error::Pem(_)
-                | ureq::Error::BadUri(_)
-                | ureq::Error::Http(_)
-                | ureq::Error::InvalidProxyUrl
-                | ureq::Error::RequireHttpsOnly(_)
-                | ureq::Error::LargeResponseHeader(..),
-            ) => RetryClass::NotRetryable,
-            _ => RetryClass::Transient,
-        },
-        _ => RetryClass::NotRetryable,
-    }
-}
-
-/// The adapter error for a URL the HTTPS rule refuses: plain HTTP to a
-/// remote host is [`Error::InsecureEndpoint`], anything else (not a URL,
-/// not http(s)) is [`Error::Config`].
-fn insecure(e: InsecureEndpoint) -> Error {
-    match e {
-        InsecureEndpoint::PlainHttp { url } => Error::InsecureEndpoint { url },
-        other => Error::Config {
-            message: other.to_string(),
-            source: None,
-        },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_https_rule_maps_to_adapter_errors() {
-        let plain = endpoint::check_transport_security("http://example.com/token", false);
-        assert!(matches!(
-            plain.map_err(insecure),
-            Err(Error::InsecureEndpoint { ref url }) if url == "http://example.com/token"
-        ));
-        let ftp = endpoint::check_transport_security("ftp://example.com/", false);
-        assert!(matches!(ftp.map_err(insecure), Err(Error::Config { .. })));
-    }
-
-    #[test]
-    fn client_rejects_insecure_endpoint_and_resolves_regions() {
-        let err = Client::new(
-            Config::for_region("us-east-1").with_endpoint_url("http://sso.example.com"),
-        )
-        .unwrap_err();
-        assert!(err.to_string().contains("http://sso.example.com"), "{err}");
-        let client = Client::new(Config::for_region("eu-west-1").with_fips(true)).unwrap();
-        assert_eq!(
-            client.endpoint().url(),
-            "https://oidc-fips.eu-west-1.amazonaws.com"
-        );
-        let err = Client::new(Config::for_region("not a region")).unwrap_err();
-        assert!(matches!(err, Error::Config { .. }), "{err}");
-    }
-
-    /// A one-shot HTTP server on 127.0.0.1: returns the request head it
-    /// received and answers with `response`.
-    fn one_shot(response: &'static str) -> (String, std::thread::JoinHandle<String>) {
-        use std::io::Write as _;
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let handle = std::thread::spawn(move || {
-            let (mut stream, _) = listener.accept().unwrap();
-            stream
-                .set_read_timeout(Some(Duration::from_secs(5)))
-                .unwrap();
-            let mut head = Vec::new();
-            let mut byte = [0u8; 1];
-            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap() == 1 {
-                head.push(byte[0]);
-            }
-            stream.write_all(response.as_bytes()).unwrap();
-            String::from_utf8(head).unwrap()
-        });
-        (url, handle)
-    }
-
-    #[test]
-    fn user_agent_carries_core_adapter_and_suffix() {
-        let (url, server) = one_shot(
-            "HTTP/1.1 400 Bad Request\r\nx-amzn-ErrorType: InvalidRequestException\r\n\
-             x-amzn-RequestId: r-1\r\nContent-Length: 26\r\n\r\n{\"error\":\"invalid_request\"}",
-        );
-        let client = Client::new(
-            Config::for_region("us-east-1")
-                .with_endpoint_url(url)
-                .with_user_agent_suffix("my-tool/2.0")
-                .with_max_attempts(1),
-        )
-        .unwrap();
-        let err = client
-            .register_client(&RegisterClientInput::new("x"))
-            .unwrap_err();
-        assert_eq!(err.code(), Some(&oidc_core::ErrorCode::InvalidRequest));
-        assert_eq!(err.core().and_then(|e| e.request_id()), Some("r-1"));
-        let head = server.join().unwrap().to_ascii_lowercase();
-        let expected = format!(
-            "user-agent: oidc-core/{v} oidc-ureq/{v} my-tool/2.0\r\n",
-            v = env!("CARGO_PKG_VERSION")
-        );
-        assert!(head.contains(&expected), "{head}");
-    }
-
-    #[test]
-    fn an_announced_oversized_body_is_refused_unread() {
-        let (url, server) =
-            one_shot("HTTP/1.1 200 OK\r\nContent-Length: 5000000\r\n\r\n{\"accessToken\":");
-        let client = Client::new(
-            Config::for_region("us-east-1")
-                .with_endpoint_url(url)
-                .with_max_attempts(1),
-        )
-        .unwrap();
-        let started = Instant::now();
-        let err = client
-            .register_client(&RegisterClientInput::new("x"))
-            .unwrap_err();
-        assert!(
-            matches!(err, Error::BodyTooLarge { limit, .. } if limit == 1024 * 1024),
-            "{err:?}"
-        );
-        // Refused from the header: no waiting for 5 MB that never come.
-        assert!(started.elapsed() < Duration::from_secs(2));
-        server.join().unwrap();
-    }
-
-    #[test]
-    fn connections_are_reused_across_calls() {
-        use std::io::Write as _;
-        // Accepts exactly one connection and answers two requests on it: a
-        // second connection would be refused.
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let server = std::thread::spawn(move || {
-            let (mut stream, _) = listener.accept().unwrap();
-            drop(listener);
-            stream
-                .set_read_timeout(Some(Duration::from_secs(5)))
-                .unwrap();
-            let body = r#"{"clientId":"c","clientSecret":"s","clientSecretExpiresAt":1}"#;
-            for _ in 0..2 {
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") {
-                    assert_eq!(stream.read(&mut byte).unwrap(), 1);
-                    head.push(byte[0]);
-                }
-                let head = String::from_utf8(head).unwrap().to_ascii_lowercase();
-                let length: usize = head
-                    .lines()
-                    .find_map(|l| l.strip_prefix("content-length: "))
-                    .unwrap()
-                    .trim()
-                    .parse()
-                    .unwrap();
-                let mut request_body = vec![0u8; length];
-                stream.read_exact(&mut request_body).unwrap();
-                write!(
-                    stream,
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-                    body.len()
-                )
-                .unwrap();
-            }
-        });
-        let client = Client::new(
-            Config::for_region("us-east-1")
-                .with_endpoint_url(url)
-                .with_max_attempts(1),
-        )
-        .unwrap();
-        for _ in 0..2 {
-            let out = client
-                .register_client(&RegisterClientInput::new("x"))
-                .unwrap();
-            assert_eq!(out.client_id, "c");
+/// Reads one request head, answers it as oidc-core decides, and returns
+/// what ends the wait, if anything.
+fn serve_connection(
+    mut stream: TcpStream,
+    state: &pkce::State,
+) -> Option<Result<AuthorizationCode, RedirectError>> {
+    stream.set_nonblocking(false).ok()?;
+    stream.set_read_timeout(Some(CONNECTION_READ_TIMEOUT)).ok()?;
+    stream
+        .set_write_timeout(Some(CONNECTION_READ_TIMEOUT))
+        .ok()?;
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 1024];
+    let (method, target) = loop {
+        let n = match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => n,
+        };
+        buf.extend_from_slice(&chunk[..n]);
+        match loopback::parse_head(&buf) {
+            Head::Partial => {}
+            Head::Complete { method, target } => break (method, target),
+            _ => return None,
         }
-        server.join().unwrap();
-    }
-
-    #[test]
-    fn client_and_errors_cross_threads() {
-        fn assert_send_sync<T: Send + Sync>() {}
-        assert_send_sync::<Client>();
-        assert_send_sync::<Error>();
-        assert_send_sync::<CancelToken>();
+    };
+    let reply = pkce::answer_loopback(&method, &target, state);
+    // The browser may already have gone; the outcome does not depend on it.
+    let _ = stream.write_all(&loopback::reply_bytes(&reply));
+    let _ = stream.flush();
+    match reply.outcome {
+        LoopbackOutcome::Code(code) => Some(Ok(code)),
+        LoopbackOutcome::Failed(e) => Some(Err(e)),
+        LoopbackOutcome::KeepWaiting(why) => {
+            if let Some(why) = why {
+                log::debug!("loopback listener: ignored a request ({why})");
+            }
+            None
+        }
+        _ => None,
     }
 }

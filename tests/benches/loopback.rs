@@ -1,39 +1,48 @@
 //! StartDeviceAuthorization and CreateToken over loopback against the
-//! in-process emulator, with one oidc-ureq `Client` reused (keep-alive: one
-//! pooled connection carries every call).
+//! in-process emulator, through each adapter's one reused `Client`
+//! (keep-alive: one pooled connection carries every call). oidc-hyper runs
+//! on a current-thread tokio runtime driven by the calling thread, so for
+//! both adapters the calling thread does all of the client's work.
 //!
-//! `cargo bench -p oidc-tests --bench loopback` runs the criterion benches and
-//! then prints, per operation, the p50/p90 wall time of single calls and the
-//! CPU time per call: the calling thread's (`RUSAGE_THREAD`, i.e. the client
-//! alone, since ureq is blocking) and the whole process's (`RUSAGE_SELF`,
-//! client plus the emulator's server thread).
+//! `cargo bench -p oidc-tests --bench loopback` runs the criterion benches,
+//! then prints per adapter and operation: p50/p90/p99 wall time of single
+//! calls, the client's CPU time per call (the calling thread's
+//! `RUSAGE_THREAD`: the emulator serves on its own threads), the process's
+//! (`RUSAGE_SELF`, client plus emulator), and the threads created per call
+//! (new entries in `/proc/self/task`; steady state must be 0).
+//! `-- --test` runs every bench once and a short report.
 
+#[allow(dead_code)]
+#[path = "../tests/conformance/adapter.rs"]
+mod adapter;
+
+use std::collections::HashSet;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use adapter::{Adapter, Kind};
 use criterion::Criterion;
 use oidc_core::secret::{ClientSecret, RefreshToken};
 use oidc_core::sso_oidc::create_token::{CreateTokenInput, Grant};
 use oidc_core::sso_oidc::start_device_authorization::StartDeviceAuthorizationInput;
 use oidc_emulator::{Emulator, EmulatorConfig};
-use oidc_ureq::{Client, Config};
+use oidc_host::Config;
 
 const START_URL: &str = "https://d-1234567890.awsapps.com/start";
-/// Calls per operation for the percentile / CPU report.
-const REPORT_CALLS: usize = 2000;
 
 struct Bench {
     emulator: Emulator,
-    client: Client,
+    client: Adapter,
     client_id: String,
     client_secret: ClientSecret,
     refresh_token: RefreshToken,
 }
 
 impl Bench {
-    fn new() -> Bench {
+    fn new(kind: Kind) -> Bench {
         let emulator = Emulator::start(EmulatorConfig::default()).expect("start the emulator");
-        let client = Client::new(
+        let client = Adapter::new(
+            kind,
             Config::for_region("us-east-1")
                 .with_endpoint_url(emulator.base_url())
                 .with_call_timeout(Duration::from_secs(10)),
@@ -52,7 +61,7 @@ impl Bench {
     fn start_device_authorization(&self) -> String {
         let out = self
             .client
-            .start_device_authorization(&StartDeviceAuthorizationInput::new(
+            .call(&StartDeviceAuthorizationInput::new(
                 self.client_id.clone(),
                 self.client_secret.clone(),
                 START_URL,
@@ -66,7 +75,7 @@ impl Bench {
     fn create_token_refresh(&mut self) {
         let out = self
             .client
-            .create_token(&CreateTokenInput::new(
+            .call(&CreateTokenInput::new(
                 self.client_id.clone(),
                 self.client_secret.clone(),
                 Grant::RefreshToken {
@@ -82,7 +91,7 @@ impl Bench {
     fn device_round(&self) {
         let started = self
             .client
-            .start_device_authorization(&StartDeviceAuthorizationInput::new(
+            .call(&StartDeviceAuthorizationInput::new(
                 self.client_id.clone(),
                 self.client_secret.clone(),
                 START_URL,
@@ -91,7 +100,7 @@ impl Bench {
         assert!(self.emulator.approve(&started.user_code));
         let out = self
             .client
-            .create_token(&CreateTokenInput::new(
+            .call(&CreateTokenInput::new(
                 self.client_id.clone(),
                 self.client_secret.clone(),
                 Grant::DeviceCode {
@@ -118,9 +127,18 @@ fn cpu_time(who: libc::c_int) -> Duration {
     tv(usage.ru_utime) + tv(usage.ru_stime)
 }
 
+/// The ids of this process's threads (`/proc/self/task`).
+fn thread_ids() -> HashSet<u64> {
+    std::fs::read_dir("/proc/self/task")
+        .map(|dir| {
+            dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Client-side sockets (any state, TIME_WAIT included) whose remote end is
-/// 127.0.0.1:`port`, from `/proc/net/tcp`: with keep-alive this stays at
-/// one however many calls were made.
+/// 127.0.0.1:`port`, from `/proc/net/tcp`.
 fn client_sockets_to(port: u16) -> usize {
     let remote = format!("0100007F:{port:04X}");
     std::fs::read_to_string("/proc/net/tcp")
@@ -134,66 +152,79 @@ fn client_sockets_to(port: u16) -> usize {
         .unwrap_or(0)
 }
 
-/// Runs `call` `REPORT_CALLS` times and prints wall-time percentiles and CPU
-/// time per call.
-fn report(name: &str, mut call: impl FnMut()) {
-    for _ in 0..50 {
+/// Runs `call` `calls` times and prints wall-time percentiles, CPU time
+/// per call and threads created per call.
+fn report(name: &str, calls: usize, mut call: impl FnMut()) {
+    for _ in 0..calls.min(50) {
         call(); // warm-up (connection established, caches warm)
     }
-    let mut samples = Vec::with_capacity(REPORT_CALLS);
+    let mut samples = Vec::with_capacity(calls);
+    let threads_before = thread_ids();
     let thread_before = cpu_time(libc::RUSAGE_THREAD);
     let process_before = cpu_time(libc::RUSAGE_SELF);
-    for _ in 0..REPORT_CALLS {
+    for _ in 0..calls {
         let t = Instant::now();
         call();
         samples.push(t.elapsed());
     }
     let thread_cpu = cpu_time(libc::RUSAGE_THREAD) - thread_before;
     let process_cpu = cpu_time(libc::RUSAGE_SELF) - process_before;
+    let new_threads = thread_ids().difference(&threads_before).count();
     samples.sort();
     let pct = |p: usize| samples[(samples.len() * p / 100).min(samples.len() - 1)];
-    let n = REPORT_CALLS as u32;
+    let n = calls as u32;
     println!(
-        "{name:<28} p50 {:>9.1?}  p90 {:>9.1?}  p99 {:>9.1?}  cpu/call client {:>9.1?}  process {:>9.1?}",
+        "{name:<40} p50 {:>8.1?} p90 {:>8.1?} p99 {:>8.1?}  cpu/call client {:>6.1} µs  process {:>6.1} µs  threads/call {:.3}",
         pct(50),
         pct(90),
         pct(99),
-        thread_cpu / n,
-        process_cpu / n,
+        (thread_cpu / n).as_secs_f64() * 1e6,
+        (process_cpu / n).as_secs_f64() * 1e6,
+        new_threads as f64 / calls as f64,
     );
 }
 
 fn main() {
-    let mut bench = Bench::new();
+    let test_mode = std::env::args().any(|a| a == "--test");
     let mut criterion = Criterion::default()
-        .sample_size(50)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
+        .sample_size(30)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
         .configure_from_args();
-    criterion.bench_function("start_device_authorization", |b| {
-        b.iter(|| black_box(bench.start_device_authorization()))
-    });
-    criterion.bench_function("create_token_refresh", |b| {
-        b.iter(|| bench.create_token_refresh())
-    });
-    criterion.bench_function("device_round (start + approve + create_token)", |b| {
-        b.iter(|| bench.device_round())
-    });
+    let mut benches: Vec<(Kind, Bench)> = Kind::ALL.map(|k| (k, Bench::new(k))).into();
+    for (kind, bench) in &mut benches {
+        let name = kind.name();
+        criterion.bench_function(&format!("{name}/start_device_authorization"), |b| {
+            b.iter(|| black_box(bench.start_device_authorization()))
+        });
+        criterion.bench_function(&format!("{name}/create_token_refresh"), |b| {
+            b.iter(|| bench.create_token_refresh())
+        });
+        criterion.bench_function(&format!("{name}/device_round"), |b| {
+            b.iter(|| bench.device_round())
+        });
+    }
     criterion.final_summary();
 
-    // `cargo test --benches` runs each bench once without `--bench`; the
-    // percentile report is for real bench runs only.
-    if std::env::args().any(|a| a == "--bench") {
-        println!("\nper call over loopback, keep-alive, {REPORT_CALLS} calls each:");
-        report("StartDeviceAuthorization", || {
+    // `cargo test --benches` runs the binary without `--bench`: no report.
+    if !test_mode && !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let calls = if test_mode { 50 } else { 2000 };
+    println!("\nper call over loopback, one keep-alive connection, {calls} calls each:");
+    for (kind, bench) in &mut benches {
+        let name = kind.name();
+        report(&format!("{name} StartDeviceAuthorization"), calls, || {
             black_box(bench.start_device_authorization());
         });
-        report("CreateToken (refresh_token)", || {
+        report(&format!("{name} CreateToken (refresh_token)"), calls, || {
             bench.create_token_refresh()
         });
-        report("device round (2 calls)", || bench.device_round());
+        report(&format!("{name} device round (2 calls)"), calls, || {
+            bench.device_round()
+        });
         println!(
-            "client sockets to the emulator (any state, from /proc/net/tcp) after all calls: {}",
+            "{name}: client sockets to the emulator (any state) after all calls: {}",
             client_sockets_to(bench.emulator.addr().port())
         );
     }

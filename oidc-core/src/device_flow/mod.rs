@@ -29,8 +29,9 @@
 //! * The first poll is sent at once (the user may have approved already);
 //!   the prompt is emitted before the first wait.
 //! * The interval is the response's `interval`, 5 s when absent (RFC 8628
-//!   §3.2), at least 1 s; every `slow_down` adds 5 s for the rest of the
-//!   flow (§3.5).
+//!   §3.2), between 1 s and [`MAX_INTERVAL`]; every `slow_down` adds 5 s
+//!   for the rest of the flow (§3.5).
+//! * The flow waits at most [`MAX_EXPIRES_IN`], whatever `expiresIn` says.
 //! * The next poll is scheduled one interval after the previous answer
 //!   arrived, so two polls are never closer than the interval.
 //! * The flow ends with [`DeviceFlowError::Expired`] at the local deadline
@@ -40,12 +41,13 @@
 use std::time::{Duration, Instant};
 
 use crate::endpoint::Endpoint;
-use crate::error::{Error, ErrorCode, Misuse, ServiceError};
+use crate::error::{Error, Misuse, ServiceError};
 use crate::retry::{self, RetryClass};
 use crate::secret::ClientSecret;
 use crate::sso_oidc::create_token::{self, CreateTokenInput, CreateTokenOutput, Grant};
 use crate::sso_oidc::register_client::RegisterClientOutput;
 use crate::sso_oidc::start_device_authorization::StartDeviceAuthorizationOutput;
+use crate::sso_oidc::ErrorCode;
 
 /// Polling interval when the service sends none (RFC 8628 §3.2).
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
@@ -53,6 +55,12 @@ pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
 pub const SLOW_DOWN_INCREMENT: Duration = Duration::from_secs(5);
 /// The smallest interval the flow uses, whatever the service says.
 pub const MIN_INTERVAL: Duration = Duration::from_secs(1);
+/// The longest device authorization the flow waits for, whatever the
+/// service's `expiresIn` says (the service uses 10 minutes).
+pub const MAX_EXPIRES_IN: Duration = Duration::from_secs(60 * 60);
+/// The longest polling interval the flow uses, whatever the service's
+/// `interval` says.
+pub const MAX_INTERVAL: Duration = Duration::from_secs(60);
 /// Consecutive transient failures (5xx, dropped connections) the flow
 /// rides out by polling again at the next interval before it gives up.
 pub const MAX_CONSECUTIVE_TRANSIENT_FAILURES: u32 = 3;
@@ -88,7 +96,10 @@ impl std::fmt::Debug for Action {
     }
 }
 
-/// What to show the user.
+/// What to show the user. The service's text is untrusted: every member
+/// here has had its control characters removed
+/// ([`untrusted::printable`](crate::untrusted::printable)); open a URI only
+/// through [`Prompt::browser_uri`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Prompt {
@@ -105,11 +116,21 @@ pub struct Prompt {
 }
 
 impl Prompt {
-    /// The best URI to open in a browser: the complete one when present.
+    /// The best URI to show: the complete one when present.
     pub fn uri_to_open(&self) -> &str {
         self.verification_uri_complete
             .as_deref()
             .unwrap_or(&self.verification_uri)
+    }
+
+    /// The URI to hand to a browser opener, when one is safe to open
+    /// ([`untrusted::openable_uri`](crate::untrusted::openable_uri)): the
+    /// complete one, else the plain one; `None` when neither is.
+    pub fn browser_uri(&self) -> Option<&str> {
+        self.verification_uri_complete
+            .as_deref()
+            .and_then(crate::untrusted::openable_uri)
+            .or_else(|| crate::untrusted::openable_uri(&self.verification_uri))
     }
 }
 
@@ -161,6 +182,7 @@ pub struct DeviceFlow {
     polls_sent: u32,
     prompt_shown: bool,
     transient_failures: u32,
+    user_agent: Option<http::HeaderValue>,
 }
 
 impl DeviceFlow {
@@ -173,17 +195,23 @@ impl DeviceFlow {
         endpoint: Endpoint,
         now: Instant,
     ) -> DeviceFlow {
-        let expires_in = Duration::from_secs(u64::from(authorization.expires_in));
+        // What the service sends is untrusted: bounded times, printable text.
+        let expires_in =
+            Duration::from_secs(u64::from(authorization.expires_in)).min(MAX_EXPIRES_IN);
         let deadline = now.checked_add(expires_in).unwrap_or(now);
         let interval = authorization
             .interval
             .map(|s| Duration::from_secs(u64::from(s)))
             .unwrap_or(DEFAULT_INTERVAL)
-            .max(MIN_INTERVAL);
+            .clamp(MIN_INTERVAL, MAX_INTERVAL);
+        let printable = crate::untrusted::printable;
         let prompt = Prompt {
-            user_code: authorization.user_code,
-            verification_uri: authorization.verification_uri,
-            verification_uri_complete: authorization.verification_uri_complete,
+            user_code: printable(&authorization.user_code),
+            verification_uri: printable(&authorization.verification_uri),
+            verification_uri_complete: authorization
+                .verification_uri_complete
+                .as_deref()
+                .map(printable),
             expires_in,
             expires_at: deadline,
         };
@@ -204,7 +232,15 @@ impl DeviceFlow {
             polls_sent: 0,
             prompt_shown: false,
             transient_failures: 0,
+            user_agent: None,
         }
+    }
+
+    /// Sets the `User-Agent` of every poll (the core's own by default).
+    #[must_use]
+    pub fn with_user_agent(mut self, user_agent: http::HeaderValue) -> DeviceFlow {
+        self.user_agent = Some(user_agent);
+        self
     }
 
     /// Starts the flow for a fresh registration.
@@ -266,7 +302,12 @@ impl DeviceFlow {
                     return Action::WaitUntil(at.min(self.deadline));
                 }
                 match create_token::request(&self.input, &self.endpoint) {
-                    Ok(request) => {
+                    Ok(mut request) => {
+                        if let Some(ua) = &self.user_agent {
+                            request
+                                .headers_mut()
+                                .insert(http::header::USER_AGENT, ua.clone());
+                        }
                         self.state = State::InFlight;
                         self.polls_sent = self.polls_sent.saturating_add(1);
                         Action::Send(request)
@@ -288,7 +329,11 @@ impl DeviceFlow {
         response: &http::Response<B>,
     ) -> Result<(), Error> {
         self.expect_in_flight()?;
-        match create_token::parse(response) {
+        let parsed = create_token::parse(response).map_err(|mut e| {
+            e.scrub_secrets(&crate::Operation::secrets(&self.input));
+            e
+        });
+        match parsed {
             Ok(token) => {
                 self.state = State::Finished(Ok(token));
             }
@@ -326,20 +371,20 @@ impl DeviceFlow {
     }
 
     fn handle_service_error(&mut self, now: Instant, e: ServiceError) {
-        let outcome = match e.code {
-            ErrorCode::AuthorizationPending => {
+        let outcome = match e.code.sso_oidc() {
+            Some(ErrorCode::AuthorizationPending) => {
                 self.transient_failures = 0;
                 return self.schedule(now);
             }
-            ErrorCode::SlowDown => {
+            Some(ErrorCode::SlowDown) => {
                 self.transient_failures = 0;
                 self.interval = self.interval.saturating_add(SLOW_DOWN_INCREMENT);
                 return self.schedule(now);
             }
-            ErrorCode::ExpiredToken => DeviceFlowError::Expired { service: Some(e) },
-            ErrorCode::AccessDenied => DeviceFlowError::Denied(e),
-            ErrorCode::InvalidGrant => DeviceFlowError::InvalidGrant(e),
-            ErrorCode::InvalidClient => DeviceFlowError::InvalidClient(e),
+            Some(ErrorCode::ExpiredToken) => DeviceFlowError::Expired { service: Some(e) },
+            Some(ErrorCode::AccessDenied) => DeviceFlowError::Denied(e),
+            Some(ErrorCode::InvalidGrant) => DeviceFlowError::InvalidGrant(e),
+            Some(ErrorCode::InvalidClient) => DeviceFlowError::InvalidClient(e),
             _ => {
                 let e = Error::Service(e);
                 if retry::classify(&e).is_retryable() {

@@ -31,14 +31,15 @@ use serde::Deserialize;
 
 use super::GrantType;
 use crate::endpoint::Endpoint;
+use crate::endpoint::Service;
 use crate::error::{Error, InvalidInput};
-use crate::operation::Operation;
+use crate::operation::{Auth, Operation};
 use crate::rest_json::{self, JsonBody, ResponseContext};
 use crate::secret::{
     AccessToken, AuthorizationCode, ClientSecret, CodeVerifier, DeviceCode, IdToken, RefreshToken,
 };
 
-const OPERATION: Operation = Operation::CreateToken;
+const OPERATION: &str = "CreateToken";
 
 /// The grant a `CreateToken` call redeems.
 #[derive(Debug, Clone)]
@@ -210,7 +211,7 @@ pub fn request(
 /// Device-flow answers such as `AuthorizationPendingException` come back as
 /// [`Error::Service`]; the [device flow](crate::device_flow) interprets them.
 pub fn parse<B: AsRef<[u8]>>(response: &http::Response<B>) -> Result<CreateTokenOutput, Error> {
-    let wire: Wire = rest_json::parse_response(OPERATION, response)?;
+    let wire: Wire = rest_json::parse_response(Service::SsoOidc, OPERATION, response)?;
     let ctx = ResponseContext::of(OPERATION, response);
     let expires_in = ctx.required("expiresIn", wire.expires_in)?;
     Ok(CreateTokenOutput {
@@ -220,4 +221,42 @@ pub fn parse<B: AsRef<[u8]>>(response: &http::Response<B>) -> Result<CreateToken
         refresh_token: wire.refresh_token,
         id_token: wire.id_token,
     })
+}
+
+impl CreateTokenInput {
+    fn secret_values(&self) -> Vec<&str> {
+        let mut out = vec![self.client_secret.secret()];
+        match &self.grant {
+            Grant::DeviceCode { device_code } => out.push(device_code.secret()),
+            Grant::RefreshToken { refresh_token } => out.push(refresh_token.secret()),
+            Grant::AuthorizationCode {
+                code,
+                code_verifier,
+                ..
+            } => {
+                out.push(code.secret());
+                out.extend(code_verifier.iter().map(|v| v.secret()));
+            }
+        }
+        out
+    }
+}
+
+impl Operation for CreateTokenInput {
+    type Output = CreateTokenOutput;
+    const NAME: &'static str = OPERATION;
+    const SERVICE: Service = Service::SsoOidc;
+    const AUTH: Auth = Auth::None;
+
+    fn request(&self, endpoint: &Endpoint) -> Result<http::Request<Vec<u8>>, Error> {
+        request(self, endpoint)
+    }
+
+    fn parse<B: AsRef<[u8]>>(response: &http::Response<B>) -> Result<CreateTokenOutput, Error> {
+        parse(response)
+    }
+
+    fn secrets(&self) -> Vec<&str> {
+        self.secret_values()
+    }
 }

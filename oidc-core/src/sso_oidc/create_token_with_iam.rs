@@ -24,15 +24,16 @@ use serde::Deserialize;
 
 use super::{GrantType, TokenType};
 use crate::endpoint::Endpoint;
+use crate::endpoint::Service;
 use crate::error::{Error, InvalidInput};
-use crate::operation::Operation;
+use crate::operation::{Auth, Operation};
 use crate::rest_json::{self, JsonBody, ResponseContext};
 use crate::secret::{
     AccessToken, Assertion, AuthorizationCode, CodeVerifier, IdToken, IdentityContext,
     RefreshToken, SubjectToken,
 };
 
-const OPERATION: Operation = Operation::CreateTokenWithIam;
+const OPERATION: &str = "CreateTokenWithIAM";
 
 /// The grant a `CreateTokenWithIAM` call redeems.
 #[derive(Debug, Clone)]
@@ -287,7 +288,7 @@ pub fn request(
 pub fn parse<B: AsRef<[u8]>>(
     response: &http::Response<B>,
 ) -> Result<CreateTokenWithIamOutput, Error> {
-    let wire: Wire = rest_json::parse_response(OPERATION, response)?;
+    let wire: Wire = rest_json::parse_response(Service::SsoOidc, OPERATION, response)?;
     let ctx = ResponseContext::of(OPERATION, response);
     let expires_in = ctx.required("expiresIn", wire.expires_in)?;
     Ok(CreateTokenWithIamOutput {
@@ -300,4 +301,40 @@ pub fn parse<B: AsRef<[u8]>>(
         scope: wire.scope,
         aws_additional_details: wire.aws_additional_details,
     })
+}
+
+impl Operation for CreateTokenWithIamInput {
+    type Output = CreateTokenWithIamOutput;
+    const NAME: &'static str = OPERATION;
+    const SERVICE: Service = Service::SsoOidc;
+    const AUTH: Auth = Auth::SigV4 {
+        signing_name: super::SIGNING_NAME,
+    };
+
+    fn request(&self, endpoint: &Endpoint) -> Result<http::Request<Vec<u8>>, Error> {
+        request(self, endpoint)
+    }
+
+    fn parse<B: AsRef<[u8]>>(
+        response: &http::Response<B>,
+    ) -> Result<CreateTokenWithIamOutput, Error> {
+        parse(response)
+    }
+
+    fn secrets(&self) -> Vec<&str> {
+        match &self.grant {
+            IamGrant::AuthorizationCode {
+                code,
+                code_verifier,
+                ..
+            } => {
+                let mut out = vec![code.secret()];
+                out.extend(code_verifier.iter().map(|v| v.secret()));
+                out
+            }
+            IamGrant::RefreshToken { refresh_token } => vec![refresh_token.secret()],
+            IamGrant::JwtBearer { assertion } => vec![assertion.secret()],
+            IamGrant::TokenExchange { subject_token, .. } => vec![subject_token.secret()],
+        }
+    }
 }

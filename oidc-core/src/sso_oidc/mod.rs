@@ -13,8 +13,10 @@ pub mod create_token_with_iam;
 pub mod register_client;
 pub mod start_device_authorization;
 
+mod error_code;
 mod grant_type;
 
+pub use error_code::ErrorCode;
 pub use grant_type::{GrantType, TokenType};
 
 /// The SigV4 signing name of SSO OIDC (differs from the endpoint prefix

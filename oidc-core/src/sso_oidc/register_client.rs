@@ -29,12 +29,13 @@ use serde::Deserialize;
 
 use super::GrantType;
 use crate::endpoint::Endpoint;
+use crate::endpoint::Service;
 use crate::error::{Error, InvalidInput};
-use crate::operation::Operation;
+use crate::operation::{Auth, Operation};
 use crate::rest_json::{self, JsonBody, ResponseContext};
 use crate::secret::ClientSecret;
 
-const OPERATION: Operation = Operation::RegisterClient;
+const OPERATION: &str = "RegisterClient";
 
 /// Input of `RegisterClient`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -287,7 +288,7 @@ pub fn request(
 
 /// Parses a `RegisterClient` response. Pure.
 pub fn parse<B: AsRef<[u8]>>(response: &http::Response<B>) -> Result<RegisterClientOutput, Error> {
-    let wire: Wire = rest_json::parse_response(OPERATION, response)?;
+    let wire: Wire = rest_json::parse_response(Service::SsoOidc, OPERATION, response)?;
     let ctx = ResponseContext::of(OPERATION, response);
     Ok(RegisterClientOutput {
         client_id: ctx.required("clientId", wire.client_id)?,
@@ -298,4 +299,19 @@ pub fn parse<B: AsRef<[u8]>>(response: &http::Response<B>) -> Result<RegisterCli
         authorization_endpoint: wire.authorization_endpoint,
         token_endpoint: wire.token_endpoint,
     })
+}
+
+impl Operation for RegisterClientInput {
+    type Output = RegisterClientOutput;
+    const NAME: &'static str = OPERATION;
+    const SERVICE: Service = Service::SsoOidc;
+    const AUTH: Auth = Auth::None;
+
+    fn request(&self, endpoint: &Endpoint) -> Result<http::Request<Vec<u8>>, Error> {
+        request(self, endpoint)
+    }
+
+    fn parse<B: AsRef<[u8]>>(response: &http::Response<B>) -> Result<RegisterClientOutput, Error> {
+        parse(response)
+    }
 }

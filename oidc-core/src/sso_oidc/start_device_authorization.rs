@@ -25,12 +25,13 @@
 use serde::Deserialize;
 
 use crate::endpoint::Endpoint;
+use crate::endpoint::Service;
 use crate::error::{Error, InvalidInput};
-use crate::operation::Operation;
+use crate::operation::{Auth, Operation};
 use crate::rest_json::{self, JsonBody, ResponseContext};
 use crate::secret::{ClientSecret, DeviceCode};
 
-const OPERATION: Operation = Operation::StartDeviceAuthorization;
+const OPERATION: &str = "StartDeviceAuthorization";
 
 /// Input of `StartDeviceAuthorization`.
 #[derive(Debug, Clone)]
@@ -114,7 +115,7 @@ pub fn request(
 pub fn parse<B: AsRef<[u8]>>(
     response: &http::Response<B>,
 ) -> Result<StartDeviceAuthorizationOutput, Error> {
-    let wire: Wire = rest_json::parse_response(OPERATION, response)?;
+    let wire: Wire = rest_json::parse_response(Service::SsoOidc, OPERATION, response)?;
     let ctx = ResponseContext::of(OPERATION, response);
     let expires_in = ctx.required("expiresIn", wire.expires_in)?;
     Ok(StartDeviceAuthorizationOutput {
@@ -128,4 +129,25 @@ pub fn parse<B: AsRef<[u8]>>(
             .map(|i| ctx.seconds("interval", i))
             .transpose()?,
     })
+}
+
+impl Operation for StartDeviceAuthorizationInput {
+    type Output = StartDeviceAuthorizationOutput;
+    const NAME: &'static str = OPERATION;
+    const SERVICE: Service = Service::SsoOidc;
+    const AUTH: Auth = Auth::None;
+
+    fn request(&self, endpoint: &Endpoint) -> Result<http::Request<Vec<u8>>, Error> {
+        request(self, endpoint)
+    }
+
+    fn parse<B: AsRef<[u8]>>(
+        response: &http::Response<B>,
+    ) -> Result<StartDeviceAuthorizationOutput, Error> {
+        parse(response)
+    }
+
+    fn secrets(&self) -> Vec<&str> {
+        vec![self.client_secret.secret()]
+    }
 }

@@ -1,15 +1,24 @@
 //! `POST /token?aws_iam=t` (CreateTokenWithIAM).
 //!
-//! Authentication: the request must carry
-//! `Authorization: AWS4-HMAC-SHA256 Credential=<akid>/<date>/<region>/sso-oauth/aws4_request, ...`.
-//! The signature itself is not verified. A missing or malformed header, or a
-//! credential scope for another service, is answered with HTTP **403**,
-//! `x-amzn-ErrorType: AccessDeniedException:...`, `x-amzn-ErrorMessage:
-//! <msg>` and the body `{"error":"access_denied","error_description":<msg>}`
-//! (the message texts follow the real SigV4 front end, e.g.
-//! "Missing Authentication Token").
+//! Authentication: the request must be SigV4-signed
+//! (`Authorization: AWS4-HMAC-SHA256 Credential=<akid>/<date>/<region>/sso-oauth/aws4_request, ...`)
+//! with credentials the emulator issued or was configured with; the
+//! signature is verified ([`crate::sigv4_verify`]). Every failure is HTTP
+//! **403** with `x-amzn-ErrorType`, `x-amzn-ErrorMessage: <msg>` and a JSON
+//! body (the message texts follow the real SigV4 front end):
 //!
-//! Validation order: SigV4 header shape → body / required members
+//! * missing or malformed header, or a credential scope for another service:
+//!   `AccessDeniedException` (`{"error":"access_denied","error_description":<msg>}`,
+//!   e.g. "Missing Authentication Token");
+//! * unknown access key id or session token: `UnrecognizedClientException`
+//!   ("The security token included in the request is invalid.");
+//! * expired temporary credentials: `ExpiredTokenException`;
+//! * wrong signature, region, scope date, or `X-Amz-Date` more than 15
+//!   minutes off the emulator clock: `InvalidSignatureException` (a wrong
+//!   signature's message includes the canonical request and string to sign
+//!   the emulator expected).
+//!
+//! Validation order: SigV4 authentication → body / required members
 //! (`clientId`, `grantType`, `scope` type) → the `wrong_region` switch
 //! (InvalidRequestRegionException) → `clientId` must start with `arn:`
 //! (else InvalidClientException) → grant. The response always carries
@@ -27,6 +36,7 @@ use super::token::{redeem_auth_code, rotate_refresh_token, token_json};
 use super::{check_scopes, json_body, opt_str, opt_str_list, req_str, respond, ApiResult};
 use crate::error::{generic_error, ApiError, Shape};
 use crate::http::{Request, Response};
+use crate::sigv4_verify::{self, AuthFailure, AuthFailureKind};
 use crate::state::{
     Ctx, GRANT_AUTHORIZATION_CODE, GRANT_JWT_BEARER, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE,
     TOKEN_TYPE_ACCESS, TOKEN_TYPE_REFRESH,
@@ -35,34 +45,37 @@ use crate::state::{
 /// Scopes granted by default when the caller does not down-scope.
 const DEFAULT_SCOPES: [&str; 3] = ["openid", "aws", "sts:identity_context"];
 
-/// Checks the SigV4 `Authorization` header shape. Returns the 403 message on
-/// failure.
-pub(crate) fn check_sigv4(req: &Request) -> Result<(), &'static str> {
-    let auth = req
-        .header("authorization")
-        .ok_or("Missing Authentication Token")?;
-    let rest = auth
-        .strip_prefix("AWS4-HMAC-SHA256 Credential=")
-        .ok_or("Authorization header requires 'Credential' parameter. Authorization header must use AWS4-HMAC-SHA256.")?;
-    let credential = rest
-        .split(|c: char| c == ',' || c.is_whitespace())
-        .next()
-        .unwrap_or("");
-    let parts: Vec<&str> = credential.split('/').collect();
-    if parts.len() != 5 || parts.iter().any(|p| p.is_empty()) || parts[4] != "aws4_request" {
-        return Err("Credential should be scoped to a valid region and service.");
-    }
-    if parts[3] != "sso-oauth" {
-        return Err("Credential should be scoped to correct service: 'sso-oauth'.");
-    }
-    Ok(())
+/// The SigV4 signing name of SSO OIDC.
+const SIGNING_NAME: &str = "sso-oauth";
+
+/// The 403 JSON error for a failed SigV4 verification.
+pub(crate) fn auth_error(f: &AuthFailure) -> Response {
+    let code = match f.kind {
+        AuthFailureKind::Missing | AuthFailureKind::Incomplete | AuthFailureKind::WrongService => {
+            "AccessDeniedException"
+        }
+        AuthFailureKind::UnknownKey => "UnrecognizedClientException",
+        AuthFailureKind::Expired => "ExpiredTokenException",
+        AuthFailureKind::BadScope | AuthFailureKind::Skew | AuthFailureKind::BadSignature => {
+            "InvalidSignatureException"
+        }
+    };
+    let message = match &f.expected {
+        Some((creq, sts)) => format!(
+            "{}\n\nThe Canonical String for this request should have been\n'{creq}'\n\nThe String-to-Sign should have been\n'{sts}'\n",
+            f.message
+        ),
+        None => f.message.clone(),
+    };
+    // The header carries the first line only (no newlines in headers).
+    let header = message.lines().next().unwrap_or_default().to_string();
+    generic_error(403, code, &message).with_header("x-amzn-ErrorMessage", header)
 }
 
 /// Handles CreateTokenWithIAM.
 pub(crate) fn handle(ctx: &Ctx, req: &Request) -> Response {
-    if let Err(msg) = check_sigv4(req) {
-        return generic_error(403, "AccessDeniedException", msg)
-            .with_header("x-amzn-ErrorMessage", msg);
+    if let Err(f) = sigv4_verify::verify(ctx, req, SIGNING_NAME) {
+        return auth_error(&f);
     }
     respond(handle_json(ctx, req))
 }
@@ -179,6 +192,9 @@ fn handle_json(ctx: &Ctx, req: &Request) -> ApiResult {
     drop(st);
 
     let identity_context = format!("EMU{}", ctx.ids.token(48));
+    ctx.state()
+        .identity_contexts
+        .insert(identity_context.clone());
     let mut out = token_json(&pair);
     out.insert(
         "idToken".into(),
@@ -196,6 +212,7 @@ fn handle_json(ctx: &Ctx, req: &Request) -> ApiResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::EmulatorConfig;
 
     fn req_with_auth(auth: Option<&str>) -> Request {
         Request {
@@ -204,27 +221,49 @@ mod tests {
             query: "aws_iam=t".into(),
             http11: true,
             headers: auth
-                .map(|a| vec![("Authorization".to_string(), a.to_string())])
+                .map(|a| {
+                    vec![
+                        ("Authorization".to_string(), a.to_string()),
+                        ("X-Amz-Date".to_string(), "20240101T000000Z".to_string()),
+                    ]
+                })
                 .unwrap_or_default(),
             body: Vec::new(),
         }
     }
 
     #[test]
-    fn sigv4_shape_check() {
-        assert!(check_sigv4(&req_with_auth(None)).is_err());
-        assert!(check_sigv4(&req_with_auth(Some("Bearer x"))).is_err());
-        assert!(check_sigv4(&req_with_auth(Some(
-            "AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/sts/aws4_request, SignedHeaders=host, Signature=x"
-        )))
-        .is_err());
-        assert!(check_sigv4(&req_with_auth(Some(
-            "AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/sso-oauth"
-        )))
-        .is_err());
-        assert!(check_sigv4(&req_with_auth(Some(
-            "AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/sso-oauth/aws4_request, SignedHeaders=host, Signature=x"
-        )))
-        .is_ok());
+    fn sigv4_failures_map_to_json_errors() {
+        let ctx = Ctx::new(EmulatorConfig::default(), "http://127.0.0.1:1".into());
+        let code = |auth: Option<&str>| {
+            let f = sigv4_verify::verify(&ctx, &req_with_auth(auth), SIGNING_NAME).unwrap_err();
+            let r = auth_error(&f);
+            assert_eq!(r.status, 403);
+            r.headers
+                .iter()
+                .find(|(n, _)| n == "x-amzn-ErrorType")
+                .map(|(_, v)| v.split(':').next().unwrap_or_default().to_string())
+                .unwrap()
+        };
+        assert_eq!(code(None), "AccessDeniedException");
+        assert_eq!(code(Some("Bearer x")), "AccessDeniedException");
+        assert_eq!(
+            code(Some(
+                "AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/sts/aws4_request, SignedHeaders=host, Signature=x"
+            )),
+            "AccessDeniedException"
+        );
+        assert_eq!(
+            code(Some(
+                "AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/sso-oauth/aws4_request, SignedHeaders=host;x-amz-date, Signature=x"
+            )),
+            "UnrecognizedClientException"
+        );
+        assert_eq!(
+            code(Some(
+                "AWS4-HMAC-SHA256 Credential=AKID/20240101/eu-west-1/sso-oauth/aws4_request, SignedHeaders=host;x-amz-date, Signature=x"
+            )),
+            "InvalidSignatureException"
+        );
     }
 }

@@ -316,3 +316,47 @@ pub fn pct_encode(s: &str) -> String {
         })
         .collect()
 }
+
+/// Long-term test key configured with `with_static_credentials`.
+pub const TEST_AKID: &str = "AKIAEMULATORTEST0001";
+/// Its secret.
+pub const TEST_SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEMULATORKEY";
+
+/// `SystemTime::now()` plus the emulator's clock offset (what the
+/// emulator considers "now").
+pub fn emulator_now(emu: &oidc_emulator::Emulator) -> std::time::SystemTime {
+    std::time::SystemTime::now() + emu.clock_offset()
+}
+
+/// SigV4-signs a request as `Conn::send` will send it (`Host: 127.0.0.1`)
+/// with oidc-core's signer; returns the headers to send (without `Host`).
+pub fn sign_headers(
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    credentials: &oidc_core::Credentials,
+    service: &str,
+    time: std::time::SystemTime,
+) -> Vec<(String, String)> {
+    let mut b = http::Request::builder()
+        .method(method)
+        .uri(format!("http://127.0.0.1{target}"))
+        .header("host", "127.0.0.1");
+    for (n, v) in headers {
+        b = b.header(*n, *v);
+    }
+    let mut req = b.body(body.to_vec()).unwrap();
+    let params = oidc_core::sigv4::SigningParams::new(credentials, "us-east-1", service, time);
+    oidc_core::sigv4::sign(&mut req, &params).unwrap();
+    req.headers()
+        .iter()
+        .filter(|(n, _)| n.as_str() != "host")
+        .map(|(n, v)| (n.as_str().to_string(), v.to_str().unwrap().to_string()))
+        .collect()
+}
+
+/// Borrows a header list.
+pub fn header_refs(h: &[(String, String)]) -> Vec<(&str, &str)> {
+    h.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect()
+}

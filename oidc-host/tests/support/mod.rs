@@ -108,3 +108,15 @@ pub fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
+
+/// Sets the modification time of `path` (the cache uses a token file's
+/// mtime as the time of the last refresh attempt by any process): tests in
+/// virtual time put it on their own timeline.
+pub fn set_mtime(path: &Path, time: SystemTime) {
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(time)
+        .unwrap();
+}

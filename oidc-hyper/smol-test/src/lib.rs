@@ -26,7 +26,7 @@
 //!     let config = Config::for_region("us-east-1").with_endpoint_url("http://127.0.0.1:8080");
 //!     let client = Client::new(config, SmolConnector, SmolTimer, SmolExecutor)?;
 //!     let registration = client
-//!         .register_client(&oidc_hyper::oidc_core::sso_oidc::register_client::RegisterClientInput::new("tool"))
+//!         .call(&oidc_hyper::oidc_core::sso_oidc::register_client::RegisterClientInput::new("tool"))
 //!         .await?;
 //!     # let _ = registration;
 //!     Ok::<(), oidc_hyper::Error>(())
@@ -37,7 +37,7 @@
 use std::io;
 use std::time::Duration;
 
-use oidc_hyper::rt::{BoxFuture, BoxIo, Connector, Executor, Listener, Target, Timer};
+use oidc_hyper::rt::{Bind, BoxFuture, BoxIo, Connector, Executor, Listener, Target, Timer};
 use smol_hyper::rt::FuturesIo;
 
 /// Opens plain TCP connections with `smol::net`.
@@ -79,6 +79,23 @@ pub struct SmolExecutor;
 impl Executor for SmolExecutor {
     fn spawn(&self, task: BoxFuture<'static, ()>) {
         smol::spawn(task).detach();
+    }
+
+    fn spawn_blocking(&self, work: Box<dyn FnOnce() + Send + 'static>) {
+        smol::spawn(smol::unblock(work)).detach();
+    }
+}
+
+/// Binds [`SmolListener`]s for authorization-code sign-ins.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SmolBind;
+
+impl Bind for SmolBind {
+    fn bind_loopback(&self) -> BoxFuture<'_, io::Result<Box<dyn Listener>>> {
+        Box::pin(async {
+            let listener = SmolListener::bind_loopback().await?;
+            Ok(Box::new(listener) as Box<dyn Listener>)
+        })
     }
 }
 

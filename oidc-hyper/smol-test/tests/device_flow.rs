@@ -1,14 +1,20 @@
-//! The full device flow (register → start → pending → approve → token) on
-//! smol's executor, with no tokio runtime anywhere: connections, timers,
-//! waits and connection tasks all run on smol.
+//! The session token with a device sign-in (register → start → pending →
+//! approve → token → cache) on smol's executor, with no tokio runtime
+//! anywhere: connections, timers, waits, connection tasks and the blocking
+//! file work all run on smol.
+// Tests may unwrap (the workspace denies it in library code).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::future::Future;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use oidc_core::DeviceFlowError;
+use oidc_core::sso_oidc::register_client::RegisterClientInput;
+use oidc_core::{DeviceFlowError, TransportErrorKind};
 use oidc_emulator::{Emulator, EmulatorConfig, FaultKind, FaultRule, FaultTarget};
-use oidc_hyper::{CancelToken, Client, Config, Error};
+use oidc_hyper::oidc_host::CacheDir;
+use oidc_hyper::{CancelToken, Client, Config, Error, Session, SignInMode, SignInPrompt};
 use oidc_hyper_smol_test::{SmolConnector, SmolExecutor, SmolTimer};
 
 const START_URL: &str = "https://d-1234567890.awsapps.com/start";
@@ -30,22 +36,56 @@ fn client(emu: &Emulator) -> Client {
     Client::new(config, SmolConnector, SmolTimer, SmolExecutor).expect("client")
 }
 
+/// A scratch cache directory, removed on drop.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let path =
+            std::env::temp_dir().join(format!("oidc-smol-test-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        Scratch(path)
+    }
+
+    fn session(&self) -> Session {
+        Session::new(CacheDir::new(&self.0), "smol-e2e", START_URL)
+            .with_scopes(["sso:account:access"])
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 #[test]
-fn full_device_flow_on_smol() {
+fn device_code_session_token_on_smol() {
     let emu = Arc::new(Emulator::start(EmulatorConfig::default().with_interval(1)).unwrap());
     let client = client(&emu);
+    let scratch = Scratch::new("device");
+    let session = scratch.session();
     let prompts = Arc::new(Mutex::new(Vec::new()));
-    let signed_in = run_bounded(Duration::from_secs(15), {
-        let (emu, prompts) = (Arc::clone(&emu), Arc::clone(&prompts));
+    let token = run_bounded(Duration::from_secs(15), {
+        let (emu, prompts, client, session) = (
+            Arc::clone(&emu),
+            Arc::clone(&prompts),
+            client.clone(),
+            session.clone(),
+        );
         async move {
             client
-                .sign_in(
-                    "smol-e2e",
-                    START_URL,
-                    &["sso:account:access"],
+                .session_token(
+                    &session,
+                    SignInMode::DeviceCode,
                     move |prompt| {
-                        prompts.lock().unwrap().push(prompt.user_code.clone());
-                        assert!(emu.approve(&prompt.user_code));
+                        let SignInPrompt::DeviceCode(p) = prompt else {
+                            panic!("{prompt:?}");
+                        };
+                        prompts.lock().unwrap().push(p.user_code.clone());
+                        // The user approves in the browser, elsewhere.
+                        let (emu, code) = (Arc::clone(&emu), p.user_code.clone());
+                        std::thread::spawn(move || assert!(emu.approve(&code)));
                     },
                     &CancelToken::new(),
                 )
@@ -53,15 +93,47 @@ fn full_device_flow_on_smol() {
         }
     })
     .expect("sign-in");
-    assert!(!signed_in.token.access_token.secret().is_empty());
-    assert!(signed_in.token.refresh_token.is_some());
-    assert!(signed_in.registration.client_id.starts_with("emu"));
+    assert!(!token.access_token.secret().is_empty());
+    assert!(token.refresh_token.is_some());
+    assert!(token.client_id.as_deref().unwrap().starts_with("emu"));
+    assert_eq!(token.region.as_deref(), Some("us-east-1"));
     assert_eq!(prompts.lock().unwrap().len(), 1);
     let stats = emu.stats();
     assert_eq!(stats.register_client, 1);
     assert_eq!(stats.start_device_authorization, 1);
-    // Pending once (the first poll goes out at once), then the token.
-    assert_eq!(stats.create_token_device_code, 2);
+    assert!(stats.create_token_device_code >= 2, "{stats:?}");
+
+    // Written to the cache: the next call needs no network.
+    let on_disk = session.dir.read_token("smol-e2e").unwrap().token.unwrap();
+    assert_eq!(on_disk.access_token.secret(), token.access_token.secret());
+    emu.reset_stats();
+    let again = run_bounded(Duration::from_secs(5), client.cached_token(&session)).unwrap();
+    assert_eq!(again.access_token.secret(), token.access_token.secret());
+    let stats = emu.stats();
+    assert_eq!(
+        stats.register_client + stats.start_device_authorization + stats.create_token_device_code,
+        0
+    );
+}
+
+#[test]
+fn a_call_rides_out_a_fault_on_smol() {
+    let emu = Emulator::start_default().unwrap();
+    emu.push_fault(FaultRule::new(
+        FaultTarget::RegisterClient,
+        FaultKind::status(503, None),
+    ));
+    let client = client(&emu);
+    let before = client.retry_quota_available();
+    let out = run_bounded(
+        Duration::from_secs(10),
+        client.call(&RegisterClientInput::new("smol-tool")),
+    )
+    .expect("registered after a retry");
+    assert!(out.client_id.starts_with("emu"));
+    assert_eq!(emu.stats().register_client, 2, "the 503 was retried");
+    // The success refunded what the retry took.
+    assert_eq!(client.retry_quota_available(), before);
 }
 
 #[test]
@@ -80,15 +152,21 @@ fn retries_timeouts_and_denial_on_smol() {
         .with_backoff(Duration::from_millis(10), Duration::from_millis(50))
         .with_read_timeout(Duration::from_millis(300));
     let client = Client::new(config, SmolConnector, SmolTimer, SmolExecutor).unwrap();
+    let scratch = Scratch::new("denied");
+    let session = scratch.session();
     let result = run_bounded(Duration::from_secs(10), {
         let emu = Arc::clone(&emu);
         async move {
             client
-                .sign_in(
-                    "smol-e2e",
-                    START_URL,
-                    &[],
-                    move |p| assert!(emu.deny(&p.user_code)),
+                .session_token(
+                    &session,
+                    SignInMode::DeviceCode,
+                    move |p| {
+                        let SignInPrompt::DeviceCode(p) = p else {
+                            panic!("{p:?}");
+                        };
+                        assert!(emu.deny(&p.user_code));
+                    },
                     &CancelToken::new(),
                 )
                 .await
@@ -102,12 +180,21 @@ fn retries_timeouts_and_denial_on_smol() {
     // The 503 and the timed-out start were both retried on smol's timer.
     assert_eq!(stats.register_client, 2);
     assert_eq!(stats.start_device_authorization, 2);
+    assert!(scratch
+        .session()
+        .dir
+        .read_token("smol-e2e")
+        .unwrap()
+        .token
+        .is_none());
 }
 
 #[test]
-fn cancel_interrupts_a_wait_on_smol() {
+fn cancel_interrupts_a_device_sign_in_on_smol() {
     let emu = Emulator::start(EmulatorConfig::default().with_interval(30)).unwrap();
     let client = client(&emu);
+    let scratch = Scratch::new("cancel");
+    let session = scratch.session();
     let cancel = CancelToken::new();
     let canceller = cancel.clone();
     let (result, after_cancel) = run_bounded(Duration::from_secs(5), async move {
@@ -117,15 +204,22 @@ fn cancel_interrupts_a_wait_on_smol() {
             Instant::now()
         });
         let result = client
-            .sign_in("smol-e2e", START_URL, &[], |_| {}, &cancel)
+            .session_token(&session, SignInMode::DeviceCode, |_| {}, &cancel)
             .await;
         (result, stop.await.elapsed())
     });
-    assert!(matches!(result, Err(Error::Cancelled)), "{result:?}");
+    assert!(
+        matches!(result, Err(Error::Cancelled { waited: None })),
+        "{result:?}"
+    );
+    assert!(result.unwrap_err().is_cancelled());
     assert!(
         after_cancel < Duration::from_millis(500),
         "{after_cancel:?}"
     );
+    // The session lock was released: another flow can take it at once.
+    let lock = scratch.session().dir.try_lock("smol-e2e").unwrap();
+    assert!(lock.is_some(), "the cancelled flow left the lock held");
 }
 
 #[test]
@@ -136,19 +230,11 @@ fn https_targets_are_refused_by_the_plain_connector() {
     let client = Client::new(config, SmolConnector, SmolTimer, SmolExecutor).unwrap();
     let e = run_bounded(
         Duration::from_secs(5),
-        client
-            .register_client(&oidc_core::sso_oidc::register_client::RegisterClientInput::new("x")),
+        client.call(&RegisterClientInput::new("x")),
     )
     .unwrap_err();
-    assert!(
-        matches!(
-            e,
-            Error::Transport {
-                kind: oidc_hyper::TransportKind::Connect,
-                ..
-            }
-        ),
-        "{e:?}"
-    );
+    let t = e.transport_error().expect("a transport error");
+    assert_eq!(t.kind, TransportErrorKind::Connect, "{e:?}");
+    assert_eq!(t.operation, "RegisterClient");
     assert!(e.to_string().contains("plain TCP only"), "{e}");
 }

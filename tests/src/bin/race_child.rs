@@ -24,7 +24,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use oidc_host::CacheDir;
-use oidc_ureq::{Client, Config};
+use oidc_ureq::{Client, Config, Session};
 
 /// How long to wait for the go signal.
 const GO_TIMEOUT: Duration = Duration::from_secs(20);
@@ -82,8 +82,12 @@ fn run(args: &Args) -> Result<String, String> {
     if let Some((ready, go)) = &args.barrier {
         wait_for_go(ready, go)?;
     }
+    // The start URL is recorded in the cache entry; a refresh does not
+    // need it, and this child never signs in.
+    let session = Session::new(dir, args.session_key.clone(), "https://race.invalid/start")
+        .with_lock_timeout(LOCK_TIMEOUT);
     let token = client
-        .cached_token(&dir, &args.session_key, LOCK_TIMEOUT)
+        .cached_token(&session)
         .map_err(|e| format!("token: {e}"))?;
     Ok(token.access_token.secret().to_string())
 }

@@ -1,0 +1,257 @@
+//! Keeping credentials out of error text the service sent.
+//!
+//! Two layers: every secret the request carried is removed wherever it
+//! appears (verbatim or percent-encoded), and any other word that looks
+//! like a credential is replaced with `[redacted]` — inside URLs, ARN
+//! resources and percent-encoded text too.
+
+/// Words at least this long may be credentials.
+const CREDENTIAL_MIN_LEN: usize = 32;
+/// Secrets shorter than this are not searched for (they would match
+/// ordinary words).
+const SECRET_MIN_LEN: usize = 4;
+/// What a removed credential is replaced with.
+pub(crate) const REDACTED: &str = "[redacted]";
+
+/// Removes every occurrence of each secret in `secrets` (as sent and
+/// percent-encoded) from `text`, then [`scrub_credentials`].
+pub(crate) fn scrub(text: &str, secrets: &[&str]) -> String {
+    let mut out = scrub_credentials(text);
+    for secret in secrets.iter().filter(|s| s.len() >= SECRET_MIN_LEN) {
+        for form in [(*secret).to_owned(), percent_encode(secret)] {
+            if out.contains(form.as_str()) {
+                out = out.replace(form.as_str(), REDACTED);
+            }
+        }
+    }
+    out
+}
+
+/// Replaces every credential-like word in service-provided text with
+/// `[redacted]`: a run of at least 32 characters from the token alphabet
+/// (`A-Z a-z 0-9 - . _ ~ + / = | : %`) holding at least one letter and one
+/// digit (after percent-decoding). A URL is checked piece by piece (its
+/// path segments and query values), an ARN (by its grammar
+/// `arn:partition:service:region:account:resource`) by its resource.
+/// Error codes, OAuth `error` values, prose, URLs and ARNs stay readable.
+/// Control characters are dropped too ([`crate::untrusted::printable`]).
+pub(crate) fn scrub_credentials(text: &str) -> String {
+    let cleaned;
+    let text = if crate::untrusted::is_printable(text) {
+        text
+    } else {
+        cleaned = crate::untrusted::printable(text);
+        &cleaned
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while !rest.is_empty() {
+        let start = rest.find(is_word_char).unwrap_or(rest.len());
+        out.push_str(&rest[..start]);
+        rest = &rest[start..];
+        let end = rest.find(|c| !is_word_char(c)).unwrap_or(rest.len());
+        scrub_word(&rest[..end], &mut out);
+        rest = &rest[end..];
+    }
+    out
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_ascii_alphanumeric()
+        || matches!(c, '-' | '.' | '_' | '~' | '+' | '/' | '=' | '|' | ':' | '%')
+}
+
+fn scrub_word(word: &str, out: &mut String) {
+    if let Some((head, resource)) = split_arn(word) {
+        out.push_str(head);
+        scrub_pieces(resource, &['/', ':'], out);
+    } else if word.contains("://") {
+        scrub_pieces(word, &['/', '?', '&', '=', '#'], out);
+    } else if looks_like_credential(word) {
+        // `name=value`: keep the name when only the value is a credential.
+        match word.split_once('=') {
+            Some((name, value)) if !looks_like_credential(name) && looks_like_credential(value) => {
+                out.push_str(name);
+                out.push('=');
+                out.push_str(REDACTED);
+            }
+            _ => out.push_str(REDACTED),
+        }
+    } else {
+        out.push_str(word);
+    }
+}
+
+/// Scrubs each piece between `separators`, keeping the separators.
+fn scrub_pieces(text: &str, separators: &[char], out: &mut String) {
+    let mut rest = text;
+    loop {
+        let end = rest.find(separators).unwrap_or(rest.len());
+        let piece = &rest[..end];
+        out.push_str(if looks_like_credential(piece) {
+            REDACTED
+        } else {
+            piece
+        });
+        if end == rest.len() {
+            break;
+        }
+        out.push_str(&rest[end..end + 1]);
+        rest = &rest[end + 1..];
+    }
+}
+
+/// `arn:partition:service:region:account-id:` and the resource after it,
+/// when `word` follows the ARN grammar: a lower-case partition
+/// (`aws`, `aws-cn`, ...), a service, an optional region, and an empty or
+/// 12-digit account.
+fn split_arn(word: &str) -> Option<(&str, &str)> {
+    let rest = word.strip_prefix("arn:")?;
+    let mut offset = 4;
+    let mut parts = rest.splitn(5, ':');
+    let partition = parts.next()?;
+    let service = parts.next()?;
+    let region = parts.next()?;
+    let account = parts.next()?;
+    let resource = parts.next()?;
+    let label = |s: &str, allow_empty: bool| {
+        (allow_empty || !s.is_empty())
+            && s.len() <= 64
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    };
+    let account_ok = account.is_empty()
+        || account == "aws"
+        || (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()));
+    if !(label(partition, false) && label(service, false) && label(region, true) && account_ok)
+    {
+        return None;
+    }
+    for part in [partition, service, region, account] {
+        offset += part.len() + 1;
+    }
+    Some((&word[..offset], resource))
+}
+
+fn looks_like_credential(word: &str) -> bool {
+    if word.len() < CREDENTIAL_MIN_LEN {
+        return false;
+    }
+    let decoded;
+    let word = if word.contains('%') {
+        decoded = percent_decode(word);
+        decoded.as_str()
+    } else {
+        word
+    };
+    word.len() >= CREDENTIAL_MIN_LEN
+        && word.bytes().any(|b| b.is_ascii_digit())
+        && word.bytes().any(|b| b.is_ascii_alphabetic())
+        && !is_host_name(word)
+}
+
+/// A DNS name (`device.sso.us-east-1.amazonaws.com`): lower-case labels
+/// joined by dots.
+fn is_host_name(word: &str) -> bool {
+    word.contains('.')
+        && word.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                out.push(((hex(h).unwrap_or(0) << 4) | hex(l).unwrap_or(0)) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn percent_encode(s: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0x0f)]));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOKEN: &str = "aoaAAAAAGeExampleToken0123456789abcdefXYZ";
+
+    #[test]
+    fn the_word_rule_still_holds() {
+        let text = format!("token {TOKEN} is invalid");
+        assert_eq!(scrub_credentials(&text), "token [redacted] is invalid");
+        assert_eq!(
+            scrub_credentials("InvalidGrantException: invalid_grant"),
+            "InvalidGrantException: invalid_grant"
+        );
+    }
+
+    #[test]
+    fn tokens_inside_urls_arns_and_percent_encoding_are_caught() {
+        let url = format!("https://oidc.us-east-1.amazonaws.com/token?refresh={TOKEN}&x=1");
+        assert_eq!(
+            scrub_credentials(&url),
+            "https://oidc.us-east-1.amazonaws.com/token?refresh=[redacted]&x=1"
+        );
+        let arn = format!("arn:aws:iam::123456789012:role/{TOKEN}");
+        assert_eq!(
+            scrub_credentials(&arn),
+            "arn:aws:iam::123456789012:role/[redacted]"
+        );
+        // Not an ARN by the grammar: the whole word is checked.
+        let fake = format!("arn:{TOKEN}");
+        assert_eq!(scrub_credentials(&fake), REDACTED);
+        let encoded = percent_encode(&format!("{TOKEN}/+="));
+        assert_eq!(scrub_credentials(&encoded), REDACTED);
+        let list = format!("{TOKEN},{TOKEN}");
+        assert_eq!(scrub_credentials(&list), "[redacted],[redacted]");
+        // Readable things stay readable.
+        assert_eq!(
+            scrub_credentials("arn:aws:sso:::instance/ssoins-1234567890abcdef"),
+            "arn:aws:sso:::instance/ssoins-1234567890abcdef"
+        );
+        assert_eq!(
+            scrub_credentials("https://device.sso.us-east-1.amazonaws.com/"),
+            "https://device.sso.us-east-1.amazonaws.com/"
+        );
+    }
+
+    #[test]
+    fn every_secret_sent_is_removed_whatever_its_length() {
+        let text = "the code ABCD-1234 and secret s3cr3t+/x were rejected";
+        assert_eq!(
+            scrub(text, &["ABCD-1234", "s3cr3t+/x", "ab"]),
+            "the code [redacted] and secret [redacted] were rejected"
+        );
+        let encoded = format!("got {}", percent_encode("s3cr3t+/x"));
+        assert_eq!(scrub(&encoded, &["s3cr3t+/x"]), "got [redacted]");
+    }
+}

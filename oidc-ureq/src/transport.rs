@@ -1,0 +1,602 @@
+//! One HTTP attempt over ureq: the only place that touches ureq. Sends the
+//! request exactly as the core built it, reads the body up to the cap, and
+//! maps ureq's errors into the core's one [`TransportError`].
+
+use std::collections::HashMap;
+use std::io::{self, Read};
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::sync::mpsc;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use oidc_core::http::{self, header};
+use oidc_core::{TimeoutPhase, TransportError, TransportErrorKind};
+use oidc_host::Config;
+use ureq::config::Config as UreqConfig;
+use ureq::http::Uri;
+use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
+
+/// How long a resolved host name is reused.
+const RESOLVE_TTL: Duration = Duration::from_secs(30);
+
+/// The agent and the limits of one client.
+#[derive(Debug)]
+pub(crate) struct Transport {
+    agent: ureq::Agent,
+    config: Config,
+}
+
+impl Transport {
+    pub(crate) fn new(config: &Config) -> Transport {
+        let ureq_config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            // Proxies are not used, by either adapter (documented on
+            // `Config`): a credential must never cross a proxy in clear
+            // text, and loopback never goes through one.
+            .proxy(None)
+            .user_agent(ureq::config::AutoHeaderValue::None)
+            .accept(ureq::config::AutoHeaderValue::None)
+            .accept_encoding(ureq::config::AutoHeaderValue::None)
+            .timeout_connect(Some(config.connect_timeout))
+            .timeout_per_read(Some(config.read_timeout))
+            .timeout_per_call(Some(config.call_timeout))
+            .max_idle_connections_per_host(config.max_idle_per_host)
+            .build();
+        let agent = ureq::Agent::with_parts(
+            ureq_config,
+            DefaultConnector::new(),
+            CachingResolver::default(),
+        );
+        Transport {
+            agent,
+            config: config.clone(),
+        }
+    }
+
+    /// Sends one attempt; the response with its body, whatever its status.
+    pub(crate) fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> Result<http::Response<Vec<u8>>, TransportError> {
+        let target = target_of(request.uri());
+        let response = self
+            .agent
+            .run(request)
+            .map_err(|e| self.ureq_error(e).with_target(target.clone()))?;
+        let (parts, body) = response.into_parts();
+        let limit = self.config.max_body_bytes;
+        let too_large = || {
+            TransportError::new(
+                "",
+                TransportErrorKind::BodyTooLarge {
+                    status: parts.status.as_u16(),
+                    limit,
+                },
+            )
+            .with_target(target.clone())
+        };
+        let announced = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if announced.is_some_and(|n| n > limit) {
+            return Err(too_large());
+        }
+        let body = match read_capped(body, limit) {
+            Ok(body) => body,
+            Err(ReadError::TooLarge) => return Err(too_large()),
+            Err(ReadError::Io(e)) => return Err(self.io_error(e).with_target(target)),
+        };
+        Ok(http::Response::from_parts(parts, body))
+    }
+
+    fn ureq_error(&self, e: ureq::Error) -> TransportError {
+        let kind = match &e {
+            ureq::Error::Io(io) => return self.io_error_ref(io).with_source(e),
+            ureq::Error::Timeout(t) => self.timeout(*t),
+            ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => {
+                TransportErrorKind::Connect
+            }
+            ureq::Error::Tls(_) | ureq::Error::Rustls(_) | ureq::Error::Pem(_) => {
+                TransportErrorKind::Tls
+            }
+            _ => TransportErrorKind::Exchange,
+        };
+        TransportError::new("", kind).with_source(e)
+    }
+
+    fn io_error(&self, e: io::Error) -> TransportError {
+        self.io_error_ref(&e).with_source(e)
+    }
+
+    fn io_error_ref(&self, e: &io::Error) -> TransportError {
+        if let Some(ureq::Error::Timeout(t)) =
+            e.get_ref().and_then(|i| i.downcast_ref::<ureq::Error>())
+        {
+            return TransportError::new("", self.timeout(*t));
+        }
+        let kind = match e.kind() {
+            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => TransportErrorKind::Timeout {
+                phase: TimeoutPhase::Read,
+                after: self.config.read_timeout,
+            },
+            io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::NotFound
+            | io::ErrorKind::AddrNotAvailable
+            | io::ErrorKind::HostUnreachable
+            | io::ErrorKind::NetworkUnreachable => TransportErrorKind::Connect,
+            _ => TransportErrorKind::Exchange,
+        };
+        TransportError::new("", kind)
+    }
+
+    fn timeout(&self, t: ureq::Timeout) -> TransportErrorKind {
+        let (phase, after) = match t {
+            ureq::Timeout::Resolve | ureq::Timeout::Connect => {
+                (TimeoutPhase::Connect, self.config.connect_timeout)
+            }
+            ureq::Timeout::PerRead | ureq::Timeout::RecvResponse | ureq::Timeout::RecvBody => {
+                (TimeoutPhase::Read, self.config.read_timeout)
+            }
+            _ => (TimeoutPhase::Call, self.config.call_timeout),
+        };
+        TransportErrorKind::Timeout { phase, after }
+    }
+}
+
+/// `scheme://host:port` of a request, for error messages.
+pub(crate) fn target_of(uri: &Uri) -> String {
+    let scheme = uri.scheme_str().unwrap_or("https");
+    match uri.authority() {
+        Some(a) => format!("{scheme}://{a}"),
+        None => scheme.to_owned(),
+    }
+}
+
+enum ReadError {
+    TooLarge,
+    Io(io::Error),
+}
+
+/// Reads the body, never holding more than `limit + 1` bytes. A connection
+/// cut mid-body ends the body where it was cut, so the core's parser
+/// reports it as truncated (which its retry policy treats as transient).
+fn read_capped(body: ureq::Body, limit: u64) -> Result<Vec<u8>, ReadError> {
+    let mut reader = body.into_reader();
+    let mut out = Vec::new();
+    let mut chunk = [0u8; 8 * 1024];
+    loop {
+        match reader.read(&mut chunk) {
+            Ok(0) => return Ok(out),
+            Ok(n) => {
+                if (out.len() as u64).saturating_add(n as u64) > limit {
+                    return Err(ReadError::TooLarge);
+                }
+                out.extend_from_slice(&chunk[..n]);
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) if is_timeout(&e) => return Err(ReadError::Io(e)),
+            Err(e) if !out.is_empty() && is_cut(&e) => return Ok(out),
+            Err(e) => return Err(ReadError::Io(e)),
+        }
+    }
+}
+
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+    ) || matches!(
+        e.get_ref().and_then(|i| i.downcast_ref::<ureq::Error>()),
+        Some(ureq::Error::Timeout(_))
+    )
+}
+
+fn is_cut(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::UnexpectedEof
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe
+    ) || matches!(
+        e.get_ref().and_then(|i| i.downcast_ref::<ureq::Error>()),
+        Some(ureq::Error::Protocol(_) | ureq::Error::Io(_))
+    )
+}
+
+/// A resolver that creates no thread in the steady state: IP literals are
+/// used as they are, and a host name is resolved once per
+/// [`RESOLVE_TTL`] (on a helper thread bounded by the connect timeout, as
+/// ureq's own resolver does) and then served from memory. ureq asks the
+/// resolver on every call, even one that reuses a pooled connection.
+#[derive(Debug, Default)]
+struct CachingResolver {
+    cache: Mutex<HashMap<String, (Instant, Vec<SocketAddr>)>>,
+}
+
+impl Resolver for CachingResolver {
+    fn resolve(
+        &self,
+        uri: &Uri,
+        config: &UreqConfig,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let host = uri.host().ok_or(ureq::Error::HostNotFound)?;
+        let port = uri
+            .port_u16()
+            .or_else(|| match uri.scheme_str() {
+                Some("http") => Some(80),
+                Some("https") => Some(443),
+                _ => None,
+            })
+            .ok_or(ureq::Error::HostNotFound)?;
+        let literal = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
+        let addrs: Vec<SocketAddr> = if let Ok(ip) = literal.parse::<IpAddr>() {
+            vec![SocketAddr::new(ip, port)]
+        } else {
+            let key = format!("{host}:{port}");
+            let cached = self
+                .cache
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(&key)
+                .filter(|(at, _)| at.elapsed() < RESOLVE_TTL)
+                .map(|(_, addrs)| addrs.clone());
+            match cached {
+                Some(addrs) => addrs,
+                None => {
+                    let addrs = lookup(key.clone(), *timeout.after)?;
+                    self.cache
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .insert(key, (Instant::now(), addrs.clone()));
+                    addrs
+                }
+            }
+        };
+        let mut out = self.empty();
+        for addr in config.ip_family().keep_wanted(addrs.into_iter()).take(16) {
+            out.push(addr);
+        }
+        if out.is_empty() {
+            Err(ureq::Error::HostNotFound)
+        } else {
+            Ok(out)
+        }
+    }
+}
+
+/// Resolves `host:port` within `timeout` (the OS resolver has no timeout
+/// of its own, so it runs on a helper thread that is abandoned when late).
+fn lookup(addr: String, timeout: Duration) -> Result<Vec<SocketAddr>, ureq::Error> {
+    let (tx, rx) = mpsc::sync_channel(1);
+    std::thread::Builder::new()
+        .name("oidc-ureq-resolve".to_owned())
+        .spawn(move || {
+            let _ = tx.send(addr.to_socket_addrs().map(Iterator::collect::<Vec<_>>));
+        })
+        .map_err(ureq::Error::Io)?;
+    match rx.recv_timeout(timeout) {
+        Ok(Ok(addrs)) => Ok(addrs),
+        Ok(Err(e)) => Err(ureq::Error::Io(e)),
+        Err(_) => Err(ureq::Error::Timeout(ureq::Timeout::Resolve)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{BufRead as _, BufReader, Write as _};
+    use std::net::TcpListener;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::time::SystemTime;
+
+    use oidc_core::call::Step;
+    use oidc_core::sso_oidc::register_client::RegisterClientInput;
+    use oidc_host::ClientState;
+    use ureq::unversioned::transport::time::Duration as UreqDuration;
+
+    use super::*;
+
+    fn resolve(resolver: &CachingResolver, uri: &str) -> Vec<SocketAddr> {
+        let uri: Uri = uri.parse().unwrap();
+        let timeout = NextTimeout {
+            after: UreqDuration::from_secs(5),
+            ..NextTimeout::default()
+        };
+        resolver
+            .resolve(&uri, &UreqConfig::default(), timeout)
+            .unwrap()
+            .iter()
+            .copied()
+            .collect()
+    }
+
+    fn cached_at(resolver: &CachingResolver, key: &str) -> Option<Instant> {
+        resolver.cache.lock().unwrap().get(key).map(|(at, _)| *at)
+    }
+
+    #[test]
+    fn an_ip_literal_is_resolved_without_a_lookup() {
+        let resolver = CachingResolver::default();
+        assert_eq!(
+            resolve(&resolver, "http://127.0.0.1:8080/token"),
+            ["127.0.0.1:8080".parse::<SocketAddr>().unwrap()]
+        );
+        assert_eq!(
+            resolve(&resolver, "https://[::1]/token"),
+            ["[::1]:443".parse::<SocketAddr>().unwrap()]
+        );
+        // No lookup ran: a lookup (on its helper thread) always fills the
+        // cache.
+        assert!(resolver.cache.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_host_name_is_served_from_the_cache_the_second_time() {
+        let resolver = CachingResolver::default();
+        let first = resolve(&resolver, "http://localhost:4321/");
+        assert!(!first.is_empty());
+        assert!(first
+            .iter()
+            .all(|a| a.port() == 4321 && a.ip().is_loopback()));
+        let at = cached_at(&resolver, "localhost:4321").expect("cached after a lookup");
+        std::thread::sleep(Duration::from_millis(5));
+        let second = resolve(&resolver, "http://localhost:4321/");
+        assert_eq!(first, second);
+        // Not looked up again: the entry keeps its original time.
+        assert_eq!(cached_at(&resolver, "localhost:4321"), Some(at));
+        // The default port of the scheme is part of the key.
+        resolve(&resolver, "http://localhost/");
+        assert!(cached_at(&resolver, "localhost:80").is_some());
+    }
+
+    /// A request as the test server read it.
+    #[derive(Debug)]
+    struct Received {
+        request_line: String,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    }
+
+    /// A server on 127.0.0.1 that answers requests (in order, across
+    /// connections, keep-alive within one) with `answers`, then closes.
+    /// Counts the connections it accepted.
+    fn server(answers: Vec<Vec<u8>>) -> (String, mpsc::Receiver<Received>, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = mpsc::channel();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let accepted = Arc::clone(&connections);
+        let answers = Arc::new(Mutex::new(answers.into_iter()));
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                accepted.fetch_add(1, Ordering::SeqCst);
+                let (tx, answers) = (tx.clone(), Arc::clone(&answers));
+                std::thread::spawn(move || {
+                    stream
+                        .set_read_timeout(Some(Duration::from_secs(5)))
+                        .unwrap();
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    loop {
+                        let mut request_line = String::new();
+                        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let mut headers = Vec::new();
+                        let mut length = 0;
+                        loop {
+                            let mut line = String::new();
+                            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                                return;
+                            }
+                            let line = line.trim_end();
+                            if line.is_empty() {
+                                break;
+                            }
+                            let (n, v) = line.split_once(':').unwrap();
+                            if n.eq_ignore_ascii_case("content-length") {
+                                length = v.trim().parse().unwrap();
+                            }
+                            headers.push((n.to_owned(), v.trim().to_owned()));
+                        }
+                        let mut body = vec![0; length];
+                        reader.read_exact(&mut body).unwrap();
+                        let _ = tx.send(Received {
+                            request_line: request_line.trim_end().to_owned(),
+                            headers,
+                            body,
+                        });
+                        let Some(answer) = answers.lock().unwrap().next() else {
+                            return;
+                        };
+                        stream.write_all(&answer).unwrap();
+                        stream.flush().unwrap();
+                    }
+                });
+            }
+        });
+        (url, rx, connections)
+    }
+
+    const REGISTERED: &str = r#"{"clientId":"cid","clientSecret":"cs","clientIdIssuedAt":1,"clientSecretExpiresAt":4102444800}"#;
+
+    fn registered() -> Vec<u8> {
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{REGISTERED}",
+            REGISTERED.len()
+        )
+        .into_bytes()
+    }
+
+    fn client_config(url: &str) -> Config {
+        Config::for_region("us-east-1")
+            .with_endpoint_url(url)
+            .with_read_timeout(Duration::from_secs(5))
+            .with_user_agent_suffix("my-tool/1.2")
+    }
+
+    /// The request the core builds for RegisterClient, as the client does.
+    fn core_request(config: &Config) -> http::Request<Vec<u8>> {
+        let state =
+            ClientState::new(config.clone(), "oidc-ureq", env!("CARGO_PKG_VERSION")).unwrap();
+        let mut call = state
+            .call(&RegisterClientInput::new("my-tool"), None)
+            .unwrap();
+        match call.poll(Instant::now(), SystemTime::now()) {
+            Step::Send(request) => request,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_request_the_core_built_is_what_arrives() {
+        let (url, seen, _) = server(vec![registered()]);
+        let config = client_config(&url);
+        let request = core_request(&config);
+        let ua = request.headers()[header::USER_AGENT]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(
+            ua,
+            format!(
+                "{} oidc-ureq/{} my-tool/1.2",
+                oidc_core::USER_AGENT,
+                env!("CARGO_PKG_VERSION")
+            ),
+            "the core's Call sets the User-Agent"
+        );
+        let response = Transport::new(&config).send(request.clone()).unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.body(), REGISTERED.as_bytes());
+
+        let got = seen.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert_eq!(got.request_line, "POST /client/register HTTP/1.1");
+        assert_eq!(
+            got.body,
+            request.body().as_slice(),
+            "the body, byte for byte"
+        );
+        // Every header the core set arrives unchanged ...
+        for (name, value) in request.headers() {
+            let values: Vec<&str> = got
+                .headers
+                .iter()
+                .filter(|(n, _)| n.eq_ignore_ascii_case(name.as_str()))
+                .map(|(_, v)| v.as_str())
+                .collect();
+            assert_eq!(values, [value.to_str().unwrap()], "{name}");
+        }
+        // ... and the transport adds only what HTTP/1.1 framing needs.
+        let mut added: Vec<String> = got
+            .headers
+            .iter()
+            .map(|(n, _)| n.to_ascii_lowercase())
+            .filter(|n| !request.headers().contains_key(n.as_str()))
+            .collect();
+        added.sort();
+        assert_eq!(added, ["content-length", "host"], "{:?}", got.headers);
+        let host = got
+            .headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("host"))
+            .unwrap();
+        assert_eq!(host.1, url.strip_prefix("http://").unwrap());
+    }
+
+    #[test]
+    fn an_announced_oversized_body_fails_before_reading_it() {
+        // Announces 10 MiB, sends a few bytes and then nothing: reading on
+        // would wait for the read timeout.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
+                line.clear();
+            }
+            let _ = stream.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 10485760\r\n\r\n{\"clientId",
+            );
+            std::thread::sleep(Duration::from_secs(3));
+        });
+        let config = client_config(&url).with_read_timeout(Duration::from_secs(2));
+        let mut request = core_request(&config);
+        // A GET-like empty body keeps the server's reading simple.
+        request.body_mut().clear();
+        request.headers_mut().remove(header::CONTENT_TYPE);
+        let started = Instant::now();
+        let e = Transport::new(&config).send(request).unwrap_err();
+        assert_eq!(
+            e.kind,
+            TransportErrorKind::BodyTooLarge {
+                status: 200,
+                limit: oidc_host::DEFAULT_MAX_BODY_BYTES
+            }
+        );
+        assert_eq!(e.target.as_deref(), Some(url.as_str()));
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            started.elapsed()
+        );
+
+        // A body just over a small cap, announced: the same.
+        let answer = format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{REGISTERED}",
+            REGISTERED.len()
+        );
+        let (url, _seen, _) = server(vec![answer.into_bytes()]);
+        let small = client_config(&url).with_max_body_bytes(REGISTERED.len() as u64 - 1);
+        let e = Transport::new(&small)
+            .send(core_request(&small))
+            .unwrap_err();
+        assert!(
+            matches!(e.kind, TransportErrorKind::BodyTooLarge { .. }),
+            "{e:?}"
+        );
+        // Exactly at the cap is fine.
+        let (url, _seen, _) = server(vec![registered()]);
+        let exact = client_config(&url).with_max_body_bytes(REGISTERED.len() as u64);
+        assert!(Transport::new(&exact).send(core_request(&exact)).is_ok());
+    }
+
+    #[test]
+    fn two_calls_reuse_one_connection() {
+        let (url, seen, connections) = server(vec![registered(), registered()]);
+        let config = client_config(&url);
+        let transport = Transport::new(&config);
+        for _ in 0..2 {
+            let response = transport.send(core_request(&config)).unwrap();
+            assert_eq!(response.body(), REGISTERED.as_bytes());
+        }
+        for _ in 0..2 {
+            seen.recv_timeout(Duration::from_secs(5)).unwrap();
+        }
+        assert_eq!(
+            connections.load(Ordering::SeqCst),
+            1,
+            "one pooled connection"
+        );
+
+        // Without idle connections, each call opens its own.
+        let (url, _seen, connections) = server(vec![registered(), registered()]);
+        let config = client_config(&url).with_max_idle_per_host(0);
+        let transport = Transport::new(&config);
+        for _ in 0..2 {
+            transport.send(core_request(&config)).unwrap();
+        }
+        assert_eq!(connections.load(Ordering::SeqCst), 2);
+    }
+}

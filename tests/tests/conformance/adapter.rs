@@ -1,0 +1,153 @@
+//! The two adapters behind one synchronous face: `oidc-ureq` directly,
+//! `oidc-hyper` inside a current-thread tokio runtime's `block_on`. Both
+//! clients have the same methods; this only removes the `.await`.
+
+use std::sync::Arc;
+
+use oidc_core::cache::CachedToken;
+use oidc_core::device_flow::{DeviceFlow, Prompt};
+use oidc_core::endpoint::{Endpoint, Service};
+use oidc_core::sso_oidc::create_token::CreateTokenOutput;
+use oidc_core::{Operation, SignRequest};
+use oidc_host::{CancelToken, Config, Error, Session, SignInMode, SignInPrompt};
+
+/// Which adapter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Ureq,
+    Hyper,
+}
+
+impl Kind {
+    pub(crate) const ALL: [Kind; 2] = [Kind::Ureq, Kind::Hyper];
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Kind::Ureq => "oidc-ureq",
+            Kind::Hyper => "oidc-hyper",
+        }
+    }
+}
+
+/// A client of either adapter.
+pub(crate) enum Adapter {
+    Ureq(oidc_ureq::Client),
+    Hyper {
+        client: oidc_hyper::Client,
+        rt: tokio::runtime::Runtime,
+    },
+}
+
+impl Adapter {
+    /// `Client::new(config)` (ureq) or `Client::tokio(config)` (hyper).
+    pub(crate) fn new(kind: Kind, config: Config) -> Result<Adapter, Error> {
+        match kind {
+            Kind::Ureq => Ok(Adapter::Ureq(oidc_ureq::Client::new(config)?)),
+            Kind::Hyper => {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("a tokio runtime");
+                let client = {
+                    let _entered = rt.enter();
+                    oidc_hyper::Client::tokio(config)?
+                };
+                Ok(Adapter::Hyper { client, rt })
+            }
+        }
+    }
+
+    pub(crate) fn call<O: Operation>(&self, input: &O) -> Result<O::Output, Error> {
+        match self {
+            Adapter::Ureq(c) => c.call(input),
+            Adapter::Hyper { client, rt } => rt.block_on(client.call(input)),
+        }
+    }
+
+    pub(crate) fn call_signed<O: Operation>(
+        &self,
+        input: &O,
+        signer: Arc<dyn SignRequest>,
+    ) -> Result<O::Output, Error> {
+        match self {
+            Adapter::Ureq(c) => c.call_signed(input, signer),
+            Adapter::Hyper { client, rt } => rt.block_on(client.call_signed(input, signer)),
+        }
+    }
+
+    pub(crate) fn call_cancellable<O: Operation>(
+        &self,
+        input: &O,
+        cancel: &CancelToken,
+    ) -> Result<O::Output, Error> {
+        match self {
+            Adapter::Ureq(c) => c.call_cancellable(input, cancel),
+            Adapter::Hyper { client, rt } => rt.block_on(client.call_cancellable(input, cancel)),
+        }
+    }
+
+    pub(crate) fn run_device_flow(
+        &self,
+        flow: &mut DeviceFlow,
+        prompt: impl FnMut(&Prompt) + Send,
+        cancel: &CancelToken,
+    ) -> Result<CreateTokenOutput, Error> {
+        match self {
+            Adapter::Ureq(c) => c.run_device_flow(flow, prompt, cancel),
+            Adapter::Hyper { client, rt } => {
+                rt.block_on(client.run_device_flow(flow, prompt, cancel))
+            }
+        }
+    }
+
+    pub(crate) fn session_token(
+        &self,
+        session: &Session,
+        mode: SignInMode,
+        prompt: impl FnMut(&SignInPrompt) + Send,
+        cancel: &CancelToken,
+    ) -> Result<CachedToken, Error> {
+        match self {
+            Adapter::Ureq(c) => c.session_token(session, mode, prompt, cancel),
+            Adapter::Hyper { client, rt } => {
+                rt.block_on(client.session_token(session, mode, prompt, cancel))
+            }
+        }
+    }
+
+    pub(crate) fn sign_in(
+        &self,
+        session: &Session,
+        mode: SignInMode,
+        prompt: impl FnMut(&SignInPrompt) + Send,
+        cancel: &CancelToken,
+    ) -> Result<CachedToken, Error> {
+        match self {
+            Adapter::Ureq(c) => c.sign_in(session, mode, prompt, cancel),
+            Adapter::Hyper { client, rt } => {
+                rt.block_on(client.sign_in(session, mode, prompt, cancel))
+            }
+        }
+    }
+
+    pub(crate) fn cached_token(&self, session: &Session) -> Result<CachedToken, Error> {
+        match self {
+            Adapter::Ureq(c) => c.cached_token(session),
+            Adapter::Hyper { client, rt } => rt.block_on(client.cached_token(session)),
+        }
+    }
+
+    pub(crate) fn endpoint(&self, service: Service) -> Option<Endpoint> {
+        match self {
+            Adapter::Ureq(c) => c.endpoint(service).cloned(),
+            Adapter::Hyper { client, .. } => client.endpoint(service).cloned(),
+        }
+    }
+
+    pub(crate) fn retry_quota_available(&self) -> u32 {
+        match self {
+            Adapter::Ureq(c) => c.retry_quota_available(),
+            Adapter::Hyper { client, .. } => client.retry_quota_available(),
+        }
+    }
+}
