@@ -35,8 +35,14 @@ pub fn loopback_request(data: &[u8]) {
     match parse_head(data) {
         Head::Partial => assert!(data.len() < MAX_REQUEST_HEAD, "partial over the limit"),
         Head::Complete { method, target } => {
-            assert!(crate::contains(data, method.as_bytes()), "method not from the bytes");
-            assert!(crate::contains(data, target.as_bytes()), "target not from the bytes");
+            assert!(
+                crate::contains(data, method.as_bytes()),
+                "method not from the bytes"
+            );
+            assert!(
+                crate::contains(data, target.as_bytes()),
+                "target not from the bytes"
+            );
             let reply = answer_loopback(&method, &target, &state);
             let decoded = form_decode_lossy(&target);
             let ends = matches!(
@@ -71,11 +77,16 @@ pub fn loopback_request(data: &[u8]) {
                     let _ = e.to_string();
                 }
                 LoopbackOutcome::KeepWaiting(e) => {
-                    assert!(matches!(reply.status, 400 | 404 | 405), "status {}", reply.status);
+                    assert!(
+                        matches!(reply.status, 400 | 404 | 405),
+                        "status {}",
+                        reply.status
+                    );
                     if let Some(e) = e {
                         assert!(e.is_ignorable(), "waiting after a final error");
                     }
                 }
+                other => panic!("unknown outcome {other:?}"),
             }
             let bytes = reply_bytes(&reply);
             let text = String::from_utf8(bytes).expect("the reply is UTF-8");
@@ -186,7 +197,12 @@ fn exchange(addr: &str, data: &[u8]) -> Vec<u8> {
     let mut received = Vec::new();
     match stream.read_to_end(&mut received) {
         Ok(_) => {}
-        Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ) =>
+        {
             panic!("the emulator did not close the connection within 10 s")
         }
         // Reset after an early answer: keep what arrived.

@@ -1080,19 +1080,17 @@ pub fn sts_parse(data: &[u8]) {
         c.session_token = c.session_token.as_ref().map(|_| SessionToken::new(""));
     }
     let response = response(data);
-    let secrets = secret_runs(data, &STS_SECRET_ELEMENTS);
+    // Only the body holds elements (the head is status and headers).
+    let body_start = data.len() - response.body().len();
+    let secrets = secret_runs(data, body_start, &STS_SECRET_ELEMENTS);
     sts_one::<AssumeRoleInput>(&response, &secrets, |o| blank(&mut o.credentials));
     sts_one::<AssumeRoleWithSamlInput>(&response, &secrets, |o| blank(&mut o.credentials));
-    sts_one::<AssumeRoleWithWebIdentityInput>(&response, &secrets, |o| {
-        blank(&mut o.credentials)
-    });
+    sts_one::<AssumeRoleWithWebIdentityInput>(&response, &secrets, |o| blank(&mut o.credentials));
     sts_one::<AssumeRootInput>(&response, &secrets, |o| blank(&mut o.credentials));
     sts_one::<DecodeAuthorizationMessageInput>(&response, &secrets, |_| {});
     sts_one::<GetAccessKeyInfoInput>(&response, &secrets, |_| {});
     sts_one::<GetCallerIdentityInput>(&response, &secrets, |_| {});
-    sts_one::<GetDelegatedAccessTokenInput>(&response, &secrets, |o| {
-        blank(&mut o.credentials)
-    });
+    sts_one::<GetDelegatedAccessTokenInput>(&response, &secrets, |o| blank(&mut o.credentials));
     sts_one::<GetFederationTokenInput>(&response, &secrets, |o| blank(&mut o.credentials));
     sts_one::<GetSessionTokenInput>(&response, &secrets, |o| blank(&mut o.credentials));
     sts_one::<GetWebIdentityTokenInput>(&response, &secrets, |o| {
@@ -1137,8 +1135,17 @@ fn sts_one<O: Operation>(
             check_query_error(response, &e);
             let shown = format!("{e}\n{e:?}");
             for run in &secrets.runs {
+                if !shown.contains(run.as_str()) || secrets.occurs_outside(run) {
+                    continue;
+                }
+                // Text the error shows whatever the secrets say (e.g. an
+                // element path that happens to equal a secret) is fine.
+                let masked = match O::parse(&self::response(&secrets.masked)) {
+                    Ok(_) => String::new(),
+                    Err(e) => format!("{e}\n{e:?}"),
+                };
                 assert!(
-                    !shown.contains(run.as_str()) || secrets.occurs_outside(run),
+                    masked.contains(run.as_str()),
                     "{}: the error shows the secret {run:?}: {shown}",
                     O::NAME
                 );
@@ -1187,14 +1194,18 @@ fn check_query_error(response: &http::Response<Vec<u8>>, error: &Error) {
         }
         Error::Parse(e) => {
             if let ParseErrorKind::WrongShape { detail } = &e.kind {
-                assert!(!detail.contains('"'), "the detail quotes the body: {detail}");
+                assert!(
+                    !detail.contains('"'),
+                    "the detail quotes the body: {detail}"
+                );
             }
         }
         other => panic!("a parser returned {other:?}"),
     }
 }
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+/// Whether `needle` occurs in `haystack` (an empty needle always does).
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
 }
 
@@ -1205,6 +1216,9 @@ struct SecretRuns {
     outside: Vec<u8>,
     /// `outside` with XML entities decoded (lossy UTF-8).
     outside_decoded: String,
+    /// The input with every byte of the secret elements' text replaced by
+    /// `x`.
+    masked: Vec<u8>,
 }
 
 impl SecretRuns {
@@ -1214,15 +1228,20 @@ impl SecretRuns {
 }
 
 fn is_credential_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/' | b'=' | b'|' | b':')
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'-' | b'.' | b'_' | b'~' | b'+' | b'/' | b'=' | b'|' | b':'
+        )
 }
 
-/// Finds the text after every start tag whose local name is one of
-/// `names`, up to the next `<` (see [`sts_parse`]).
-fn secret_runs(data: &[u8], names: &[&str]) -> SecretRuns {
+/// Finds the text after every start tag (in `data[body_start..]`) whose
+/// local name is one of `names`, up to the next `<` (see [`sts_parse`]).
+fn secret_runs(data: &[u8], body_start: usize, names: &[&str]) -> SecretRuns {
     let mut outside = data.to_vec();
+    let mut masked = data.to_vec();
     let mut runs = Vec::new();
-    let mut i = 0;
+    let mut i = body_start;
     while let Some(offset) = data[i..].iter().position(|&b| b == b'<') {
         let start = i + offset + 1;
         i = start;
@@ -1253,6 +1272,7 @@ fn secret_runs(data: &[u8], names: &[&str]) -> SecretRuns {
             }
         }
         outside[text_start..text_end].fill(0);
+        masked[text_start..text_end].fill(b'x');
         i = text_end;
     }
     let outside_decoded = decode_xml_entities(&String::from_utf8_lossy(&outside));
@@ -1260,6 +1280,7 @@ fn secret_runs(data: &[u8], names: &[&str]) -> SecretRuns {
         runs,
         outside,
         outside_decoded,
+        masked,
     }
 }
 
@@ -1323,7 +1344,7 @@ fn decode_xml_entities(text: &str) -> String {
 /// decimal. See [`sts_form_members`] for the order of each operation.
 ///
 /// Invariants: `request` either fails with [`Error::InvalidInput`] whose
-/// text never shows a secret member (of 8+ characters), or gives a
+/// text never shows a secret member (one [`is_distinctive`]), or gives a
 /// `POST /` with the form content type whose body is canonical
 /// `application/x-www-form-urlencoded` (only unreserved bytes, `%XX` with
 /// upper-case hex for every other byte and never for an unreserved one,
@@ -1337,8 +1358,12 @@ pub fn sts_form_encode(data: &[u8]) {
     let first = lines.next().unwrap_or_default();
     let fields: Vec<Option<&str>> = lines.map(|l| (l != "-").then_some(l)).collect();
     let op = match first {
-        "AssumeRole" | "AssumeRoleWithWebIdentity" | "GetFederationToken" | "GetSessionToken"
-        | "DecodeAuthorizationMessage" | "GetCallerIdentity" => first,
+        "AssumeRole"
+        | "AssumeRoleWithWebIdentity"
+        | "GetFederationToken"
+        | "GetSessionToken"
+        | "DecodeAuthorizationMessage"
+        | "GetCallerIdentity" => first,
         _ => match first.bytes().next().unwrap_or(0) % 6 {
             0 => "AssumeRole",
             1 => "AssumeRoleWithWebIdentity",
@@ -1360,7 +1385,7 @@ pub fn sts_form_encode(data: &[u8]) {
                 "{op}: request failed with {e:?}"
             );
             let shown = format!("{e}\n{e:?}");
-            for secret in built.secrets.iter().filter(|s| s.len() >= 8) {
+            for secret in built.secrets.iter().filter(|s| is_distinctive(s)) {
                 assert!(
                     !shown.contains(secret.as_str()),
                     "{op}: the error shows the secret {secret:?}: {shown}"
@@ -1380,9 +1405,12 @@ pub fn sts_form_encode(data: &[u8]) {
                 ("Version".to_owned(), "2011-06-15".to_owned()),
             ];
             expected.extend(built.pairs);
-            assert_eq!(pairs, expected, "{op}: the body does not decode to the input");
+            assert_eq!(
+                pairs, expected,
+                "{op}: the body does not decode to the input"
+            );
             let shown = format!("{:?}", oidc_core::debug::DebugRequest(&request));
-            for secret in built.secrets.iter().filter(|s| s.len() >= 8) {
+            for secret in built.secrets.iter().filter(|s| is_distinctive(s)) {
                 assert!(
                     !shown.contains(secret.as_str()),
                     "{op}: Debug of the request shows the secret {secret:?}"
@@ -1392,8 +1420,16 @@ pub fn sts_form_encode(data: &[u8]) {
     }
 }
 
-type BuildRequest<'a> =
-    Box<dyn Fn(&Endpoint) -> Result<http::Request<Vec<u8>>, Error> + 'a>;
+/// A secret value the checks can look for: 8+ characters, a digit, no
+/// white space (so it cannot coincide with an operation or member name or
+/// a stock phrase of a message, e.g. a token code `AssumeRole`).
+fn is_distinctive(secret: &str) -> bool {
+    secret.len() >= 8
+        && secret.bytes().any(|b| b.is_ascii_digit())
+        && !secret.chars().any(char::is_whitespace)
+}
+
+type BuildRequest<'a> = Box<dyn Fn(&Endpoint) -> Result<http::Request<Vec<u8>>, Error> + 'a>;
 
 /// An input built from fuzz fields: how to build its request, the pairs
 /// its body must decode to (after `Action` and `Version`), and its secret
@@ -1488,9 +1524,8 @@ fn sts_form_members<'a>(op: &str, field: &dyn Fn(usize) -> Option<&'a str>) -> B
         assume_role::AssumeRoleInput,
         assume_role_with_web_identity::AssumeRoleWithWebIdentityInput,
         decode_authorization_message::DecodeAuthorizationMessageInput,
-        get_caller_identity::GetCallerIdentityInput,
-        get_federation_token::GetFederationTokenInput, get_session_token::GetSessionTokenInput,
-        PolicyDescriptor, ProvidedContext, Tag,
+        get_caller_identity::GetCallerIdentityInput, get_federation_token::GetFederationTokenInput,
+        get_session_token::GetSessionTokenInput, PolicyDescriptor, ProvidedContext, Tag,
     };
     let policy_arns = |i| {
         list(field(i)).map(|arns| {
@@ -1531,7 +1566,9 @@ fn sts_form_members<'a>(op: &str, field: &dyn Fn(usize) -> Option<&'a str>) -> B
             let tag_list = tags(5);
             let contexts = key_values(field(11)).map(|kv| {
                 kv.into_iter()
-                    .map(|(arn, assertion)| vec![("ProviderArn", arn), ("ContextAssertion", assertion)])
+                    .map(|(arn, assertion)| {
+                        vec![("ProviderArn", arn), ("ContextAssertion", assertion)]
+                    })
                     .collect::<Vec<_>>()
             });
             input.policy_arns = descriptors(&arns);
@@ -1801,31 +1838,42 @@ pub fn portal_paginator(data: &[u8]) {
         if let Some(n) = cap {
             p = p.with_max_pages(n);
         }
-        script.drive(p, |b| list_account_roles::parse(&b), |i, token| {
-            let mut body = serde_json::json!({
-                "roleList": [{"roleName": format!("role{i}"), "accountId": "123456789012"}]
-            });
-            if let Some(t) = token {
-                body["nextToken"] = serde_json::Value::from(t);
-            }
-            body.to_string()
-        });
+        script.drive(
+            p,
+            |b| list_account_roles::parse(&b),
+            |i, token| {
+                let mut body = serde_json::json!({
+                    "roleList": [{"roleName": format!("role{i}"), "accountId": "123456789012"}]
+                });
+                if let Some(t) = token {
+                    body["nextToken"] = serde_json::Value::from(t);
+                }
+                body.to_string()
+            },
+        );
     } else {
         let mut p = Paginator::new(ListAccountsInput::new(AccessToken::new(PORTAL_TOKEN)));
         if let Some(n) = cap {
             p = p.with_max_pages(n);
         }
-        script.drive(p, |b| list_accounts::parse(&b), |i, token| {
-            let mut body = serde_json::json!({
-                "accountList": [{"accountId": format!("{i:012}")}]
-            });
-            if let Some(t) = token {
-                body["nextToken"] = serde_json::Value::from(t);
-            }
-            body.to_string()
-        });
+        script.drive(
+            p,
+            |b| list_accounts::parse(&b),
+            |i, token| {
+                let mut body = serde_json::json!({
+                    "accountList": [{"accountId": format!("{i:012}")}]
+                });
+                if let Some(t) = token {
+                    body["nextToken"] = serde_json::Value::from(t);
+                }
+                body.to_string()
+            },
+        );
     }
 }
+
+/// A portal list parser, taking the response by value.
+type PageParse<O> = fn(http::Response<Vec<u8>>) -> Result<O, Error>;
 
 struct PageScript<'a> {
     pages: Vec<&'a str>,
@@ -1837,14 +1885,14 @@ impl PageScript<'_> {
     fn drive<I>(
         &self,
         mut p: oidc_core::sso::paginator::Paginator<I>,
-        parse: fn(http::Response<Vec<u8>>) -> Result<I::Output, Error>,
+        parse: PageParse<I::Output>,
         body: fn(usize, Option<&str>) -> String,
     ) where
         I: oidc_core::sso::paginator::Paginated + std::fmt::Debug,
         I::Item: std::fmt::Debug,
         I::Output: Clone,
     {
-        use oidc_core::sso::paginator::{Paginated, PaginationError};
+        use oidc_core::sso::paginator::PaginationError;
         assert_eq!(p.max_pages(), self.max_pages);
         let mut sent: Vec<Option<String>> = Vec::new();
         let mut items = 0usize;
@@ -1853,7 +1901,10 @@ impl PageScript<'_> {
         for round in 0..=self.max_pages as usize + 1 {
             let check_debug = |p: &oidc_core::sso::paginator::Paginator<I>| {
                 let shown = format!("{p:?}");
-                assert!(!shown.contains(PORTAL_TOKEN), "Debug shows the access token");
+                assert!(
+                    !shown.contains(PORTAL_TOKEN),
+                    "Debug shows the access token"
+                );
             };
             check_debug(&p);
             let input = match p.next_input() {
@@ -1915,7 +1966,9 @@ impl PageScript<'_> {
                 break;
             };
             let (_, page_items) = I::into_page(output.clone());
-            let returned = p.handle_page(output.clone()).expect("a page was outstanding");
+            let returned = p
+                .handle_page(output.clone())
+                .expect("a page was outstanding");
             assert_eq!(
                 format!("{returned:?}"),
                 format!("{page_items:?}"),
@@ -1931,7 +1984,11 @@ impl PageScript<'_> {
                 "a second page for one request was accepted"
             );
         }
-        assert!(ended, "the listing did not end within {} pages", self.max_pages);
+        assert!(
+            ended,
+            "the listing did not end within {} pages",
+            self.max_pages
+        );
         let _ = items;
         if p.is_finished() {
             let a = p.next_input();
@@ -2051,11 +2108,19 @@ pub fn sigv4_canonical(data: &[u8]) {
     assert_eq!(signed_a, signed_b, "sign is not deterministic");
     match signed_a {
         Err(e) => {
-            assert_eq!(a.headers(), request.headers(), "a failed sign changed the request");
+            assert_eq!(
+                a.headers(),
+                request.headers(),
+                "a failed sign changed the request"
+            );
             let shown = format!("{e}\n{e:?}");
             for s in [Some(secret), token].into_iter().flatten() {
                 assert!(
-                    s.len() < 8 || !shown.contains(s) || akid.contains(s) || region.contains(s) || service.contains(s),
+                    s.len() < 8
+                        || !shown.contains(s)
+                        || akid.contains(s)
+                        || region.contains(s)
+                        || service.contains(s),
                     "the signing error shows a secret: {shown}"
                 );
             }
@@ -2076,14 +2141,10 @@ pub fn sigv4_canonical(data: &[u8]) {
                 .strip_prefix("AWS4-HMAC-SHA256 Credential=")
                 .expect("the algorithm and Credential= start Authorization");
             let (credential, rest) = rest.split_once(", SignedHeaders=").expect("SignedHeaders");
-            let (signed_headers, signature) =
-                rest.split_once(", Signature=").expect("Signature");
+            let (signed_headers, signature) = rest.split_once(", Signature=").expect("Signature");
             assert_eq!(
                 credential,
-                format!(
-                    "{akid}/{}/{region}/{service}/aws4_request",
-                    &amz_date[..8]
-                )
+                format!("{akid}/{}/{region}/{service}/aws4_request", &amz_date[..8])
             );
             let creq = sigv4::canonical_request(&a, &settings)
                 .expect("a signed request has a canonical request");
@@ -2194,7 +2255,8 @@ fn drive_call<O: Operation>(
 
     let mut options =
         CallOptions::default().with_retry(RetryPolicy::default().with_max_attempts(max_attempts));
-    let credentials = oidc_core::Credentials::new("AKIDEXAMPLE", SecretAccessKey::new(CALL_SECRET_KEY));
+    let credentials =
+        oidc_core::Credentials::new("AKIDEXAMPLE", SecretAccessKey::new(CALL_SECRET_KEY));
     if signed {
         options = options.with_signer(Arc::new(SigV4Signer::new(credentials.clone(), "us-east-1")));
     }
@@ -2209,7 +2271,10 @@ fn drive_call<O: Operation>(
     let mut last_ok_status = None;
     // Each attempt takes at most a send and a wait.
     for _ in 0..(2 * max_attempts + 2) {
-        assert!(quota.available() <= capacity, "the quota grew over its capacity");
+        assert!(
+            quota.available() <= capacity,
+            "the quota grew over its capacity"
+        );
         match call.poll(now, wall) {
             Step::Send(request) => {
                 sends += 1;
@@ -2232,12 +2297,18 @@ fn drive_call<O: Operation>(
                         let body = words.next().unwrap_or_default();
                         let mut response = http::Response::new(body.as_bytes().to_vec());
                         *response.status_mut() = status;
-                        if let Some(v) = error_type.and_then(|t| http::HeaderValue::from_str(t).ok())
+                        if let Some(v) =
+                            error_type.and_then(|t| http::HeaderValue::from_str(t).ok())
                         {
                             response.headers_mut().insert("x-amzn-errortype", v);
                         }
                         last_ok_status = Some(status);
-                        call.handle_response(now, &response, &mut quota, sends.wrapping_mul(2_654_435_761));
+                        call.handle_response(
+                            now,
+                            &response,
+                            &mut quota,
+                            sends.wrapping_mul(2_654_435_761),
+                        );
                     }
                     "poll" => {
                         let step = call.poll(now, wall);
@@ -2249,7 +2320,11 @@ fn drive_call<O: Operation>(
                         break;
                     }
                     "timeout" => {
-                        let e = TransportError::timeout(O::NAME, TimeoutPhase::Read, Duration::from_secs(30));
+                        let e = TransportError::timeout(
+                            O::NAME,
+                            TimeoutPhase::Read,
+                            Duration::from_secs(30),
+                        );
                         call.handle_transport_error(now, e, &mut quota, 7);
                     }
                     _ => {
@@ -2264,7 +2339,12 @@ fn drive_call<O: Operation>(
                 // An answer before the attempt is ignored.
                 if events.clone().next() == Some("early") {
                     let attempts = call.attempts();
-                    call.handle_response(now, &http::Response::new(Vec::<u8>::new()), &mut quota, 0);
+                    call.handle_response(
+                        now,
+                        &http::Response::new(Vec::<u8>::new()),
+                        &mut quota,
+                        0,
+                    );
                     assert_eq!(call.attempts(), attempts);
                     assert!(!call.is_finished(), "an early response finished the call");
                 }
@@ -2279,7 +2359,10 @@ fn drive_call<O: Operation>(
                     ),
                     Err(e) => {
                         let shown = format!("{e}\n{e:?}");
-                        assert!(!shown.contains(CALL_SECRET_KEY), "the error shows the secret key");
+                        assert!(
+                            !shown.contains(CALL_SECRET_KEY),
+                            "the error shows the secret key"
+                        );
                         if let Error::Transport(t) = e {
                             assert_eq!(t.operation, O::NAME, "transport error not relabelled");
                         }
@@ -2290,11 +2373,17 @@ fn drive_call<O: Operation>(
             }
         }
     }
-    assert!(done.is_some(), "the call is not done after {max_attempts} attempts");
+    assert!(
+        done.is_some(),
+        "the call is not done after {max_attempts} attempts"
+    );
     assert!(call.is_finished());
     let step = call.poll(now, wall);
     assert!(
-        matches!(step, Step::Done(Err(Error::Misuse(Misuse::AlreadyFinished)))),
+        matches!(
+            step,
+            Step::Done(Err(Error::Misuse(Misuse::AlreadyFinished)))
+        ),
         "poll after done: {step:?}"
     );
     assert!(sends <= max_attempts);
@@ -2318,6 +2407,11 @@ fn check_call_signature(
         .expect("a signature");
     let creq = sigv4::canonical_request(request, &SigningSettings::default()).expect("canonical");
     let sts = sigv4::string_to_sign(&creq, wall, "us-east-1", "sts").expect("string to sign");
-    let key = sigv4::signing_key(&credentials.secret_access_key, &amz_date[..8], "us-east-1", "sts");
+    let key = sigv4::signing_key(
+        &credentials.secret_access_key,
+        &amz_date[..8],
+        "us-east-1",
+        "sts",
+    );
     assert_eq!(sigv4::signature(&key, &sts), signature);
 }

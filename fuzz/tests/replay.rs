@@ -10,7 +10,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 fn corpus(target: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus").join(target);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("corpus")
+        .join(target);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("corpus directory {} is missing: {e}", dir.display()))
         .map(|entry| entry.expect("readable directory entry").path())
@@ -22,7 +24,11 @@ fn corpus(target: &str) -> Vec<PathBuf> {
         })
         .collect();
     files.sort();
-    assert!(!files.is_empty(), "corpus directory {} is empty", dir.display());
+    assert!(
+        !files.is_empty(),
+        "corpus directory {} is empty",
+        dir.display()
+    );
     files
 }
 
@@ -74,7 +80,10 @@ fn every_target_has_a_binary_and_a_corpus() {
         .map(|(n, _)| n)
         .collect();
     for name in &names {
-        assert!(dir.join("fuzz_targets").join(format!("{name}.rs")).is_file());
+        assert!(dir
+            .join("fuzz_targets")
+            .join(format!("{name}.rs"))
+            .is_file());
         assert!(manifest.contains(&format!("name = \"{name}\"")));
         assert!(!corpus(name).is_empty());
     }

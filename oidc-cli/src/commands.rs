@@ -12,6 +12,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::embedded::{Embedded, ACCESS_TOKEN_SECONDS};
+use crate::exit::{self, Failure};
 use crate::opener;
 use crate::target::{BoxError, Target};
 use crate::{LoginArgs, TargetArgs, TokenArgs};
@@ -75,7 +76,11 @@ pub(crate) fn token(args: &TargetArgs, token_args: &TokenArgs) -> Result<(), Box
     let token = match target.client.cached_token(session) {
         Ok(token) => token,
         Err(oidc_ureq::Error::LoginRequired { reason }) => {
-            return Err(format!("not signed in ({reason}); run `oidc-cli login` first").into())
+            return Err(Failure::new(
+                exit::NOT_SIGNED_IN,
+                format!("not signed in ({reason}); run `oidc-cli login` first"),
+            )
+            .into())
         }
         Err(e) => return Err(e.into()),
     };
@@ -102,6 +107,7 @@ pub(crate) fn status(args: &TargetArgs) -> Result<(), BoxError> {
     match outcome.token {
         None => {
             println!("Not signed in: no usable token in {}", path.display());
+            Err(Failure::new(exit::NOT_SIGNED_IN, "not signed in").into())
         }
         Some(token) => {
             let now = SystemTime::now();
@@ -113,9 +119,17 @@ pub(crate) fn status(args: &TargetArgs) -> Result<(), BoxError> {
                 println!("Region:     {region}");
             }
             println!("{}", describe(&token, now));
+            if token.is_expired(now) && !token.is_refreshable(now) {
+                Err(Failure::new(
+                    exit::SESSION_ENDED,
+                    "the session has ended; run `login` again",
+                )
+                .into())
+            } else {
+                Ok(())
+            }
         }
     }
-    Ok(())
 }
 
 /// `logout`: removes the session's cached token (the registration stays,
@@ -140,7 +154,11 @@ fn cache_entry(args: &TargetArgs, command: &str) -> Result<(CacheDir, String), B
         (Some(session), _) => session.clone(),
         (None, Some(start_url)) => start_url.clone(),
         (None, None) => {
-            return Err(format!("`{command}` needs --session or --start-url").into());
+            return Err(Failure::new(
+                exit::USAGE,
+                format!("`{command}` needs --session or --start-url"),
+            )
+            .into());
         }
     };
     Ok((dir, key))
@@ -200,16 +218,14 @@ fn show_prompt(prompt: &Prompt, open: bool, embedded: Option<&Embedded>) {
                 eprintln!("[embedded emulator] the code was not pending any more");
             }
         }
-        _ if open => {
-            match prompt.browser_uri() {
-                Some(uri) => {
-                    if let Err(note) = opener::open(uri) {
-                        eprintln!("{note}");
-                    }
+        _ if open => match prompt.browser_uri() {
+            Some(uri) => {
+                if let Err(note) = opener::open(uri) {
+                    eprintln!("{note}");
                 }
-                None => eprintln!("the verification URI is not an https URL; not opening it"),
             }
-        }
+            None => eprintln!("the verification URI is not an https URL; not opening it"),
+        },
         _ => {}
     }
 }
@@ -240,9 +256,7 @@ fn demonstrate_cache(
     let before = embedded.refreshes();
     let callers = thread::scope(|scope| {
         let handles: Vec<_> = (0..CALLERS)
-            .map(|_| {
-                scope.spawn(|| target.client.cached_token(session))
-            })
+            .map(|_| scope.spawn(|| target.client.cached_token(session)))
             .collect();
         handles
             .into_iter()
@@ -277,9 +291,12 @@ fn start_watchdog(cancel: CancelToken, timeout: Duration) {
 
 fn timed_out_or(e: oidc_ureq::Error, cancel: &CancelToken, timeout: Duration) -> BoxError {
     match e {
-        oidc_ureq::Error::Cancelled { waited: None } if cancel.is_cancelled() => format!(
-            "gave up after {} s without an approval (--timeout)",
-            timeout.as_secs()
+        oidc_ureq::Error::Cancelled { waited: None } if cancel.is_cancelled() => Failure::new(
+            exit::NETWORK,
+            format!(
+                "gave up after {} s without an approval (--timeout)",
+                timeout.as_secs()
+            ),
         )
         .into(),
         e => e.into(),

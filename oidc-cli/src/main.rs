@@ -14,9 +14,14 @@
 //! Tokens are cached exactly where and how the AWS CLI caches them, written
 //! atomically under a cross-process lock, so any number of processes can ask
 //! for a token at once and at most one of them signs in or refreshes.
+//!
+//! Exit codes: 0 done (for `status`: signed in), 1 not signed in, 2 usage,
+//! 3 session ended (sign in again), 4 network, 5 service error, 6 local
+//! problem (cache directory, lock).
 
 mod commands;
 mod embedded;
+mod exit;
 mod opener;
 mod target;
 
@@ -121,15 +126,7 @@ fn main() -> ExitCode {
         Command::Logout => commands::logout(&cli.target),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("oidc-cli: {e}");
-            let mut source = std::error::Error::source(&*e);
-            while let Some(cause) = source {
-                eprintln!("  caused by: {cause}");
-                source = cause.source();
-            }
-            ExitCode::FAILURE
-        }
+        Ok(()) => ExitCode::from(exit::OK),
+        Err(e) => exit::report(&*e),
     }
 }

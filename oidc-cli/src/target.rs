@@ -62,9 +62,12 @@ impl Target {
     pub(crate) fn existing(args: &TargetArgs, command: &str) -> Result<Target, BoxError> {
         match &args.start_url {
             Some(start_url) => Target::remote(args, start_url),
-            None => Err(format!(
-                "`{command}` needs --start-url (or OIDC_START_URL): the embedded emulator \
-                 only lives for one `login`"
+            None => Err(crate::exit::Failure::new(
+                crate::exit::USAGE,
+                format!(
+                    "`{command}` needs --start-url (or OIDC_START_URL): the embedded emulator \
+                     only lives for one `login`"
+                ),
             )
             .into()),
         }

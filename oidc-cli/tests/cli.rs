@@ -223,12 +223,12 @@ fn token_prints_the_cached_token_and_refreshes_when_due() {
 #[test]
 fn commands_without_a_target_explain_what_is_missing() {
     let out = cli(&["token"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2), "usage");
     let (_, stderr) = text(&out);
     assert!(stderr.contains("needs --start-url"), "{stderr}");
 
     let out = cli(&["status"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2), "usage");
     let (_, stderr) = text(&out);
     assert!(
         stderr.contains("needs --session or --start-url"),
@@ -254,8 +254,60 @@ fn token_without_a_cached_session_says_to_log_in() {
         &base,
         "token",
     ]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(1), "not signed in");
     let (_, stderr) = text(&out);
     assert!(stderr.contains("run `oidc-cli login` first"), "{stderr}");
     assert_eq!(emulator.stats().total, 0, "no request without a token");
+}
+
+#[test]
+fn status_exit_codes_tell_signed_in_from_not_signed_in_and_ended() {
+    let dir = TempDir::new("status-codes");
+    let status = |dir: &TempDir| cli(&["--cache-dir", dir.path(), "--session", "codes", "status"]);
+    // Nothing cached: not signed in.
+    assert_eq!(status(&dir).status.code(), Some(1));
+    // A corrupt cache file: not signed in either (with a warning).
+    let cache = CacheDir::new(dir.path());
+    std::fs::create_dir_all(dir.path()).unwrap();
+    std::fs::write(cache.token_path("codes"), b"{not json").unwrap();
+    let out = status(&dir);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).1.contains("warning"), "{:?}", text(&out));
+    // A valid token: signed in.
+    let now = SystemTime::now();
+    let token = CachedToken::new(
+        oidc_core::secret::AccessToken::new("aoal-status"),
+        now + std::time::Duration::from_secs(3600),
+    );
+    cache.write_token("codes", &token).unwrap();
+    assert_eq!(status(&dir).status.code(), Some(0));
+    // Expired and not refreshable: the session has ended.
+    let ended = CachedToken::new(
+        oidc_core::secret::AccessToken::new("aoal-ended"),
+        now - std::time::Duration::from_secs(60),
+    );
+    cache.write_token("codes", &ended).unwrap();
+    assert_eq!(status(&dir).status.code(), Some(3));
+}
+
+#[test]
+fn an_unreachable_service_is_a_network_failure() {
+    let dir = TempDir::new("network");
+    // A port nothing listens on.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let start_url = format!("{base}/start");
+    let out = cli(&[
+        "--cache-dir",
+        dir.path(),
+        "--start-url",
+        &start_url,
+        "--endpoint-url",
+        &base,
+        "login",
+        "--timeout",
+        "20",
+    ]);
+    assert_eq!(out.status.code(), Some(4), "{:?}", text(&out));
 }

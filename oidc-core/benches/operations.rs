@@ -1,4 +1,5 @@
-//! Cost of the four SSO OIDC operations and of one device-flow step.
+//! Cost of the four SSO OIDC operations, of two SigV4-signed STS
+//! operations and of one device-flow step.
 //!
 //! For each operation the benchmark measures building the request and
 //! parsing a realistic successful response (`request` + `parse`), next to
@@ -8,30 +9,51 @@
 //! `cargo bench` prints one `ratio <op>: x.xx` line per operation, measured
 //! by a separate interleaved timing loop (median of batches).
 //!
+//! The STS cases (`sts_assume_role`, `sts_get_caller_identity`) build the
+//! request, sign it with SigV4 (fixed credentials, region and time) and
+//! parse a realistic XML response, next to the minimal honest baseline: a
+//! `quick_xml::Reader` loop (the same reader `oidc-core` uses, no serde)
+//! filling a plain struct with the same fields as owned strings (numbers as
+//! `u32`, the expiration left as text). Their budget is `4 x` that loop.
+//!
 //! The device-flow step is `poll` (`Send`), `handle_response` with
 //! "authorization pending", then `poll` (`WaitUntil`); its ratio is against
 //! `serde_json` parsing the pending error body, for information only.
 //!
 //! Run with `cargo bench -p oidc-core --bench operations`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::hint::black_box;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
+use oidc_core::credentials::Credentials;
 use oidc_core::device_flow::{Action, DeviceFlow};
 use oidc_core::endpoint::Endpoint;
 use oidc_core::secret::{Assertion, ClientSecret, DeviceCode};
+use oidc_core::secret::{SecretAccessKey, SessionToken};
+use oidc_core::sigv4::{self, SigningParams};
 use oidc_core::sso_oidc::create_token::{self, CreateTokenInput, Grant};
 use oidc_core::sso_oidc::create_token_with_iam::{self, CreateTokenWithIamInput, IamGrant};
 use oidc_core::sso_oidc::register_client::{self, RegisterClientInput};
 use oidc_core::sso_oidc::start_device_authorization::{self, StartDeviceAuthorizationInput};
 use oidc_core::sso_oidc::GrantType;
+use oidc_core::sts::assume_role::{self, AssumeRoleInput};
+use oidc_core::sts::get_caller_identity::{self, GetCallerIdentityInput};
+use oidc_core::sts::Tag;
+use quick_xml::events::Event;
+use quick_xml::Reader;
 use serde::Deserialize;
 
 /// The largest `request + parse` cost allowed, in multiples of plain
 /// `serde_json`.
 const BUDGET: f64 = 3.0;
+
+/// The largest `request + sign + parse` cost of an STS operation allowed,
+/// in multiples of the plain `quick_xml::Reader` loop.
+const STS_BUDGET: f64 = 4.0;
 
 // ---------------------------------------------------------------------------
 // Realistic responses
@@ -179,6 +201,8 @@ struct Case {
     core: Work,
     plain: Work,
     parts: Option<(Work, Work)>,
+    /// The allowed ratio, and what the baseline is.
+    budget: (f64, &'static str),
 }
 
 /// One unit of measured work.
@@ -237,6 +261,7 @@ fn operation<I: 'static, O: 'static, P: for<'de> Deserialize<'de>>(
                 black_box(read_2());
             }),
         )),
+        budget: (BUDGET, "serde_json plain struct"),
     }
 }
 
@@ -292,20 +317,242 @@ fn cases() -> Vec<Case> {
             create_token_with_iam::parse,
         ),
         device_flow_case(endpoint(), client_secret),
+        sts_case(
+            "sts_assume_role",
+            AssumeRoleInput::new("arn:aws:iam::123456789012:role/demo-role", "john.doe")
+                .with_duration_seconds(3600)
+                .with_tags([Tag::new("Project", "Unicorn")]),
+            xml_response(assume_role_body()),
+            assume_role::request,
+            assume_role::parse,
+            plain_assume_role,
+        ),
+        sts_case(
+            "sts_get_caller_identity",
+            GetCallerIdentityInput::new(),
+            xml_response(get_caller_identity_body()),
+            get_caller_identity::request,
+            get_caller_identity::parse,
+            plain_get_caller_identity,
+        ),
     ]
+}
+
+// ---------------------------------------------------------------------------
+// STS: signed requests, XML responses
+// ---------------------------------------------------------------------------
+
+fn xml_response(body: String) -> http::Response<Vec<u8>> {
+    http::Response::builder()
+        .status(200)
+        .header("date", "Mon, 01 Jan 2024 08:00:00 GMT")
+        .header("content-type", "text/xml")
+        .header("content-length", body.len())
+        .header("x-amzn-requestid", "c6104cbe-af31-11e0-8154-cbc7ccf896c7")
+        .body(body.into_bytes())
+        .expect("a valid response")
+}
+
+/// `AssumeRole` as STS answers it (a session token of realistic length).
+fn assume_role_body() -> String {
+    format!(
+        r#"<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <AssumeRoleResult>
+    <Credentials>
+      <AccessKeyId>ASIAIOSFODNN7EXAMPLE</AccessKeyId>
+      <SecretAccessKey>wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY</SecretAccessKey>
+      <SessionToken>{}</SessionToken>
+      <Expiration>2024-05-14T17:48:09Z</Expiration>
+    </Credentials>
+    <AssumedRoleUser>
+      <AssumedRoleId>AROA3XFRBF535PLBIFPI4:john.doe</AssumedRoleId>
+      <Arn>arn:aws:sts::123456789012:assumed-role/demo-role/john.doe</Arn>
+    </AssumedRoleUser>
+    <SourceIdentity>john.doe</SourceIdentity>
+    <PackedPolicySize>8</PackedPolicySize>
+  </AssumeRoleResult>
+  <ResponseMetadata>
+    <RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId>
+  </ResponseMetadata>
+</AssumeRoleResponse>
+"#,
+        token_text("FwoGZXIvYXdzEBYaDHqa0AP1Q5u6", 800)
+    )
+}
+
+fn get_caller_identity_body() -> String {
+    r#"<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <GetCallerIdentityResult>
+    <Arn>arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_ReadOnly_0123456789abcdef/john.doe@example.com</Arn>
+    <UserId>AROA3XFRBF535PLBIFPI4:john.doe@example.com</UserId>
+    <Account>123456789012</Account>
+  </GetCallerIdentityResult>
+  <ResponseMetadata>
+    <RequestId>01234567-89ab-cdef-0123-456789abcdef</RequestId>
+  </ResponseMetadata>
+</GetCallerIdentityResponse>
+"#
+    .to_owned()
+}
+
+/// The fields of `AssumeRole`, filled by a plain `quick_xml::Reader` loop.
+#[allow(dead_code)] // only filled, never read
+#[derive(Default)]
+struct PlainAssumeRole {
+    access_key_id: Option<String>,
+    secret_access_key: Option<String>,
+    session_token: Option<String>,
+    expiration: Option<String>,
+    assumed_role_id: Option<String>,
+    arn: Option<String>,
+    packed_policy_size: Option<u32>,
+    source_identity: Option<String>,
+    session_token_utilization: Option<u32>,
+    session_token_size: Option<u32>,
+    request_id: Option<String>,
+}
+
+#[allow(dead_code)] // only filled, never read
+#[derive(Default)]
+struct PlainGetCallerIdentity {
+    user_id: Option<String>,
+    account: Option<String>,
+    arn: Option<String>,
+    request_id: Option<String>,
+}
+
+/// Calls `field(local name of the innermost element, text)` for every
+/// text node of `body`.
+fn xml_texts(body: &[u8], mut field: impl FnMut(&[u8], &str)) {
+    let text = std::str::from_utf8(body).expect("UTF-8");
+    let mut reader = Reader::from_str(text);
+    let mut current: Vec<u8> = Vec::new();
+    loop {
+        match reader.read_event().expect("well-formed XML") {
+            Event::Start(e) => {
+                current.clear();
+                let local = e.local_name();
+                let local: &str = local.as_ref();
+                current.extend_from_slice(local.as_bytes());
+            }
+            Event::End(_) => current.clear(),
+            Event::Text(t) if !current.is_empty() => field(&current, &t.xml10_content()),
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+}
+
+fn plain_assume_role(body: &[u8]) -> PlainAssumeRole {
+    let mut out = PlainAssumeRole::default();
+    xml_texts(body, |name, text| {
+        let s = || Some(text.to_owned());
+        match name {
+            b"AccessKeyId" => out.access_key_id = s(),
+            b"SecretAccessKey" => out.secret_access_key = s(),
+            b"SessionToken" => out.session_token = s(),
+            b"Expiration" => out.expiration = s(),
+            b"AssumedRoleId" => out.assumed_role_id = s(),
+            b"Arn" => out.arn = s(),
+            b"PackedPolicySize" => out.packed_policy_size = text.parse().ok(),
+            b"SourceIdentity" => out.source_identity = s(),
+            b"SessionTokenUtilization" => out.session_token_utilization = text.parse().ok(),
+            b"SessionTokenSize" => out.session_token_size = text.parse().ok(),
+            b"RequestId" => out.request_id = s(),
+            _ => {}
+        }
+    });
+    out
+}
+
+fn plain_get_caller_identity(body: &[u8]) -> PlainGetCallerIdentity {
+    let mut out = PlainGetCallerIdentity::default();
+    xml_texts(body, |name, text| {
+        let s = || Some(text.to_owned());
+        match name {
+            b"UserId" => out.user_id = s(),
+            b"Account" => out.account = s(),
+            b"Arn" => out.arn = s(),
+            b"RequestId" => out.request_id = s(),
+            _ => {}
+        }
+    });
+    out
+}
+
+/// An STS case: `request(input)`, `sigv4::sign`, then `parse(response)`,
+/// against the `quick_xml::Reader` loop `plain` on the response body.
+fn sts_case<I: 'static, O: 'static, P: 'static>(
+    name: &'static str,
+    input: I,
+    response: http::Response<Vec<u8>>,
+    request: Build<I>,
+    parse: Parse<O>,
+    plain: fn(&[u8]) -> P,
+) -> Case {
+    let body = response.body().clone();
+    let input = Rc::new(input);
+    let response = Rc::new(response);
+    let endpoint = Rc::new(
+        Endpoint::from_url("https://sts.us-east-1.amazonaws.com").expect("a valid endpoint"),
+    );
+    let credentials = Rc::new(
+        Credentials::new(
+            "ASIAIOSFODNN7EXAMPLE",
+            SecretAccessKey::new("wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY"),
+        )
+        .with_session_token(SessionToken::new(token_text("IQoJb3JpZ2luX2Vj", 800))),
+    );
+    let time = std::time::UNIX_EPOCH + Duration::from_secs(1_715_708_889);
+    let build = {
+        let (input, endpoint, credentials) = (
+            Rc::clone(&input),
+            Rc::clone(&endpoint),
+            Rc::clone(&credentials),
+        );
+        move || {
+            let mut req = request(black_box(&input), &endpoint).expect("the request builds");
+            let params = SigningParams::new(&credentials, "us-east-1", "sts", time);
+            sigv4::sign(&mut req, &params).expect("the request signs");
+            req
+        }
+    };
+    let read = {
+        let response = Rc::clone(&response);
+        move || parse(black_box(&response)).expect("the response parses")
+    };
+    let (build_1, read_1) = (build.clone(), read.clone());
+    let (build_2, read_2) = (build, read);
+    Case {
+        name,
+        core: Box::new(move || {
+            let request = build_1();
+            let output = read_1();
+            black_box((request, output));
+        }),
+        plain: Box::new(move || {
+            black_box(plain(black_box(&body)));
+        }),
+        parts: Some((
+            Box::new(move || {
+                black_box(build_2());
+            }),
+            Box::new(move || {
+                black_box(read_2());
+            }),
+        )),
+        budget: (STS_BUDGET, "quick-xml Reader plain struct"),
+    }
 }
 
 /// One device-flow step: `poll` gives `Send`, the pending answer goes to
 /// `handle_response`, `poll` gives `WaitUntil`; then the clock moves on by
 /// the interval for the next step.
 fn device_flow_case(endpoint: Endpoint, client_secret: ClientSecret) -> Case {
-    let started = start_device_authorization::parse(&http::Response::new(format!(
+    let authorization = format!(
         r#"{{"deviceCode":"{}","userCode":"BCDF-GHJK","verificationUri":"https://device.sso.us-east-1.amazonaws.com/","expiresIn":4294967295,"interval":1}}"#,
         token_text("", 180)
-    )))
-    .expect("authorization parses");
-    let mut now = Instant::now();
-    let mut flow = DeviceFlow::new("client-id", client_secret, started, endpoint, now);
+    );
     let pending = http::Response::builder()
         .status(400)
         .header("content-type", "application/json")
@@ -316,24 +563,46 @@ fn device_flow_case(endpoint: Endpoint, client_secret: ClientSecret) -> Case {
         )
         .body(PENDING_BODY.as_bytes().to_vec())
         .expect("a valid response");
-    // The one-off prompt comes after the first request; get past it.
-    let Action::Send(_) = flow.poll(now) else {
-        panic!("the first poll sends")
+    // A flow past its one-off prompt (which comes after the first request).
+    let fresh = {
+        let pending = pending.clone();
+        move |now: Instant| {
+            let started =
+                start_device_authorization::parse(&http::Response::new(authorization.as_str()))
+                    .expect("authorization parses");
+            let mut flow = DeviceFlow::new(
+                "client-id",
+                client_secret.clone(),
+                started,
+                endpoint.clone(),
+                now,
+            );
+            let Action::Send(_) = flow.poll(now) else {
+                panic!("the first poll sends")
+            };
+            flow.handle_response(now, &pending)
+                .expect("a request was in flight");
+            let Action::ShowPrompt(_) = flow.poll(now) else {
+                panic!("the prompt comes before the first wait")
+            };
+            flow
+        }
     };
-    flow.handle_response(now, &pending)
-        .expect("a request was in flight");
-    let Action::ShowPrompt(_) = flow.poll(now) else {
-        panic!("the prompt comes before the first wait")
-    };
+    let mut now = Instant::now();
+    let mut flow = fresh(now);
     Case {
         name: "device_flow_step",
         core: Box::new(move || {
-            let Action::WaitUntil(at) = flow.poll(now) else {
-                panic!("the flow waits between polls")
-            };
-            now = at;
-            let Action::Send(request) = flow.poll(now) else {
-                panic!("the flow polls after the interval")
+            // Wait (possibly more than once), then send. The flow's
+            // lifetime is capped, so a long run starts a fresh one when it
+            // expires (rarely: once per lifetime of polls).
+            let request = loop {
+                match flow.poll(now) {
+                    Action::WaitUntil(at) => now = at,
+                    Action::Send(request) => break request,
+                    Action::Done(_) => flow = fresh(now),
+                    other => panic!("the flow waits, then polls; got {other:?}"),
+                }
             };
             black_box(request);
             flow.handle_response(now, black_box(&pending))
@@ -341,6 +610,7 @@ fn device_flow_case(endpoint: Endpoint, client_secret: ClientSecret) -> Case {
         }),
         plain: plain::<PlainOAuthError>(PENDING_BODY.as_bytes().to_vec()),
         parts: None,
+        budget: (BUDGET, "serde_json plain struct"),
     }
 }
 
@@ -352,7 +622,7 @@ fn criterion_benches(c: &mut Criterion) {
     for mut case in cases() {
         let mut group = c.benchmark_group(case.name);
         group.bench_function("oidc-core request+parse", |b| b.iter(&mut case.core));
-        group.bench_function("serde_json plain struct", |b| b.iter(&mut case.plain));
+        group.bench_function(case.budget.1, |b| b.iter(&mut case.plain));
         group.finish();
     }
 }
@@ -410,7 +680,7 @@ fn ratio(f: &mut dyn FnMut(), g: &mut dyn FnMut()) -> (f64, Duration, Duration) 
 fn print_ratios() {
     println!();
     println!(
-        "budget: request + parse <= {BUDGET:.1} x serde_json plain struct (medians of 41 interleaved batches)"
+        "budget: request + parse <= {BUDGET:.1} x serde_json plain struct; STS: request + sign + parse <= {STS_BUDGET:.1} x quick-xml Reader plain struct (medians of 41 interleaved batches)"
     );
     let mut over = Vec::new();
     for mut case in cases() {
@@ -425,19 +695,106 @@ fn print_ratios() {
         };
         let note = if case.parts.is_none() {
             " (informational: vs the pending error body)"
-        } else if total > BUDGET {
+        } else if total > case.budget.0 {
             over.push(case.name);
             " OVER BUDGET"
         } else {
             ""
         };
         println!(
-            "ratio {}: {total:.2} ({split}oidc-core {core:?}, serde_json {plain:?}){note}",
-            case.name
+            "ratio {}: {total:.2} ({split}oidc-core {core:?}, {} {plain:?}){note}",
+            case.name, case.budget.1
         );
     }
     if !over.is_empty() {
         println!("over budget: {}", over.join(", "));
+    }
+    print_signing_breakdown();
+}
+
+/// Where the time of `request + sign` of GetCallerIdentity goes
+/// (informational; medians as above, each against the quick-xml loop).
+fn print_signing_breakdown() {
+    let endpoint =
+        Endpoint::from_url("https://sts.us-east-1.amazonaws.com").expect("a valid endpoint");
+    let credentials = Credentials::new(
+        "ASIAIOSFODNN7EXAMPLE",
+        SecretAccessKey::new("wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY"),
+    )
+    .with_session_token(SessionToken::new(token_text("IQoJb3JpZ2luX2Vj", 800)));
+    let time = std::time::UNIX_EPOCH + Duration::from_secs(1_715_708_889);
+    let input = GetCallerIdentityInput::new();
+    let request = get_caller_identity::request(&input, &endpoint).expect("builds");
+    let mut signed = request.clone();
+    let params = SigningParams::new(&credentials, "us-east-1", "sts", time);
+    sigv4::sign(&mut signed, &params).expect("signs");
+    let settings = sigv4::SigningSettings::default();
+    let creq = sigv4::canonical_request(&signed, &settings).expect("canonical");
+    let sts = sigv4::string_to_sign(&creq, time, "us-east-1", "sts").expect("sts");
+    let body = xml_response(get_caller_identity_body()).into_body();
+    let mut plain = || {
+        black_box(plain_get_caller_identity(black_box(&body)));
+    };
+    let parts: Vec<(&str, Work)> = vec![
+        (
+            "build only",
+            Box::new(move || {
+                black_box(
+                    get_caller_identity::request(black_box(&input), &endpoint).expect("builds"),
+                );
+            }),
+        ),
+        (
+            "sign only (clone + sign)",
+            Box::new({
+                let credentials = credentials.clone();
+                move || {
+                    let mut r = request.clone();
+                    let params = SigningParams::new(&credentials, "us-east-1", "sts", time);
+                    sigv4::sign(black_box(&mut r), &params).expect("signs");
+                    black_box(r);
+                }
+            }),
+        ),
+        (
+            "canonical_request",
+            Box::new(move || {
+                black_box(sigv4::canonical_request(black_box(&signed), &settings).expect("creq"));
+            }),
+        ),
+        (
+            "string_to_sign",
+            Box::new(move || {
+                black_box(
+                    sigv4::string_to_sign(black_box(&creq), time, "us-east-1", "sts").expect("sts"),
+                );
+            }),
+        ),
+        (
+            "signing_key",
+            Box::new({
+                let credentials = credentials.clone();
+                move || {
+                    black_box(sigv4::signing_key(
+                        black_box(&credentials.secret_access_key),
+                        "20240514",
+                        "us-east-1",
+                        "sts",
+                    ));
+                }
+            }),
+        ),
+        (
+            "signature (1 HMAC)",
+            Box::new(move || {
+                black_box(sigv4::signature(black_box(&[7u8; 32]), black_box(&sts)));
+            }),
+        ),
+    ];
+    println!("sts_get_caller_identity signing breakdown (x quick-xml loop):");
+    for (name, mut work) in parts {
+        let (r, t, _) = ratio(&mut work, &mut plain);
+        println!("  {name}: {r:.2} ({t:?})");
     }
 }
 

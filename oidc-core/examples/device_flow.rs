@@ -3,6 +3,7 @@
 //! state machine decided. Time is virtual: waits are skipped, not slept.
 //!
 //! `cargo run -p oidc-core --example device_flow`
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};

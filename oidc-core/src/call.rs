@@ -5,7 +5,7 @@
 //! next ([`Step`]: send this request, wait until then, or done), and
 //! [`Call::handle_response`] / [`Call::handle_transport_error`] advance it.
 //! Every attempt is a fresh copy of the request with the caller's
-//! `User-Agent` set and, for [`Auth::SigV4`](crate::Auth::SigV4)
+//! `User-Agent` set and, for [`Auth::SigV4`]
 //! operations, signed again at the attempt's wall-clock time, so a
 //! transport never adds or rewrites a header.
 //!
@@ -206,8 +206,7 @@ impl<O: Operation> Call<O> {
     /// [`Operation::secrets`]; sensitive headers count by themselves.
     #[must_use]
     pub fn with_secrets<'a>(mut self, secrets: impl IntoIterator<Item = &'a str>) -> Self {
-        self.secrets
-            .extend(secrets.into_iter().map(str::to_owned));
+        self.secrets.extend(secrets.into_iter().map(str::to_owned));
         self
     }
 
@@ -239,11 +238,8 @@ impl<O: Operation> Call<O> {
         mut request: http::Request<Vec<u8>>,
         options: CallOptions,
     ) -> Result<Self, Error> {
-        endpoint::check_transport_security(
-            &request.uri().to_string(),
-            options.allow_insecure_http,
-        )
-        .map_err(|e| insecure(O::NAME, e))?;
+        endpoint::check_transport_security(&request.uri().to_string(), options.allow_insecure_http)
+            .map_err(|e| insecure(O::NAME, e))?;
         if matches!(O::AUTH, Auth::SigV4 { .. }) && options.signer.is_none() {
             return Err(Error::Signing {
                 operation: O::NAME,
@@ -280,9 +276,11 @@ impl<O: Operation> Call<O> {
     /// current time of day, used only to sign the attempt.
     pub fn poll(&mut self, now: Instant, wall_clock: SystemTime) -> Step<O::Output> {
         match &mut self.state {
-            State::Finished(outcome) => {
-                Step::Done(outcome.take().unwrap_or(Err(Misuse::AlreadyFinished.into())))
-            }
+            State::Finished(outcome) => Step::Done(
+                outcome
+                    .take()
+                    .unwrap_or(Err(Misuse::AlreadyFinished.into())),
+            ),
             // Polled again before the attempt's outcome was handed over:
             // a driver error, which ends the call.
             State::InFlight => {
@@ -292,7 +290,8 @@ impl<O: Operation> Call<O> {
             State::Ready { at: Some(at) } if now < *at => Step::WaitUntil(*at),
             State::Ready { .. } => {
                 let mut attempt = self.request.clone();
-                if let (Auth::SigV4 { signing_name }, Some(signer)) = (O::AUTH, &self.options.signer)
+                if let (Auth::SigV4 { signing_name }, Some(signer)) =
+                    (O::AUTH, &self.options.signer)
                 {
                     if let Err(e) = signer.sign(&mut attempt, signing_name, wall_clock) {
                         let e = match e {

@@ -107,7 +107,8 @@ impl Error {
 
     /// Whether a transport timeout ended the call.
     pub fn is_timeout(&self) -> bool {
-        self.transport_error().is_some_and(TransportError::is_timeout)
+        self.transport_error()
+            .is_some_and(TransportError::is_timeout)
     }
 
     /// Removes every occurrence of `secrets` from the service's text.
@@ -591,6 +592,8 @@ pub enum Misuse {
     AlreadyFinished,
     /// `poll` was called while a request was outstanding (hand its response
     /// or transport error over first).
-    #[error("polled while a request was outstanding; hand over its response or transport error first")]
+    #[error(
+        "polled while a request was outstanding; hand over its response or transport error first"
+    )]
     PolledInFlight,
 }

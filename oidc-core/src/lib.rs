@@ -1,11 +1,13 @@
 //! # oidc-core
 //!
-//! A sans-IO protocol core for AWS IAM Identity Center OIDC ("SSO OIDC").
+//! A sans-IO protocol core for AWS IAM Identity Center OIDC ("SSO OIDC"),
+//! the SSO portal and AWS STS.
 //!
 //! Everything here is pure: it builds [`http::Request`] values, parses
 //! [`http::Response`] values into typed outputs and typed errors, resolves
-//! endpoints, decides retries, and runs the RFC 8628 device flow as a state
-//! machine. It performs **no I/O**: no sockets, files, threads, sleeping,
+//! endpoints, signs (SigV4), decides retries, and runs one call with
+//! retries ([`Call`]) and the RFC 8628 device flow ([`DeviceFlow`]) as
+//! state machines. It performs **no I/O**: no sockets, files, threads, sleeping,
 //! clock reads, environment reads or randomness. Time, random bytes and
 //! credentials are arguments. Transports live in separate crates
 //! (`oidc-ureq` for blocking code, `oidc-hyper` for async code), and other
@@ -13,9 +15,14 @@
 //!
 //! ## Map
 //!
-//! * [`sso_oidc`]: one module per operation (`register_client`,
-//!   `start_device_authorization`, `create_token`, `create_token_with_iam`),
-//!   each with a typed input, a pure `request` builder and a pure `parse`.
+//! * [`Operation`]: every operation's input implements it (name, service,
+//!   [`Auth`], request builder, parser), so one generic [`Call`] runs them
+//!   all; [`call`]: that state machine (send / wait / done) with the
+//!   standard retries, the caller's quota and jitter, and re-signing of
+//!   every attempt.
+//! * [`sso_oidc`], [`sso`] (the portal) and [`sts`]: one module per
+//!   operation, each with a typed input, a pure `request` builder and a
+//!   pure `parse`; [`identity_context`]: identity-enhanced role sessions.
 //! * [`device_flow`]: the device authorization flow ([`DeviceFlow`],
 //!   [`Action`]) and the drive loop every adapter follows.
 //! * [`pkce`]: authorization code + PKCE (verifier, challenge, state,
@@ -29,6 +36,8 @@
 //!   expiry).
 //! * [`sigv4`]: a pure AWS Signature Version 4 signer (header signing), for
 //!   STS and SSO OIDC CreateTokenWithIAM.
+//! * [`untrusted`]: the service's text made safe to print, and URIs safe
+//!   to open.
 //! * [`debug`]: allow-list `Debug` views of requests and responses.
 //! * [`Error`]: every error, layered by who is at fault.
 //!
@@ -77,8 +86,8 @@ pub mod sigv4;
 pub mod sso;
 pub mod sso_oidc;
 pub mod sts;
-pub mod untrusted;
 mod transport_error;
+pub mod untrusted;
 
 pub use call::{Call, CallOptions, SignRequest, Step};
 pub use credentials::Credentials;

@@ -123,8 +123,7 @@ fn split_arn(word: &str) -> Option<(&str, &str)> {
     let account_ok = account.is_empty()
         || account == "aws"
         || (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()));
-    if !(label(partition, false) && label(service, false) && label(region, true) && account_ok)
-    {
+    if !(label(partition, false) && label(service, false) && label(region, true) && account_ok) {
         return None;
     }
     for part in [partition, service, region, account] {

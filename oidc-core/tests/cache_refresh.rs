@@ -1,4 +1,5 @@
 //! The refresh decision table, including its boundaries.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, SystemTime};
 

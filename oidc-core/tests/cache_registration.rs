@@ -1,4 +1,5 @@
 //! Tests of the registration cache model through the public API.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, SystemTime};
 

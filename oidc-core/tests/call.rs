@@ -1,6 +1,7 @@
 //! Virtual-time tests of the [`Call`] state machine: `now` jumps to
 //! whatever `WaitUntil` says and every answer is scripted, so no socket,
 //! sleep or clock read is involved.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};

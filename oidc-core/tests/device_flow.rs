@@ -1,5 +1,6 @@
 //! Virtual-time tests of the device flow: `now` jumps to whatever
 //! `WaitUntil` says, so a 10-minute flow runs in microseconds.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
 

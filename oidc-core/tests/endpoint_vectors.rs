@@ -2,6 +2,7 @@
 //! portal and STS (`tests/fixtures/endpoint-tests/`, verbatim from
 //! botocore), run through the public API. Each test walks one file and
 //! names every failing vector by its `documentation` string.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use oidc_core::endpoint::{resolve, EndpointConfig, EndpointError, Service};
 use serde_json::Value;

@@ -1,5 +1,6 @@
 //! Service errors, parse errors and their `Display`/`source` chains, for
 //! every modelled exception of every operation.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod op_support;
 

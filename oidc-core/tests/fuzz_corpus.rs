@@ -4,6 +4,12 @@
 //! libFuzzer binary `<target>` runs (`fuzz/src/lib.rs`, included below), so
 //! the seeds and every crash ever minimised into the corpus stay regression
 //! tests without nightly or libFuzzer.
+//!
+//! The targets that need `oidc-host` or `oidc-emulator` (`targets::HOST_TARGETS`:
+//! `loopback_request`, `emulator_http`) cannot run here, since `oidc-core`
+//! does not depend on those crates; `fuzz/tests/replay.rs` replays them, and
+//! every other corpus, with `cargo test` inside `fuzz/` (`scripts/fuzz`
+//! runs it). This test checks that their binaries and corpora exist.
 
 use std::path::{Path, PathBuf};
 
@@ -68,7 +74,11 @@ fn every_corpus_file_replays_without_panicking() {
 
 #[test]
 fn every_target_has_a_binary_and_every_corpus_a_target() {
-    let names: Vec<&str> = targets::TARGETS.iter().map(|(name, _)| *name).collect();
+    let names: Vec<&str> = targets::TARGETS
+        .iter()
+        .map(|(name, _)| *name)
+        .chain(targets::HOST_TARGETS.iter().copied())
+        .collect();
     for name in &names {
         let binary = fuzz_dir().join("fuzz_targets").join(format!("{name}.rs"));
         assert!(binary.is_file(), "no libFuzzer binary {}", binary.display());
@@ -78,6 +88,9 @@ fn every_target_has_a_binary_and_every_corpus_a_target() {
             manifest.contains(&format!("name = \"{name}\"")),
             "fuzz/Cargo.toml has no [[bin]] {name}"
         );
+    }
+    for name in targets::HOST_TARGETS {
+        assert!(!corpus(name).is_empty());
     }
     for entry in std::fs::read_dir(fuzz_dir().join("corpus")).expect("fuzz/corpus exists") {
         let path = entry.expect("readable directory entry").path();

@@ -1,5 +1,6 @@
 //! `CreateTokenWithIAM`: request building per grant and response parsing,
 //! checked against the service model.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod op_support;
 

@@ -1,5 +1,6 @@
 //! `RegisterClient`: request building and response parsing, checked against
 //! the service model.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod op_support;
 

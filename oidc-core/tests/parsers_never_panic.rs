@@ -4,6 +4,7 @@
 //! PKCE redirect parser. Inputs are both raw bytes and JSON shaped like the
 //! real documents (the known members with values of any type), so the
 //! interesting paths are reached, not just "not JSON".
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use oidc_core::cache::{CachedRegistration, CachedToken};
 use oidc_core::debug::DebugResponse;

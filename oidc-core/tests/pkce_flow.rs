@@ -1,4 +1,5 @@
 //! Tests of `oidc_core::pkce` through its public API.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use oidc_core::pkce::{
     self, code_challenge, loopback_redirect_uri, parse_redirect, AuthorizeRequest, RedirectError,

@@ -6,6 +6,7 @@
 //! digits), which matters for text the *service* sends back: the parser
 //! redacts credential-like words there, as documented on
 //! `oidc_core::ServiceError`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod op_support;
 

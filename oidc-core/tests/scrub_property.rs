@@ -1,6 +1,7 @@
 //! No secret that was sent appears in any error the service's answer
 //! produces, however the service echoes it: verbatim, percent-encoded,
 //! inside a URL or an ARN, comma-separated, short or long.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Instant, SystemTime};
 

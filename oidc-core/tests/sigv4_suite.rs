@@ -28,6 +28,7 @@
 //!   checked in full (its scope is `us-east-2/lambda`, as its signed request
 //!   shows), `double-encode-path` at the canonical-request level only (its
 //!   signed request was made with another key id and clock).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -2,6 +2,7 @@
 //! a typed error for any response; query values round-trip through the
 //! percent-encoding; any access token either becomes a sensitive header or
 //! is rejected naming `accessToken`; planted secrets never reach `Debug`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use oidc_core::endpoint::Endpoint;
 use oidc_core::sso::get_role_credentials::{self, GetRoleCredentialsInput};

@@ -2,6 +2,7 @@
 //! `awsAdditionalDetails.identityContext`, else from the (unverified) ID
 //! token's `sts:identity_context` claim, and becomes the one provided
 //! context of an AssumeRole input.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine as _;

@@ -2,6 +2,7 @@
 //! status, any body bytes, and XML shaped like the real documents (the
 //! known element names nested in any way, with text of any kind), so the
 //! interesting paths are reached, not just "not XML".
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use oidc_core::sts::{
     assume_role, assume_role_with_saml, assume_role_with_web_identity, assume_root,

@@ -1,6 +1,7 @@
 //! The awsQuery protocol as STS uses it: form encoding (lists, structures,
 //! percent-encoding, empty lists), input validation naming the member, and
 //! the XML parser's typed errors.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use oidc_core::endpoint::Endpoint;
 use oidc_core::sts::assume_role::{self, AssumeRoleInput};

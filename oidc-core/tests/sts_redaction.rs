@@ -1,6 +1,7 @@
 //! `Debug` of every STS input and output shows no secret value: distinctive
 //! secrets are planted in every secret member and searched for in the
 //! `{:?}` and `{:#?}` text.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::fmt::Debug;
 

@@ -4,6 +4,7 @@
 //! it shows, each `<Op>.response.xml` parses into the typed output with the
 //! values it carries, and each `error-<Code>.xml` parses into the typed
 //! service error.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
 use std::fs;

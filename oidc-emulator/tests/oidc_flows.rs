@@ -1,4 +1,5 @@
 //! End-to-end tests of the OIDC operations over real sockets.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! SSO portal API emulation and the `oidc-emulator` binary.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! STS (awsQuery on `POST /`) and SigV4 verification over real sockets.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

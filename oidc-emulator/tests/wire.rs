@@ -1,5 +1,6 @@
 //! Wire-level behaviour: fault injection, control API, stats, keep-alive,
 //! malformed input, limits and shutdown.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

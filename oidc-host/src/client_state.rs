@@ -18,8 +18,10 @@ use crate::provider::TokenProviders;
 use crate::session::Session;
 use crate::session_flow::{SessionFlow, SignInMode};
 
-/// The state a transport's client shares between its calls; see the
-/// [module docs](self). Adapters keep one and drive the machines it
+/// The state a transport's client shares between its calls: the
+/// configuration, the checked user agent, each service's endpoint, the
+/// retry quota shared by all calls and the sessions' token providers.
+/// Adapters keep one and drive the machines it
 /// builds ([`call`](ClientState::call),
 /// [`session_flow`](ClientState::session_flow)).
 ///
@@ -133,7 +135,7 @@ impl ClientState {
             .with_authorization_timeout(DEFAULT_AUTHORIZATION_TIMEOUT))
     }
 
-    /// A [`CredentialsFlow`] for `source`: static and environment
+    /// A [`CredentialsFlow`](crate::CredentialsFlow) for `source`: static and environment
     /// credentials end at once; SSO role credentials read the AWS CLI's
     /// cache under its lock, else run this client's [`SessionFlow`] for
     /// the session (portal in the session's region, else the client's) and
@@ -153,7 +155,9 @@ impl ClientState {
         use crate::credentials_flow::CredentialsFlow;
         let options = self.config.call_options(&self.user_agent);
         Ok(match source {
-            CredentialsSource::Static(credentials) => CredentialsFlow::known(Ok(credentials.clone())),
+            CredentialsSource::Static(credentials) => {
+                CredentialsFlow::known(Ok(credentials.clone()))
+            }
             CredentialsSource::Environment(env) => {
                 CredentialsFlow::known(env.credentials().map_err(Error::from))
             }
@@ -243,49 +247,37 @@ pub trait Attempt {
     );
 }
 
-impl<O: Operation> Attempt for Call<O> {
-    fn response<B: AsRef<[u8]>>(
-        &mut self,
-        now: Instant,
-        response: &http::Response<B>,
-        quota: &mut RetryQuota,
-        random: u32,
-    ) {
-        self.handle_response(now, response, quota, random);
-    }
+/// Implements [`Attempt`] for a machine whose inherent `handle_response`
+/// and `handle_transport_error` take the same arguments.
+macro_rules! forward_attempt {
+    ([$($generics:tt)*] $machine:ty) => {
+        impl<$($generics)*> Attempt for $machine {
+            fn response<B: AsRef<[u8]>>(
+                &mut self,
+                now: Instant,
+                response: &http::Response<B>,
+                quota: &mut RetryQuota,
+                random: u32,
+            ) {
+                self.handle_response(now, response, quota, random);
+            }
 
-    fn transport_error(
-        &mut self,
-        now: Instant,
-        error: TransportError,
-        quota: &mut RetryQuota,
-        random: u32,
-    ) {
-        self.handle_transport_error(now, error, quota, random);
-    }
+            fn transport_error(
+                &mut self,
+                now: Instant,
+                error: TransportError,
+                quota: &mut RetryQuota,
+                random: u32,
+            ) {
+                self.handle_transport_error(now, error, quota, random);
+            }
+        }
+    };
 }
 
-impl Attempt for SessionFlow {
-    fn response<B: AsRef<[u8]>>(
-        &mut self,
-        now: Instant,
-        response: &http::Response<B>,
-        quota: &mut RetryQuota,
-        random: u32,
-    ) {
-        self.handle_response(now, response, quota, random);
-    }
-
-    fn transport_error(
-        &mut self,
-        now: Instant,
-        error: TransportError,
-        quota: &mut RetryQuota,
-        random: u32,
-    ) {
-        self.handle_transport_error(now, error, quota, random);
-    }
-}
+forward_attempt!([O: Operation] Call<O>);
+forward_attempt!([] SessionFlow);
+forward_attempt!([] crate::credentials_flow::CredentialsFlow);
 
 /// A uniformly random `u32` for retry jitter (a fixed middle value if the
 /// system generator fails: jitter needs no secrecy).

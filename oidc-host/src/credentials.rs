@@ -36,8 +36,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::Poll;
-use std::time::{Duration, Instant};
 use std::time::SystemTime;
+use std::time::{Duration, Instant};
 
 use oidc_core::cache::credentials::{
     credentials_decision, parse_expiration, sso_credentials_file_name, CachedCredentials,
@@ -152,9 +152,10 @@ pub fn credentials_from_lookup(
         credentials = credentials.with_session_token(token);
     }
     if let Some(text) = var(ENV_CREDENTIAL_EXPIRATION) {
-        let expiry = parse_expiration(text.trim()).ok_or(EnvCredentialsError::InvalidExpiration {
-            variable: ENV_CREDENTIAL_EXPIRATION,
-        })?;
+        let expiry =
+            parse_expiration(text.trim()).ok_or(EnvCredentialsError::InvalidExpiration {
+                variable: ENV_CREDENTIAL_EXPIRATION,
+            })?;
         credentials = credentials.with_expiry(expiry);
     }
     if let Some(account_id) = var(ENV_ACCOUNT_ID) {
@@ -687,7 +688,8 @@ mod tests {
     #[test]
     fn dropped_fetch_releases_waiters() {
         let provider = CredentialsProvider::new(CredentialsSource::Static(Credentials::new(
-            "AKID", "planted-secret",
+            "AKID",
+            "planted-secret",
         )));
         let Begin::Fetch(fetch) = provider.begin(SystemTime::now()) else {
             panic!("first caller fetches")

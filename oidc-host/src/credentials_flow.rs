@@ -44,15 +44,24 @@ use oidc_core::sso::get_role_credentials::GetRoleCredentialsInput;
 use oidc_core::sts::assume_role::AssumeRoleInput;
 use oidc_core::{Credentials, TransportError};
 
-use crate::client_state::Attempt;
 use crate::credentials::CredentialsCacheDir;
 use crate::error::{Error, HostError};
 use crate::flow::{FileDone, FileJob, Flow, FlowStep};
 use crate::lock::SessionLock;
 use crate::session_flow::SessionFlow;
 
-/// The credentials state machine; see the [module docs](self). Built by
-/// [`ClientState::credentials_flow`](crate::ClientState::credentials_flow).
+/// The credentials state machine, built by
+/// [`ClientState::credentials_flow`](crate::ClientState::credentials_flow)
+/// and driven like any [`Flow`]:
+///
+/// * static and environment sources end at once;
+/// * SSO role: a [`FileJob`] takes the entry's cross-process lock and reads
+///   the AWS CLI's cache entry; a fresh entry ends the flow. Otherwise the
+///   session's [`SessionFlow`] runs as a sub-machine (its steps are passed
+///   through), then GetRoleCredentials, then a [`FileJob`] writes the entry
+///   atomically and releases the lock;
+/// * AssumeRole: the inner source's flow runs as a sub-machine; its
+///   credentials sign (SigV4) the STS AssumeRole call.
 pub struct CredentialsFlow {
     kind: Kind,
     policy: CredentialsRefreshPolicy,
@@ -325,7 +334,14 @@ impl CredentialsFlow {
                 let account_id = sso.account_id.clone();
                 let policy = self.policy;
                 let job = FileJob::new(move || {
-                    Done::Opened(open(&cache, &file_name, timeout, &account_id, &policy, wall))
+                    Done::Opened(open(
+                        &cache,
+                        &file_name,
+                        timeout,
+                        &account_id,
+                        &policy,
+                        wall,
+                    ))
                 });
                 (State::Filing, Some(FlowStep::Blocking(job)))
             }
@@ -359,9 +375,7 @@ impl CredentialsFlow {
     ) {
         match &mut self.state {
             State::Token { flow, .. } => flow.handle_transport_error(now, error, quota, random),
-            State::Fetching { call, .. } => {
-                call.handle_transport_error(now, error, quota, random)
-            }
+            State::Fetching { call, .. } => call.handle_transport_error(now, error, quota, random),
             State::Inner { flow } => flow.handle_transport_error(now, error, quota, random),
             State::Assuming { call } => call.handle_transport_error(now, error, quota, random),
             _ => {}
@@ -382,18 +396,16 @@ impl CredentialsFlow {
         self.state = match done {
             Done::Opened(Err(e)) => State::Finished(Some(Err(e.into()))),
             Done::Opened(Ok(Opened::Fresh(credentials))) => State::Finished(Some(Ok(credentials))),
-            Done::Opened(Ok(Opened::Fetch(lock))) => {
-                match &mut self.kind {
-                    Kind::Sso(sso) => match sso.session_flow.take() {
-                        Some(flow) => State::Token {
-                            lock,
-                            flow: Box::new(flow),
-                        },
-                        None => State::Finished(Some(Err(unreachable_error()))),
+            Done::Opened(Ok(Opened::Fetch(lock))) => match &mut self.kind {
+                Kind::Sso(sso) => match sso.session_flow.take() {
+                    Some(flow) => State::Token {
+                        lock,
+                        flow: Box::new(flow),
                     },
-                    _ => State::Finished(Some(Err(unreachable_error()))),
-                }
-            }
+                    None => State::Finished(Some(Err(unreachable_error()))),
+                },
+                _ => State::Finished(Some(Err(unreachable_error()))),
+            },
             Done::Stored {
                 credentials,
                 result,
@@ -470,28 +482,6 @@ fn unreachable_error() -> Error {
     misuse(oidc_core::Misuse::AlreadyFinished)
 }
 
-impl Attempt for CredentialsFlow {
-    fn response<B: AsRef<[u8]>>(
-        &mut self,
-        now: Instant,
-        response: &http::Response<B>,
-        quota: &mut RetryQuota,
-        random: u32,
-    ) {
-        self.handle_response(now, response, quota, random);
-    }
-
-    fn transport_error(
-        &mut self,
-        now: Instant,
-        error: TransportError,
-        quota: &mut RetryQuota,
-        random: u32,
-    ) {
-        self.handle_transport_error(now, error, quota, random);
-    }
-}
-
 impl Flow for CredentialsFlow {
     type Output = Credentials;
 
@@ -521,6 +511,14 @@ impl Flow for CredentialsFlow {
 
     fn pkce_state(&self) -> Option<&PkceState> {
         CredentialsFlow::pkce_state(self)
+    }
+
+    fn send_deadline(&self) -> Option<Instant> {
+        match &self.state {
+            State::Token { flow, .. } => Flow::send_deadline(&**flow),
+            State::Inner { flow } => Flow::send_deadline(&**flow),
+            _ => None,
+        }
     }
 
     fn handle_redirect(&mut self, outcome: Result<AuthorizationCode, RedirectError>) {

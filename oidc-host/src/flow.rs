@@ -1,25 +1,4 @@
-//! The one drive loop: what every flow of this crate asks its adapter to
-//! do ([`FlowStep`]), and the [`Flow`] trait an adapter drives.
-//!
-//! A flow (a session's token, role credentials, ...) is a state machine
-//! that never does I/O itself beyond the file work it hands out as
-//! [`FileJob`]s. An adapter's loop is the same for every flow:
-//!
-//! ```text
-//! loop {
-//!     match flow.poll(now, wall_clock) {
-//!         Send(request)            => send once; state.deliver(&mut flow, now, outcome)
-//!         WaitUntil(at)            => sleep until `at` (or until cancelled)
-//!         Blocking(job)            => flow.handle_file(job.run())   // off the async threads
-//!         Prompt(prompt)           => show it
-//!         Listen                   => bind 127.0.0.1:0; flow.listening(port)
-//!         AwaitRedirect{deadline}  => serve the listener with oidc_core::pkce::answer_loopback
-//!                                     and flow.pkce_state(); flow.handle_redirect(..) or
-//!                                     flow.redirect_timed_out()
-//!         Done(result)             => return result
-//!     }
-//! }
-//! ```
+//! The one drive loop: [`FlowStep`] and the [`Flow`] trait.
 
 use std::any::Any;
 use std::fmt;
@@ -81,7 +60,28 @@ impl<T: fmt::Debug> fmt::Debug for FlowStep<T> {
     }
 }
 
-/// A flow an adapter drives with the loop of the [module docs](self).
+/// The one drive loop: what every flow of this crate asks its adapter to
+/// do ([`FlowStep`]), and the [`Flow`] trait an adapter drives.
+///
+/// A flow (a session's token, role credentials, ...) is a state machine
+/// that never does I/O itself beyond the file work it hands out as
+/// [`FileJob`]s. An adapter's loop is the same for every flow:
+///
+/// ```text
+/// loop {
+///     match flow.poll(now, wall_clock) {
+///         Send(request)            => send once; state.deliver(&mut flow, now, outcome)
+///         WaitUntil(at)            => sleep until `at` (or until cancelled)
+///         Blocking(job)            => flow.handle_file(job.run())   // off the async threads
+///         Prompt(prompt)           => show it
+///         Listen                   => bind 127.0.0.1:0; flow.listening(port)
+///         AwaitRedirect{deadline}  => serve the listener with oidc_core::pkce::answer_loopback
+///                                     and flow.pkce_state(); flow.handle_redirect(..) or
+///                                     flow.redirect_timed_out()
+///         Done(result)             => return result
+///     }
+/// }
+/// ```
 pub trait Flow: Attempt {
     /// What the flow produces.
     type Output;
@@ -108,6 +108,14 @@ pub trait Flow: Attempt {
 
     /// Reports that no redirect arrived by the deadline.
     fn redirect_timed_out(&mut self);
+
+    /// When the request of the last [`FlowStep::Send`] must be abandoned
+    /// (reported as a timeout) if it has not been answered: the device
+    /// flow's deadline while it polls. `None`: the configured timeouts
+    /// alone bound it.
+    fn send_deadline(&self) -> Option<Instant> {
+        None
+    }
 }
 
 /// Blocking file work a flow needs done: taking a lock, reading a cache,

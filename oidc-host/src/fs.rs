@@ -146,10 +146,7 @@ pub(crate) fn check_private_dir(dir: &Path) -> Result<(), HostError> {
             None
         };
         if let Some(reason) = reason {
-            log::warn!(
-                "refusing to write secrets into {}: {reason}",
-                dir.display()
-            );
+            log::warn!("refusing to write secrets into {}: {reason}", dir.display());
             return Err(HostError::Unsafe {
                 path: dir.to_owned(),
                 reason,

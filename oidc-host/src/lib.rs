@@ -132,26 +132,26 @@ mod signal;
 /// signer); both adapters' `BoxError`.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
+pub use client_state::{jitter, Attempt, ClientState};
 pub use config::{
     Config, ConfigError, DEFAULT_AUTHORIZATION_TIMEOUT, DEFAULT_CALL_TIMEOUT,
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_IDLE_PER_HOST,
     DEFAULT_READ_TIMEOUT,
 };
+pub use credentials::{
+    credentials_from_env, credentials_from_lookup, Begin, CredentialsCacheDir, CredentialsProvider,
+    CredentialsSource, EnvCredentialsError, EnvLookup, Fetch, Wait, ENV_ACCESS_KEY_ID,
+    ENV_ACCOUNT_ID, ENV_CREDENTIAL_EXPIRATION, ENV_SECRET_ACCESS_KEY, ENV_SECURITY_TOKEN,
+    ENV_SESSION_TOKEN,
+};
+pub use credentials_flow::CredentialsFlow;
 pub use dir::{CacheDir, Platform, ReadOutcome, RegistrationKey, RegistrationOutcome};
 pub use error::{CacheProblem, CacheWarning, Error, HostError, TokenError};
+pub use flow::{FileDone, FileJob, Flow, FlowStep};
 pub use lock::{LockPoll, SessionLock};
 pub use provider::{
     Login, LoginReason, Next, Refresh, Refreshed, RegistrationInfo, TokenProvider, TokenProviders,
 };
-pub use client_state::{jitter, Attempt, ClientState};
 pub use session::{Session, SignIn, DEFAULT_LOCK_TIMEOUT};
-pub use signal::{CancelToken, Signal};
-pub use flow::{FileDone, FileJob, Flow, FlowStep};
 pub use session_flow::{SessionFlow, SignInMode, SignInPrompt};
-pub use credentials::{
-    credentials_from_env, credentials_from_lookup, Begin, CredentialsCacheDir,
-    CredentialsProvider, CredentialsSource, EnvCredentialsError, EnvLookup, Fetch, Wait,
-    ENV_ACCESS_KEY_ID, ENV_ACCOUNT_ID, ENV_CREDENTIAL_EXPIRATION, ENV_SECRET_ACCESS_KEY,
-    ENV_SECURITY_TOKEN, ENV_SESSION_TOKEN,
-};
-pub use credentials_flow::CredentialsFlow;
+pub use signal::{CancelToken, Signal};

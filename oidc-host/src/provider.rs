@@ -21,8 +21,8 @@ use oidc_core::sso_oidc::start_device_authorization::{
 };
 use oidc_core::sso_oidc::ErrorCode;
 
-use crate::dir::CacheDir;
 use crate::config::Config;
+use crate::dir::CacheDir;
 use crate::error::{CacheWarning, TokenError};
 use crate::lock::SessionLock;
 
@@ -195,30 +195,32 @@ impl TokenProvider {
                     Ok(Next::Ready(token))
                 }
             }
-            RefreshDecision::RefreshNow { .. } => match refresh_request(&token, &self.endpoint_of(&token)) {
-                Some(request) => {
-                    *self
-                        .last_attempt
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner) = Some(now);
-                    Ok(Next::Refresh(Refresh {
-                        request,
-                        old: token,
-                        dir: self.dir.clone(),
-                        session_key: self.session_key.clone(),
+            RefreshDecision::RefreshNow { .. } => {
+                match refresh_request(&token, &self.endpoint_of(&token)) {
+                    Some(request) => {
+                        *self
+                            .last_attempt
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner) = Some(now);
+                        Ok(Next::Refresh(Refresh {
+                            request,
+                            old: token,
+                            dir: self.dir.clone(),
+                            session_key: self.session_key.clone(),
+                            lock,
+                        }))
+                    }
+                    // The entry looks refreshable but cannot form a request
+                    // (an empty refresh token or client id): treat it as not
+                    // refreshable.
+                    None if token.is_expired(now) => Ok(Next::LoginRequired(self.login_handle(
                         lock,
-                    }))
+                        LoginReason::Expired,
+                        None,
+                    ))),
+                    None => Ok(Next::Ready(token)),
                 }
-                // The entry looks refreshable but cannot form a request
-                // (an empty refresh token or client id): treat it as not
-                // refreshable.
-                None if token.is_expired(now) => Ok(Next::LoginRequired(self.login_handle(
-                    lock,
-                    LoginReason::Expired,
-                    None,
-                ))),
-                None => Ok(Next::Ready(token)),
-            },
+            }
             // RefreshDecision is non_exhaustive: anything new that is not
             // understood here is handled as "sign in again".
             _ => Ok(Next::LoginRequired(self.login_handle(

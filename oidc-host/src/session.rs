@@ -5,9 +5,9 @@
 use std::time::{Duration, SystemTime};
 
 use oidc_core::cache::{CachedRegistration, RefreshPolicy, RegistrationUse};
-use oidc_core::sso_oidc::GrantType;
 use oidc_core::sso_oidc::create_token::CreateTokenOutput;
 use oidc_core::sso_oidc::register_client::{RegisterClientInput, RegisterClientOutput};
+use oidc_core::sso_oidc::GrantType;
 
 use crate::dir::{CacheDir, RegistrationKey};
 use crate::error::HostError;

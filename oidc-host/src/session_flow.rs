@@ -1,49 +1,4 @@
-//! The session's token, decided once for every adapter: a state machine
-//! that says what to do next, in the device flow's shape.
-//!
-//! [`SessionFlow`] holds every decision of "give me this session's token":
-//! take the session lock, use the cached token, refresh it (in the region
-//! its cache entry names), sign in again when the refresh token is dead,
-//! re-register once when the service rejects the cached registration, run
-//! the device flow or authorization code + PKCE, and write the cache. Its
-//! network calls retry with [`oidc_core::call::Call`]; device-flow polls
-//! are counted by the device flow alone.
-//!
-//! An adapter only carries out [`FlowStep`]s: send a request, wait,
-//! run a [`FileJob`] (blocking file work: the lock, cache reads and atomic
-//! writes; async adapters run it off their executor), show a prompt, bind
-//! the loopback listener, and serve it with
-//! [`oidc_core::pkce::answer_loopback`] until the redirect arrives.
-//!
-//! ```
-//! use std::time::{Duration, Instant, SystemTime};
-//! use oidc_host::oidc_core::cache::CachedToken;
-//! use oidc_host::oidc_core::retry::RetryQuota;
-//! use oidc_host::oidc_core::secret::AccessToken;
-//! use oidc_host::{CacheDir, Config, FlowStep, Session, SessionFlow, SignInMode};
-//!
-//! # let scratch = std::env::temp_dir().join(format!("oidc-host-flow-doc-{}", std::process::id()));
-//! let dir = CacheDir::new(&scratch);
-//! let wall = SystemTime::now();
-//! dir.write_token("my-sso", &CachedToken::new(AccessToken::new("at"), wall + Duration::from_secs(3600)))?;
-//!
-//! let config = Config::for_region("eu-west-1");
-//! let session = Session::new(dir, "my-sso", "https://my-sso-portal.awsapps.com/start");
-//! let ua = config.user_agent_header("my-adapter", "1.0")?;
-//! let mut flow = SessionFlow::new(&config, &ua, &session, SignInMode::CachedOnly, [0; 96])?;
-//! let mut quota = RetryQuota::default();
-//! let token = loop {
-//!     match flow.poll(Instant::now(), SystemTime::now()) {
-//!         FlowStep::Blocking(job) => flow.handle_file(job.run()),
-//!         FlowStep::Done(result) => break result?,
-//!         other => unreachable!("a fresh cached token needs no network: {other:?}"),
-//!     }
-//! };
-//! assert_eq!(token.access_token.secret(), "at");
-//! # let _ = &mut quota;
-//! # std::fs::remove_dir_all(&scratch).unwrap();
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! The session's token as a state machine: [`SessionFlow`].
 
 use std::fmt;
 use std::time::{Duration, Instant, SystemTime};
@@ -65,11 +20,9 @@ use oidc_core::sso_oidc::ErrorCode;
 use oidc_core::{Operation as _, TransportError};
 
 use crate::config::Config;
-use crate::flow::{FileDone, FileJob, Flow, FlowStep};
 use crate::error::{Error, HostError, TokenError};
-use crate::provider::{
-    Login, Next, Refresh, Refreshed, RegistrationInfo, TokenProvider,
-};
+use crate::flow::{FileDone, FileJob, Flow, FlowStep};
+use crate::provider::{Login, Next, Refresh, Refreshed, RegistrationInfo, TokenProvider};
 use crate::session::Session;
 
 /// What a [`SessionFlow`] may do when the cached token cannot be used.
@@ -170,7 +123,52 @@ struct Pkce {
     url: String,
 }
 
-/// The session-token state machine. See the [module docs](self).
+/// The session's token, decided once for every adapter: a state machine
+/// that says what to do next, in the device flow's shape.
+///
+/// [`SessionFlow`] holds every decision of "give me this session's token":
+/// take the session lock, use the cached token, refresh it (in the region
+/// its cache entry names), sign in again when the refresh token is dead,
+/// re-register once when the service rejects the cached registration, run
+/// the device flow or authorization code + PKCE, and write the cache. Its
+/// network calls retry with [`oidc_core::call::Call`]; device-flow polls
+/// are counted by the device flow alone.
+///
+/// An adapter only carries out [`FlowStep`]s: send a request, wait,
+/// run a [`FileJob`] (blocking file work: the lock, cache reads and atomic
+/// writes; async adapters run it off their executor), show a prompt, bind
+/// the loopback listener, and serve it with
+/// [`oidc_core::pkce::answer_loopback`] until the redirect arrives.
+///
+/// ```
+/// use std::time::{Duration, Instant, SystemTime};
+/// use oidc_host::oidc_core::cache::CachedToken;
+/// use oidc_host::oidc_core::retry::RetryQuota;
+/// use oidc_host::oidc_core::secret::AccessToken;
+/// use oidc_host::{CacheDir, Config, FlowStep, Session, SessionFlow, SignInMode};
+///
+/// # let scratch = std::env::temp_dir().join(format!("oidc-host-flow-doc-{}", std::process::id()));
+/// let dir = CacheDir::new(&scratch);
+/// let wall = SystemTime::now();
+/// dir.write_token("my-sso", &CachedToken::new(AccessToken::new("at"), wall + Duration::from_secs(3600)))?;
+///
+/// let config = Config::for_region("eu-west-1");
+/// let session = Session::new(dir, "my-sso", "https://my-sso-portal.awsapps.com/start");
+/// let ua = config.user_agent_header("my-adapter", "1.0")?;
+/// let mut flow = SessionFlow::new(&config, &ua, &session, SignInMode::CachedOnly, [0; 96])?;
+/// let mut quota = RetryQuota::default();
+/// let token = loop {
+///     match flow.poll(Instant::now(), SystemTime::now()) {
+///         FlowStep::Blocking(job) => flow.handle_file(job.run()),
+///         FlowStep::Done(result) => break result?,
+///         other => unreachable!("a fresh cached token needs no network: {other:?}"),
+///     }
+/// };
+/// assert_eq!(token.access_token.secret(), "at");
+/// # let _ = &mut quota;
+/// # std::fs::remove_dir_all(&scratch).unwrap();
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct SessionFlow {
     session: Session,
     region: String,
@@ -326,10 +324,7 @@ impl SessionFlow {
                 (State::Finished(None), Some(FlowStep::Done(result)))
             }
             State::Refreshing { mut call, refresh } => match call.poll(now, wall) {
-                Step::Send(r) => (
-                    State::Refreshing { call, refresh },
-                    Some(FlowStep::Send(r)),
-                ),
+                Step::Send(r) => (State::Refreshing { call, refresh }, Some(FlowStep::Send(r))),
                 Step::WaitUntil(at) => (
                     State::Refreshing { call, refresh },
                     Some(FlowStep::WaitUntil(at)),
@@ -355,10 +350,7 @@ impl SessionFlow {
                 (State::Filing, Some(FlowStep::Blocking(job)))
             }
             State::Registering { login, mut call } => match call.poll(now, wall) {
-                Step::Send(r) => (
-                    State::Registering { login, call },
-                    Some(FlowStep::Send(r)),
-                ),
+                Step::Send(r) => (State::Registering { login, call }, Some(FlowStep::Send(r))),
                 Step::WaitUntil(at) => (
                     State::Registering { login, call },
                     Some(FlowStep::WaitUntil(at)),
@@ -479,9 +471,8 @@ impl SessionFlow {
                         Some(FlowStep::Prompt(SignInPrompt::Browser { url })),
                     );
                 }
-                let deadline = deadline.unwrap_or_else(|| {
-                    now.checked_add(self.authorization_timeout).unwrap_or(now)
-                });
+                let deadline = deadline
+                    .unwrap_or_else(|| now.checked_add(self.authorization_timeout).unwrap_or(now));
                 (
                     State::Authorizing {
                         login,
@@ -623,17 +614,18 @@ impl SessionFlow {
             }
             // A refresh that failed for now leaves a token that is still
             // valid: use it (the next call tries again).
-            Done::Refreshed(Err(e @ TokenError::RefreshFailed { .. })) if e.still_valid().is_some() => {
+            Done::Refreshed(Err(e @ TokenError::RefreshFailed { .. }))
+                if e.still_valid().is_some() =>
+            {
                 log::warn!("{e}");
                 State::Finished(Some(e.into_still_valid().ok_or_else(unreachable_error)))
             }
             Done::Refreshed(Err(e)) => State::Finished(Some(Err(e.into()))),
             Done::Registration { login, cached } => match cached {
                 Err(e) => State::Finished(Some(Err(e.into()))),
-                Ok(Some(info)) => self.with_registration(
-                    login,
-                    Registration { info, cached: true },
-                ),
+                Ok(Some(info)) => {
+                    self.with_registration(login, Registration { info, cached: true })
+                }
                 Ok(None) => self.register(login).0,
             },
             Done::RegistrationStored { login, stored } => match stored {
@@ -832,20 +824,17 @@ impl SessionFlow {
         let start_url = self.session.start_url.clone();
         let region = self.region.clone();
         let job = FileJob::new(move || {
-            Done::Stored(login.store(
-                wall,
-                &token,
-                &registration.info,
-                &start_url,
-                &region,
-            ))
+            Done::Stored(login.store(wall, &token, &registration.info, &start_url, &region))
         });
         (State::Filing, Some(FlowStep::Blocking(job)))
     }
 }
 
 /// Ends the flow; the lock inside `login` is released.
-fn finish(login: Login, outcome: Result<CachedToken, Error>) -> (State, Option<FlowStep<CachedToken>>) {
+fn finish(
+    login: Login,
+    outcome: Result<CachedToken, Error>,
+) -> (State, Option<FlowStep<CachedToken>>) {
     drop(login);
     (State::Finished(Some(outcome)), None)
 }
@@ -893,5 +882,12 @@ impl Flow for SessionFlow {
 
     fn redirect_timed_out(&mut self) {
         SessionFlow::redirect_timed_out(self);
+    }
+
+    fn send_deadline(&self) -> Option<Instant> {
+        match &self.state {
+            State::Polling { flow, .. } => Some(flow.deadline()),
+            _ => None,
+        }
     }
 }

@@ -1,6 +1,8 @@
 //! `CredentialsFlow` and `CredentialsProvider` in virtual time: no sockets,
 //! canned responses, file jobs run inline on a scratch directory.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
@@ -106,7 +108,10 @@ fn seed_token(scratch: &Scratch, wall: SystemTime) {
         .sso()
         .write_token(
             "my-sso",
-            &CachedToken::new(AccessToken::new("sso-access-token"), wall + Duration::from_secs(3600)),
+            &CachedToken::new(
+                AccessToken::new("sso-access-token"),
+                wall + Duration::from_secs(3600),
+            ),
         )
         .unwrap();
 }
@@ -146,7 +151,11 @@ fn assume_role_response() -> Response {
 }
 
 fn no_network(request: &Request) -> Response {
-    panic!("no request expected, got {} {}", request.method(), request.uri())
+    panic!(
+        "no request expected, got {} {}",
+        request.method(),
+        request.uri()
+    )
 }
 
 #[test]
@@ -167,7 +176,10 @@ fn fresh_cli_cache_entry_needs_no_request() {
     let credentials = result.unwrap();
     assert!(sent.is_empty());
     assert_eq!(credentials.access_key_id, "ASIACACHED");
-    assert_eq!(credentials.expires_at, Some(wall + Duration::from_secs(3600)));
+    assert_eq!(
+        credentials.expires_at,
+        Some(wall + Duration::from_secs(3600))
+    );
     assert_eq!(credentials.account_id.as_deref(), Some(ACCOUNT));
     // No SSO token was needed: the token cache was never touched.
     assert!(!scratch.sso().token_path("my-sso").exists());
@@ -200,7 +212,10 @@ fn expiring_entry_is_fetched_with_the_cached_token_and_written_like_the_cli() {
         request.uri().to_string(),
         "https://portal.sso.us-east-1.amazonaws.com/federation/credentials?role_name=ReadOnly&account_id=123456789012"
     );
-    assert_eq!(request.headers()["x-amz-sso_bearer_token"], "sso-access-token");
+    assert_eq!(
+        request.headers()["x-amz-sso_bearer_token"],
+        "sso-access-token"
+    );
 
     assert_eq!(credentials.access_key_id, "ASIANEW");
     assert_eq!(credentials.secret_access_key.secret(), "planted-secret-key");
@@ -274,7 +289,10 @@ fn corrupt_entry_is_replaced_and_missing_token_is_typed() {
     let flow = state.credentials_flow(&sso_source(&scratch)).unwrap();
     let (result, sent) = drive(&state, flow, wall, no_network);
     assert!(sent.is_empty());
-    assert!(matches!(result, Err(Error::LoginRequired { .. })), "{result:?}");
+    assert!(
+        matches!(result, Err(Error::LoginRequired { .. })),
+        "{result:?}"
+    );
     // The corrupt file is left alone.
     assert_eq!(std::fs::read(&path).unwrap(), b"{\"Credentials\": ");
 
@@ -308,16 +326,23 @@ fn portal_errors_end_the_flow_and_keep_the_old_entry() {
     assert_eq!(error.status(), Some(403), "{error}");
     assert!(!scratch.cli().entry_path(&entry_name()).exists());
     // The lock was released: a new flow can take it at once.
-    let _lock = scratch.cli().lock(&entry_name(), Duration::from_millis(1)).unwrap();
+    let _lock = scratch
+        .cli()
+        .lock(&entry_name(), Duration::from_millis(1))
+        .unwrap();
 }
 
 #[test]
 fn assume_role_over_static_signs_with_the_static_key() {
     let state = state();
     let source = CredentialsSource::Static(
-        Credentials::new("AKIDSTATIC", "planted-static-secret").with_session_token("planted-static-token"),
+        Credentials::new("AKIDSTATIC", "planted-static-secret")
+            .with_session_token("planted-static-token"),
     )
-    .assume_role(AssumeRoleInput::new("arn:aws:iam::444455556666:role/Chained", "chain"));
+    .assume_role(AssumeRoleInput::new(
+        "arn:aws:iam::444455556666:role/Chained",
+        "chain",
+    ));
     let flow = state.credentials_flow(&source).unwrap();
     let (result, sent) = drive(&state, flow, SystemTime::now(), |_| assume_role_response());
     let credentials = result.unwrap();
@@ -326,7 +351,10 @@ fn assume_role_over_static_signs_with_the_static_key() {
 
     assert_eq!(sent.len(), 1);
     let request = &sent[0];
-    assert_eq!(request.uri().to_string(), "https://sts.us-east-1.amazonaws.com/");
+    assert_eq!(
+        request.uri().to_string(),
+        "https://sts.us-east-1.amazonaws.com/"
+    );
     let authorization = request.headers()["authorization"].to_str().unwrap();
     let credential = authorization
         .split("Credential=")
@@ -334,10 +362,19 @@ fn assume_role_over_static_signs_with_the_static_key() {
         .and_then(|rest| rest.split(',').next())
         .unwrap();
     assert!(credential.starts_with("AKIDSTATIC/"), "{authorization}");
-    assert!(credential.ends_with("/us-east-1/sts/aws4_request"), "{authorization}");
-    assert_eq!(request.headers()["x-amz-security-token"], "planted-static-token");
+    assert!(
+        credential.ends_with("/us-east-1/sts/aws4_request"),
+        "{authorization}"
+    );
+    assert_eq!(
+        request.headers()["x-amz-security-token"],
+        "planted-static-token"
+    );
     let body = String::from_utf8(request.body().clone()).unwrap();
-    assert!(body.starts_with("Action=AssumeRole&Version=2011-06-15"), "{body}");
+    assert!(
+        body.starts_with("Action=AssumeRole&Version=2011-06-15"),
+        "{body}"
+    );
     assert!(!authorization.contains("planted"));
 }
 
@@ -363,13 +400,20 @@ fn assume_role_chain_over_sso_role_and_its_own_region() {
     });
     assert_eq!(result.unwrap().access_key_id, "ASIAASSUMED");
     assert_eq!(sent.len(), 2);
-    assert_eq!(sent[1].uri().to_string(), "https://sts.eu-west-1.amazonaws.com/");
+    assert_eq!(
+        sent[1].uri().to_string(),
+        "https://sts.eu-west-1.amazonaws.com/"
+    );
     let authorization = sent[1].headers()["authorization"].to_str().unwrap();
     assert!(
-        authorization.contains("Credential=ASIANEW/") && authorization.contains("/eu-west-1/sts/aws4_request"),
+        authorization.contains("Credential=ASIANEW/")
+            && authorization.contains("/eu-west-1/sts/aws4_request"),
         "{authorization}"
     );
-    assert_eq!(sent[1].headers()["x-amz-security-token"], "planted-session-token");
+    assert_eq!(
+        sent[1].headers()["x-amz-security-token"],
+        "planted-session-token"
+    );
 }
 
 #[test]
@@ -405,7 +449,10 @@ fn environment_without_key_id_is_a_typed_error_naming_the_variable() {
         (name == "AWS_SECRET_ACCESS_KEY").then(|| "planted-env-secret".to_owned())
     });
     // Also through an AssumeRole on top: nothing is sent.
-    for source in [source.clone(), source.assume_role(AssumeRoleInput::new("arn:aws:iam::1:role/r", "s"))] {
+    for source in [
+        source.clone(),
+        source.assume_role(AssumeRoleInput::new("arn:aws:iam::1:role/r", "s")),
+    ] {
         let flow = state.credentials_flow(&source).unwrap();
         let (result, sent) = drive(&state, flow, SystemTime::now(), no_network);
         assert!(sent.is_empty());
@@ -427,7 +474,8 @@ fn environment_without_key_id_is_a_typed_error_naming_the_variable() {
 fn debug_output_never_shows_secrets() {
     let scratch = Scratch::new("debug");
     let source = CredentialsSource::Static(
-        Credentials::new("AKIDSTATIC", "planted-static-secret").with_session_token("planted-static-token"),
+        Credentials::new("AKIDSTATIC", "planted-static-secret")
+            .with_session_token("planted-static-token"),
     )
     .assume_role(AssumeRoleInput::new("arn:aws:iam::1:role/r", "s"));
     let provider = CredentialsProvider::new(source.clone());
@@ -435,7 +483,8 @@ fn debug_output_never_shows_secrets() {
         panic!("fetch")
     };
     fetch
-        .finish(Ok(Credentials::new("ASIAMEM", "planted-memory-secret").with_session_token("planted-memory-token")))
+        .finish(Ok(Credentials::new("ASIAMEM", "planted-memory-secret")
+            .with_session_token("planted-memory-token")))
         .unwrap();
     let state = state();
     let flow = state.credentials_flow(&source).unwrap();

@@ -2,6 +2,7 @@
 //! foreign-writable directories are refused (never a hang, never a write of
 //! secrets), and temporary files left by a crash are cleaned up.
 #![cfg(unix)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -15,10 +16,8 @@ use oidc_host::oidc_core::secret::AccessToken;
 use oidc_host::{CacheDir, HostError};
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "oidc-host-hardening-{name}-{}",
-        std::process::id()
-    ));
+    let dir =
+        std::env::temp_dir().join(format!("oidc-host-hardening-{name}-{}", std::process::id()));
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).unwrap();
     fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).unwrap();
@@ -129,6 +128,9 @@ fn temporary_files_left_by_a_crash_are_removed_by_the_next_write() {
 
     cache.write_token("s", &token()).unwrap();
     assert!(!stale.exists(), "the stale temporary file was removed");
-    assert!(fresh.exists(), "a write in progress elsewhere is left alone");
+    assert!(
+        fresh.exists(),
+        "a write in progress elsewhere is left alone"
+    );
     fs::remove_dir_all(&dir).unwrap();
 }

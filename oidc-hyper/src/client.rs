@@ -11,12 +11,12 @@ use oidc_core::endpoint::{Endpoint, Service};
 use oidc_core::sso_oidc::create_token::CreateTokenOutput;
 use oidc_core::{Credentials, Operation, SignRequest};
 use oidc_host::{
-    Begin, CancelToken, ClientState, Config, CredentialsProvider, Error, FileDone, FileJob, Session,
-    FlowStep, Flow, SignInMode, SignInPrompt, Signal,
+    Begin, CancelToken, ClientState, Config, CredentialsProvider, Error, FileDone, FileJob, Flow,
+    FlowStep, Session, SignInMode, SignInPrompt, Signal,
 };
 
 use crate::loopback::await_redirect;
-use crate::rt::{lock, or_cancel, Bind, Connector, Executor, Listener, Timer};
+use crate::rt::{lock, or_cancel, timeout, Bind, Connector, Executor, Listener, Timer};
 use crate::transport::Transport;
 
 /// An async client for SSO OIDC, the SSO portal and STS over hyper 1.x, on
@@ -189,7 +189,7 @@ impl Client {
         loop {
             match call.poll(self.timer().now(), SystemTime::now()) {
                 Step::Send(request) => {
-                    let outcome = self.send(request, cancel).await?;
+                    let outcome = self.send(request, None, cancel).await?;
                     self.inner
                         .state
                         .deliver(&mut call, self.timer().now(), outcome);
@@ -218,7 +218,10 @@ impl Client {
                 return Err(Error::Cancelled { waited: None });
             }
             match flow.poll(self.timer().now()) {
-                Action::Send(request) => match self.send(request, Some(cancel)).await? {
+                Action::Send(request) => match self
+                    .send(request, Some(flow.deadline()), Some(cancel))
+                    .await?
+                {
                     Ok(response) => flow.handle_response(self.timer().now(), &response)?,
                     Err(mut e) => {
                         e.operation = "CreateToken";
@@ -268,7 +271,11 @@ impl Client {
         prompt: impl FnMut(&SignInPrompt) + Send,
         cancel: &CancelToken,
     ) -> Result<CachedToken, Error> {
-        let flow = self.inner.state.session_flow(session, mode)?.force_sign_in();
+        let flow = self
+            .inner
+            .state
+            .session_flow(session, mode)?
+            .force_sign_in();
         self.drive(flow, prompt, cancel).await
     }
 
@@ -307,8 +314,8 @@ impl Client {
                 Begin::Wait(other) => other.wait(cancel).await?,
                 Begin::Fetch(fetch) => {
                     let flow = self.inner.state.credentials_flow(provider.source())?;
-                    let result = self.drive(flow.with_policy(provider.policy()), prompt, cancel).await;
-                    return fetch.finish(result);
+                    let flow = flow.with_policy(provider.policy());
+                    return fetch.finish(self.drive(flow, prompt, cancel).await);
                 }
             }
         }
@@ -328,7 +335,9 @@ impl Client {
             }
             match flow.poll(self.timer().now(), SystemTime::now()) {
                 FlowStep::Send(request) => {
-                    let outcome = self.send(request, Some(cancel)).await?;
+                    let outcome = self
+                        .send(request, flow.send_deadline(), Some(cancel))
+                        .await?;
                     self.inner
                         .state
                         .deliver(&mut flow, self.timer().now(), outcome);
@@ -382,16 +391,32 @@ impl Client {
         }
     }
 
-    /// One attempt, cancellable: `Err` only when cancelled.
+    /// One attempt, cancellable and bounded by `deadline` (reported as a
+    /// timeout): `Err` only when cancelled.
     async fn send(
         &self,
         request: http::Request<Vec<u8>>,
+        deadline: Option<Instant>,
         cancel: Option<&CancelToken>,
-    ) -> Result<
-        Result<http::Response<bytes::Bytes>, oidc_core::TransportError>,
-        Error,
-    > {
-        or_cancel(cancel, self.inner.transport.send(request))
+    ) -> Result<Result<http::Response<bytes::Bytes>, oidc_core::TransportError>, Error> {
+        let exchange = async {
+            match deadline {
+                Some(at) => {
+                    let limit = at.saturating_duration_since(self.timer().now());
+                    timeout(self.timer(), limit, self.inner.transport.send(request))
+                        .await
+                        .unwrap_or_else(|| {
+                            Err(oidc_core::TransportError::timeout(
+                                "",
+                                oidc_core::TimeoutPhase::Call,
+                                limit,
+                            ))
+                        })
+                }
+                None => self.inner.transport.send(request).await,
+            }
+        };
+        or_cancel(cancel, exchange)
             .await
             .ok_or(Error::Cancelled { waited: None })
     }

@@ -14,8 +14,7 @@
 //! port. With the `tokio` feature, the `oidc_hyper::tokio` module provides
 //! all four.
 //!
-//! [`CancelToken`](oidc_host::CancelToken) cancels a running flow from
-//! anywhere, on any runtime.
+//! [`CancelToken`] cancels a running flow from anywhere, on any runtime.
 
 use std::fmt;
 use std::future::Future;

@@ -166,7 +166,9 @@ impl Client {
     ///
     /// As [`Client::new`], and [`Error::Local`] for TLS set-up.
     pub fn tokio(config: Config) -> Result<Client, Error> {
-        Ok(Client::new(config, TokioConnector::new()?, TokioTimer, TokioExecutor)?
-            .with_loopback(TokioBind))
+        Ok(
+            Client::new(config, TokioConnector::new()?, TokioTimer, TokioExecutor)?
+                .with_loopback(TokioBind),
+        )
     }
 }

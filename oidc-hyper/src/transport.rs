@@ -163,8 +163,7 @@ impl Transport {
     }
 
     async fn connect(&self, target: &Target) -> Result<Conn, TransportError> {
-        let timed_out =
-            || TransportError::timeout("", TimeoutPhase::Connect, self.connect_timeout);
+        let timed_out = || TransportError::timeout("", TimeoutPhase::Connect, self.connect_timeout);
         let io = timeout(
             &*self.timer,
             self.connect_timeout,

@@ -9,6 +9,7 @@
 //! (`cargo run -p oidc-emulator`). Prints the verification URI and user
 //! code, waits for approval, then prints where the token was cached and
 //! when it expires (never the token itself).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::process::ExitCode;
 

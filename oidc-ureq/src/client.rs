@@ -134,7 +134,7 @@ impl Client {
         loop {
             match call.poll(Instant::now(), SystemTime::now()) {
                 Step::Send(request) => {
-                    let outcome = self.transport.send(request);
+                    let outcome = self.transport.send(request, None);
                     self.state.deliver(&mut call, Instant::now(), outcome);
                 }
                 Step::WaitUntil(at) => wait_until(at, cancel)?,
@@ -161,13 +161,15 @@ impl Client {
                 return Err(Error::Cancelled { waited: None });
             }
             match flow.poll(Instant::now()) {
-                Action::Send(request) => match self.transport.send(request) {
-                    Ok(response) => flow.handle_response(Instant::now(), &response)?,
-                    Err(mut e) => {
-                        e.operation = "CreateToken";
-                        flow.handle_transport_error(Instant::now(), e.into())?
+                Action::Send(request) => {
+                    match self.transport.send(request, Some(flow.deadline())) {
+                        Ok(response) => flow.handle_response(Instant::now(), &response)?,
+                        Err(mut e) => {
+                            e.operation = "CreateToken";
+                            flow.handle_transport_error(Instant::now(), e.into())?
+                        }
                     }
-                },
+                }
                 Action::ShowPrompt(p) => prompt(&p),
                 Action::WaitUntil(at) => wait_until(at, Some(cancel))?,
                 Action::Done(outcome) => return Ok(outcome?),
@@ -264,8 +266,8 @@ impl Client {
                 Begin::Wait(other) => other.blocking(cancel)?,
                 Begin::Fetch(fetch) => {
                     let flow = self.state.credentials_flow(provider.source())?;
-                    let result = self.drive(flow.with_policy(provider.policy()), prompt, cancel);
-                    return fetch.finish(result);
+                    let flow = flow.with_policy(provider.policy());
+                    return fetch.finish(self.drive(flow, prompt, cancel));
                 }
             }
         }
@@ -285,7 +287,7 @@ impl Client {
             }
             match flow.poll(Instant::now(), SystemTime::now()) {
                 FlowStep::Send(request) => {
-                    let outcome = self.transport.send(request);
+                    let outcome = self.transport.send(request, flow.send_deadline());
                     self.state.deliver(&mut flow, Instant::now(), outcome);
                 }
                 FlowStep::WaitUntil(at) => wait_until(at, Some(cancel))?,
@@ -394,7 +396,9 @@ fn serve_connection(
     state: &pkce::State,
 ) -> Option<Result<AuthorizationCode, RedirectError>> {
     stream.set_nonblocking(false).ok()?;
-    stream.set_read_timeout(Some(CONNECTION_READ_TIMEOUT)).ok()?;
+    stream
+        .set_read_timeout(Some(CONNECTION_READ_TIMEOUT))
+        .ok()?;
     stream
         .set_write_timeout(Some(CONNECTION_READ_TIMEOUT))
         .ok()?;

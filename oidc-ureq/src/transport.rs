@@ -56,15 +56,23 @@ impl Transport {
     }
 
     /// Sends one attempt; the response with its body, whatever its status.
+    /// A `deadline` (the device flow's) bounds the whole attempt.
     pub(crate) fn send(
         &self,
         request: http::Request<Vec<u8>>,
+        deadline: Option<Instant>,
     ) -> Result<http::Response<Vec<u8>>, TransportError> {
+        use ureq::RequestExt as _;
         let target = target_of(request.uri());
-        let response = self
-            .agent
-            .run(request)
-            .map_err(|e| self.ureq_error(e).with_target(target.clone()))?;
+        let sent = match deadline {
+            Some(deadline) => request
+                .with_agent(&self.agent)
+                .configure()
+                .timeout_global(Some(deadline.saturating_duration_since(Instant::now())))
+                .run(),
+            None => self.agent.run(request),
+        };
+        let response = sent.map_err(|e| self.ureq_error(e).with_target(target.clone()))?;
         let (parts, body) = response.into_parts();
         let limit = self.config.max_body_bytes;
         let too_large = || {
@@ -123,6 +131,9 @@ impl Transport {
                 phase: TimeoutPhase::Read,
                 after: self.config.read_timeout,
             },
+            // rustls reports a failed handshake or certificate as invalid
+            // data (the same rule as oidc-hyper's connectors).
+            io::ErrorKind::InvalidData => TransportErrorKind::Tls,
             io::ErrorKind::ConnectionRefused
             | io::ErrorKind::NotFound
             | io::ErrorKind::AddrNotAvailable
@@ -162,8 +173,7 @@ enum ReadError {
 }
 
 /// Reads the body, never holding more than `limit + 1` bytes. A connection
-/// cut mid-body ends the body where it was cut, so the core's parser
-/// reports it as truncated (which its retry policy treats as transient).
+/// cut mid-body is a transport failure (retried), as in oidc-hyper.
 fn read_capped(body: ureq::Body, limit: u64) -> Result<Vec<u8>, ReadError> {
     let mut reader = body.into_reader();
     let mut out = Vec::new();
@@ -178,34 +188,9 @@ fn read_capped(body: ureq::Body, limit: u64) -> Result<Vec<u8>, ReadError> {
                 out.extend_from_slice(&chunk[..n]);
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) if is_timeout(&e) => return Err(ReadError::Io(e)),
-            Err(e) if !out.is_empty() && is_cut(&e) => return Ok(out),
             Err(e) => return Err(ReadError::Io(e)),
         }
     }
-}
-
-fn is_timeout(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
-    ) || matches!(
-        e.get_ref().and_then(|i| i.downcast_ref::<ureq::Error>()),
-        Some(ureq::Error::Timeout(_))
-    )
-}
-
-fn is_cut(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::UnexpectedEof
-            | io::ErrorKind::ConnectionReset
-            | io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::BrokenPipe
-    ) || matches!(
-        e.get_ref().and_then(|i| i.downcast_ref::<ureq::Error>()),
-        Some(ureq::Error::Protocol(_) | ureq::Error::Io(_))
-    )
 }
 
 /// A resolver that creates no thread in the steady state: IP literals are
@@ -475,7 +460,7 @@ mod tests {
             ),
             "the core's Call sets the User-Agent"
         );
-        let response = Transport::new(&config).send(request.clone()).unwrap();
+        let response = Transport::new(&config).send(request.clone(), None).unwrap();
         assert_eq!(response.status(), 200);
         assert_eq!(response.body(), REGISTERED.as_bytes());
 
@@ -537,7 +522,7 @@ mod tests {
         request.body_mut().clear();
         request.headers_mut().remove(header::CONTENT_TYPE);
         let started = Instant::now();
-        let e = Transport::new(&config).send(request).unwrap_err();
+        let e = Transport::new(&config).send(request, None).unwrap_err();
         assert_eq!(
             e.kind,
             TransportErrorKind::BodyTooLarge {
@@ -560,7 +545,7 @@ mod tests {
         let (url, _seen, _) = server(vec![answer.into_bytes()]);
         let small = client_config(&url).with_max_body_bytes(REGISTERED.len() as u64 - 1);
         let e = Transport::new(&small)
-            .send(core_request(&small))
+            .send(core_request(&small), None)
             .unwrap_err();
         assert!(
             matches!(e.kind, TransportErrorKind::BodyTooLarge { .. }),
@@ -569,7 +554,9 @@ mod tests {
         // Exactly at the cap is fine.
         let (url, _seen, _) = server(vec![registered()]);
         let exact = client_config(&url).with_max_body_bytes(REGISTERED.len() as u64);
-        assert!(Transport::new(&exact).send(core_request(&exact)).is_ok());
+        assert!(Transport::new(&exact)
+            .send(core_request(&exact), None)
+            .is_ok());
     }
 
     #[test]
@@ -578,7 +565,7 @@ mod tests {
         let config = client_config(&url);
         let transport = Transport::new(&config);
         for _ in 0..2 {
-            let response = transport.send(core_request(&config)).unwrap();
+            let response = transport.send(core_request(&config), None).unwrap();
             assert_eq!(response.body(), REGISTERED.as_bytes());
         }
         for _ in 0..2 {
@@ -595,7 +582,7 @@ mod tests {
         let config = client_config(&url).with_max_idle_per_host(0);
         let transport = Transport::new(&config);
         for _ in 0..2 {
-            transport.send(core_request(&config)).unwrap();
+            transport.send(core_request(&config), None).unwrap();
         }
         assert_eq!(connections.load(Ordering::SeqCst), 2);
     }

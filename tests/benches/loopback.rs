@@ -12,6 +12,9 @@
 //! (new entries in `/proc/self/task`; steady state must be 0).
 //! `-- --test` runs every bench once and a short report.
 
+// A test target: panicking on an unexpected failure is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[allow(dead_code)]
 #[path = "../tests/conformance/adapter.rs"]
 mod adapter;
@@ -217,9 +220,11 @@ fn main() {
         report(&format!("{name} StartDeviceAuthorization"), calls, || {
             black_box(bench.start_device_authorization());
         });
-        report(&format!("{name} CreateToken (refresh_token)"), calls, || {
-            bench.create_token_refresh()
-        });
+        report(
+            &format!("{name} CreateToken (refresh_token)"),
+            calls,
+            || bench.create_token_refresh(),
+        );
         report(&format!("{name} device round (2 calls)"), calls, || {
             bench.device_round()
         });

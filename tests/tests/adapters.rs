@@ -4,6 +4,9 @@
 //! connection pool (reuse, and no reuse of a connection whose answer went
 //! past the body cap).
 
+// A test target: panicking on an unexpected failure is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -90,8 +93,7 @@ fn hyper_fifty_device_flows_as_tasks() {
     rt.block_on(async {
         let tasks: Vec<_> = (0..FLOWS)
             .map(|_| {
-                let (client, issued, emu) =
-                    (client.clone(), Arc::clone(&issued), Arc::clone(&emu));
+                let (client, issued, emu) = (client.clone(), Arc::clone(&issued), Arc::clone(&emu));
                 tokio::spawn(async move {
                     let start = client.call(&start_input(&issued)).await.expect("started");
                     assert!(emu.approve(&start.user_code));
@@ -146,8 +148,8 @@ fn hyper_pool_reuses_one_connection_and_drops_an_oversized_one() {
         inner: TokioConnector::new().expect("connector"),
         opened: Arc::clone(&opened),
     };
-    let client =
-        oidc_hyper::Client::new(config(&emu), connector, TokioTimer, TokioExecutor).expect("client");
+    let client = oidc_hyper::Client::new(config(&emu), connector, TokioTimer, TokioExecutor)
+        .expect("client");
     let input = RegisterClientInput::new("pool");
     rt.block_on(async {
         for _ in 0..5 {

@@ -11,6 +11,9 @@
 //! them). Outside CI a missing browser skips the tests with a message; with
 //! `CI=true` it fails them.
 
+// A test target: panicking on an unexpected failure is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
@@ -130,7 +133,12 @@ fn sign_in(
     let cache = tempfile::tempdir().expect("cache dir");
     let session = Session::new(CacheDir::new(cache.path()), "oidc-tests-browser", START_URL)
         .with_scopes(["sso:account:access"]);
-    client.sign_in(&session, SignInMode::DeviceCode, device_prompt(prompt), cancel)
+    client.sign_in(
+        &session,
+        SignInMode::DeviceCode,
+        device_prompt(prompt),
+        cancel,
+    )
 }
 
 /// Opens `url` in headless Chromium, reads the pre-filled code, clicks
@@ -253,10 +261,7 @@ fn browser_sign_in_fills_the_token_cache() {
     // A second call is served from the cache: no request reaches the
     // emulator.
     let before = run.emulator.stats();
-    let again = run
-        .client
-        .cached_token(&session)
-        .expect("cached token");
+    let again = run.client.cached_token(&session).expect("cached token");
     assert_eq!(again.access_token.secret(), token.access_token.secret());
     assert_eq!(run.emulator.stats(), before);
 }

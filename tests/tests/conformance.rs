@@ -8,11 +8,20 @@
 //! fresh emulator and cache directory); both must give the same outcome and
 //! the same request counts, and both must match the table.
 //!
+//! The SSO OIDC rows are here; the STS, SSO portal, sign-in → portal →
+//! STS chain and credentials-provider rows are in `conformance/aws.rs`
+//! (SigV4 verified for real by the emulator).
+//!
 //! Everything is bounded: 127.0.0.1 only, short client timeouts, a fast
 //! retry back-off, and a watchdog on every run.
 
+// A test target: panicking on an unexpected failure is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "conformance/adapter.rs"]
 mod adapter;
+#[path = "conformance/aws.rs"]
+mod aws;
 #[path = "conformance/outcome.rs"]
 mod outcome;
 
@@ -67,15 +76,6 @@ struct Scenario {
     action: Action,
     expect: String,
     counts: Vec<(&'static str, u64)>,
-    /// A library bug this scenario shows: what it is, and what each
-    /// adapter does today (the table's `expect` is the correct outcome).
-    known_bug: Option<KnownBug>,
-}
-
-struct KnownBug {
-    note: &'static str,
-    ureq: String,
-    hyper: String,
 }
 
 impl Scenario {
@@ -87,7 +87,6 @@ impl Scenario {
             action: Arc::new(|_| "no action".to_owned()),
             expect: String::new(),
             counts: Vec::new(),
-            known_bug: None,
         }
     }
 
@@ -113,22 +112,6 @@ impl Scenario {
 
     fn counts(mut self, counts: &[(&'static str, u64)]) -> Scenario {
         self.counts = counts.to_vec();
-        self
-    }
-
-    /// Marks a known library bug: the run must show exactly these
-    /// outcomes (and fails once the bug is fixed, so the mark is removed).
-    fn known_bug(
-        mut self,
-        note: &'static str,
-        ureq: impl Into<String>,
-        hyper: impl Into<String>,
-    ) -> Scenario {
-        self.known_bug = Some(KnownBug {
-            note,
-            ureq: ureq.into(),
-            hyper: hyper.into(),
-        });
         self
     }
 }
@@ -285,7 +268,9 @@ fn seed(env: &Env, issued: &IssuedToken, remaining: Duration, region: &str) -> C
     .with_client_secret(ClientSecret::new(issued.client_secret.clone()))
     .with_registration_expires_at(registration_expires)
     .with_refresh_token(RefreshToken::new(issued.refresh_token.clone()));
-    env.dir.write_token(SESSION, &token).expect("seed the cache");
+    env.dir
+        .write_token(SESSION, &token)
+        .expect("seed the cache");
     backdate(&env.dir);
     token
 }
@@ -511,6 +496,11 @@ fn scenarios() -> Vec<Scenario> {
     session_scenarios(&mut t);
     pkce_scenarios(&mut t);
     drift_scenarios(&mut t);
+    aws::sts_scenarios(&mut t);
+    aws::sts_error_scenarios(&mut t);
+    aws::sts_fault_scenarios(&mut t);
+    aws::portal_scenarios(&mut t);
+    aws::chain_scenarios(&mut t);
     t
 }
 
@@ -556,7 +546,9 @@ fn call_scenarios(t: &mut Vec<Scenario>) {
         Scenario::new("call/create_token_refresh")
             .action(|env| {
                 let issued = env.emu.issue_token(&SCOPES);
-                let r = env.adapter.call(&refresh_input(&issued, &issued.refresh_token));
+                let r = env
+                    .adapter
+                    .call(&refresh_input(&issued, &issued.refresh_token));
                 outcome::result(r, |out| {
                     let rotated = out
                         .refresh_token
@@ -735,10 +727,20 @@ fn error_scenarios(t: &mut Vec<Scenario>) {
     t.push(
         Scenario::new("error/register_client/invalid_scope")
             .emulator(EmulatorConfig::default().with_invalid_scope("bad:scope"))
-            .action(|env| register(env, RegisterClientInput::new("x").with_scopes(["bad:scope"])))
+            .action(|env| {
+                register(
+                    env,
+                    RegisterClientInput::new("x").with_scopes(["bad:scope"]),
+                )
+            })
             .expect(format!(
                 "service {}",
-                svc("RegisterClient", 400, "InvalidScopeException", Some("Invalid scope: bad:scope"))
+                svc(
+                    "RegisterClient",
+                    400,
+                    "InvalidScopeException",
+                    Some("Invalid scope: bad:scope")
+                )
             ))
             .counts(&[(REG, 1)]),
     );
@@ -804,7 +806,12 @@ fn error_scenarios(t: &mut Vec<Scenario>) {
             })
             .expect(format!(
                 "service {}",
-                svc("StartDeviceAuthorization", 401, "InvalidClientException", Some("Invalid client"))
+                svc(
+                    "StartDeviceAuthorization",
+                    401,
+                    "InvalidClientException",
+                    Some("Invalid client")
+                )
             ))
             .counts(&[(SDA, 1)]),
     );
@@ -835,7 +842,12 @@ fn error_scenarios(t: &mut Vec<Scenario>) {
             ))
             .counts(&[(REG, 1), (SDA, 1)]),
     );
-    let create_token = |name: &str, action: fn(&Env) -> String, code: &str, status: u16, msg: Option<&str>, counts: &[(&'static str, u64)]| {
+    let create_token = |name: &str,
+                        action: fn(&Env) -> String,
+                        code: &str,
+                        status: u16,
+                        msg: Option<&str>,
+                        counts: &[(&'static str, u64)]| {
         Scenario::new(format!("error/create_token/{name}"))
             .action(action)
             .expect(format!("service {}", svc("CreateToken", status, code, msg)))
@@ -845,7 +857,10 @@ fn error_scenarios(t: &mut Vec<Scenario>) {
         "invalid_grant",
         |env| {
             let issued = env.emu.issue_token(&SCOPES);
-            outcome::result(env.adapter.call(&refresh_input(&issued, "bogus")), token_out)
+            outcome::result(
+                env.adapter.call(&refresh_input(&issued, "bogus")),
+                token_out,
+            )
         },
         "InvalidGrantException",
         400,
@@ -857,7 +872,9 @@ fn error_scenarios(t: &mut Vec<Scenario>) {
         |env| {
             let issued = env.emu.issue_token(&SCOPES);
             assert!(env.emu.revoke_refresh_token(&issued.refresh_token));
-            let r = env.adapter.call(&refresh_input(&issued, &issued.refresh_token));
+            let r = env
+                .adapter
+                .call(&refresh_input(&issued, &issued.refresh_token));
             outcome::result(r, token_out)
         },
         "InvalidGrantException",
@@ -870,7 +887,9 @@ fn error_scenarios(t: &mut Vec<Scenario>) {
         |env| {
             let mut issued = env.emu.issue_token(&SCOPES);
             issued.client_secret = "wrong".to_owned();
-            let r = env.adapter.call(&refresh_input(&issued, &issued.refresh_token));
+            let r = env
+                .adapter
+                .call(&refresh_input(&issued, &issued.refresh_token));
             outcome::result(r, token_out)
         },
         "InvalidClientException",
@@ -956,7 +975,9 @@ fn error_scenarios(t: &mut Vec<Scenario>) {
         },
         "UnauthorizedClientException",
         400,
-        Some("Client is not authorized for grant type urn:ietf:params:oauth:grant-type:device_code"),
+        Some(
+            "Client is not authorized for grant type urn:ietf:params:oauth:grant-type:device_code",
+        ),
         &[(REG, 1), (CTDC, 1)],
     ));
     t.push(
@@ -969,7 +990,12 @@ fn error_scenarios(t: &mut Vec<Scenario>) {
             })
             .expect(format!(
                 "service {}",
-                svc("CreateTokenWithIAM", 400, "InvalidGrantException", Some("Invalid assertion"))
+                svc(
+                    "CreateTokenWithIAM",
+                    400,
+                    "InvalidGrantException",
+                    Some("Invalid assertion")
+                )
             ))
             .counts(&[(CTWI, 1)]),
     );
@@ -1106,27 +1132,44 @@ fn fault_scenarios(t: &mut Vec<Scenario>) {
         &format!("{ok} quota=500"),
         3,
     ));
-    t.push(on_register("drop_twice_then_success", FaultKind::Drop, 2, &format!("{ok} quota=500"), 3));
-    t.push(on_register("drop_exhausts_attempts", FaultKind::Drop, 3, "transport RegisterClient Exchange quota=490", 3));
-    t.push(
-        on_register(
-            "truncated_exhausts_attempts",
-            FaultKind::Truncated,
-            3,
-            "parse RegisterClient 200 Truncated { line: 1, column: 24 } rid=yes quota=490",
-            3,
-        )
-        .known_bug(
-            "oidc-hyper reports a body cut mid-way (Content-Length not reached) as a transport \
-             Exchange error; oidc-ureq ends the body where it was cut and reports a Truncated \
-             parse error (both retry it)",
-            "parse RegisterClient 200 Truncated { line: 1, column: 24 } rid=yes quota=490",
-            "transport RegisterClient Exchange quota=490",
-        ),
-    );
-    t.push(on_register("truncated_once_then_success", FaultKind::Truncated, 1, &format!("{ok} quota=500"), 2));
+    t.push(on_register(
+        "drop_twice_then_success",
+        FaultKind::Drop,
+        2,
+        &format!("{ok} quota=500"),
+        3,
+    ));
+    t.push(on_register(
+        "drop_exhausts_attempts",
+        FaultKind::Drop,
+        3,
+        "transport RegisterClient Exchange quota=490",
+        3,
+    ));
+    t.push(on_register(
+        "truncated_exhausts_attempts",
+        FaultKind::Truncated,
+        3,
+        // A body cut before its Content-Length is a transport failure
+        // in both adapters (retried).
+        "transport RegisterClient Exchange quota=490",
+        3,
+    ));
+    t.push(on_register(
+        "truncated_once_then_success",
+        FaultKind::Truncated,
+        1,
+        &format!("{ok} quota=500"),
+        2,
+    ));
     t.push(on_register("malformed_not_retried", FaultKind::Malformed, 3, "parse RegisterClient 200 NotJson { line: 1, column: 46, looks_like_html: false } rid=yes quota=500", 1));
-    t.push(on_register("empty_not_retried", FaultKind::Empty, 3, "parse RegisterClient 200 EmptyBody rid=yes quota=500", 1));
+    t.push(on_register(
+        "empty_not_retried",
+        FaultKind::Empty,
+        3,
+        "parse RegisterClient 200 EmptyBody rid=yes quota=500",
+        1,
+    ));
     t.push(on_register("wrong_shape_not_retried", FaultKind::WrongShape, 3, r#"parse RegisterClient 200 WrongShape { detail: "invalid type or value, expected a string" } rid=yes quota=500"#, 1));
     t.push(on_register("html_502_exhausts_attempts", FaultKind::Html, 3, "parse RegisterClient 502 NotJson { line: 1, column: 1, looks_like_html: true } rid=yes quota=490", 3));
     t.push(on_register(
@@ -1210,10 +1253,12 @@ fn fault_scenarios(t: &mut Vec<Scenario>) {
     );
 }
 
-const BOTH_WAIT_PAST_DEADLINE: &str = "device-flow expired (CreateToken 400 ExpiredTokenException msg=\"Device code has expired\" rid=yes) prompts=1 interval=1s by-deadline=no";
-
 fn device_flow_scenarios(t: &mut Vec<Scenario>) {
-    fn flow_outcome(r: Result<CreateTokenOutput, Error>, flow: &DeviceFlow, prompts: usize) -> String {
+    fn flow_outcome(
+        r: Result<CreateTokenOutput, Error>,
+        flow: &DeviceFlow,
+        prompts: usize,
+    ) -> String {
         format!(
             "{} prompts={prompts} interval={:?}",
             outcome::result(r, token_out),
@@ -1303,7 +1348,12 @@ fn device_flow_scenarios(t: &mut Vec<Scenario>) {
             })
             .expect(format!(
                 "device-flow denied ({}) prompts=1 interval=1s",
-                svc("CreateToken", 400, "AccessDeniedException", Some("The user denied the authorization request"))
+                svc(
+                    "CreateToken",
+                    400,
+                    "AccessDeniedException",
+                    Some("The user denied the authorization request")
+                )
             ))
             .counts(&[(SDA, 1), (CTDC, 2)]),
     );
@@ -1317,7 +1367,12 @@ fn device_flow_scenarios(t: &mut Vec<Scenario>) {
             })
             .expect(format!(
                 "device-flow expired ({}) prompts=1 interval=1s",
-                svc("CreateToken", 400, "ExpiredTokenException", Some("Device code has expired"))
+                svc(
+                    "CreateToken",
+                    400,
+                    "ExpiredTokenException",
+                    Some("Device code has expired")
+                )
             ))
             .counts(&[(SDA, 1), (CTDC, 2)]),
     );
@@ -1331,7 +1386,8 @@ fn device_flow_scenarios(t: &mut Vec<Scenario>) {
                 format!(
                     "{} by-deadline={}",
                     flow_outcome(r, &flow, prompts),
-                    yes(elapsed >= Duration::from_millis(1900) && elapsed < Duration::from_millis(2600))
+                    yes(elapsed >= Duration::from_millis(1900)
+                        && elapsed < Duration::from_millis(2600))
                 )
             })
             .expect("device-flow expired (local deadline) prompts=1 interval=1s by-deadline=yes")
@@ -1361,15 +1417,7 @@ fn device_flow_scenarios(t: &mut Vec<Scenario>) {
                 )
             })
             .expect("device-flow expired (local deadline) prompts=1 interval=1s by-deadline=yes")
-            .counts(&[(SDA, 1), (CTDC, 2)])
-            .known_bug(
-                "neither adapter races a poll in flight against the flow's deadline \
-                 (DeviceFlow::poll returns WaitUntil(deadline) while in flight): both wait \
-                 for the delayed answer (4 s) and end after the deadline with the service's \
-                 ExpiredTokenException",
-                BOTH_WAIT_PAST_DEADLINE,
-                BOTH_WAIT_PAST_DEADLINE,
-            ),
+            .counts(&[(SDA, 1), (CTDC, 2)]),
     );
     t.push(
         Scenario::new("device_flow/a_5xx_poll_is_counted_once_not_retried")
@@ -1416,7 +1464,12 @@ fn device_flow_scenarios(t: &mut Vec<Scenario>) {
             })
             .expect(format!(
                 "device-flow failed (service {}) prompts=1 interval=1s",
-                svc("CreateToken", 500, "InternalServerException", Some("Injected fault"))
+                svc(
+                    "CreateToken",
+                    500,
+                    "InternalServerException",
+                    Some("Injected fault")
+                )
             ))
             .counts(&[(SDA, 1), (CTDC, 4)]),
     );
@@ -1454,7 +1507,12 @@ fn device_flow_scenarios(t: &mut Vec<Scenario>) {
             })
             .expect(format!(
                 "device-flow invalid-client ({}) prompts=0 interval=1s",
-                svc("CreateToken", 401, "InvalidClientException", Some("Invalid client"))
+                svc(
+                    "CreateToken",
+                    401,
+                    "InvalidClientException",
+                    Some("Invalid client")
+                )
             ))
             .counts(&[(SDA, 1), (CTDC, 1)]),
     );
@@ -1561,7 +1619,9 @@ fn session_scenarios(t: &mut Vec<Scenario>) {
                     approve(env.emu),
                     &CancelToken::new(),
                 );
-                outcome::result(r, |t| format!("new={}", yes(same_token(&t, &seeded) == "no")))
+                outcome::result(r, |t| {
+                    format!("new={}", yes(same_token(&t, &seeded) == "no"))
+                })
             })
             .expect("ok new=yes")
             .counts(&[(CTR, 1), (REG, 1), (SDA, 1), (CTDC, 2)]),
@@ -1576,7 +1636,12 @@ fn session_scenarios(t: &mut Vec<Scenario>) {
             })
             .expect(format!(
                 "token session-ended (service {}) still-valid",
-                svc("CreateToken", 400, "InvalidGrantException", Some("Refresh token has been revoked"))
+                svc(
+                    "CreateToken",
+                    400,
+                    "InvalidGrantException",
+                    Some("Refresh token has been revoked")
+                )
             ))
             .counts(&[(CTR, 1)]),
     );
@@ -1711,7 +1776,9 @@ fn pkce_scenarios(t: &mut Vec<Scenario>) {
     t.push(
         Scenario::new("pkce/strays_then_the_redirect_yields_a_token")
             .action(pkce_sign_in)
-            .expect("ok token prompts=1 strays=[404, 400, 400] authorize=302 redirect=200 cached=yes")
+            .expect(
+                "ok token prompts=1 strays=[404, 400, 400] authorize=302 redirect=200 cached=yes",
+            )
             .counts(&[(REG, 1), (AUTHZ, 1), (CTAC, 1)]),
     );
     t.push(
@@ -1773,19 +1840,13 @@ fn drift_scenarios(t: &mut Vec<Scenario>) {
                     connections.load(Ordering::SeqCst)
                 )
             })
-            .expect("transport RegisterClient Tls connections=1")
-            .known_bug(
-                "oidc-ureq maps a failed TLS handshake to a transport Exchange error, which \
-                 is retried (3 connections); oidc-hyper reports Tls and does not retry",
-                "transport RegisterClient Exchange connections=3",
-                "transport RegisterClient Tls connections=1",
-            ),
+            .expect("transport RegisterClient Tls connections=1"),
     );
     t.push(
         Scenario::new("drift/https_rule")
             .action(|env| {
-                let remote = Config::for_region("us-east-1")
-                    .with_endpoint_url("http://oidc.example.com");
+                let remote =
+                    Config::for_region("us-east-1").with_endpoint_url("http://oidc.example.com");
                 let refused = Adapter::new(env.kind, remote.clone()).err();
                 let allowed = Adapter::new(env.kind, remote.with_insecure_http(true)).is_ok();
                 let loopback = Adapter::new(
@@ -1896,7 +1957,6 @@ fn both_adapters_conform() {
     });
 
     let mut failures = Vec::new();
-    let mut known_bugs = Vec::new();
     for (i, scenario) in table.iter().enumerate() {
         let runs: Vec<Run> = Kind::ALL
             .iter()
@@ -1912,20 +1972,7 @@ fn both_adapters_conform() {
         let mut expected_counts = scenario.counts.clone();
         expected_counts.sort_unstable();
         let mut problems = Vec::new();
-        if let Some(bug) = &scenario.known_bug {
-            let today = [&bug.ureq, &bug.hyper];
-            for ((kind, run), expected) in Kind::ALL.iter().zip(&runs).zip(today) {
-                if &run.outcome != expected {
-                    problems.push(format!(
-                        "{}: known bug no longer shows as recorded (fixed? update the table)\n      got     : {}\n      recorded: {}",
-                        kind.name(),
-                        run.outcome,
-                        expected
-                    ));
-                }
-            }
-            known_bugs.push(format!("{}: {}", scenario.name, bug.note));
-        } else if runs[0].outcome != runs[1].outcome {
+        if runs[0].outcome != runs[1].outcome {
             problems.push(format!(
                 "the adapters differ:\n      ureq : {}\n      hyper: {}",
                 runs[0].outcome, runs[1].outcome
@@ -1940,7 +1987,7 @@ fn both_adapters_conform() {
         for (kind, run) in Kind::ALL.iter().zip(&runs) {
             let mut counts = run.counts.clone();
             counts.sort_unstable();
-            if scenario.known_bug.is_none() && run.outcome != scenario.expect {
+            if run.outcome != scenario.expect {
                 problems.push(format!(
                     "{}: outcome\n      got     : {}\n      expected: {}",
                     kind.name(),
@@ -1960,20 +2007,14 @@ fn both_adapters_conform() {
             scenario.name,
             runs[0].elapsed,
             runs[1].elapsed,
-            match (problems.is_empty(), scenario.known_bug.is_some()) {
-                (false, _) => "FAILED",
-                (true, true) => "ok (known library bug, see below)",
-                (true, false) => "ok",
-            }
+            if problems.is_empty() { "ok" } else { "FAILED" }
         );
         if !problems.is_empty() {
-            failures.push(format!("{}:\n    {}", scenario.name, problems.join("\n    ")));
-        }
-    }
-    if !known_bugs.is_empty() {
-        println!("\nknown library bugs (the table's expectation is the fix):");
-        for bug in &known_bugs {
-            println!("  - {bug}");
+            failures.push(format!(
+                "{}:\n    {}",
+                scenario.name,
+                problems.join("\n    ")
+            ));
         }
     }
     assert!(
@@ -2011,8 +2052,7 @@ fn refresh_request_uses_the_cache_entry_region_endpoint() {
     let config = Config::for_region("us-east-1");
     let home = config.endpoint().unwrap();
     assert_eq!(home.url(), "https://oidc.us-east-1.amazonaws.com");
-    let provider =
-        TokenProvider::new(dir, SESSION, home).with_regional_endpoints(config.clone());
+    let provider = TokenProvider::new(dir, SESSION, home).with_regional_endpoints(config.clone());
     let lock = provider.lock(Duration::from_secs(5)).unwrap();
     backdate(&CacheDir::new(scratch.path()));
     let Next::Refresh(refresh) = provider.begin(lock, now).unwrap() else {
@@ -2024,5 +2064,8 @@ fn refresh_request_uses_the_cache_entry_region_endpoint() {
         .url()
         .to_owned();
     assert_eq!(expected, "https://oidc.eu-west-1.amazonaws.com");
-    assert_eq!(refresh.request().uri().to_string(), format!("{expected}/token"));
+    assert_eq!(
+        refresh.request().uri().to_string(),
+        format!("{expected}/token")
+    );
 }

@@ -8,6 +8,9 @@
 //! oidc-ureq's token provider on a shared temporary cache directory. The
 //! children are released together through a file barrier.
 
+// A test target: panicking on an unexpected failure is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::Read;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

@@ -10,7 +10,7 @@
 //!   ([`CachedCredentials::from_json`]: SSO entries and the raw STS responses
 //!   the CLI caches for assume-role alike) and written byte-for-byte like the
 //!   AWS CLI ([`CachedCredentials::to_json`]).
-//! * [`credentials_decision`]: [`Fresh`](CredentialsDecision::Fresh),
+//! * [`credentials_decision`] says [`Fresh`](CredentialsDecision::Fresh),
 //!   [`RefreshNow`](CredentialsDecision::RefreshNow) or
 //!   [`Expired`](CredentialsDecision::Expired), with a configurable window
 //!   ([`CredentialsRefreshPolicy`], 15 minutes by default like the CLI).
@@ -92,9 +92,13 @@ pub fn sso_credentials_cache_key(
         SsoSessionId::LegacyStartUrl(url) => ("startUrl", url),
     };
     let mut out = String::from("{");
-    for (i, (k, v)) in [("accountId", account_id), ("roleName", role_name), (key, value)]
-        .into_iter()
-        .enumerate()
+    for (i, (k, v)) in [
+        ("accountId", account_id),
+        ("roleName", role_name),
+        (key, value),
+    ]
+    .into_iter()
+    .enumerate()
     {
         if i > 0 {
             out.push(',');
@@ -232,11 +236,7 @@ impl CachedCredentials {
             });
         };
         let access_key_id = required_str(&mut inner, "AccessKeyId", "Credentials.AccessKeyId")?;
-        let secret = required_str(
-            &mut inner,
-            "SecretAccessKey",
-            "Credentials.SecretAccessKey",
-        )?;
+        let secret = required_str(&mut inner, "SecretAccessKey", "Credentials.SecretAccessKey")?;
         let mut credentials = Credentials::new(access_key_id, SecretAccessKey::new(secret));
         if let Some(token) = optional_str(&mut inner, "SessionToken") {
             credentials = credentials.with_session_token(SessionToken::new(token));
@@ -274,10 +274,7 @@ impl CachedCredentials {
             "SessionToken",
             c.session_token.as_ref().map(SessionToken::secret),
         );
-        inner.opt_str(
-            "Expiration",
-            c.expires_at.map(timestamp::format).as_deref(),
-        );
+        inner.opt_str("Expiration", c.expires_at.map(timestamp::format).as_deref());
         inner.opt_str("AccountId", c.account_id.as_deref());
         let mut out = String::from("{");
         if let Some(provider_type) = &self.provider_type {
@@ -595,7 +592,10 @@ mod tests {
         let expiry = at(1_704_070_800);
         let c = Credentials::new("A", "S").with_expiry(expiry);
         let before = |secs: u64| expiry - Duration::from_secs(secs);
-        assert_eq!(credentials_decision(&c, before(901), &policy), CredentialsDecision::Fresh);
+        assert_eq!(
+            credentials_decision(&c, before(901), &policy),
+            CredentialsDecision::Fresh
+        );
         assert_eq!(
             credentials_decision(&c, before(900), &policy),
             CredentialsDecision::RefreshNow
@@ -604,7 +604,10 @@ mod tests {
             credentials_decision(&c, before(1), &policy),
             CredentialsDecision::RefreshNow
         );
-        assert_eq!(credentials_decision(&c, expiry, &policy), CredentialsDecision::Expired);
+        assert_eq!(
+            credentials_decision(&c, expiry, &policy),
+            CredentialsDecision::Expired
+        );
         assert_eq!(
             credentials_decision(&c, expiry + Duration::from_secs(5), &policy),
             CredentialsDecision::Expired

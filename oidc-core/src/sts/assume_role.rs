@@ -355,7 +355,12 @@ pub fn parse<B: AsRef<[u8]>>(response: &http::Response<B>) -> Result<AssumeRoleO
     })
 }
 
-super::sts_operation!(AssumeRoleInput, AssumeRoleOutput, super::SIGV4, secrets = secrets);
+super::sts_operation!(
+    AssumeRoleInput,
+    AssumeRoleOutput,
+    super::SIGV4,
+    secrets = secrets
+);
 
 /// The MFA code and the provided context assertions.
 fn secrets(input: &AssumeRoleInput) -> Vec<&str> {

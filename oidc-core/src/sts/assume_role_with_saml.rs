@@ -225,7 +225,9 @@ pub fn parse<B: AsRef<[u8]>>(
 super::sts_operation!(
     AssumeRoleWithSamlInput,
     AssumeRoleWithSamlOutput,
-    Auth::None, secrets = secrets);
+    Auth::None,
+    secrets = secrets
+);
 
 /// The SAML assertion.
 fn secrets(input: &AssumeRoleWithSamlInput) -> Vec<&str> {

@@ -241,7 +241,9 @@ pub fn parse<B: AsRef<[u8]>>(
 super::sts_operation!(
     AssumeRoleWithWebIdentityInput,
     AssumeRoleWithWebIdentityOutput,
-    Auth::None, secrets = secrets);
+    Auth::None,
+    secrets = secrets
+);
 
 /// The web identity token.
 fn secrets(input: &AssumeRoleWithWebIdentityInput) -> Vec<&str> {

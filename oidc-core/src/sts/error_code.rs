@@ -9,8 +9,10 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorCode {
-    /// `ExpiredTokenException`: the web identity token or SAML assertion
-    /// (or the credentials signing the request) have expired.
+    /// `ExpiredTokenException`: the web identity token or the SAML assertion
+    /// has expired. (Expired credentials signing a request are answered
+    /// with the unmodelled code `ExpiredToken`, kept in
+    /// [`crate::ErrorCode::Other`].)
     ExpiredToken,
     /// `ExpiredTradeInTokenException`: the trade-in token has expired.
     ExpiredTradeInToken,

@@ -111,7 +111,9 @@ pub fn parse<B: AsRef<[u8]>>(
 super::sts_operation!(
     GetDelegatedAccessTokenInput,
     GetDelegatedAccessTokenOutput,
-    super::SIGV4, secrets = secrets);
+    super::SIGV4,
+    secrets = secrets
+);
 
 /// The trade-in token.
 fn secrets(input: &GetDelegatedAccessTokenInput) -> Vec<&str> {

@@ -145,7 +145,12 @@ pub fn parse<B: AsRef<[u8]>>(response: &http::Response<B>) -> Result<GetSessionT
     })
 }
 
-super::sts_operation!(GetSessionTokenInput, GetSessionTokenOutput, super::SIGV4, secrets = secrets);
+super::sts_operation!(
+    GetSessionTokenInput,
+    GetSessionTokenOutput,
+    super::SIGV4,
+    secrets = secrets
+);
 
 /// The MFA code.
 fn secrets(input: &GetSessionTokenInput) -> Vec<&str> {

@@ -4,6 +4,7 @@
 //!
 //! Each test crate uses a subset.
 #![allow(dead_code, unreachable_pub)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
 

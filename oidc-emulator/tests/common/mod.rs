@@ -1,5 +1,6 @@
 //! Tiny blocking HTTP/1.1 client for the tests (std `TcpStream` only).
 #![allow(dead_code, unreachable_pub)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};

@@ -8,8 +8,11 @@ use oidc_core::cache::CachedToken;
 use oidc_core::device_flow::{DeviceFlow, Prompt};
 use oidc_core::endpoint::{Endpoint, Service};
 use oidc_core::sso_oidc::create_token::CreateTokenOutput;
+use oidc_core::Credentials;
 use oidc_core::{Operation, SignRequest};
-use oidc_host::{CancelToken, Config, Error, Session, SignInMode, SignInPrompt};
+use oidc_host::{
+    CancelToken, Config, CredentialsProvider, Error, Session, SignInMode, SignInPrompt,
+};
 
 /// Which adapter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,7 +34,7 @@ impl Kind {
 
 /// A client of either adapter.
 pub(crate) enum Adapter {
-    Ureq(oidc_ureq::Client),
+    Ureq(Box<oidc_ureq::Client>),
     Hyper {
         client: oidc_hyper::Client,
         rt: tokio::runtime::Runtime,
@@ -42,7 +45,7 @@ impl Adapter {
     /// `Client::new(config)` (ureq) or `Client::tokio(config)` (hyper).
     pub(crate) fn new(kind: Kind, config: Config) -> Result<Adapter, Error> {
         match kind {
-            Kind::Ureq => Ok(Adapter::Ureq(oidc_ureq::Client::new(config)?)),
+            Kind::Ureq => Ok(Adapter::Ureq(Box::new(oidc_ureq::Client::new(config)?))),
             Kind::Hyper => {
                 let rt = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
@@ -134,6 +137,20 @@ impl Adapter {
         match self {
             Adapter::Ureq(c) => c.cached_token(session),
             Adapter::Hyper { client, rt } => rt.block_on(client.cached_token(session)),
+        }
+    }
+
+    pub(crate) fn credentials(
+        &self,
+        provider: &CredentialsProvider,
+        prompt: impl FnMut(&SignInPrompt) + Send,
+        cancel: &CancelToken,
+    ) -> Result<Credentials, Error> {
+        match self {
+            Adapter::Ureq(c) => c.credentials(provider, prompt, cancel),
+            Adapter::Hyper { client, rt } => {
+                rt.block_on(client.credentials(provider, prompt, cancel))
+            }
         }
     }
 

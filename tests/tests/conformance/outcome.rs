@@ -18,8 +18,12 @@ pub(crate) fn service(e: &ServiceError) -> String {
         Some(m) => format!("{m:?}"),
         None => "none".to_owned(),
     };
+    let fault = match e.query() {
+        Some(q) => format!(" fault={}", q.fault),
+        None => String::new(),
+    };
     format!(
-        "{} {} {} msg={msg} rid={rid}",
+        "{} {} {} msg={msg} rid={rid}{fault}",
         e.operation,
         e.status,
         e.code.as_str()
@@ -32,10 +36,7 @@ pub(crate) fn core(e: &oidc_core::Error) -> String {
         oidc_core::Error::Service(s) => format!("service {}", service(s)),
         oidc_core::Error::Parse(p) => {
             let rid = if p.request_id.is_some() { "yes" } else { "no" };
-            format!(
-                "parse {} {} {:?} rid={rid}",
-                p.operation, p.status, p.kind
-            )
+            format!("parse {} {} {:?} rid={rid}", p.operation, p.status, p.kind)
         }
         oidc_core::Error::Transport(t) => {
             let kind = match &t.kind {
@@ -91,7 +92,10 @@ pub(crate) fn token(t: &TokenError) -> String {
         }
         TokenError::RefreshFailed {
             transient, cause, ..
-        } => format!("refresh-failed transient={transient} ({}) {valid}", core(cause)),
+        } => format!(
+            "refresh-failed transient={transient} ({}) {valid}",
+            core(cause)
+        ),
         TokenError::RefreshThrottled { .. } => "refresh-throttled".to_owned(),
         other => format!("{other}"),
     }
@@ -124,6 +128,24 @@ pub(crate) fn counts(s: &Stats) -> Vec<(&'static str, u64)> {
         ("list_accounts", s.list_accounts),
         ("list_account_roles", s.list_account_roles),
         ("logout", s.logout),
+        ("assume_role", s.assume_role),
+        ("assume_role_with_saml", s.assume_role_with_saml),
+        (
+            "assume_role_with_web_identity",
+            s.assume_role_with_web_identity,
+        ),
+        ("assume_root", s.assume_root),
+        (
+            "decode_authorization_message",
+            s.decode_authorization_message,
+        ),
+        ("get_access_key_info", s.get_access_key_info),
+        ("get_caller_identity", s.get_caller_identity),
+        ("get_delegated_access_token", s.get_delegated_access_token),
+        ("get_federation_token", s.get_federation_token),
+        ("get_session_token", s.get_session_token),
+        ("get_web_identity_token", s.get_web_identity_token),
+        ("sts_other", s.sts_other),
         ("unknown", s.unknown),
     ]
     .into_iter()

@@ -1,0 +1,91 @@
+//! The exit codes, one per kind of outcome, so scripts can tell them apart.
+//!
+//! | code | meaning |
+//! |---|---|
+//! | 0 | done; for `status`: signed in with a usable token |
+//! | 1 | not signed in (no cached token, or it cannot be used): run `login` |
+//! | 2 | usage: bad arguments or options |
+//! | 3 | the session has ended (refresh token revoked or expired, registration rejected, expired and not refreshable): run `login` again |
+//! | 4 | network: no answer (connection refused or dropped, timeout, cancelled) |
+//! | 5 | the service answered with an error (or with something unreadable) |
+//! | 6 | local problem: the cache directory, a lock, the configuration |
+
+use std::process::ExitCode;
+
+use oidc_host::{Error, TokenError};
+
+/// Done.
+pub(crate) const OK: u8 = 0;
+/// Not signed in.
+pub(crate) const NOT_SIGNED_IN: u8 = 1;
+/// Bad arguments.
+pub(crate) const USAGE: u8 = 2;
+/// The session has ended.
+pub(crate) const SESSION_ENDED: u8 = 3;
+/// No answer from the network.
+pub(crate) const NETWORK: u8 = 4;
+/// The service answered with an error.
+pub(crate) const SERVICE: u8 = 5;
+/// A local problem.
+pub(crate) const LOCAL: u8 = 6;
+
+/// A command's failure with the exit code it maps to.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub(crate) code: u8,
+    pub(crate) message: String,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+impl Failure {
+    pub(crate) fn new(code: u8, message: impl Into<String>) -> Failure {
+        Failure {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// The exit code for an error a command returned.
+pub(crate) fn code_of(e: &(dyn std::error::Error + 'static)) -> u8 {
+    if let Some(f) = e.downcast_ref::<Failure>() {
+        return f.code;
+    }
+    let Some(e) = e.downcast_ref::<Error>() else {
+        return LOCAL;
+    };
+    match e {
+        Error::LoginRequired { .. } => NOT_SIGNED_IN,
+        Error::Token(TokenError::SessionEnded { .. }) => SESSION_ENDED,
+        Error::Token(TokenError::RefreshThrottled { .. }) => NOT_SIGNED_IN,
+        Error::DeviceFlow(_) | Error::Redirect(_) => SERVICE,
+        Error::Cancelled { .. } => NETWORK,
+        Error::Config(_) => USAGE,
+        _ if e.transport_error().is_some() => NETWORK,
+        _ if e.core().is_some() => SERVICE,
+        _ => LOCAL,
+    }
+}
+
+/// Prints `e` and each cause that adds something, and returns its exit code.
+pub(crate) fn report(e: &(dyn std::error::Error + 'static)) -> ExitCode {
+    let mut printed = e.to_string();
+    eprintln!("oidc-cli: {printed}");
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !printed.contains(&text) {
+            eprintln!("  caused by: {text}");
+            printed.push_str(&text);
+        }
+        source = cause.source();
+    }
+    ExitCode::from(code_of(e))
+}
