@@ -1,335 +1,694 @@
-//! The subcommands. Progress and prompts go to stderr; stdout carries only
-//! what a script would capture (the token of `token`, the summary lines).
+//! `login`, `token`, `status`, `logout`, `emulator`, and the sign-in
+//! prompt they share with `configure` and the demo. Progress and prompts
+//! go to stderr; stdout carries what a script would capture.
 
-use std::thread;
-use std::time::{Duration, SystemTime};
+use std::path::Path;
+use std::time::{Duration, Instant, SystemTime};
 
-use oidc_core::cache::{refresh_decision, CachedToken, RefreshDecision};
+use oidc_core::cache::CachedToken;
 use oidc_core::device_flow::Prompt;
-use oidc_host::CacheDir;
-use oidc_ureq::{CancelToken, SignInMode, SignInPrompt};
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
+use oidc_core::sso::logout::LogoutInput;
+use oidc_host::{CacheDir, CredentialsCacheDir};
+use oidc_ureq::{Client, Session, SignInMode, SignInPrompt};
+use serde_json::json;
 
-use crate::embedded::{Embedded, ACCESS_TOKEN_SECONDS};
+use crate::awscfg::AwsConfig;
+use crate::embedded::Embedded;
 use crate::exit::{self, Failure};
-use crate::opener;
-use crate::target::{BoxError, Target};
-use crate::{LoginArgs, TargetArgs, TokenArgs};
+use crate::runtime::Runtime;
+use crate::target::{self, BoxError, Resolved};
+use crate::ui::{self, Countdown, Style};
+use crate::{opener, EmulatorArgs, Global, LoginArgs, LogoutArgs, Output, SignInArgs, StatusArgs};
 
-/// `login`: a valid cached token is reused (refreshed when due); otherwise
-/// the device flow (or PKCE) runs and the token is cached.
-pub(crate) fn login(args: &TargetArgs, login: &LoginArgs) -> Result<(), BoxError> {
-    let target = Target::for_login(args, login.manual)?;
-    if let Some(embedded) = &target.embedded {
+/// Prints one JSON object as a line on stdout.
+pub(crate) fn emit(value: &serde_json::Value) {
+    println!("{value}");
+}
+
+/// How the sign-in prompt is shown.
+pub(crate) struct PromptUi<'a> {
+    pub(crate) args: &'a SignInArgs,
+    pub(crate) output: Output,
+    /// The embedded emulator, whose simulated user approves.
+    pub(crate) embedded: Option<&'a Embedded>,
+    /// The command that signs in with the device flow instead.
+    pub(crate) device_code_command: String,
+}
+
+/// The session's token: the cached one (refreshed when due) unless
+/// `force`, else a sign-in with `mode`, showing its prompt.
+pub(crate) fn sign_in(
+    rt: &Runtime,
+    client: &Client,
+    session: &Session,
+    label: &str,
+    mode: SignInMode,
+    force: bool,
+    prompt_ui: &PromptUi<'_>,
+) -> Result<CachedToken, oidc_ureq::Error> {
+    let style = Style::stderr();
+    // Another process signing in holds the session lock: say so, then wait
+    // for it (as long as a sign-in may take).
+    if let Ok(None) = session.dir.try_lock(&session.session_key) {
         eprintln!(
-            "Using the embedded IAM Identity Center emulator at {} (offline).",
-            embedded.base_url()
+            "{} another sign-in to {label} is in progress (another oidc-cli, in another \
+             terminal?); waiting for it to finish (up to {})...",
+            style.warn("Waiting:"),
+            ui::humanize(rt.timeout())
         );
-        eprintln!("Give --start-url to sign in to a real one.");
-        if embedded.is_temporary() {
+        rt.step(format!("waiting for another process signing in to {label}"));
+    } else {
+        rt.step(format!("signing in to {label}"));
+    }
+    let mut countdown: Option<Countdown> = None;
+    let prompt = |p: &SignInPrompt| {
+        match p {
+            SignInPrompt::DeviceCode(p) => {
+                rt.step(format!("waiting for the device code of {label} to be approved"));
+                show_device_prompt(p, prompt_ui);
+                if prompt_ui.output == Output::Text && ui::stderr_is_tty() {
+                    countdown = Some(Countdown::start(
+                        "Waiting for approval".to_owned(),
+                        Instant::now() + p.expires_in.min(rt.timeout()),
+                    ));
+                }
+            }
+            SignInPrompt::Browser { url } => {
+                rt.step(format!("waiting for the browser sign-in to {label}"));
+                show_browser_prompt(url, prompt_ui);
+                if prompt_ui.output == Output::Text && ui::stderr_is_tty() {
+                    countdown = Some(Countdown::start(
+                        "Waiting for the browser".to_owned(),
+                        Instant::now() + rt.timeout().min(Duration::from_secs(600)),
+                    ));
+                }
+            }
+            _ => {}
+        }
+    };
+    let result = if force {
+        client.sign_in(session, mode, prompt, rt.cancel())
+    } else {
+        client.session_token(session, mode, prompt, rt.cancel())
+    };
+    drop(countdown);
+    result
+}
+
+fn show_device_prompt(p: &Prompt, ui: &PromptUi<'_>) {
+    let style = Style::stderr();
+    let uri = oidc_core::untrusted::printable(&p.verification_uri);
+    let code = oidc_core::untrusted::printable(&p.user_code);
+    let complete = p
+        .verification_uri_complete
+        .as_deref()
+        .map(oidc_core::untrusted::printable);
+    if ui.output == Output::Json {
+        emit(&json!({
+            "event": "prompt",
+            "flow": "device_code",
+            "verificationUri": uri,
+            "verificationUriComplete": complete,
+            "userCode": code,
+            "expiresAt": ui::rfc3339(SystemTime::now() + p.expires_in),
+        }));
+    }
+    eprintln!("\nTo sign in, open this page in a browser, on this or any other device:\n");
+    eprintln!("    {}\n", style.bold(&uri));
+    eprintln!("and check that it shows this code:\n");
+    eprintln!("    {}\n", style.bold(&code));
+    if ui.output == Output::Text && !ui.args.no_qr && ui::stderr_is_tty() {
+        if let Some(qr) = complete.as_deref().and_then(ui::qr) {
+            eprintln!("Or scan this QR code with a phone (the code is filled in):\n");
+            eprintln!("{qr}");
+        }
+    }
+    eprintln!(
+        "The code expires in {}.",
+        ui::humanize(p.expires_in)
+    );
+    match ui.embedded {
+        Some(embedded) if !embedded.is_manual() => {
             eprintln!(
-                "Tokens go to a temporary cache, removed at exit: {}",
-                embedded.cache_dir().display()
+                "{} a simulated user opens the page and approves code {code}",
+                style.dim("[embedded emulator]")
             );
-        }
-        eprintln!();
-    }
-    let cancel = CancelToken::new();
-    let timeout = Duration::from_secs(login.timeout);
-    start_watchdog(cancel.clone(), timeout);
-
-    let mode = if login.pkce {
-        SignInMode::AuthorizationCode
-    } else {
-        SignInMode::DeviceCode
-    };
-    let prompt = |prompt: &SignInPrompt| match prompt {
-        SignInPrompt::DeviceCode(p) => show_prompt(p, login.open, target.embedded.as_ref()),
-        SignInPrompt::Browser { url } => show_browser_prompt(url, login.open, &target),
-        _ => {}
-    };
-    let token = if login.force {
-        target
-            .client
-            .sign_in(&target.session, mode, prompt, &cancel)
-    } else {
-        target
-            .client
-            .session_token(&target.session, mode, prompt, &cancel)
-    }
-    .map_err(|e| timed_out_or(e, &cancel, timeout))?;
-    println!("Signed in. {}", describe(&token, SystemTime::now()));
-    println!("Token cached in {}", target.token_path().display());
-
-    if let Some(embedded) = &target.embedded {
-        demonstrate_cache(&target, embedded, &token)?;
-    }
-    Ok(())
-}
-
-/// `token`: prints a valid access token, refreshing it when due. Never
-/// signs in (that is `login`'s job, which may need a person).
-pub(crate) fn token(args: &TargetArgs, token_args: &TokenArgs) -> Result<(), BoxError> {
-    let target = Target::existing(args, "token")?;
-    let session = &target.session;
-    let token = match target.client.cached_token(session) {
-        Ok(token) => token,
-        Err(oidc_ureq::Error::LoginRequired { reason }) => {
-            return Err(Failure::new(
-                exit::NOT_SIGNED_IN,
-                format!("not signed in ({reason}); run `oidc-cli login` first"),
-            )
-            .into())
-        }
-        Err(e) => return Err(e.into()),
-    };
-    if token_args.json {
-        let json = serde_json::json!({
-            "accessToken": token.access_token.secret(),
-            "expiresAt": rfc3339(token.expires_at),
-        });
-        println!("{json}");
-    } else {
-        println!("{}", token.access_token.secret());
-    }
-    Ok(())
-}
-
-/// `status`: what the cache holds for the session, without the token.
-pub(crate) fn status(args: &TargetArgs) -> Result<(), BoxError> {
-    let (dir, key) = cache_entry(args, "status")?;
-    let path = dir.token_path(&key);
-    let outcome = dir.read_token(&key)?;
-    if let Some(warning) = &outcome.warning {
-        eprintln!("warning: {warning}");
-    }
-    match outcome.token {
-        None => {
-            println!("Not signed in: no usable token in {}", path.display());
-            Err(Failure::new(exit::NOT_SIGNED_IN, "not signed in").into())
-        }
-        Some(token) => {
-            let now = SystemTime::now();
-            println!("Cache file: {}", path.display());
-            if let Some(url) = &token.start_url {
-                println!("Start URL:  {url}");
-            }
-            if let Some(region) = &token.region {
-                println!("Region:     {region}");
-            }
-            println!("{}", describe(&token, now));
-            if token.is_expired(now) && !token.is_refreshable(now) {
-                Err(Failure::new(
-                    exit::SESSION_ENDED,
-                    "the session has ended; run `login` again",
-                )
-                .into())
-            } else {
-                Ok(())
+            std::thread::sleep(Duration::from_millis(300));
+            if !embedded.approve(&p.user_code) {
+                eprintln!("[embedded emulator] the code was not pending any more");
             }
         }
-    }
-}
-
-/// `logout`: removes the session's cached token (the registration stays,
-/// as with the AWS CLI).
-pub(crate) fn logout(args: &TargetArgs) -> Result<(), BoxError> {
-    let (dir, key) = cache_entry(args, "logout")?;
-    let lock = dir.lock(&key, Duration::from_secs(120))?;
-    dir.remove_token(&key)?;
-    drop(lock);
-    println!("Signed out: removed {}", dir.token_path(&key).display());
-    Ok(())
-}
-
-/// The cache directory and key of the session: the sso-session name, or
-/// the start URL for legacy profiles.
-fn cache_entry(args: &TargetArgs, command: &str) -> Result<(CacheDir, String), BoxError> {
-    let dir = match &args.cache_dir {
-        Some(path) => CacheDir::new(path.clone()),
-        None => CacheDir::from_env()?,
-    };
-    let key = match (&args.session, &args.start_url) {
-        (Some(session), _) => session.clone(),
-        (None, Some(start_url)) => start_url.clone(),
-        (None, None) => {
-            return Err(Failure::new(
-                exit::USAGE,
-                format!("`{command}` needs --session or --start-url"),
-            )
-            .into());
-        }
-    };
-    Ok((dir, key))
-}
-
-/// The authorization-code prompt: the URL to open, opened by a simulated
-/// browser for the embedded emulator, or by the system's browser with
-/// `--open`.
-fn show_browser_prompt(url: &str, open: bool, target: &Target) {
-    let url = &oidc_core::untrusted::printable(url);
-    eprintln!("To sign in, open this page in a browser on this machine:\n\n    {url}\n");
-    match &target.embedded {
-        Some(embedded) if !embedded.is_manual() => simulated_browser(url),
-        _ if open => match oidc_core::untrusted::openable_uri(url) {
-            Some(url) => {
-                if let Err(note) = opener::open(url) {
+        _ if ui.args.no_browser => {}
+        _ => {
+            if let Some(uri) = p.browser_uri() {
+                if let Err(note) = opener::open(uri) {
                     eprintln!("{note}");
                 }
             }
-            None => eprintln!("the sign-in URL is not an https URL; not opening it"),
-        },
-        _ => {}
+        }
+    }
+}
+
+fn show_browser_prompt(url: &str, ui: &PromptUi<'_>) {
+    let style = Style::stderr();
+    let url = oidc_core::untrusted::printable(url);
+    if ui.output == Output::Json {
+        emit(&json!({"event": "prompt", "flow": "authorization_code", "url": url}));
+    }
+    let opening = ui.embedded.is_none() && !ui.args.no_browser;
+    if opening {
+        eprintln!("\nOpening the sign-in page in your browser. If it does not open, open this URL on this machine:\n");
+    } else {
+        eprintln!("\nTo sign in, open this URL in a browser on this machine:\n");
+    }
+    eprintln!("    {}\n", style.bold(&url));
+    eprintln!(
+        "{}",
+        style.dim(&format!(
+            "(Browser on another device? Run `{}`.)",
+            ui.device_code_command
+        ))
+    );
+    match ui.embedded {
+        Some(embedded) if !embedded.is_manual() => simulated_browser(&url),
+        Some(_) => {}
+        None if opening => {
+            if let Err(note) = opener::open(&url) {
+                eprintln!("{note}");
+            }
+        }
+        None => {}
     }
 }
 
 /// The embedded emulator approves `/authorize` at once and redirects to the
 /// loopback listener; a thread plays the browser that follows it.
 fn simulated_browser(url: &str) {
-    eprintln!("[embedded emulator] a simulated browser opens the page and the user allows access");
+    eprintln!(
+        "{} a simulated browser opens the page and the user allows access",
+        Style::stderr().dim("[embedded emulator]")
+    );
     let url = url.to_owned();
-    thread::spawn(move || {
-        // Follows the emulator's redirect to the loopback listener. The
-        // driver reports the outcome (a failure here shows as its timeout),
-        // so the result is not needed.
+    std::thread::spawn(move || {
+        // The flow reports the outcome (a failure here shows as its
+        // timeout), so the result is not needed.
         let _ = ureq::get(&url).call();
     });
 }
 
-fn show_prompt(prompt: &Prompt, open: bool, embedded: Option<&Embedded>) {
-    eprintln!("To sign in, open this page in a browser (on any device):\n");
-    eprintln!("    {}\n", prompt.verification_uri);
-    eprintln!("and confirm this code:  {}\n", prompt.user_code);
-    if let Some(complete) = &prompt.verification_uri_complete {
-        eprintln!("(or open {complete} with the code filled in)");
-    }
-    eprintln!(
-        "The code expires in {} min. Waiting for approval...",
-        prompt.expires_in.as_secs().div_ceil(60)
-    );
-    match embedded {
-        Some(embedded) if !embedded.is_manual() => {
-            eprintln!(
-                "[embedded emulator] a simulated user approves code {}",
-                prompt.user_code
-            );
-            if !embedded.approve(&prompt.user_code) {
-                eprintln!("[embedded emulator] the code was not pending any more");
-            }
+/// `login`.
+pub(crate) fn login(rt: &Runtime, g: &Global, args: &LoginArgs) -> Result<(), BoxError> {
+    let config = AwsConfig::load()?;
+    let Some(r) = target::resolve(rt, g, Some(&args.new), &config)? else {
+        if g.profile.is_some() || !args.new.scopes.is_empty() || args.new.region.is_some() {
+            return Err(Failure::new(
+                exit::USAGE,
+                "nothing is configured: give --start-url and --region, or run `oidc-cli configure`",
+            )
+            .into());
         }
-        _ if open => match prompt.browser_uri() {
-            Some(uri) => {
-                if let Err(note) = opener::open(uri) {
-                    eprintln!("{note}");
+        return crate::demo::run(rt, g, args);
+    };
+    let client = target::client(rt, g, &r.region)?;
+    let mode = target::sign_in_mode(&r.session, args.sign_in.use_device_code);
+    let prompt_ui = PromptUi {
+        args: &args.sign_in,
+        output: g.output,
+        embedded: None,
+        device_code_command: format!("{} --use-device-code", r.login_command()),
+    };
+    let token = sign_in(rt, &client, &r.session, &r.label, mode, args.force, &prompt_ui)
+        .map_err(|e| target::explain(e, &r))?;
+    report_signed_in(g.output, &r, &token);
+    Ok(())
+}
+
+fn report_signed_in(output: Output, r: &Resolved, token: &CachedToken) {
+    let now = SystemTime::now();
+    match output {
+        Output::Json => emit(&json!({
+            "event": "signed_in",
+            "session": r.label,
+            "startUrl": r.session.start_url,
+            "region": r.region,
+            "expiresAt": ui::rfc3339(token.expires_at),
+            "refreshable": token.is_refreshable(now),
+        })),
+        Output::Text => {
+            let style = Style::stdout();
+            println!(
+                "{} to {} ({}); the token expires at {} ({}){}.",
+                style.good("Signed in"),
+                r.label,
+                r.session.start_url,
+                ui::rfc3339(token.expires_at),
+                ui::relative(token.expires_at, now),
+                if token.is_refreshable(now) {
+                    " and refreshes by itself"
+                } else {
+                    ""
                 }
-            }
-            None => eprintln!("the verification URI is not an https URL; not opening it"),
-        },
-        _ => {}
+            );
+        }
     }
 }
 
-/// Shows what the cache gives a second and third caller: the same token,
-/// then (the emulator's tokens being short) a refresh, with one call to
-/// the service however many callers there are.
-/// How many concurrent callers the demo runs.
-const CALLERS: usize = 4;
+/// `token`: a valid access token, refreshed when due; never signs in.
+pub(crate) fn token(rt: &Runtime, g: &Global) -> Result<(), BoxError> {
+    let config = AwsConfig::load()?;
+    let r = require(rt, g, &config, "token")?;
+    let client = target::client(rt, g, &r.region)?;
+    rt.step(format!("refreshing the token of {}", r.label));
+    let token = client
+        .session_token(&r.session, SignInMode::CachedOnly, |_| {}, rt.cancel())
+        .map_err(|e| target::explain(e, &r))?;
+    match g.output {
+        Output::Json => emit(&json!({
+            "accessToken": token.access_token.secret(),
+            "expiresAt": ui::rfc3339(token.expires_at),
+        })),
+        Output::Text => println!("{}", token.access_token.secret()),
+    }
+    Ok(())
+}
 
-fn demonstrate_cache(
-    target: &Target,
-    embedded: &Embedded,
-    first: &CachedToken,
-) -> Result<(), BoxError> {
-    let session = &target.session;
-    eprintln!();
-    eprintln!(
-        "The emulator's access tokens live {ACCESS_TOKEN_SECONDS} s, inside the 5-minute refresh \
-         window. A token written moments ago is never refreshed again, so the demo first ages \
-         the cache entry by a minute; then the next caller refreshes:"
-    );
-    let aged = SystemTime::now() - Duration::from_secs(60);
-    std::fs::File::options()
-        .write(true)
-        .open(target.token_path())
-        .and_then(|file| file.set_modified(aged))?;
-    let before = embedded.refreshes();
-    let callers = thread::scope(|scope| {
-        let handles: Vec<_> = (0..CALLERS)
-            .map(|_| scope.spawn(|| target.client.cached_token(session)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().map_err(|_| "a caller thread panicked"))
-            .collect::<Vec<_>>()
-    });
-    let mut refreshed = 0;
-    for caller in callers {
-        let token = caller??;
-        if token.access_token.secret() != first.access_token.secret() {
-            refreshed += 1;
+/// The session a command that needs one works on.
+pub(crate) fn require(
+    rt: &Runtime,
+    g: &Global,
+    config: &AwsConfig,
+    command: &str,
+) -> Result<Resolved, BoxError> {
+    target::resolve(rt, g, None, config)?.ok_or_else(|| {
+        Failure::new(
+            exit::USAGE,
+            format!(
+                "`{command}` needs a session, and {} configures none: run `oidc-cli configure \
+                 --start-url URL --region REGION` first (or give --profile or --sso-session)",
+                config.path.display()
+            ),
+        )
+        .into()
+    })
+}
+
+/// The state of a cached token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TokenState {
+    SignedIn,
+    /// Expired, but the next use refreshes it.
+    Refreshable,
+    Ended,
+    None,
+}
+
+impl TokenState {
+    fn of(token: Option<&CachedToken>, now: SystemTime) -> TokenState {
+        match token {
+            None => TokenState::None,
+            Some(t) if !t.is_expired(now) => TokenState::SignedIn,
+            Some(t) if t.is_refreshable(now) => TokenState::Refreshable,
+            Some(_) => TokenState::Ended,
         }
     }
-    let calls = embedded.refreshes() - before;
-    println!(
-        "{CALLERS} callers asked for the token at once: {refreshed} got the refreshed token, \
-         {calls} refresh call(s) reached the service (the others waited for the session lock \
-         and read the new token from the cache)."
+
+    fn name(self) -> &'static str {
+        match self {
+            TokenState::SignedIn => "signed_in",
+            TokenState::Refreshable => "expired_refreshable",
+            TokenState::Ended => "ended",
+            TokenState::None => "not_signed_in",
+        }
+    }
+
+    fn exit_code(self) -> u8 {
+        match self {
+            TokenState::SignedIn | TokenState::Refreshable => exit::OK,
+            TokenState::Ended => exit::SESSION_ENDED,
+            TokenState::None => exit::NOT_SIGNED_IN,
+        }
+    }
+}
+
+/// Every token entry in the cache directory (file name, token).
+fn cached_tokens(dir: &CacheDir) -> Vec<(String, CachedToken)> {
+    let Ok(entries) = std::fs::read_dir(dir.path()) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.ends_with(".json") {
+            continue;
+        }
+        let Ok(bytes) = std::fs::read(entry.path()) else {
+            continue;
+        };
+        if let Ok(token) = CachedToken::from_json(&bytes) {
+            out.push((name, token));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// `status`.
+pub(crate) fn status(rt: &Runtime, g: &Global, args: &StatusArgs) -> Result<(), BoxError> {
+    let config = AwsConfig::load()?;
+    let dir = CacheDir::from_env()?;
+    let json = args.json || g.output == Output::Json;
+    let now = SystemTime::now();
+    let asked = if g.profile.is_some() || g.sso_session.is_some() {
+        Some(require(rt, g, &config, "status")?)
+    } else {
+        target::resolve(rt, g, None, &config).ok().flatten()
+    };
+
+    // The configured sessions: sso-sessions, then legacy profiles.
+    let mut rows: Vec<(String, Option<String>, Option<String>, String)> = Vec::new();
+    for s in &config.sessions {
+        rows.push((
+            format!("sso-session {}", s.name),
+            s.start_url.clone(),
+            s.region.clone(),
+            s.name.clone(),
+        ));
+    }
+    for p in config.profiles.iter().filter(|p| p.sso_session.is_none()) {
+        if let Some(url) = &p.sso_start_url {
+            rows.push((
+                format!("profile {}", p.name),
+                Some(url.clone()),
+                p.sso_region.clone(),
+                url.clone(),
+            ));
+        }
+    }
+    let style = Style::stdout();
+    let mut seen = Vec::new();
+    if !json {
+        if config.exists {
+            println!("Config file: {}", config.path.display());
+        } else {
+            println!("Config file: {} (none)", config.path.display());
+        }
+        println!("Token cache: {}", dir.path().display());
+    }
+    let mut warnings = Vec::new();
+    for (label, start_url, region, key) in &rows {
+        let outcome = dir.read_token(key)?;
+        if let Some(w) = outcome.warning {
+            warnings.push(w.to_string());
+        }
+        seen.push(file_name(&dir.token_path(key)));
+        let state = TokenState::of(outcome.token.as_ref(), now);
+        show_session(json, style, label, start_url.as_deref(), region.as_deref(), outcome.token.as_ref(), state, true, now);
+    }
+    // What the cache holds beyond the configured sessions.
+    for (name, token) in cached_tokens(&dir) {
+        if seen.contains(&name) {
+            continue;
+        }
+        let state = TokenState::of(Some(&token), now);
+        let label = match &token.start_url {
+            Some(url) => format!("cached session of {url}"),
+            None => format!("cached entry {name}"),
+        };
+        show_session(json, style, &label, token.start_url.as_deref(), token.region.as_deref(), Some(&token), state, false, now);
+    }
+    if rows.is_empty() && !json {
+        println!("No IAM Identity Center session is configured; `oidc-cli configure` writes one.");
+    }
+    for w in warnings {
+        eprintln!("{} {w}", Style::stderr().warn("warning:"));
+    }
+    let Some(r) = asked else {
+        return Ok(());
+    };
+    let token = target::cached_entry(&r.session.dir, &r.session.session_key);
+    let state = TokenState::of(token.as_ref(), now);
+    if g.profile.is_some() || g.sso_session.is_some() {
+        // Shown above only when configured; say it for the one asked for.
+        if !json && config.session(r.session.session_key.as_str()).is_none() && r.profile.is_none() {
+            show_session(json, style, &r.label, Some(&r.session.start_url), Some(&r.region), token.as_ref(), state, true, now);
+        }
+    }
+    match state.exit_code() {
+        exit::OK => Ok(()),
+        exit::SESSION_ENDED => Err(Failure::new(
+            exit::SESSION_ENDED,
+            format!("the session of {} has ended; run `{}`", r.label, r.login_command()),
+        )
+        .into()),
+        code => Err(Failure::new(
+            code,
+            format!("not signed in to {}; run `{}`", r.label, r.login_command()),
+        )
+        .into()),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn show_session(
+    json: bool,
+    style: Style,
+    label: &str,
+    start_url: Option<&str>,
+    region: Option<&str>,
+    token: Option<&CachedToken>,
+    state: TokenState,
+    configured: bool,
+    now: SystemTime,
+) {
+    if json {
+        emit(&json!({
+            "session": label,
+            "configured": configured,
+            "startUrl": start_url,
+            "region": region,
+            "state": state.name(),
+            "expiresAt": token.map(|t| ui::rfc3339(t.expires_at)),
+            "refreshable": token.map(|t| t.is_refreshable(now)),
+        }));
+        return;
+    }
+    let what = match (state, token) {
+        (TokenState::SignedIn, Some(t)) => format!(
+            "{} until {} ({}{})",
+            style.good("signed in"),
+            ui::rfc3339(t.expires_at),
+            ui::relative(t.expires_at, now),
+            if t.is_refreshable(now) { ", refreshable" } else { ", not refreshable" }
+        ),
+        (TokenState::Refreshable, Some(t)) => format!(
+            "{} at {}; the next use refreshes it",
+            style.warn("token expired"),
+            ui::rfc3339(t.expires_at)
+        ),
+        (TokenState::Ended, Some(t)) => format!(
+            "{} (expired at {}, not refreshable)",
+            style.error("session ended"),
+            ui::rfc3339(t.expires_at)
+        ),
+        _ => "not signed in".to_owned(),
+    };
+    println!("\n{}", style.bold(label));
+    if let Some(url) = start_url {
+        println!("  start URL: {url}");
+    }
+    if let Some(region) = region {
+        println!("  region:    {region}");
+    }
+    println!("  status:    {what}");
+}
+
+/// `logout`.
+pub(crate) fn logout(rt: &Runtime, g: &Global, args: &LogoutArgs) -> Result<(), BoxError> {
+    let config = AwsConfig::load()?;
+    let dir = CacheDir::from_env()?;
+    let creds = CredentialsCacheDir::from_env()?;
+    if args.all {
+        let tokens = cached_tokens(&dir);
+        if tokens.is_empty() {
+            say(g.output, json!({"event": "logout", "sessions": 0}), "No session is signed in; nothing to do.");
+        }
+        for (name, token) in tokens {
+            let label = token
+                .start_url
+                .clone()
+                .map_or_else(|| format!("cache entry {name}"), |u| format!("the session of {u}"));
+            portal_logout(rt, g, &label, &token);
+            let path = dir.path().join(&name);
+            match std::fs::remove_file(&path) {
+                Ok(()) => say(g.output, json!({"event": "token_removed", "session": label}), &format!("Removed the cached token of {label}.")),
+                Err(e) => eprintln!("could not remove the cached token of {label}: {e}"),
+            }
+        }
+        let removed = remove_sso_credentials(&creds);
+        say(
+            g.output,
+            json!({"event": "credentials_removed", "files": removed}),
+            &format!("Removed {removed} cached role credential file(s)."),
+        );
+        return Ok(());
+    }
+    let mut g = g.clone();
+    if let Some(s) = &args.session {
+        g.sso_session = Some(s.clone());
+    }
+    let r = require(rt, &g, &config, "logout")?;
+    let key = &r.session.session_key;
+    rt.step(format!("waiting for the lock of {}", r.label));
+    let lock = dir.lock(key, rt.timeout())?;
+    let token = dir.read_token(key)?.token;
+    match &token {
+        Some(token) => {
+            portal_logout(rt, &g, &r.label, token);
+            dir.remove_token(key)?;
+            say(
+                g.output,
+                json!({"event": "token_removed", "session": r.label}),
+                &format!("Removed the cached token of {}.", r.label),
+            );
+        }
+        None => say(
+            g.output,
+            json!({"event": "not_signed_in", "session": r.label}),
+            &format!("No token is cached for {}; nothing to sign out of at the portal.", r.label),
+        ),
+    }
+    drop(lock);
+    // The role credentials of the session's profiles.
+    let mut removed = 0;
+    let profiles: Vec<_> = match &r.session.session_name {
+        Some(name) => config.profiles_of_session(name).cloned().collect(),
+        None => config
+            .profiles
+            .iter()
+            .filter(|p| p.sso_session.is_none() && p.sso_start_url.as_deref() == Some(&r.session.start_url))
+            .cloned()
+            .collect(),
+    };
+    for p in profiles.iter().chain(r.profile.iter()) {
+        let (Some(account), Some(role)) = (&p.sso_account_id, &p.sso_role_name) else {
+            continue;
+        };
+        let file = CredentialsCacheDir::sso_role_file_name(&r.session, account, role);
+        if std::fs::remove_file(creds.entry_path(&file)).is_ok() {
+            removed += 1;
+        }
+    }
+    say(
+        g.output,
+        json!({"event": "credentials_removed", "session": r.label, "files": removed}),
+        &format!("Removed {removed} cached role credential file(s) of {}.", r.label),
     );
     Ok(())
 }
 
-/// A watchdog that cancels the sign-in after `timeout`.
-fn start_watchdog(cancel: CancelToken, timeout: Duration) {
-    thread::spawn(move || {
-        let deadline = std::time::Instant::now() + timeout;
-        if !cancel.wait_until(deadline) {
-            cancel.cancel();
-        }
-    });
-}
-
-fn timed_out_or(e: oidc_ureq::Error, cancel: &CancelToken, timeout: Duration) -> BoxError {
-    match e {
-        oidc_ureq::Error::Cancelled { waited: None } if cancel.is_cancelled() => Failure::new(
-            exit::NETWORK,
-            format!(
-                "gave up after {} s without an approval (--timeout)",
-                timeout.as_secs()
-            ),
-        )
-        .into(),
-        e => e.into(),
+fn say(output: Output, value: serde_json::Value, text: &str) {
+    match output {
+        Output::Json => emit(&value),
+        Output::Text => println!("{text}"),
     }
 }
 
-/// One line about a token: when it expires and whether it refreshes.
-fn describe(token: &CachedToken, now: SystemTime) -> String {
-    let expires = rfc3339(token.expires_at);
-    let remaining = match token.remaining(now) {
-        Some(d) => format!("{} min left", d.as_secs() / 60),
-        None => "expired".to_owned(),
+/// The portal's Logout with the token, in the region its entry names;
+/// reports the outcome (a failure does not stop the local sign-out).
+fn portal_logout(rt: &Runtime, g: &Global, label: &str, token: &CachedToken) {
+    let now = SystemTime::now();
+    if token.is_expired(now) {
+        say(g.output, json!({"event": "portal_logout", "session": label, "done": false, "reason": "token expired"}),
+            &format!("The token of {label} has expired; no sign-out at the portal is needed."));
+        return;
+    }
+    let Some(region) = &token.region else {
+        say(g.output, json!({"event": "portal_logout", "session": label, "done": false, "reason": "no region cached"}),
+            &format!("The cached token of {label} names no region; not signing out at the portal."));
+        return;
     };
-    let decision = refresh_decision(token, now, None, &Default::default());
-    let what = match decision {
-        RefreshDecision::Fresh => "valid",
-        RefreshDecision::RefreshNow { .. } | RefreshDecision::Throttled => {
-            "due for refresh (the next `token` refreshes it)"
+    rt.step(format!("signing out of {label} at the portal"));
+    let result = target::client(rt, g, region).and_then(|client| {
+        client
+            .call_cancellable(&LogoutInput::new(token.access_token.clone()), rt.cancel())
+            .map_err(BoxError::from)
+    });
+    match result {
+        Ok(_) => say(g.output, json!({"event": "portal_logout", "session": label, "done": true}),
+            &format!("Signed out of {label} at the portal.")),
+        Err(e) => {
+            say(g.output, json!({"event": "portal_logout", "session": label, "done": false, "reason": e.to_string()}),
+                &format!("Could not sign out of {label} at the portal ({e}); removing the local token anyway."));
         }
-        RefreshDecision::ExpiringNotRefreshable => "valid but not refreshable: sign in again soon",
-        RefreshDecision::Expired => "expired and not refreshable: sign in again",
-        _ => "in an unknown state",
-    };
-    let refreshable = if token.is_refreshable(now) {
-        "refreshable"
-    } else {
-        "not refreshable"
-    };
-    format!("Token expires at {expires} ({remaining}; {refreshable}); {what}.")
+    }
 }
 
-fn rfc3339(at: SystemTime) -> String {
-    OffsetDateTime::from(at)
-        .format(&Rfc3339)
-        .unwrap_or_else(|_| "an unrepresentable time".to_owned())
+/// Removes every SSO entry of the role-credential cache (as `aws sso
+/// logout` does). Returns how many.
+fn remove_sso_credentials(creds: &CredentialsCacheDir) -> usize {
+    let Ok(entries) = std::fs::read_dir(creds.path()) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("json") {
+            continue;
+        }
+        let is_sso = std::fs::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .is_some_and(|v| v["ProviderType"] == "sso");
+        if is_sso && std::fs::remove_file(&path).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
+/// `emulator`: the local service standalone, until Ctrl-C.
+pub(crate) fn emulator(rt: &Runtime, g: &Global, args: &EmulatorArgs) -> Result<(), BoxError> {
+    let emulator = oidc_emulator::Emulator::start(
+        oidc_emulator::EmulatorConfig::default().with_port(args.port),
+    )
+    .map_err(|e| {
+        Failure::new(
+            exit::LOCAL,
+            format!("cannot listen on 127.0.0.1:{}: {e}", args.port),
+        )
+    })?;
+    let base = emulator.base_url();
+    let start_url = format!("{base}/start");
+    match g.output {
+        Output::Json => emit(&json!({
+            "event": "listening",
+            "endpointUrl": base,
+            "startUrl": start_url,
+            "region": crate::embedded::REGION,
+        })),
+        Output::Text => {
+            let style = Style::stdout();
+            println!("{} at {}", style.good("IAM Identity Center emulator listening"), style.bold(&base));
+            println!("(OIDC, the SSO portal and STS; region {}). Try:\n", crate::embedded::REGION);
+            println!("  export AWS_ENDPOINT_URL={base}");
+            println!(
+                "  oidc-cli configure --start-url {start_url} --region {} --sso-session local\n",
+                crate::embedded::REGION
+            );
+            println!("Approve device codes at {base}/device. Ctrl-C stops.");
+        }
+    }
+    rt.step("running the emulator");
+    while !rt.cancel().wait_until(Instant::now() + Duration::from_secs(3600)) {}
+    emulator.shutdown();
+    if rt.is_interrupted() {
+        eprintln!("\nStopped.");
+    }
+    Ok(())
 }

@@ -9,6 +9,7 @@
 //! | 4 | network: no answer (connection refused or dropped, timeout, cancelled) |
 //! | 5 | the service answered with an error (or with something unreadable) |
 //! | 6 | local problem: the cache directory, a lock, the configuration |
+//! | 130 | interrupted (Ctrl-C) |
 
 use std::process::ExitCode;
 
@@ -28,12 +29,15 @@ pub(crate) const NETWORK: u8 = 4;
 pub(crate) const SERVICE: u8 = 5;
 /// A local problem.
 pub(crate) const LOCAL: u8 = 6;
+/// Interrupted by Ctrl-C.
+pub(crate) const INTERRUPTED: u8 = 130;
 
 /// A command's failure with the exit code it maps to.
 #[derive(Debug)]
 pub(crate) struct Failure {
     pub(crate) code: u8,
     pub(crate) message: String,
+    pub(crate) source: Option<crate::target::BoxError>,
 }
 
 impl std::fmt::Display for Failure {
@@ -42,13 +46,34 @@ impl std::fmt::Display for Failure {
     }
 }
 
-impl std::error::Error for Failure {}
+impl std::error::Error for Failure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
 
 impl Failure {
     pub(crate) fn new(code: u8, message: impl Into<String>) -> Failure {
         Failure {
             code,
             message: message.into(),
+            source: None,
+        }
+    }
+
+    /// The same, caused by `source` (printed after the message when it
+    /// adds something).
+    pub(crate) fn caused_by(
+        code: u8,
+        message: impl Into<String>,
+        source: impl Into<crate::target::BoxError>,
+    ) -> Failure {
+        Failure {
+            code,
+            message: message.into(),
+            source: Some(source.into()),
         }
     }
 }
@@ -75,9 +100,21 @@ pub(crate) fn code_of(e: &(dyn std::error::Error + 'static)) -> u8 {
 }
 
 /// Prints `e` and each cause that adds something, and returns its exit code.
-pub(crate) fn report(e: &(dyn std::error::Error + 'static)) -> ExitCode {
+pub(crate) fn report(rt: &crate::runtime::Runtime, e: &(dyn std::error::Error + 'static)) -> ExitCode {
+    let cancelled = e
+        .downcast_ref::<Error>()
+        .is_some_and(|e| matches!(e, Error::Cancelled { waited: None }));
+    if rt.is_timed_out() && (cancelled || rt.cancel().is_cancelled()) {
+        eprintln!("oidc-cli: {}", rt.timeout_message());
+        return ExitCode::from(NETWORK);
+    }
+    if rt.is_interrupted() {
+        eprintln!("\noidc-cli: interrupted");
+        return ExitCode::from(INTERRUPTED);
+    }
+    let style = crate::ui::Style::stderr();
     let mut printed = e.to_string();
-    eprintln!("oidc-cli: {printed}");
+    eprintln!("{} {printed}", style.error("oidc-cli:"));
     let mut source = e.source();
     while let Some(cause) = source {
         let text = cause.to_string();

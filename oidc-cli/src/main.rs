@@ -1,132 +1,256 @@
-//! `oidc-cli`: sign in to AWS IAM Identity Center from the command line.
+//! `oidc-cli`: sign in to AWS IAM Identity Center from the command line,
+//! with the AWS CLI's configuration file and caches.
 //!
 //! ```text
-//! oidc-cli login                       # against the embedded emulator, offline
-//! oidc-cli --start-url https://d-1234567890.awsapps.com/start --region eu-west-1 --session my-sso login
-//! oidc-cli --start-url ... --session my-sso token      # a valid access token, refreshed when due
-//! oidc-cli --start-url ... --session my-sso status     # what the cache holds (never the token)
-//! oidc-cli --start-url ... --session my-sso logout     # forget the cached token
+//! oidc-cli login                               # offline demo against an embedded emulator
+//! oidc-cli configure --start-url https://d-1234567890.awsapps.com/start --region eu-west-1 --sso-session corp
+//! oidc-cli login --profile Dev-ReadOnly        # sign in (browser + PKCE, or device code)
+//! oidc-cli credentials --profile Dev-ReadOnly  # credential_process JSON
+//! oidc-cli status                              # every session and what the cache holds
+//! oidc-cli logout --all
 //! ```
 //!
-//! The device flow is the default: it prints the code and the URL and works
-//! on headless and remote machines; `--open` also tries to open a browser,
-//! and `--pkce` uses the authorization-code flow with a loopback redirect.
-//! Tokens are cached exactly where and how the AWS CLI caches them, written
-//! atomically under a cross-process lock, so any number of processes can ask
-//! for a token at once and at most one of them signs in or refreshes.
+//! Sign-in follows the AWS CLI: authorization code with PKCE when a
+//! browser can be used on this machine, the device flow with
+//! `--use-device-code` and, automatically, on a headless or remote machine.
+//! Tokens and role credentials are cached exactly where and how the AWS CLI
+//! caches them (`~/.aws/sso/cache`, `~/.aws/cli/cache`), under
+//! cross-process locks, so any number of processes can ask at once and at
+//! most one of them signs in, refreshes or fetches.
 //!
-//! Exit codes: 0 done (for `status`: signed in), 1 not signed in, 2 usage,
-//! 3 session ended (sign in again), 4 network, 5 service error, 6 local
-//! problem (cache directory, lock).
+//! Exit codes (see `exit.rs`): 0 done (for `status`: signed in), 1 not
+//! signed in, 2 usage, 3 session ended (sign in again), 4 network or
+//! timeout, 5 service error, 6 local problem, 130 interrupted.
 
+mod awscfg;
 mod commands;
+mod demo;
 mod embedded;
 mod exit;
 mod opener;
+mod portal;
+mod runtime;
 mod target;
+mod ui;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory as _, Parser, Subcommand, ValueEnum};
 
-/// Sign in to AWS IAM Identity Center (SSO OIDC) and manage the AWS CLI
-/// SSO token cache.
+/// Sign in to AWS IAM Identity Center and get AWS credentials, with the
+/// AWS CLI's configuration file and caches.
 ///
-/// Without --start-url, `login` runs against an embedded local emulator of
-/// the service (offline), where a simulated user approves the sign-in.
+/// With no AWS configuration at all, `oidc-cli login` runs the whole chain
+/// offline against an embedded emulator in a temporary home directory.
 #[derive(Debug, Parser)]
 #[command(name = "oidc-cli", version)]
 struct Cli {
     #[command(flatten)]
-    target: TargetArgs,
+    global: Global,
     #[command(subcommand)]
     command: Command,
 }
 
-/// Which Identity Center instance and which cache entry.
-#[derive(Debug, Args)]
-struct TargetArgs {
-    /// The AWS access portal URL (sso_start_url). Without it, `login` uses
-    /// the embedded emulator.
-    #[arg(long, env = "OIDC_START_URL", global = true)]
-    start_url: Option<String>,
-    /// The SSO region (sso_region).
-    #[arg(long, env = "OIDC_REGION", default_value = "us-east-1", global = true)]
-    region: String,
-    /// The sso-session name; the cache key. Without it the start URL is the
-    /// key, as for legacy AWS CLI profiles.
-    #[arg(long, global = true)]
-    session: Option<String>,
-    /// Send requests to this URL instead of the region's endpoint.
-    #[arg(long, global = true)]
-    endpoint_url: Option<String>,
-    /// The token cache directory (default: where the AWS CLI keeps it,
-    /// ~/.aws/sso/cache; a temporary one for the embedded emulator).
-    #[arg(long, global = true)]
-    cache_dir: Option<PathBuf>,
-    /// A registration scope (sso_registration_scopes); repeat for more.
-    #[arg(long = "scope", global = true)]
-    scopes: Vec<String>,
-    /// Use the FIPS endpoint.
-    #[arg(long, global = true)]
-    fips: bool,
-    /// Use the dual-stack (IPv4 and IPv6) endpoint.
-    #[arg(long, global = true)]
-    dual_stack: bool,
+/// Flags every command takes.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct Global {
+    /// The AWS CLI profile whose SSO session (and account and role) to use.
+    #[arg(long, env = "AWS_PROFILE", global = true)]
+    pub(crate) profile: Option<String>,
+    /// The `[sso-session NAME]` to use.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub(crate) sso_session: Option<String>,
+    /// Send every request to this URL instead of AWS (e.g. an emulator).
+    #[arg(long, env = "AWS_ENDPOINT_URL", global = true, value_name = "URL")]
+    pub(crate) endpoint_url: Option<String>,
+    /// Give up after this many seconds; bounds every wait, network included.
+    /// [default: 600; none for `emulator`]
+    #[arg(long, global = true, value_name = "SECONDS",
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub(crate) timeout: Option<u64>,
+    /// `text` for people, `json` for scripts (one JSON object per line on
+    /// stdout; prompts stay on stderr).
+    #[arg(long, global = true, value_enum, default_value_t = Output::Text)]
+    pub(crate) output: Output,
+}
+
+/// The output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Output {
+    /// For people.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Sign in and cache the token (a valid cached token is reused).
     Login(LoginArgs),
-    /// Print a valid access token from the cache, refreshing it when due.
-    Token(TokenArgs),
-    /// Show what the cache holds for the session (never the token).
-    Status,
-    /// Remove the session's cached token.
-    Logout,
+    /// Print a valid access token, refreshing it when due (never signs in).
+    Token,
+    /// Print AWS credentials of a profile's account and role.
+    Credentials(CredentialsArgs),
+    /// List the AWS accounts the session can access.
+    Accounts,
+    /// List the roles the session can use, in one account or in all.
+    Roles(RolesArgs),
+    /// Sign in if needed and write an sso-session and one profile per
+    /// account and role into the AWS config file.
+    Configure(ConfigureArgs),
+    /// Show every configured session and what the token cache holds.
+    Status(StatusArgs),
+    /// Sign out at the portal and remove the cached token and role
+    /// credentials.
+    Logout(LogoutArgs),
+    /// Run the local IAM Identity Center emulator (OIDC, portal, STS) until
+    /// Ctrl-C.
+    Emulator(EmulatorArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+}
+
+/// Where a new session signs in (overrides the configuration).
+#[derive(Debug, Args, Clone, Default)]
+pub(crate) struct NewSession {
+    /// The AWS access portal URL (`sso_start_url`).
+    #[arg(long, value_name = "URL")]
+    pub(crate) start_url: Option<String>,
+    /// The IAM Identity Center region (`sso_region`).
+    #[arg(long, value_name = "REGION")]
+    pub(crate) region: Option<String>,
+    /// A registration scope (`sso_registration_scopes`); repeat for more.
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub(crate) scopes: Vec<String>,
+}
+
+/// How to sign in.
+#[derive(Debug, Args, Clone, Default)]
+pub(crate) struct SignInArgs {
+    /// Use the device flow (a code to confirm on any device) instead of the
+    /// browser on this machine.
+    #[arg(long)]
+    pub(crate) use_device_code: bool,
+    /// Print the sign-in URL without opening a browser.
+    #[arg(long)]
+    pub(crate) no_browser: bool,
+    /// Do not show a QR code of the sign-in URL.
+    #[arg(long)]
+    pub(crate) no_qr: bool,
+    /// Embedded emulator only: a person approves in the browser instead of
+    /// a simulated user.
+    #[arg(long, hide = true)]
+    pub(crate) manual: bool,
 }
 
 #[derive(Debug, Args)]
-struct LoginArgs {
-    /// Use the authorization-code flow with PKCE and a loopback redirect
-    /// (needs a browser on this machine) instead of the device flow.
+pub(crate) struct LoginArgs {
+    #[command(flatten)]
+    pub(crate) new: NewSession,
+    #[command(flatten)]
+    pub(crate) sign_in: SignInArgs,
+    /// Sign in again even if a valid token is cached.
     #[arg(long)]
-    pkce: bool,
-    /// Also try to open the verification page in a browser.
-    #[arg(long)]
-    open: bool,
-    /// Sign in even if a valid token is cached.
-    #[arg(long)]
-    force: bool,
-    /// Give up after this many seconds.
-    #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
-    timeout: u64,
-    /// Embedded emulator only: wait for a person to approve in the browser
-    /// instead of a simulated user approving at once.
-    #[arg(long)]
-    manual: bool,
+    pub(crate) force: bool,
 }
 
 #[derive(Debug, Args)]
-struct TokenArgs {
-    /// Print `{"accessToken": ..., "expiresAt": ...}` instead of the bare
-    /// token.
-    #[arg(long)]
-    json: bool,
+pub(crate) struct CredentialsArgs {
+    /// `process` (the `credential_process` JSON), `env` (shell exports) or
+    /// `json`.
+    #[arg(long, value_enum, default_value_t = CredentialsFormat::Process)]
+    pub(crate) format: CredentialsFormat,
 }
+
+/// The output of `credentials`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CredentialsFormat {
+    /// `{"Version":1,"AccessKeyId":..}` for `credential_process`.
+    Process,
+    /// `export AWS_ACCESS_KEY_ID=...` lines.
+    Env,
+    /// One JSON object with the profile, account and role.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RolesArgs {
+    /// Only this account (12 digits).
+    #[arg(long, value_name = "ID")]
+    pub(crate) account_id: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ConfigureArgs {
+    #[command(flatten)]
+    pub(crate) new: NewSession,
+    #[command(flatten)]
+    pub(crate) sign_in: SignInArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StatusArgs {
+    /// One JSON object per session on stdout.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LogoutArgs {
+    /// The sso-session to sign out of (same as --sso-session).
+    #[arg(long, value_name = "NAME", conflicts_with = "all")]
+    pub(crate) session: Option<String>,
+    /// Sign out of every session in the token cache.
+    #[arg(long)]
+    pub(crate) all: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EmulatorArgs {
+    /// The port on 127.0.0.1 (default: any free port).
+    #[arg(long, default_value_t = 0)]
+    pub(crate) port: u16,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub(crate) shell: clap_complete::Shell,
+}
+
+/// The `--timeout` when none is given: as long as a sign-in may take.
+const DEFAULT_TIMEOUT_SECS: u64 = 600;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Login(args) => commands::login(&cli.target, &args),
-        Command::Token(args) => commands::token(&cli.target, &args),
-        Command::Status => commands::status(&cli.target),
-        Command::Logout => commands::logout(&cli.target),
+    let timeout = match (&cli.command, cli.global.timeout) {
+        (_, Some(secs)) => Some(secs),
+        (Command::Emulator(_), None) => None,
+        (_, None) => Some(DEFAULT_TIMEOUT_SECS),
     };
-    match result {
+    let rt = runtime::Runtime::install(timeout);
+    let g = &cli.global;
+    let result = match cli.command {
+        Command::Login(args) => commands::login(&rt, g, &args),
+        Command::Token => commands::token(&rt, g),
+        Command::Credentials(args) => portal::credentials(&rt, g, &args),
+        Command::Accounts => portal::accounts(&rt, g),
+        Command::Roles(args) => portal::roles(&rt, g, &args),
+        Command::Configure(args) => portal::configure(&rt, g, &args),
+        Command::Status(args) => commands::status(&rt, g, &args),
+        Command::Logout(args) => commands::logout(&rt, g, &args),
+        Command::Emulator(args) => commands::emulator(&rt, g, &args),
+        Command::Completions(args) => {
+            let mut command = Cli::command();
+            clap_complete::generate(args.shell, &mut command, "oidc-cli", &mut std::io::stdout());
+            Ok(())
+        }
+    };
+    let code = match result {
         Ok(()) => ExitCode::from(exit::OK),
-        Err(e) => exit::report(&*e),
-    }
+        Err(e) => exit::report(&rt, &*e),
+    };
+    rt.finish();
+    code
 }

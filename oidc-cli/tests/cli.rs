@@ -1,28 +1,84 @@
-//! Runs the `oidc-cli` binary: the embedded-emulator login (the README's
-//! main job), then `status`, `token` and `logout` on the cache it wrote,
-//! and checks that no secret ever reaches the terminal except the token
-//! that `token` exists to print.
-// Tests may unwrap (the workspace denies it in library code).
+//! Runs the `oidc-cli` binary end to end against `oidc_emulator`, each test
+//! with its own temporary `HOME` and `AWS_CONFIG_FILE`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use oidc_core::cache::CachedToken;
+use oidc_core::secret::{AccessToken, ClientSecret, RefreshToken};
 use oidc_emulator::{Emulator, EmulatorConfig};
 use oidc_host::CacheDir;
 
-const SESSION: &str = "embedded-demo";
+const BIN: &str = env!("CARGO_BIN_EXE_oidc-cli");
 
-fn cli(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_oidc-cli"))
-        .args(args)
-        .env_remove("OIDC_START_URL")
-        .env_remove("OIDC_REGION")
-        .output()
-        .expect("run oidc-cli")
+/// A temporary home directory with an AWS config file path in it.
+struct Home(PathBuf);
+
+impl Home {
+    fn new(tag: &str) -> Home {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!(
+            "oidc-cli-test-{tag}-{}-{nanos}-{n}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(path.join(".aws")).unwrap();
+        Home(path)
+    }
+
+    fn config(&self) -> PathBuf {
+        self.0.join(".aws").join("config")
+    }
+
+    fn sso_cache(&self) -> CacheDir {
+        CacheDir::new(self.0.join(".aws").join("sso").join("cache"))
+    }
+
+    fn cli_cache(&self) -> PathBuf {
+        self.0.join(".aws").join("cli").join("cache")
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.args(args)
+            .env("HOME", &self.0)
+            .env("AWS_CONFIG_FILE", self.config())
+            .env("BROWSER", "true")
+            .env("DISPLAY", ":99")
+            .stdin(Stdio::null());
+        for var in [
+            "AWS_PROFILE",
+            "AWS_ENDPOINT_URL",
+            "AWS_REGION",
+            "AWS_DEFAULT_REGION",
+            "SSH_CONNECTION",
+            "SSH_TTY",
+            "NO_COLOR",
+            "WAYLAND_DISPLAY",
+        ] {
+            c.env_remove(var);
+        }
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run oidc-cli")
+    }
+}
+
+impl Drop for Home {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 fn text(output: &Output) -> (String, String) {
@@ -32,282 +88,481 @@ fn text(output: &Output) -> (String, String) {
     )
 }
 
-struct TempDir(PathBuf);
+fn code(output: &Output) -> Option<i32> {
+    output.status.code()
+}
 
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        static COUNTER: AtomicU32 = AtomicU32::new(0);
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        TempDir(std::env::temp_dir().join(format!(
-            "oidc-cli-test-{tag}-{}-{nanos}-{n}",
-            std::process::id()
-        )))
-    }
+/// Approves every pending device code until dropped (the user).
+struct Approver(Arc<AtomicBool>, Option<std::thread::JoinHandle<()>>);
 
-    fn path(&self) -> &str {
-        self.0.to_str().expect("utf-8 temp path")
+impl Approver {
+    fn start(emulator: &Arc<Emulator>) -> Approver {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (s, e) = (stop.clone(), emulator.clone());
+        let t = std::thread::spawn(move || {
+            while !s.load(Ordering::Relaxed) {
+                for code in e.pending_user_codes() {
+                    e.approve(&code);
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        });
+        Approver(stop, Some(t))
     }
 }
 
-impl Drop for TempDir {
+impl Drop for Approver {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        self.0.store(true, Ordering::Relaxed);
+        if let Some(t) = self.1.take() {
+            let _ = t.join();
+        }
     }
 }
 
-fn cached(dir: &Path, key: &str) -> CachedToken {
-    CacheDir::new(dir)
-        .read_token(key)
-        .expect("read cache")
-        .token
-        .expect("a token is cached")
-}
+const OTHER_TEXT: &str = "# my settings; keep them\n[default]\nregion = eu-west-2\noutput = json\n\n[profile other]\nregion = ap-south-1\ns3 =\n  max_concurrent_requests = 20\n";
 
-fn assert_no_secrets(output: &str, token: &CachedToken) {
-    assert!(
-        !output.contains(token.access_token.secret()),
-        "access token printed"
-    );
-    if let Some(refresh) = &token.refresh_token {
-        assert!(!output.contains(refresh.secret()), "refresh token printed");
-    }
-    if let Some(secret) = &token.client_secret {
-        assert!(!output.contains(secret.secret()), "client secret printed");
-    }
-}
-
-/// The numbers of `4 callers asked for the token at once: R got the
-/// refreshed token, C refresh call reached the service ...`.
-fn callers_line(stdout: &str) -> (u32, u32) {
-    let line = stdout
-        .lines()
-        .find(|l| l.starts_with("4 callers asked for the token at once: "))
-        .unwrap_or_else(|| panic!("no callers line in {stdout}"));
-    let rest = line.trim_start_matches("4 callers asked for the token at once: ");
-    let (refreshed, rest) = rest.split_once(" got the refreshed token, ").unwrap();
-    let (calls, _) = rest.split_once(" refresh call").unwrap();
-    (refreshed.parse().unwrap(), calls.parse().unwrap())
-}
-
-#[test]
-fn embedded_device_login_refreshes_once_for_many_callers() {
-    let dir = TempDir::new("device");
-    let out = cli(&["--cache-dir", dir.path(), "login", "--timeout", "60"]);
-    let (stdout, stderr) = text(&out);
-    assert!(out.status.success(), "login failed:\n{stdout}\n{stderr}");
-    assert!(stderr.contains("confirm this code:"), "{stderr}");
-    assert!(
-        stderr.contains("a simulated user approves code"),
-        "{stderr}"
-    );
-    assert!(stdout.contains("Signed in."), "{stdout}");
-    // However many callers ask at once, at most one refresh reaches the
-    // service, and every caller gets the same token. (The sign-in has just
-    // written the token, and a token written under
-    // `min_time_between_attempts` ago counts as a recent refresh attempt
-    // by the file's mtime, so now no caller refreshes it yet.)
-    let (refreshed, calls) = callers_line(&stdout);
-    assert!(calls <= 1, "{stdout}");
-    assert_eq!(refreshed, if calls == 1 { 4 } else { 0 }, "{stdout}");
-    let token = cached(&dir.0, SESSION);
-    assert!(token.refresh_token.is_some(), "the token is refreshable");
-    assert_no_secrets(&stdout, &token);
-    assert_no_secrets(&stderr, &token);
-
-    // status reads the same cache and never prints the token.
-    let out = cli(&["--cache-dir", dir.path(), "--session", SESSION, "status"]);
-    let (stdout, stderr) = text(&out);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
-    assert!(stdout.contains("Token expires at"), "{stdout}");
-    assert!(stdout.contains("refreshable"), "{stdout}");
-    assert_no_secrets(&stdout, &token);
-    assert_no_secrets(&stderr, &token);
-
-    // logout removes the entry; status then says so.
-    let out = cli(&["--cache-dir", dir.path(), "--session", SESSION, "logout"]);
-    assert!(out.status.success(), "{:?}", text(&out));
-    let out = cli(&["--cache-dir", dir.path(), "--session", SESSION, "status"]);
-    let (stdout, _) = text(&out);
-    assert!(stdout.contains("Not signed in"), "{stdout}");
-}
-
-#[test]
-fn embedded_pkce_login() {
-    let dir = TempDir::new("pkce");
-    let out = cli(&[
-        "--cache-dir",
-        dir.path(),
-        "login",
-        "--pkce",
+/// A signed-in session "corp" configured by `configure`.
+fn configured(home: &Home, emulator: &Arc<Emulator>) -> String {
+    std::fs::write(home.config(), OTHER_TEXT).unwrap();
+    let base = emulator.base_url();
+    let start_url = format!("{base}/start");
+    let _approver = Approver::start(emulator);
+    let out = home.run(&[
+        "configure",
+        "--start-url",
+        &start_url,
+        "--region",
+        "us-east-1",
+        "--sso-session",
+        "corp",
+        "--use-device-code",
+        "--endpoint-url",
+        &base,
         "--timeout",
         "60",
     ]);
     let (stdout, stderr) = text(&out);
-    assert!(out.status.success(), "login failed:\n{stdout}\n{stderr}");
-    assert!(stderr.contains("/authorize?"), "{stderr}");
-    assert!(stdout.contains("Signed in."), "{stdout}");
-    let token = cached(&dir.0, SESSION);
-    assert_no_secrets(&stdout, &token);
-    assert_no_secrets(&stderr, &token);
+    assert_eq!(code(&out), Some(0), "{stdout}\n{stderr}");
+    base
 }
 
 #[test]
-fn token_prints_the_cached_token_and_refreshes_when_due() {
-    let emulator = Emulator::start(EmulatorConfig::default()).expect("emulator");
-    let dir = TempDir::new("token");
-    let start_url = format!("{}/start", emulator.base_url());
+fn configure_then_every_portal_command_then_logout() {
+    let emulator = Arc::new(Emulator::start(EmulatorConfig::default()).unwrap());
+    let home = Home::new("e2e");
+    let base = configured(&home, &emulator);
+    let ep = ["--endpoint-url", base.as_str()];
+
+    // configure: the other text is byte-identical, the new sections follow.
+    let written = std::fs::read_to_string(home.config()).unwrap();
+    assert!(written.starts_with(OTHER_TEXT), "{written}");
+    assert!(written.contains("[sso-session corp]"), "{written}");
+    for profile in ["Dev-ReadOnly", "Dev-AdministratorAccess", "Staging-ReadOnly", "Prod-Billing"] {
+        assert!(written.contains(&format!("[profile {profile}]")), "{written}");
+    }
+    let token = home.sso_cache().read_token("corp").unwrap().token.unwrap();
+
+    // accounts and roles.
+    let out = home.run(&[&["accounts", "--sso-session", "corp"], &ep[..]].concat());
+    let (stdout, stderr) = text(&out);
+    assert_eq!(code(&out), Some(0), "{stderr}");
+    assert_eq!(stdout.lines().count(), 3, "{stdout}");
+    assert!(stdout.contains("111111111111  Dev"), "{stdout}");
+    let out = home.run(&[&["roles", "--profile", "Dev-ReadOnly", "--account-id", "111111111111", "--output", "json"], &ep[..]].concat());
+    let (stdout, stderr) = text(&out);
+    assert_eq!(code(&out), Some(0), "{stderr}");
+    let roles: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(roles.len(), 2);
+    assert!(roles.iter().any(|r| r["roleName"] == "ReadOnly"));
+
+    // credentials: the credential_process JSON, cached in ~/.aws/cli/cache.
+    let before = emulator.stats().get_role_credentials;
+    let out = home.run(&[&["credentials", "--profile", "Dev-ReadOnly"], &ep[..]].concat());
+    let (stdout, stderr) = text(&out);
+    assert_eq!(code(&out), Some(0), "{stderr}");
+    let json: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(json["Version"], 1);
+    assert!(json["AccessKeyId"].as_str().unwrap().starts_with("ASIA"));
+    assert!(json["SecretAccessKey"].is_string() && json["SessionToken"].is_string());
+    assert!(json["Expiration"].as_str().unwrap().ends_with('Z'));
+    let out = home.run(&[&["credentials", "--profile", "Dev-ReadOnly", "--format", "env"], &ep[..]].concat());
+    let (stdout, _) = text(&out);
+    assert!(stdout.contains(&format!("export AWS_ACCESS_KEY_ID={}", json["AccessKeyId"].as_str().unwrap())), "{stdout}");
+    assert_eq!(emulator.stats().get_role_credentials, before + 1, "the second call used the cache");
+    assert_eq!(std::fs::read_dir(home.cli_cache()).unwrap().filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "json")).count(), 1);
+
+    // token prints the cached token; status says signed in.
+    let out = home.run(&[&["token", "--sso-session", "corp"], &ep[..]].concat());
+    assert_eq!(text(&out).0.trim(), token.access_token.secret());
+    let out = home.run(&["status", "--profile", "Dev-ReadOnly"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(code(&out), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("sso-session corp") && stdout.contains("signed in until"), "{stdout}");
+    assert!(!stdout.contains(token.access_token.secret()));
+    let out = home.run(&["status", "--json"]);
+    let line: serde_json::Value = serde_json::from_str(text(&out).0.lines().next().unwrap()).unwrap();
+    assert_eq!(line["state"], "signed_in");
+
+    // logout: the portal's Logout is called, token and role credentials go.
+    let out = home.run(&[&["logout", "--session", "corp"], &ep[..]].concat());
+    let (stdout, stderr) = text(&out);
+    assert_eq!(code(&out), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("Signed out of sso-session corp at the portal"), "{stdout}");
+    assert!(stdout.contains("Removed 1 cached role credential file(s)"), "{stdout}");
+    assert_eq!(emulator.stats().logout, 1);
+    assert!(!home.sso_cache().token_path("corp").exists());
+    assert_eq!(std::fs::read_dir(home.cli_cache()).unwrap().filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "json")).count(), 0);
+    let out = home.run(&["status", "--sso-session", "corp"]);
+    assert_eq!(code(&out), Some(1), "{:?}", text(&out));
+    assert!(text(&out).1.contains("oidc-cli login --sso-session corp"), "{:?}", text(&out));
+    // Nothing else changed in the config.
+    assert_eq!(std::fs::read_to_string(home.config()).unwrap(), written);
+}
+
+#[test]
+fn offline_demo_runs_the_whole_chain_and_leaves_nothing() {
+    let home = Home::new("demo");
+    for device in [true, false] {
+        let mut args = vec!["login", "--timeout", "60"];
+        if device {
+            args.push("--use-device-code");
+        }
+        let child = home.command(&args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let pid = child.id();
+        let out = child.wait_with_output().unwrap();
+        let (stdout, stderr) = text(&out);
+        assert_eq!(code(&out), Some(0), "{stdout}\n{stderr}");
+        assert!(stderr.contains("Offline demo"), "{stderr}");
+        if device {
+            assert!(stderr.contains("check that it shows this code"), "{stderr}");
+        } else {
+            assert!(stderr.contains("/authorize?"), "{stderr}");
+        }
+        for step in ["[1/5]", "[2/5]", "[3/5]", "[4/5]", "[5/5]", "assumed-role/AWSReservedSSO_"] {
+            assert!(stderr.contains(step), "{step}: {stderr}");
+        }
+        assert!(stdout.contains("Demo complete"), "{stdout}");
+        assert!(!stderr.contains("oidc-cli-demo-"), "no deleted path is printed");
+        assert_eq!(demo_dirs(pid), 0, "the temporary home is gone");
+        assert!(!home.config().exists(), "nothing written to the real config");
+    }
+}
+
+fn demo_dirs(pid: u32) -> usize {
+    std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with(&format!("oidc-cli-demo-{pid}-"))
+        })
+        .count()
+}
+
+fn interrupt(child: &Child) {
+    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn ctrl_c_ends_a_waiting_demo_and_removes_its_files() {
+    let home = Home::new("ctrlc");
+    let mut child = home
+        .command(&["login", "--manual", "--use-device-code", "--timeout", "60"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    while !seen.contains("The code expires") {
+        let mut line = String::new();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "{seen}");
+        seen.push_str(&line);
+    }
+    assert_eq!(demo_dirs(pid), 1, "the temporary home exists while it waits");
+    interrupt(&child);
+    let status = child.wait().unwrap();
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    assert_eq!(status.code(), Some(130), "{rest}");
+    assert!(rest.contains("interrupted"), "{rest}");
+    assert_eq!(demo_dirs(pid), 0);
+}
+
+#[test]
+fn the_emulator_command_serves_until_ctrl_c() {
+    let home = Home::new("emu");
+    let mut child = home
+        .command(&["emulator", "--output", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let event: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let endpoint = event["endpointUrl"].as_str().unwrap().to_owned();
+    let addr = endpoint.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(stream, "GET /_emulator/health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // The whole chain against it, as a user would.
+    let emulator_url = endpoint.clone();
+    std::fs::write(home.config(), format!("[sso-session local]\nsso_start_url = {emulator_url}/start\nsso_region = us-east-1\n")).unwrap();
+    interrupt(&child);
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}
+
+fn write_token(home: &Home, emulator: &Emulator, key: &str, start_url: &str, expires_in: i64) -> CachedToken {
     let issued = emulator.issue_token(&["sso:account:access"]);
     let now = SystemTime::now();
-    // Inside the refresh window: `token` must refresh it.
-    let entry = CachedToken::new(
-        oidc_core::secret::AccessToken::new(issued.access_token.clone()),
-        now + std::time::Duration::from_secs(60),
-    )
-    .with_start_url(start_url.clone())
-    .with_region("us-east-1")
-    .with_client_id(issued.client_id.clone())
-    .with_client_secret(oidc_core::secret::ClientSecret::new(
-        issued.client_secret.clone(),
-    ))
-    .with_registration_expires_at(now + std::time::Duration::from_secs(86_400))
-    .with_refresh_token(oidc_core::secret::RefreshToken::new(
-        issued.refresh_token.clone(),
-    ));
-    let cache = CacheDir::new(&dir.0);
-    cache.write_token("s1", &entry).expect("write cache");
-    // Written an hour ago: a file written moments ago counts as a refresh
-    // attempt moments ago (by its mtime) and would not be refreshed yet.
+    let expires = if expires_in >= 0 {
+        now + Duration::from_secs(expires_in as u64)
+    } else {
+        now - Duration::from_secs((-expires_in) as u64)
+    };
+    let entry = CachedToken::new(AccessToken::new(issued.access_token.clone()), expires)
+        .with_start_url(start_url)
+        .with_region("us-east-1")
+        .with_client_id(issued.client_id.clone())
+        .with_client_secret(ClientSecret::new(issued.client_secret.clone()))
+        .with_registration_expires_at(now + Duration::from_secs(86_400))
+        .with_refresh_token(RefreshToken::new(issued.refresh_token.clone()));
+    let cache = home.sso_cache();
+    cache.write_token(key, &entry).unwrap();
+    // Written an hour ago: a fresh mtime counts as a refresh attempt.
     std::fs::File::options()
         .write(true)
-        .open(cache.token_path("s1"))
-        .and_then(|f| f.set_modified(now - std::time::Duration::from_secs(3600)))
-        .expect("set the mtime");
+        .open(cache.token_path(key))
+        .and_then(|f| f.set_modified(now - Duration::from_secs(3600)))
+        .unwrap();
+    entry
+}
 
+fn profile_config(home: &Home, start_url: &str) {
+    std::fs::write(
+        home.config(),
+        format!(
+            "[profile dev]\nsso_session = corp\nsso_account_id = 111111111111\nsso_role_name = ReadOnly\n\n\
+             [sso-session corp]\nsso_start_url = {start_url}\nsso_region = us-east-1\n\
+             sso_registration_scopes = sso:account:access\n"
+        ),
+    )
+    .unwrap();
+}
+
+#[test]
+fn ten_parallel_credentials_refresh_once_and_fetch_once() {
+    let emulator = Emulator::start(EmulatorConfig::default()).unwrap();
+    let home = Home::new("parallel");
     let base = emulator.base_url();
-    let args = [
-        "--cache-dir",
-        dir.path(),
-        "--session",
-        "s1",
-        "--start-url",
-        &start_url,
-        "--endpoint-url",
-        &base,
-    ];
-    let mut with_token = args.to_vec();
-    with_token.extend(["token", "--json"]);
-    let out = cli(&with_token);
-    let (stdout, stderr) = text(&out);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
-    let json: serde_json::Value = serde_json::from_str(stdout.trim()).expect("JSON output");
-    let refreshed = cached(&dir.0, "s1");
-    assert_eq!(json["accessToken"], refreshed.access_token.secret());
-    assert_ne!(refreshed.access_token.secret(), issued.access_token);
-    assert_eq!(emulator.stats().create_token_refresh, 1);
-    assert!(json["expiresAt"].as_str().is_some_and(|s| s.ends_with('Z')));
-
-    // A fresh token is served from the cache: no second refresh.
-    let mut bare = args.to_vec();
-    bare.push("token");
-    let out = cli(&bare);
-    let (stdout, _) = text(&out);
-    assert!(out.status.success());
-    assert_eq!(stdout.trim(), refreshed.access_token.secret());
-    assert_eq!(emulator.stats().create_token_refresh, 1);
-}
-
-#[test]
-fn commands_without_a_target_explain_what_is_missing() {
-    let out = cli(&["token"]);
-    assert_eq!(out.status.code(), Some(2), "usage");
-    let (_, stderr) = text(&out);
-    assert!(stderr.contains("needs --start-url"), "{stderr}");
-
-    let out = cli(&["status"]);
-    assert_eq!(out.status.code(), Some(2), "usage");
-    let (_, stderr) = text(&out);
-    assert!(
-        stderr.contains("needs --session or --start-url"),
-        "{stderr}"
-    );
-
-    let out = cli(&["login", "--timeout", "0"]);
-    assert_eq!(out.status.code(), Some(2), "clap rejects a zero timeout");
-}
-
-#[test]
-fn token_without_a_cached_session_says_to_log_in() {
-    let emulator = Emulator::start(EmulatorConfig::default()).expect("emulator");
-    let dir = TempDir::new("nologin");
-    let start_url = format!("{}/start", emulator.base_url());
-    let base = emulator.base_url();
-    let out = cli(&[
-        "--cache-dir",
-        dir.path(),
-        "--start-url",
-        &start_url,
-        "--endpoint-url",
-        &base,
-        "token",
-    ]);
-    assert_eq!(out.status.code(), Some(1), "not signed in");
-    let (_, stderr) = text(&out);
-    assert!(stderr.contains("run `oidc-cli login` first"), "{stderr}");
-    assert_eq!(emulator.stats().total, 0, "no request without a token");
-}
-
-#[test]
-fn status_exit_codes_tell_signed_in_from_not_signed_in_and_ended() {
-    let dir = TempDir::new("status-codes");
-    let status = |dir: &TempDir| cli(&["--cache-dir", dir.path(), "--session", "codes", "status"]);
-    // Nothing cached: not signed in.
-    assert_eq!(status(&dir).status.code(), Some(1));
-    // A corrupt cache file: not signed in either (with a warning).
-    let cache = CacheDir::new(dir.path());
-    std::fs::create_dir_all(dir.path()).unwrap();
-    std::fs::write(cache.token_path("codes"), b"{not json").unwrap();
-    let out = status(&dir);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out).1.contains("warning"), "{:?}", text(&out));
-    // A valid token: signed in.
-    let now = SystemTime::now();
-    let token = CachedToken::new(
-        oidc_core::secret::AccessToken::new("aoal-status"),
-        now + std::time::Duration::from_secs(3600),
-    );
-    cache.write_token("codes", &token).unwrap();
-    assert_eq!(status(&dir).status.code(), Some(0));
-    // Expired and not refreshable: the session has ended.
-    let ended = CachedToken::new(
-        oidc_core::secret::AccessToken::new("aoal-ended"),
-        now - std::time::Duration::from_secs(60),
-    );
-    cache.write_token("codes", &ended).unwrap();
-    assert_eq!(status(&dir).status.code(), Some(3));
-}
-
-#[test]
-fn an_unreachable_service_is_a_network_failure() {
-    let dir = TempDir::new("network");
-    // A port nothing listens on.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    drop(listener);
     let start_url = format!("{base}/start");
-    let out = cli(&[
-        "--cache-dir",
-        dir.path(),
-        "--start-url",
-        &start_url,
-        "--endpoint-url",
-        &base,
-        "login",
-        "--timeout",
-        "20",
-    ]);
-    assert_eq!(out.status.code(), Some(4), "{:?}", text(&out));
+    profile_config(&home, &start_url);
+    write_token(&home, &emulator, "corp", &start_url, -60);
+    emulator.reset_stats();
+    let children: Vec<Child> = (0..10)
+        .map(|_| {
+            home.command(&["credentials", "--profile", "dev", "--endpoint-url", &base, "--timeout", "60"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut keys = Vec::new();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        let (stdout, stderr) = text(&out);
+        assert_eq!(code(&out), Some(0), "{stdout}\n{stderr}");
+        let json: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+        keys.push(json["AccessKeyId"].as_str().unwrap().to_owned());
+    }
+    keys.dedup();
+    assert_eq!(keys.len(), 1, "every process got the same credentials");
+    let stats = emulator.stats();
+    assert_eq!(stats.create_token_refresh, 1, "{stats:?}");
+    assert_eq!(stats.get_role_credentials, 1, "{stats:?}");
+}
+
+#[test]
+fn exit_codes_and_messages_say_what_to_do() {
+    let emulator = Emulator::start(EmulatorConfig::default()).unwrap();
+    let home = Home::new("codes");
+    let base = emulator.base_url();
+    let start_url = format!("{base}/start");
+    profile_config(&home, &start_url);
+
+    // Unknown profile: usage, and the profiles that exist.
+    let out = home.run(&["token", "--profile", "nope"]);
+    assert_eq!(code(&out), Some(2));
+    assert!(text(&out).1.contains("the profiles are: dev"), "{:?}", text(&out));
+
+    // Bad start URLs and regions: refused before any request.
+    for (url, region) in [("", "us-east-1"), ("not a url", "us-east-1"), ("http://example.com/start", "us-east-1"), (start_url.as_str(), "useast1")] {
+        let out = home.run(&["login", "--start-url", url, "--region", region, "--endpoint-url", &base]);
+        assert_eq!(code(&out), Some(2), "{url} {region}: {:?}", text(&out));
+    }
+    assert_eq!(emulator.stats().total, 0, "no request was sent");
+
+    // Not signed in: 1, and the exact command.
+    let out = home.run(&["token", "--profile", "dev", "--endpoint-url", &base]);
+    assert_eq!(code(&out), Some(1), "{:?}", text(&out));
+    assert!(text(&out).1.contains("run `oidc-cli login --profile dev`"), "{:?}", text(&out));
+    let out = home.run(&["status", "--profile", "dev"]);
+    assert_eq!(code(&out), Some(1));
+
+    // Session ended (refresh token revoked): 3, and the exact command.
+    let entry = write_token(&home, &emulator, "corp", &start_url, -60);
+    emulator.revoke_refresh_token(entry.refresh_token.as_ref().unwrap().secret());
+    let out = home.run(&["credentials", "--profile", "dev", "--endpoint-url", &base]);
+    assert_eq!(code(&out), Some(3), "{:?}", text(&out));
+    let stderr = text(&out).1;
+    assert!(stderr.contains("run `oidc-cli login --profile dev`"), "{stderr}");
+    assert_eq!(stderr.matches("oidc-cli login").count(), 1, "said once: {stderr}");
+    // Expired and not refreshable in the cache: status says ended.
+    let ended = CachedToken::new(AccessToken::new("aoal-x"), SystemTime::now() - Duration::from_secs(60));
+    home.sso_cache().write_token("corp", &ended).unwrap();
+    assert_eq!(code(&home.run(&["status", "--profile", "dev"])), Some(3));
+
+    // Network: nothing listens.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let out = home.run(&["login", "--sso-session", "x", "--start-url", &format!("{dead}/start"), "--region", "us-east-1", "--endpoint-url", &dead, "--use-device-code", "--timeout", "20"]);
+    assert_eq!(code(&out), Some(4), "{:?}", text(&out));
+
+    // A timeout names the step it interrupted.
+    let started = Instant::now();
+    let out = home.run(&["login", "--profile", "dev", "--use-device-code", "--no-browser", "--force", "--endpoint-url", &base, "--timeout", "2"]);
+    assert_eq!(code(&out), Some(4), "{:?}", text(&out));
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let stderr = text(&out).1;
+    assert!(stderr.contains("timed out after 2 s while waiting for the device code of profile dev to be approved"), "{stderr}");
+}
+
+#[test]
+fn a_second_login_says_it_waits_for_the_first() {
+    let emulator = Arc::new(Emulator::start(EmulatorConfig::default()).unwrap());
+    let home = Home::new("wait");
+    let base = emulator.base_url();
+    profile_config(&home, &format!("{base}/start"));
+    let login = || {
+        home.command(&["login", "--profile", "dev", "--use-device-code", "--endpoint-url", &base, "--timeout", "60"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let mut first = login();
+    let mut err = BufReader::new(first.stderr.take().unwrap());
+    let mut seen = String::new();
+    while !seen.contains("The code expires") {
+        let mut line = String::new();
+        assert!(err.read_line(&mut line).unwrap() > 0, "{seen}");
+        seen.push_str(&line);
+    }
+    let second = login();
+    std::thread::sleep(Duration::from_millis(500));
+    let approver = Approver::start(&emulator);
+    assert!(first.wait().unwrap().success());
+    let out = second.wait_with_output().unwrap();
+    drop(approver);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(code(&out), Some(0), "{stdout}\n{stderr}");
+    assert!(stderr.contains("another sign-in to profile dev is in progress"), "{stderr}");
+    assert_eq!(emulator.stats().start_device_authorization, 1, "one sign-in for both");
+}
+
+#[test]
+fn help_shows_each_commands_own_flags_and_completions_work() {
+    let home = Home::new("help");
+    let login = text(&home.run(&["login", "--help"])).0;
+    for flag in ["--use-device-code", "--no-browser", "--force", "--no-qr", "--start-url", "--profile", "--timeout"] {
+        assert!(login.contains(flag), "{flag}: {login}");
+    }
+    let token = text(&home.run(&["token", "--help"])).0;
+    for flag in ["--use-device-code", "--start-url", "--format", "--all"] {
+        assert!(!token.contains(flag), "{flag}: {token}");
+    }
+    assert!(token.contains("--profile"));
+    let creds = text(&home.run(&["credentials", "--help"])).0;
+    assert!(creds.contains("--format") && !creds.contains("--use-device-code"));
+    let out = home.run(&["completions", "bash"]);
+    assert_eq!(code(&out), Some(0));
+    assert!(text(&out).0.contains("oidc-cli"));
+    assert_eq!(code(&home.run(&["login", "--timeout", "0"])), Some(2));
+}
+
+/// Runs `command` in a pseudo-terminal with `script` (util-linux) and
+/// returns everything the terminal showed.
+fn in_pty(home: &Home, command: &str, no_color: bool) -> Option<String> {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("`script` is not installed; skipping the terminal test");
+        return None;
+    }
+    let mut script = Command::new("script");
+    script
+        .args(["-qec", command, "/dev/null"])
+        .env("HOME", &home.0)
+        .env("AWS_CONFIG_FILE", home.config())
+        .env("TERM", "xterm")
+        .env("DISPLAY", ":99")
+        .env("BROWSER", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("SSH_CONNECTION")
+        .env_remove("SSH_TTY")
+        .stdin(Stdio::null());
+    if no_color {
+        script.env("NO_COLOR", "1");
+    } else {
+        script.env_remove("NO_COLOR");
+    }
+    let out = script.output().unwrap();
+    assert!(out.status.success(), "{:?}", text(&out));
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn terminal_gets_a_qr_code_a_countdown_and_colour_pipes_get_none() {
+    let home = Home::new("tty");
+    let command = format!("{BIN} login --use-device-code --timeout 60");
+    let Some(screen) = in_pty(&home, &command, false) else {
+        return;
+    };
+    assert!(screen.contains('▀') || screen.contains('▄'), "QR code: {screen}");
+    assert!(screen.contains("Waiting for approval:"), "countdown: {screen}");
+    assert!(screen.contains("\x1b[1"), "colour: {screen}");
+
+    let screen = in_pty(&home, &format!("{command} --no-qr"), true).unwrap();
+    assert!(!screen.contains('▀'), "--no-qr: {screen}");
+    assert!(!screen.contains("\x1b[1") && !screen.contains("\x1b[2m"), "NO_COLOR: {screen}");
+
+    // Piped: no QR code, no countdown, no escape sequence at all.
+    let out = home.run(&["login", "--use-device-code", "--timeout", "60"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(code(&out), Some(0), "{stderr}");
+    assert!(!stdout.contains('\x1b') && !stderr.contains('\x1b'), "{stderr}");
+    assert!(!stderr.contains('▀') && !stderr.contains("Waiting for approval:"), "{stderr}");
+}
+
+#[test]
+fn json_output_is_one_object_per_line() {
+    let home = Home::new("json");
+    let out = home.run(&["login", "--output", "json", "--use-device-code", "--timeout", "60"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(code(&out), Some(0), "{stderr}");
+    let events: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(events[0]["event"], "prompt");
+    assert!(events[0]["userCode"].is_string());
+    assert!(events.iter().any(|e| e["event"] == "caller_identity"));
+    assert!(stderr.contains("check that it shows this code"), "prompts stay on stderr");
 }

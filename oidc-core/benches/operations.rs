@@ -480,7 +480,9 @@ fn plain_get_caller_identity(body: &[u8]) -> PlainGetCallerIdentity {
     out
 }
 
-/// An STS case: `request(input)`, `sigv4::sign`, then `parse(response)`,
+/// An STS case: `request(input)`, signing with a client's long-lived
+/// `SigV4Signer` (as `Call` does: the day's signing key is cached), then
+/// `parse(response)`,
 /// against the `quick_xml::Reader` loop `plain` on the response body.
 fn sts_case<I: 'static, O: 'static, P: 'static>(
     name: &'static str,
@@ -496,24 +498,22 @@ fn sts_case<I: 'static, O: 'static, P: 'static>(
     let endpoint = Rc::new(
         Endpoint::from_url("https://sts.us-east-1.amazonaws.com").expect("a valid endpoint"),
     );
-    let credentials = Rc::new(
+    let signer = Rc::new(sigv4::SigV4Signer::new(
         Credentials::new(
             "ASIAIOSFODNN7EXAMPLE",
             SecretAccessKey::new("wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY"),
         )
         .with_session_token(SessionToken::new(token_text("IQoJb3JpZ2luX2Vj", 800))),
-    );
+        "us-east-1",
+    ));
     let time = std::time::UNIX_EPOCH + Duration::from_secs(1_715_708_889);
     let build = {
-        let (input, endpoint, credentials) = (
-            Rc::clone(&input),
-            Rc::clone(&endpoint),
-            Rc::clone(&credentials),
-        );
+        let (input, endpoint, signer) =
+            (Rc::clone(&input), Rc::clone(&endpoint), Rc::clone(&signer));
         move || {
             let mut req = request(black_box(&input), &endpoint).expect("the request builds");
-            let params = SigningParams::new(&credentials, "us-east-1", "sts", time);
-            sigv4::sign(&mut req, &params).expect("the request signs");
+            oidc_core::SignRequest::sign(&*signer, &mut req, "sts", time)
+                .expect("the request signs");
             req
         }
     };

@@ -475,8 +475,13 @@ impl<'a, const N: usize> Parsed<'a, N> {
     /// The request id: the `x-amzn-RequestId` header, else the body's
     /// `ResponseMetadata/RequestId`.
     pub(crate) fn request_id(&self) -> Option<String> {
-        rest_json::request_id(self.headers)
-            .or_else(|| self.request_id.as_deref().map(|s| s.trim().to_owned()))
+        rest_json::request_id(self.headers).or_else(|| {
+            self.request_id
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        })
     }
 
     /// Whether element `i` was present.
@@ -681,7 +686,11 @@ pub(crate) fn parse_error_response<B: AsRef<[u8]>>(
         .map(|f| Fault::from_wire(&scrub_credentials(f)))
         .unwrap_or_else(|| Fault::Other(String::new()));
     let request_id = rest_json::request_id(headers)
-        .or_else(|| body_request_id.map(|id| id.trim_matches(is_xml_space).to_owned()))
+        .or_else(|| {
+            body_request_id
+                .map(|id| id.trim_matches(is_xml_space).to_owned())
+                .filter(|id| !id.is_empty())
+        })
         .filter(|id| !id.is_empty());
     Error::Service(ServiceError {
         operation,

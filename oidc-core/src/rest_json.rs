@@ -186,6 +186,8 @@ pub(crate) fn request_id(headers: &http::HeaderMap) -> Option<String> {
         .iter()
         .find_map(|name| headers.get(*name))
         .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
         .map(str::to_owned)
 }
 

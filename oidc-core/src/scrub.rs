@@ -18,10 +18,12 @@ pub(crate) const REDACTED: &str = "[redacted]";
 pub(crate) fn scrub(text: &str, secrets: &[&str]) -> String {
     let mut out = scrub_credentials(text);
     for secret in secrets.iter().filter(|s| s.len() >= SECRET_MIN_LEN) {
-        for form in [(*secret).to_owned(), percent_encode(secret)] {
-            if out.contains(form.as_str()) {
-                out = out.replace(form.as_str(), REDACTED);
-            }
+        if out.contains(secret) {
+            out = out.replace(secret, REDACTED);
+        }
+        let encoded = percent_encode(secret);
+        if encoded != *secret && out.contains(encoded.as_str()) {
+            out = out.replace(encoded.as_str(), REDACTED);
         }
     }
     out
@@ -150,15 +152,22 @@ fn looks_like_credential(word: &str) -> bool {
 }
 
 /// A DNS name (`device.sso.us-east-1.amazonaws.com`): lower-case labels
-/// joined by dots.
+/// joined by dots, ending in an alphabetic top-level label, none of them
+/// long and mixing letters and digits the way a token does.
 fn is_host_name(word: &str) -> bool {
-    word.contains('.')
+    let Some((_, tld)) = word.rsplit_once('.') else {
+        return false;
+    };
+    (2..=24).contains(&tld.len())
+        && tld.bytes().all(|b| b.is_ascii_lowercase())
         && word.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            let plain = label
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            let token_like = label.len() >= 16
+                && label.bytes().any(|b| b.is_ascii_digit())
+                && label.bytes().any(|b| b.is_ascii_lowercase());
+            !label.is_empty() && label.len() <= 63 && plain && !token_like
         })
 }
 
@@ -232,6 +241,15 @@ mod tests {
         assert_eq!(scrub_credentials(&encoded), REDACTED);
         let list = format!("{TOKEN},{TOKEN}");
         assert_eq!(scrub_credentials(&list), "[redacted],[redacted]");
+        // Dotted lower-case tokens are not host names.
+        assert_eq!(
+            scrub_credentials("c.amoma000-4000-8000-000000000001"),
+            REDACTED
+        );
+        assert_eq!(
+            scrub_credentials("6a7b8c9d0e1f2eut-1.amazonaws.com-and-more"),
+            REDACTED
+        );
         // Readable things stay readable.
         assert_eq!(
             scrub_credentials("arn:aws:sso:::instance/ssoins-1234567890abcdef"),

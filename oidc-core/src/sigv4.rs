@@ -277,6 +277,23 @@ pub fn sign(
     request: &mut Request<Vec<u8>>,
     params: &SigningParams<'_>,
 ) -> Result<(), SigningError> {
+    sign_with(request, params, |date| {
+        signing_key(
+            &params.credentials.secret_access_key,
+            date,
+            params.region,
+            params.signing_name,
+        )
+    })
+}
+
+/// [`sign`] with the day's signing key from `key_for(YYYYMMDD)` (which may
+/// come from a cache).
+fn sign_with(
+    request: &mut Request<Vec<u8>>,
+    params: &SigningParams<'_>,
+    key_for: impl FnOnce(&str) -> [u8; 32],
+) -> Result<(), SigningError> {
     let credentials = params.credentials;
     if !is_scope_token(&credentials.access_key_id) {
         return Err(SigningError::InvalidAccessKeyId);
@@ -310,13 +327,9 @@ pub fn sign(
         params.region,
         params.signing_name,
     );
-    let key = signing_key(
-        &credentials.secret_access_key,
-        datestamp(&amz_date),
-        params.region,
-        params.signing_name,
-    );
+    let mut key = key_for(datestamp(&amz_date));
     let signature = signature(&key, &string_to_sign);
+    key.zeroize();
     let authorization = format!(
         "{ALGORITHM} Credential={}/{}, SignedHeaders={}, Signature={signature}",
         credentials.access_key_id,
@@ -621,7 +634,14 @@ fn canonicalize(
         .collect();
     names.sort_unstable();
 
-    let mut out = String::new();
+    let capacity = 256
+        + request.uri().path().len()
+        + request.uri().query().map_or(0, str::len)
+        + headers
+            .iter()
+            .map(|(n, v)| n.as_str().len() + v.len() + 2)
+            .sum::<usize>();
+    let mut out = String::with_capacity(capacity);
     out.push_str(request.method().as_str());
     out.push('\n');
     out.push_str(&canonical_uri(request.uri().path(), settings));
@@ -658,6 +678,16 @@ fn canonicalize(
 /// Appends `value` without leading/trailing spaces and tabs, with every
 /// inner run of spaces and tabs written as one space.
 fn push_trimmed_collapsed(value: &str, out: &mut String) {
+    // The usual case (tokens, dates, host names) needs no change at all.
+    let bytes = value.as_bytes();
+    let plain = !bytes.contains(&b'\t')
+        && !bytes.windows(2).any(|w| w == b"  ")
+        && bytes.first() != Some(&b' ')
+        && bytes.last() != Some(&b' ');
+    if plain {
+        out.push_str(value);
+        return;
+    }
     let mut started = false;
     let mut pending_space = false;
     for c in value.chars() {
@@ -811,6 +841,120 @@ fn query_decode(bytes: &[u8]) -> Vec<u8> {
         .map(|&b| if b == b'+' { b' ' } else { b })
         .collect();
     percent_decode(&plus_as_space)
+}
+
+/// The per-attempt signing hook of [`Call`](crate::call::Call) for AWS
+/// credentials: signs every attempt of an
+/// [`Auth::SigV4`](crate::Auth::SigV4) operation in `region` at the
+/// attempt's time.
+///
+/// ```
+/// use std::sync::Arc;
+/// use oidc_core::call::{Call, CallOptions, Step};
+/// use oidc_core::endpoint::Endpoint;
+/// use oidc_core::sigv4::SigV4Signer;
+/// use oidc_core::sso_oidc::create_token_with_iam::{CreateTokenWithIamInput, IamGrant};
+/// use oidc_core::Credentials;
+///
+/// let credentials = Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
+/// let signer = Arc::new(SigV4Signer::new(credentials, "us-east-1"));
+/// let endpoint = Endpoint::from_url("https://oidc.us-east-1.amazonaws.com").unwrap();
+/// let input = CreateTokenWithIamInput::new(
+///     "arn:aws:sso::123456789012:application/ssoins-1/apl-1",
+///     IamGrant::JwtBearer { assertion: "eyJ.x.y".into() },
+/// );
+/// let mut call = Call::new(&input, &endpoint, CallOptions::default().with_signer(signer)).unwrap();
+/// let Step::Send(request) = call.poll(std::time::Instant::now(), std::time::SystemTime::now()) else {
+///     unreachable!()
+/// };
+/// let authorization = request.headers()["authorization"].to_str().unwrap();
+/// assert!(authorization.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"));
+/// assert!(authorization.contains("/us-east-1/sso-oauth/aws4_request"));
+/// ```
+pub struct SigV4Signer {
+    credentials: Credentials,
+    region: String,
+    settings: SigningSettings,
+    /// The last day's signing key: `(date/signing name, key)`. A key is
+    /// valid for one day, region and service, and deriving it costs four
+    /// HMACs.
+    key_cache: std::sync::Mutex<Option<(String, Zeroizing<[u8; 32]>)>>,
+}
+
+impl std::fmt::Debug for SigV4Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigV4Signer")
+            .field("credentials", &self.credentials)
+            .field("region", &self.region)
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Clone for SigV4Signer {
+    fn clone(&self) -> Self {
+        SigV4Signer::new(self.credentials.clone(), self.region.clone()).with_settings(self.settings)
+    }
+}
+
+impl SigV4Signer {
+    /// Signs with `credentials` for `region`.
+    pub fn new(credentials: Credentials, region: impl Into<String>) -> SigV4Signer {
+        SigV4Signer {
+            credentials,
+            region: region.into(),
+            settings: SigningSettings::default(),
+            key_cache: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Uses these signing settings.
+    #[must_use]
+    pub fn with_settings(mut self, settings: SigningSettings) -> SigV4Signer {
+        self.settings = settings;
+        self
+    }
+
+    /// The credentials signed with.
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+}
+
+impl crate::call::SignRequest for SigV4Signer {
+    fn sign(
+        &self,
+        request: &mut Request<Vec<u8>>,
+        signing_name: &'static str,
+        time: SystemTime,
+    ) -> Result<(), crate::Error> {
+        let params = SigningParams::new(&self.credentials, &self.region, signing_name, time)
+            .with_settings(self.settings);
+        let key_for = |date: &str| {
+            let id = format!("{date}/{signing_name}");
+            let mut cache = self
+                .key_cache
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            match &*cache {
+                Some((cached, key)) if *cached == id => **key,
+                _ => {
+                    let key = signing_key(
+                        &self.credentials.secret_access_key,
+                        date,
+                        &self.region,
+                        signing_name,
+                    );
+                    *cache = Some((id, Zeroizing::new(key)));
+                    key
+                }
+            }
+        };
+        sign_with(request, &params, key_for).map_err(|e| crate::Error::Signing {
+            operation: "",
+            reason: e.to_string(),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -1027,79 +1171,5 @@ mod tests {
         assert!(UNSIGNED_HEADERS
             .iter()
             .all(|h| h.bytes().all(|b| !b.is_ascii_uppercase())));
-    }
-}
-
-/// The per-attempt signing hook of [`Call`](crate::call::Call) for AWS
-/// credentials: signs every attempt of an
-/// [`Auth::SigV4`](crate::Auth::SigV4) operation in `region` at the
-/// attempt's time.
-///
-/// ```
-/// use std::sync::Arc;
-/// use oidc_core::call::{Call, CallOptions, Step};
-/// use oidc_core::endpoint::Endpoint;
-/// use oidc_core::sigv4::SigV4Signer;
-/// use oidc_core::sso_oidc::create_token_with_iam::{CreateTokenWithIamInput, IamGrant};
-/// use oidc_core::Credentials;
-///
-/// let credentials = Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
-/// let signer = Arc::new(SigV4Signer::new(credentials, "us-east-1"));
-/// let endpoint = Endpoint::from_url("https://oidc.us-east-1.amazonaws.com").unwrap();
-/// let input = CreateTokenWithIamInput::new(
-///     "arn:aws:sso::123456789012:application/ssoins-1/apl-1",
-///     IamGrant::JwtBearer { assertion: "eyJ.x.y".into() },
-/// );
-/// let mut call = Call::new(&input, &endpoint, CallOptions::default().with_signer(signer)).unwrap();
-/// let Step::Send(request) = call.poll(std::time::Instant::now(), std::time::SystemTime::now()) else {
-///     unreachable!()
-/// };
-/// let authorization = request.headers()["authorization"].to_str().unwrap();
-/// assert!(authorization.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"));
-/// assert!(authorization.contains("/us-east-1/sso-oauth/aws4_request"));
-/// ```
-#[derive(Debug, Clone)]
-pub struct SigV4Signer {
-    credentials: Credentials,
-    region: String,
-    settings: SigningSettings,
-}
-
-impl SigV4Signer {
-    /// Signs with `credentials` for `region`.
-    pub fn new(credentials: Credentials, region: impl Into<String>) -> SigV4Signer {
-        SigV4Signer {
-            credentials,
-            region: region.into(),
-            settings: SigningSettings::default(),
-        }
-    }
-
-    /// Uses these signing settings.
-    #[must_use]
-    pub fn with_settings(mut self, settings: SigningSettings) -> SigV4Signer {
-        self.settings = settings;
-        self
-    }
-
-    /// The credentials signed with.
-    pub fn credentials(&self) -> &Credentials {
-        &self.credentials
-    }
-}
-
-impl crate::call::SignRequest for SigV4Signer {
-    fn sign(
-        &self,
-        request: &mut Request<Vec<u8>>,
-        signing_name: &'static str,
-        time: SystemTime,
-    ) -> Result<(), crate::Error> {
-        let params = SigningParams::new(&self.credentials, &self.region, signing_name, time)
-            .with_settings(self.settings);
-        sign(request, &params).map_err(|e| crate::Error::Signing {
-            operation: "",
-            reason: e.to_string(),
-        })
     }
 }

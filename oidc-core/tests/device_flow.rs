@@ -351,3 +351,31 @@ proptest! {
         prop_assert!(false, "the flow did not end");
     }
 }
+
+#[test]
+fn what_the_service_sends_is_bounded_and_made_printable() {
+    use oidc_core::device_flow::{MAX_EXPIRES_IN, MAX_INTERVAL};
+    let now = Instant::now();
+    // expiresIn = 2^32 - 1 would have a caller poll for 136 years.
+    let f = flow(Some(u32::MAX), u32::MAX, now);
+    assert_eq!(f.deadline(), now + MAX_EXPIRES_IN);
+    assert_eq!(f.interval(), MAX_INTERVAL);
+
+    let body = r#"{"deviceCode":"dc","userCode":"AB\u001b[2JCD\r","verificationUri":"javascript:alert(1)","verificationUriComplete":"-a/Applications/Calculator.app","expiresIn":600}"#;
+    let hostile = start_device_authorization::parse(&http::Response::new(body)).unwrap();
+    let endpoint = Endpoint::from_url("https://oidc.us-east-1.amazonaws.com").unwrap();
+    let f = DeviceFlow::new("c", ClientSecret::new("s"), hostile, endpoint, now);
+    let prompt = f.prompt();
+    assert_eq!(prompt.user_code, "AB[2JCD");
+    assert_eq!(prompt.browser_uri(), None, "neither URI may be opened");
+
+    let body = r#"{"deviceCode":"dc","userCode":"X","verificationUri":"https://device.sso.us-east-1.amazonaws.com/","verificationUriComplete":"file:///etc/passwd","expiresIn":600}"#;
+    let mixed = start_device_authorization::parse(&http::Response::new(body)).unwrap();
+    let endpoint = Endpoint::from_url("https://oidc.us-east-1.amazonaws.com").unwrap();
+    let f = DeviceFlow::new("c", ClientSecret::new("s"), mixed, endpoint, now);
+    assert_eq!(
+        f.prompt().browser_uri(),
+        Some("https://device.sso.us-east-1.amazonaws.com/"),
+        "the plain URI when the complete one is unsafe"
+    );
+}

@@ -10,6 +10,7 @@
 //! does not depend on those crates; `fuzz/tests/replay.rs` replays them, and
 //! every other corpus, with `cargo test` inside `fuzz/` (`scripts/fuzz`
 //! runs it). This test checks that their binaries and corpora exist.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 

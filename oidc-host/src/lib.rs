@@ -113,6 +113,7 @@
 
 pub use oidc_core;
 
+pub mod aws_config;
 mod client_state;
 mod config;
 mod credentials;
@@ -132,6 +133,7 @@ mod signal;
 /// signer); both adapters' `BoxError`.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
+pub use aws_config::{AwsConfig, ConfigFileError, Environment, Profile, ProfileSso};
 pub use client_state::{jitter, Attempt, ClientState};
 pub use config::{
     Config, ConfigError, DEFAULT_AUTHORIZATION_TIMEOUT, DEFAULT_CALL_TIMEOUT,

@@ -448,9 +448,36 @@ fn browse(url: String) -> String {
     format!("strays={stray_status:?} authorize={authorize} redirect={redirect}")
 }
 
+/// [`browse`] after opening `silent` connections to the loopback listener
+/// that never send a byte (they stay open until the browser is done): a
+/// slow or idle client must not hold up the redirect.
+fn browse_past_idle_connections(url: String, silent: usize) -> String {
+    let Some(redirect_uri) = query_param(&url, "redirect_uri") else {
+        return format!("no redirect_uri in {url}");
+    };
+    let authority = redirect_uri
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let idle: Vec<_> = (0..silent)
+        .filter_map(|_| std::net::TcpStream::connect(&authority).ok())
+        .collect();
+    let started = Instant::now();
+    let outcome = browse(url);
+    let fast = started.elapsed() < Duration::from_millis(1500);
+    drop(idle);
+    format!("{outcome} idle={silent} fast={}", yes(fast))
+}
+
 /// A session sign-in with authorization code + PKCE, with the browser
 /// played by [`browse`] on another thread.
 fn pkce_sign_in(env: &Env) -> String {
+    pkce_sign_in_with(env, 0)
+}
+
+fn pkce_sign_in_with(env: &Env, silent: usize) -> String {
     let (tx, rx) = mpsc::channel::<String>();
     let prompts = AtomicUsize::new(0);
     let result = env.adapter.session_token(
@@ -462,7 +489,11 @@ fn pkce_sign_in(env: &Env) -> String {
                 let tx = tx.clone();
                 let url = url.clone();
                 thread::spawn(move || {
-                    let _ = tx.send(browse(url));
+                    let _ = tx.send(if silent == 0 {
+                        browse(url)
+                    } else {
+                        browse_past_idle_connections(url, silent)
+                    });
                 });
             }
         },
@@ -1778,6 +1809,14 @@ fn pkce_scenarios(t: &mut Vec<Scenario>) {
             .action(pkce_sign_in)
             .expect(
                 "ok token prompts=1 strays=[404, 400, 400] authorize=302 redirect=200 cached=yes",
+            )
+            .counts(&[(REG, 1), (AUTHZ, 1), (CTAC, 1)]),
+    );
+    t.push(
+        Scenario::new("pkce/idle_connections_do_not_hold_up_the_redirect")
+            .action(|env| pkce_sign_in_with(env, 3))
+            .expect(
+                "ok token prompts=1 strays=[404, 400, 400] authorize=302 redirect=200 idle=3 fast=yes cached=yes",
             )
             .counts(&[(REG, 1), (AUTHZ, 1), (CTAC, 1)]),
     );

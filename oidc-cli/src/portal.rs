@@ -1,0 +1,413 @@
+//! The portal's commands: `accounts`, `roles`, `credentials`, `configure`.
+
+use std::sync::Arc;
+
+use oidc_core::cache::CachedToken;
+use oidc_core::sigv4::SigV4Signer;
+use oidc_core::sso::list_account_roles::{ListAccountRolesInput, RoleInfo};
+use oidc_core::sso::list_accounts::{AccountInfo, ListAccountsInput};
+use oidc_core::sso::paginator::{Paginated, Paginator};
+use oidc_core::sts::get_caller_identity::{GetCallerIdentityInput, GetCallerIdentityOutput};
+use oidc_core::Credentials;
+use oidc_host::{CredentialsCacheDir, CredentialsProvider, CredentialsSource};
+use oidc_ureq::{Client, SignInMode};
+use serde_json::json;
+
+use crate::awscfg::{self, AwsConfig};
+use crate::commands::{emit, require, sign_in, PromptUi};
+use crate::exit::{self, Failure};
+use crate::runtime::Runtime;
+use crate::target::{self, BoxError, Resolved};
+use crate::ui::{self, Style};
+use crate::{ConfigureArgs, CredentialsArgs, CredentialsFormat, Global, Output, RolesArgs};
+
+/// Every page of a portal listing.
+pub(crate) fn list_all<I>(rt: &Runtime, client: &Client, input: I) -> Result<Vec<I::Item>, BoxError>
+where
+    I: Paginated,
+{
+    let mut pages = Paginator::new(input);
+    let mut items = Vec::new();
+    while let Some(input) = pages.next_input()? {
+        let output = client.call_cancellable(&input, rt.cancel())?;
+        items.extend(pages.handle_page(output)?);
+    }
+    Ok(items)
+}
+
+/// The session's token without signing in.
+fn cached_token(rt: &Runtime, client: &Client, r: &Resolved) -> Result<CachedToken, BoxError> {
+    rt.step(format!("reading or refreshing the token of {}", r.label));
+    client
+        .session_token(&r.session, SignInMode::CachedOnly, |_| {}, rt.cancel())
+        .map_err(|e| target::explain(e, r))
+}
+
+/// The accounts, sorted by name.
+pub(crate) fn accounts_of(
+    rt: &Runtime,
+    client: &Client,
+    token: &CachedToken,
+) -> Result<Vec<AccountInfo>, BoxError> {
+    rt.step("listing the accounts");
+    let mut accounts = list_all(
+        rt,
+        client,
+        ListAccountsInput::new(token.access_token.clone()).with_max_results(100),
+    )?;
+    accounts.sort_by(|a, b| a.account_name.cmp(&b.account_name).then(a.account_id.cmp(&b.account_id)));
+    Ok(accounts)
+}
+
+/// The roles of one account, sorted.
+pub(crate) fn roles_of(
+    rt: &Runtime,
+    client: &Client,
+    token: &CachedToken,
+    account_id: &str,
+) -> Result<Vec<RoleInfo>, BoxError> {
+    rt.step(format!("listing the roles of account {account_id}"));
+    let mut roles = list_all(
+        rt,
+        client,
+        ListAccountRolesInput::new(token.access_token.clone(), account_id).with_max_results(100),
+    )?;
+    roles.sort_by(|a, b| a.role_name.cmp(&b.role_name));
+    Ok(roles)
+}
+
+fn name_of(a: &AccountInfo) -> String {
+    oidc_core::untrusted::printable(a.account_name.as_deref().unwrap_or("-"))
+}
+
+/// `accounts`.
+pub(crate) fn accounts(rt: &Runtime, g: &Global) -> Result<(), BoxError> {
+    let config = AwsConfig::load()?;
+    let r = require(rt, g, &config, "accounts")?;
+    let client = target::client(rt, g, &r.region)?;
+    let token = cached_token(rt, &client, &r)?;
+    let accounts = accounts_of(rt, &client, &token).map_err(|e| portal_error(e, &r))?;
+    for a in &accounts {
+        match g.output {
+            Output::Json => emit(&json!({
+                "accountId": a.account_id,
+                "accountName": a.account_name,
+                "emailAddress": a.email_address,
+            })),
+            Output::Text => println!(
+                "{}  {}  {}",
+                a.account_id,
+                name_of(a),
+                oidc_core::untrusted::printable(a.email_address.as_deref().unwrap_or(""))
+            ),
+        }
+    }
+    Ok(())
+}
+
+/// `roles`.
+pub(crate) fn roles(rt: &Runtime, g: &Global, args: &RolesArgs) -> Result<(), BoxError> {
+    let config = AwsConfig::load()?;
+    let r = require(rt, g, &config, "roles")?;
+    let client = target::client(rt, g, &r.region)?;
+    let token = cached_token(rt, &client, &r)?;
+    let accounts: Vec<(String, String)> = match &args.account_id {
+        Some(id) => {
+            if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(Failure::new(exit::USAGE, format!("{id:?} is not an account id (12 digits)")).into());
+            }
+            vec![(id.clone(), String::new())]
+        }
+        None => accounts_of(rt, &client, &token)
+            .map_err(|e| portal_error(e, &r))?
+            .iter()
+            .map(|a| (a.account_id.clone(), name_of(a)))
+            .collect(),
+    };
+    for (id, name) in accounts {
+        for role in roles_of(rt, &client, &token, &id).map_err(|e| portal_error(e, &r))? {
+            match g.output {
+                Output::Json => emit(&json!({
+                    "accountId": id,
+                    "accountName": (!name.is_empty()).then_some(&name),
+                    "roleName": role.role_name,
+                })),
+                Output::Text if name.is_empty() => println!("{id}  {}", role.role_name),
+                Output::Text => println!("{id}  {name}  {}", role.role_name),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A portal "unauthorized" means the token no longer works: say what to
+/// run.
+fn portal_error(e: BoxError, r: &Resolved) -> BoxError {
+    let unauthorized = e
+        .downcast_ref::<oidc_ureq::Error>()
+        .and_then(oidc_ureq::Error::status)
+        == Some(401);
+    if unauthorized {
+        Failure::caused_by(
+            exit::SESSION_ENDED,
+            format!(
+                "the portal no longer accepts the token of {}; run `{}`",
+                r.label,
+                r.login_command()
+            ),
+            e,
+        )
+        .into()
+    } else {
+        e
+    }
+}
+
+/// `credentials`.
+pub(crate) fn credentials(rt: &Runtime, g: &Global, args: &CredentialsArgs) -> Result<(), BoxError> {
+    let config = AwsConfig::load()?;
+    let r = require(rt, g, &config, "credentials")?;
+    let (account_id, role_name) = match &r.profile {
+        Some(awscfg::Profile {
+            sso_account_id: Some(a),
+            sso_role_name: Some(n),
+            ..
+        }) => (a.clone(), n.clone()),
+        _ => {
+            return Err(Failure::new(
+                exit::USAGE,
+                format!(
+                    "`credentials` needs a profile with sso_account_id and sso_role_name \
+                     ({} has none); `oidc-cli configure` writes such profiles",
+                    r.label
+                ),
+            )
+            .into())
+        }
+    };
+    let client = target::client(rt, g, &r.region)?;
+    let cache = CredentialsCacheDir::from_env()?;
+    let creds = role_credentials(rt, &client, &r, &account_id, &role_name, cache)?;
+    print_credentials(args.format, &creds, r.profile.as_ref().map(|p| p.name.as_str()), &account_id, &role_name);
+    Ok(())
+}
+
+/// Role credentials through the AWS CLI's cache (one fetch however many
+/// processes ask).
+pub(crate) fn role_credentials(
+    rt: &Runtime,
+    client: &Client,
+    r: &Resolved,
+    account_id: &str,
+    role_name: &str,
+    cache: CredentialsCacheDir,
+) -> Result<Credentials, BoxError> {
+    rt.step(format!("getting the credentials of role {role_name} in account {account_id}"));
+    let source = CredentialsSource::sso_role(r.session.clone(), account_id, role_name, cache);
+    let provider = CredentialsProvider::new(source);
+    client
+        .credentials(&provider, |_| {}, rt.cancel())
+        .map_err(|e| {
+            let status = e.status();
+            let e = target::explain(e, r);
+            if status == Some(401) {
+                portal_error(e, r)
+            } else {
+                e
+            }
+        })
+}
+
+fn print_credentials(
+    format: CredentialsFormat,
+    c: &Credentials,
+    profile: Option<&str>,
+    account_id: &str,
+    role_name: &str,
+) {
+    let expiration = c.expires_at.map(ui::rfc3339);
+    let session_token = c.session_token.as_ref().map(|t| t.secret().to_owned());
+    match format {
+        CredentialsFormat::Process => {
+            let mut v = json!({
+                "Version": 1,
+                "AccessKeyId": c.access_key_id,
+                "SecretAccessKey": c.secret_access_key.secret(),
+            });
+            if let Some(t) = &session_token {
+                v["SessionToken"] = json!(t);
+            }
+            if let Some(e) = &expiration {
+                v["Expiration"] = json!(e);
+            }
+            v["AccountId"] = json!(c.account_id.as_deref().unwrap_or(account_id));
+            println!("{v}");
+        }
+        CredentialsFormat::Env => {
+            println!("export AWS_ACCESS_KEY_ID={}", c.access_key_id);
+            println!("export AWS_SECRET_ACCESS_KEY={}", c.secret_access_key.secret());
+            if let Some(t) = &session_token {
+                println!("export AWS_SESSION_TOKEN={t}");
+            }
+            if let Some(e) = &expiration {
+                println!("export AWS_CREDENTIAL_EXPIRATION={e}");
+            }
+        }
+        CredentialsFormat::Json => println!(
+            "{}",
+            json!({
+                "profile": profile,
+                "accountId": account_id,
+                "roleName": role_name,
+                "accessKeyId": c.access_key_id,
+                "secretAccessKey": c.secret_access_key.secret(),
+                "sessionToken": session_token,
+                "expiration": expiration,
+            })
+        ),
+    }
+}
+
+/// STS GetCallerIdentity signed with `credentials`.
+pub(crate) fn caller_identity(
+    rt: &Runtime,
+    client: &Client,
+    credentials: Credentials,
+    region: &str,
+) -> Result<GetCallerIdentityOutput, BoxError> {
+    rt.step("calling STS GetCallerIdentity");
+    let signer = Arc::new(SigV4Signer::new(credentials, region));
+    Ok(client.call_signed(&GetCallerIdentityInput::new(), signer)?)
+}
+
+/// A profile name from an account name and a role: `Dev-ReadOnly`.
+fn profile_name(account: &AccountInfo, role: &str) -> String {
+    let base = account.account_name.as_deref().unwrap_or(&account.account_id);
+    let clean = |s: &str| -> String {
+        s.chars()
+            .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '-' })
+            .collect()
+    };
+    format!("{}-{}", clean(base), clean(role))
+}
+
+/// A session name from a start URL: `d-1234567890` from
+/// `https://d-1234567890.awsapps.com/start`.
+fn session_name_from(url: &str) -> String {
+    let host = url
+        .split("://")
+        .nth(1)
+        .and_then(|rest| rest.split(['/', ':']).next())
+        .unwrap_or("sso");
+    let first = host.split('.').next().unwrap_or("sso");
+    if first.is_empty() || first.bytes().all(|b| b.is_ascii_digit()) {
+        "sso".to_owned()
+    } else {
+        first.to_owned()
+    }
+}
+
+/// `configure`.
+pub(crate) fn configure(rt: &Runtime, g: &Global, args: &ConfigureArgs) -> Result<(), BoxError> {
+    let config = AwsConfig::load()?;
+    let mut g = g.clone();
+    if args.new.start_url.is_some() && g.sso_session.is_none() && g.profile.is_none() {
+        let url = args.new.start_url.as_deref().unwrap_or_default();
+        target::check_start_url(url)?;
+        g.sso_session = Some(session_name_from(url));
+    }
+    if args.new.start_url.is_none() && g.sso_session.is_none() && g.profile.is_none() && config.has_no_sso() {
+        return Err(Failure::new(
+            exit::USAGE,
+            "`configure` needs --start-url URL and --region REGION (the AWS access portal URL \
+             and its IAM Identity Center region)",
+        )
+        .into());
+    }
+    let r = target::resolve(rt, &g, Some(&args.new), &config)?.ok_or_else(|| {
+        Failure::new(exit::USAGE, "`configure` needs --start-url URL and --region REGION")
+    })?;
+    let Some(session_name) = r.session.session_name.clone() else {
+        return Err(Failure::new(
+            exit::USAGE,
+            "`configure` writes an sso-session: give --sso-session NAME",
+        )
+        .into());
+    };
+    let client = target::client(rt, &g, &r.region)?;
+    let mode = target::sign_in_mode(&r.session, args.sign_in.use_device_code);
+    let prompt_ui = PromptUi {
+        args: &args.sign_in,
+        output: g.output,
+        embedded: None,
+        device_code_command: format!("oidc-cli configure {} --use-device-code", r.args),
+    };
+    let token = sign_in(rt, &client, &r.session, &r.label, mode, false, &prompt_ui)
+        .map_err(|e| target::explain(e, &r))?;
+    let accounts = accounts_of(rt, &client, &token).map_err(|e| portal_error(e, &r))?;
+    let mut profiles = Vec::new();
+    for account in &accounts {
+        for role in roles_of(rt, &client, &token, &account.account_id).map_err(|e| portal_error(e, &r))? {
+            profiles.push((profile_name(account, &role.role_name), account.account_id.clone(), role.role_name));
+        }
+    }
+    // Re-read: the file may have changed while the user signed in.
+    let fresh = AwsConfig::load()?;
+    let mut text = awscfg::upsert_sso_session(
+        &fresh.text,
+        &session_name,
+        &r.session.start_url,
+        &r.region,
+        &r.session.scopes,
+    )?;
+    for (name, account_id, role) in &profiles {
+        text = awscfg::upsert_profile(
+            &text,
+            name,
+            &[
+                ("sso_session", &session_name),
+                ("sso_account_id", account_id),
+                ("sso_role_name", role),
+                ("region", &r.region),
+            ],
+        )?;
+    }
+    rt.step(format!("writing {}", fresh.path.display()));
+    awscfg::write_config(&fresh.path, &text)?;
+    let style = Style::stdout();
+    match g.output {
+        Output::Json => {
+            for (name, account_id, role) in &profiles {
+                emit(&json!({"event": "profile", "profile": name, "ssoSession": session_name, "accountId": account_id, "roleName": role}));
+            }
+            emit(&json!({"event": "configured", "ssoSession": session_name, "configFile": fresh.path.display().to_string(), "profiles": profiles.len()}));
+        }
+        Output::Text => {
+            println!(
+                "{} [sso-session {session_name}] and {} profile(s) in {}:",
+                style.good("Wrote"),
+                profiles.len(),
+                fresh.path.display()
+            );
+            for (name, account_id, role) in &profiles {
+                println!("  {name}  ({account_id}, {role})");
+            }
+            if let Some((name, _, _)) = profiles.first() {
+                println!("\nUse one with: oidc-cli credentials --profile {name}");
+                println!("or, for any AWS tool: credential_process = oidc-cli credentials --profile {name}");
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert_eq!(session_name_from("https://d-1234567890.awsapps.com/start"), "d-1234567890");
+        assert_eq!(session_name_from("http://127.0.0.1:9/start"), "sso");
+    }
+}
