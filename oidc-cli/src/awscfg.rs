@@ -54,7 +54,9 @@ impl AwsConfig {
             Ok(text) => (true, text),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => (false, String::new()),
             Err(e) => {
-                return Err(format!("cannot read the AWS config file {}: {e}", path.display()).into())
+                return Err(
+                    format!("cannot read the AWS config file {}: {e}", path.display()).into(),
+                )
             }
         };
         let mut config = parse(&text)?;
@@ -78,7 +80,10 @@ impl AwsConfig {
     }
 
     /// The profiles of sso-session `name`.
-    pub(crate) fn profiles_of_session<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Profile> {
+    pub(crate) fn profiles_of_session<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> impl Iterator<Item = &'a Profile> {
         self.profiles
             .iter()
             .filter(move |p| p.sso_session.as_deref() == Some(name))
@@ -128,11 +133,17 @@ pub(crate) fn upsert_sso_session(
     region: &str,
     scopes: &[String],
 ) -> Result<String, BoxError> {
-    Ok(oidc_host::aws_config::upsert_sso_session(text, name, start_url, region, scopes)?)
+    Ok(oidc_host::aws_config::upsert_sso_session(
+        text, name, start_url, region, scopes,
+    )?)
 }
 
 /// Sets keys of `[profile NAME]`, adding the section when missing.
-pub(crate) fn upsert_profile(text: &str, name: &str, pairs: &[(&str, &str)]) -> Result<String, BoxError> {
+pub(crate) fn upsert_profile(
+    text: &str,
+    name: &str,
+    pairs: &[(&str, &str)],
+) -> Result<String, BoxError> {
     Ok(oidc_host::aws_config::upsert_profile(text, name, pairs)?)
 }
 

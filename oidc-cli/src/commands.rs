@@ -61,30 +61,30 @@ pub(crate) fn sign_in(
         rt.step(format!("signing in to {label}"));
     }
     let mut countdown: Option<Countdown> = None;
-    let prompt = |p: &SignInPrompt| {
-        match p {
-            SignInPrompt::DeviceCode(p) => {
-                rt.step(format!("waiting for the device code of {label} to be approved"));
-                show_device_prompt(p, prompt_ui);
-                if prompt_ui.output == Output::Text && ui::stderr_is_tty() {
-                    countdown = Some(Countdown::start(
-                        "Waiting for approval".to_owned(),
-                        Instant::now() + p.expires_in.min(rt.timeout()),
-                    ));
-                }
+    let prompt = |p: &SignInPrompt| match p {
+        SignInPrompt::DeviceCode(p) => {
+            rt.step(format!(
+                "waiting for the device code of {label} to be approved"
+            ));
+            show_device_prompt(p, prompt_ui);
+            if prompt_ui.output == Output::Text && ui::stderr_is_tty() {
+                countdown = Some(Countdown::start(
+                    "Waiting for approval".to_owned(),
+                    Instant::now() + p.expires_in.min(rt.timeout()),
+                ));
             }
-            SignInPrompt::Browser { url } => {
-                rt.step(format!("waiting for the browser sign-in to {label}"));
-                show_browser_prompt(url, prompt_ui);
-                if prompt_ui.output == Output::Text && ui::stderr_is_tty() {
-                    countdown = Some(Countdown::start(
-                        "Waiting for the browser".to_owned(),
-                        Instant::now() + rt.timeout().min(Duration::from_secs(600)),
-                    ));
-                }
-            }
-            _ => {}
         }
+        SignInPrompt::Browser { url } => {
+            rt.step(format!("waiting for the browser sign-in to {label}"));
+            show_browser_prompt(url, prompt_ui);
+            if prompt_ui.output == Output::Text && ui::stderr_is_tty() {
+                countdown = Some(Countdown::start(
+                    "Waiting for the browser".to_owned(),
+                    Instant::now() + rt.timeout().min(Duration::from_secs(600)),
+                ));
+            }
+        }
+        _ => {}
     };
     let result = if force {
         client.sign_in(session, mode, prompt, rt.cancel())
@@ -123,10 +123,7 @@ fn show_device_prompt(p: &Prompt, ui: &PromptUi<'_>) {
             eprintln!("{qr}");
         }
     }
-    eprintln!(
-        "The code expires in {}.",
-        ui::humanize(p.expires_in)
-    );
+    eprintln!("The code expires in {}.", ui::humanize(p.expires_in));
     match ui.embedded {
         Some(embedded) if !embedded.is_manual() => {
             eprintln!(
@@ -217,8 +214,10 @@ pub(crate) fn login(rt: &Runtime, g: &Global, args: &LoginArgs) -> Result<(), Bo
         embedded: None,
         device_code_command: format!("{} --use-device-code", r.login_command()),
     };
-    let token = sign_in(rt, &client, &r.session, &r.label, mode, args.force, &prompt_ui)
-        .map_err(|e| target::explain(e, &r))?;
+    let token = sign_in(
+        rt, &client, &r.session, &r.label, mode, args.force, &prompt_ui,
+    )
+    .map_err(|e| target::explain(e, &r))?;
     report_signed_in(g.output, &r, &token);
     Ok(())
 }
@@ -408,7 +407,17 @@ pub(crate) fn status(rt: &Runtime, g: &Global, args: &StatusArgs) -> Result<(), 
         }
         seen.push(file_name(&dir.token_path(key)));
         let state = TokenState::of(outcome.token.as_ref(), now);
-        show_session(json, style, label, start_url.as_deref(), region.as_deref(), outcome.token.as_ref(), state, true, now);
+        show_session(
+            json,
+            style,
+            label,
+            start_url.as_deref(),
+            region.as_deref(),
+            outcome.token.as_ref(),
+            state,
+            true,
+            now,
+        );
     }
     // What the cache holds beyond the configured sessions.
     for (name, token) in cached_tokens(&dir) {
@@ -420,7 +429,17 @@ pub(crate) fn status(rt: &Runtime, g: &Global, args: &StatusArgs) -> Result<(), 
             Some(url) => format!("cached session of {url}"),
             None => format!("cached entry {name}"),
         };
-        show_session(json, style, &label, token.start_url.as_deref(), token.region.as_deref(), Some(&token), state, false, now);
+        show_session(
+            json,
+            style,
+            &label,
+            token.start_url.as_deref(),
+            token.region.as_deref(),
+            Some(&token),
+            state,
+            false,
+            now,
+        );
     }
     if rows.is_empty() && !json {
         println!("No IAM Identity Center session is configured; `oidc-cli configure` writes one.");
@@ -435,15 +454,30 @@ pub(crate) fn status(rt: &Runtime, g: &Global, args: &StatusArgs) -> Result<(), 
     let state = TokenState::of(token.as_ref(), now);
     if g.profile.is_some() || g.sso_session.is_some() {
         // Shown above only when configured; say it for the one asked for.
-        if !json && config.session(r.session.session_key.as_str()).is_none() && r.profile.is_none() {
-            show_session(json, style, &r.label, Some(&r.session.start_url), Some(&r.region), token.as_ref(), state, true, now);
+        if !json && config.session(r.session.session_key.as_str()).is_none() && r.profile.is_none()
+        {
+            show_session(
+                json,
+                style,
+                &r.label,
+                Some(&r.session.start_url),
+                Some(&r.region),
+                token.as_ref(),
+                state,
+                true,
+                now,
+            );
         }
     }
     match state.exit_code() {
         exit::OK => Ok(()),
         exit::SESSION_ENDED => Err(Failure::new(
             exit::SESSION_ENDED,
-            format!("the session of {} has ended; run `{}`", r.label, r.login_command()),
+            format!(
+                "the session of {} has ended; run `{}`",
+                r.label,
+                r.login_command()
+            ),
         )
         .into()),
         code => Err(Failure::new(
@@ -484,7 +518,11 @@ fn show_session(
             style.good("signed in"),
             ui::rfc3339(t.expires_at),
             ui::relative(t.expires_at, now),
-            if t.is_refreshable(now) { ", refreshable" } else { ", not refreshable" }
+            if t.is_refreshable(now) {
+                ", refreshable"
+            } else {
+                ", not refreshable"
+            }
         ),
         (TokenState::Refreshable, Some(t)) => format!(
             "{} at {}; the next use refreshes it",
@@ -516,17 +554,25 @@ pub(crate) fn logout(rt: &Runtime, g: &Global, args: &LogoutArgs) -> Result<(), 
     if args.all {
         let tokens = cached_tokens(&dir);
         if tokens.is_empty() {
-            say(g.output, json!({"event": "logout", "sessions": 0}), "No session is signed in; nothing to do.");
+            say(
+                g.output,
+                json!({"event": "logout", "sessions": 0}),
+                "No session is signed in; nothing to do.",
+            );
         }
         for (name, token) in tokens {
-            let label = token
-                .start_url
-                .clone()
-                .map_or_else(|| format!("cache entry {name}"), |u| format!("the session of {u}"));
+            let label = token.start_url.clone().map_or_else(
+                || format!("cache entry {name}"),
+                |u| format!("the session of {u}"),
+            );
             portal_logout(rt, g, &label, &token);
             let path = dir.path().join(&name);
             match std::fs::remove_file(&path) {
-                Ok(()) => say(g.output, json!({"event": "token_removed", "session": label}), &format!("Removed the cached token of {label}.")),
+                Ok(()) => say(
+                    g.output,
+                    json!({"event": "token_removed", "session": label}),
+                    &format!("Removed the cached token of {label}."),
+                ),
                 Err(e) => eprintln!("could not remove the cached token of {label}: {e}"),
             }
         }
@@ -560,7 +606,10 @@ pub(crate) fn logout(rt: &Runtime, g: &Global, args: &LogoutArgs) -> Result<(), 
         None => say(
             g.output,
             json!({"event": "not_signed_in", "session": r.label}),
-            &format!("No token is cached for {}; nothing to sign out of at the portal.", r.label),
+            &format!(
+                "No token is cached for {}; nothing to sign out of at the portal.",
+                r.label
+            ),
         ),
     }
     drop(lock);
@@ -571,7 +620,9 @@ pub(crate) fn logout(rt: &Runtime, g: &Global, args: &LogoutArgs) -> Result<(), 
         None => config
             .profiles
             .iter()
-            .filter(|p| p.sso_session.is_none() && p.sso_start_url.as_deref() == Some(&r.session.start_url))
+            .filter(|p| {
+                p.sso_session.is_none() && p.sso_start_url.as_deref() == Some(&r.session.start_url)
+            })
             .cloned()
             .collect(),
     };
@@ -587,7 +638,10 @@ pub(crate) fn logout(rt: &Runtime, g: &Global, args: &LogoutArgs) -> Result<(), 
     say(
         g.output,
         json!({"event": "credentials_removed", "session": r.label, "files": removed}),
-        &format!("Removed {removed} cached role credential file(s) of {}.", r.label),
+        &format!(
+            "Removed {removed} cached role credential file(s) of {}.",
+            r.label
+        ),
     );
     Ok(())
 }
@@ -604,13 +658,19 @@ fn say(output: Output, value: serde_json::Value, text: &str) {
 fn portal_logout(rt: &Runtime, g: &Global, label: &str, token: &CachedToken) {
     let now = SystemTime::now();
     if token.is_expired(now) {
-        say(g.output, json!({"event": "portal_logout", "session": label, "done": false, "reason": "token expired"}),
-            &format!("The token of {label} has expired; no sign-out at the portal is needed."));
+        say(
+            g.output,
+            json!({"event": "portal_logout", "session": label, "done": false, "reason": "token expired"}),
+            &format!("The token of {label} has expired; no sign-out at the portal is needed."),
+        );
         return;
     }
     let Some(region) = &token.region else {
-        say(g.output, json!({"event": "portal_logout", "session": label, "done": false, "reason": "no region cached"}),
-            &format!("The cached token of {label} names no region; not signing out at the portal."));
+        say(
+            g.output,
+            json!({"event": "portal_logout", "session": label, "done": false, "reason": "no region cached"}),
+            &format!("The cached token of {label} names no region; not signing out at the portal."),
+        );
         return;
     };
     rt.step(format!("signing out of {label} at the portal"));
@@ -620,8 +680,11 @@ fn portal_logout(rt: &Runtime, g: &Global, label: &str, token: &CachedToken) {
             .map_err(BoxError::from)
     });
     match result {
-        Ok(_) => say(g.output, json!({"event": "portal_logout", "session": label, "done": true}),
-            &format!("Signed out of {label} at the portal.")),
+        Ok(_) => say(
+            g.output,
+            json!({"event": "portal_logout", "session": label, "done": true}),
+            &format!("Signed out of {label} at the portal."),
+        ),
         Err(e) => {
             say(g.output, json!({"event": "portal_logout", "session": label, "done": false, "reason": e.to_string()}),
                 &format!("Could not sign out of {label} at the portal ({e}); removing the local token anyway."));
@@ -674,8 +737,15 @@ pub(crate) fn emulator(rt: &Runtime, g: &Global, args: &EmulatorArgs) -> Result<
         })),
         Output::Text => {
             let style = Style::stdout();
-            println!("{} at {}", style.good("IAM Identity Center emulator listening"), style.bold(&base));
-            println!("(OIDC, the SSO portal and STS; region {}). Try:\n", crate::embedded::REGION);
+            println!(
+                "{} at {}",
+                style.good("IAM Identity Center emulator listening"),
+                style.bold(&base)
+            );
+            println!(
+                "(OIDC, the SSO portal and STS; region {}). Try:\n",
+                crate::embedded::REGION
+            );
             println!("  export AWS_ENDPOINT_URL={base}");
             println!(
                 "  oidc-cli configure --start-url {start_url} --region {} --sso-session local\n",
@@ -685,7 +755,10 @@ pub(crate) fn emulator(rt: &Runtime, g: &Global, args: &EmulatorArgs) -> Result<
         }
     }
     rt.step("running the emulator");
-    while !rt.cancel().wait_until(Instant::now() + Duration::from_secs(3600)) {}
+    while !rt
+        .cancel()
+        .wait_until(Instant::now() + Duration::from_secs(3600))
+    {}
     emulator.shutdown();
     if rt.is_interrupted() {
         eprintln!("\nStopped.");

@@ -57,10 +57,17 @@ pub(crate) fn run(rt: &Runtime, g: &Global, args: &LoginArgs) -> Result<(), BoxE
     };
     let client = target::client_with_endpoint(rt, REGION, Some(&base))?;
     let mode = target::sign_in_mode(&r.session, args.sign_in.use_device_code);
-    step(1, &format!("Sign in ({})", match mode {
-        oidc_ureq::SignInMode::AuthorizationCode => "authorization code with PKCE: a browser on this machine",
-        _ => "device code: approve on any device",
-    }));
+    step(
+        1,
+        &format!(
+            "Sign in ({})",
+            match mode {
+                oidc_ureq::SignInMode::AuthorizationCode =>
+                    "authorization code with PKCE: a browser on this machine",
+                _ => "device code: approve on any device",
+            }
+        ),
+    );
     let prompt_ui = PromptUi {
         args: &args.sign_in,
         output: g.output,
@@ -70,7 +77,9 @@ pub(crate) fn run(rt: &Runtime, g: &Global, args: &LoginArgs) -> Result<(), BoxE
     let token = sign_in(rt, &client, &r.session, &r.label, mode, true, &prompt_ui)?;
     let now = SystemTime::now();
     if json {
-        emit(&json!({"event": "signed_in", "session": "embedded", "expiresAt": ui::rfc3339(token.expires_at)}));
+        emit(
+            &json!({"event": "signed_in", "session": "embedded", "expiresAt": ui::rfc3339(token.expires_at)}),
+        );
     }
     eprintln!(
         "{} the token expires at {} ({}) and is cached as the AWS CLI caches it.",
@@ -80,12 +89,21 @@ pub(crate) fn run(rt: &Runtime, g: &Global, args: &LoginArgs) -> Result<(), BoxE
     );
 
     // 2. Accounts.
-    step(2, "Accounts this user can access (portal ListAccounts, all pages)");
+    step(
+        2,
+        "Accounts this user can access (portal ListAccounts, all pages)",
+    );
     let accounts = portal::accounts_of(rt, &client, &token)?;
     for a in &accounts {
-        eprintln!("      {}  {}", a.account_id, a.account_name.as_deref().unwrap_or("-"));
+        eprintln!(
+            "      {}  {}",
+            a.account_id,
+            a.account_name.as_deref().unwrap_or("-")
+        );
         if json {
-            emit(&json!({"event": "account", "accountId": a.account_id, "accountName": a.account_name}));
+            emit(
+                &json!({"event": "account", "accountId": a.account_id, "accountName": a.account_name}),
+            );
         }
     }
     let Some(account) = accounts.first() else {
@@ -93,15 +111,23 @@ pub(crate) fn run(rt: &Runtime, g: &Global, args: &LoginArgs) -> Result<(), BoxE
     };
 
     // 3. Roles.
-    step(3, &format!(
-        "Roles in account {} (portal ListAccountRoles)",
-        account.account_name.as_deref().unwrap_or(&account.account_id)
-    ));
+    step(
+        3,
+        &format!(
+            "Roles in account {} (portal ListAccountRoles)",
+            account
+                .account_name
+                .as_deref()
+                .unwrap_or(&account.account_id)
+        ),
+    );
     let roles = portal::roles_of(rt, &client, &token, &account.account_id)?;
     for role in &roles {
         eprintln!("      {}", role.role_name);
         if json {
-            emit(&json!({"event": "role", "accountId": account.account_id, "roleName": role.role_name}));
+            emit(
+                &json!({"event": "role", "accountId": account.account_id, "roleName": role.role_name}),
+            );
         }
     }
     let Some(role) = roles.first() else {
@@ -109,22 +135,42 @@ pub(crate) fn run(rt: &Runtime, g: &Global, args: &LoginArgs) -> Result<(), BoxE
     };
 
     // 4. Role credentials.
-    step(4, &format!("Credentials of role {} (portal GetRoleCredentials, cached in ~/.aws/cli/cache)", role.role_name));
+    step(
+        4,
+        &format!(
+            "Credentials of role {} (portal GetRoleCredentials, cached in ~/.aws/cli/cache)",
+            role.role_name
+        ),
+    );
     let cache = CredentialsCacheDir::new(home.path().join(".aws").join("cli").join("cache"));
-    let creds = portal::role_credentials(rt, &client, &r, &account.account_id, &role.role_name, cache)?;
-    let expires = creds.expires_at.map(ui::rfc3339).unwrap_or_else(|| "never".to_owned());
-    eprintln!("      access key id {} (the secret is not shown), expires at {expires}", creds.access_key_id);
+    let creds =
+        portal::role_credentials(rt, &client, &r, &account.account_id, &role.role_name, cache)?;
+    let expires = creds
+        .expires_at
+        .map(ui::rfc3339)
+        .unwrap_or_else(|| "never".to_owned());
+    eprintln!(
+        "      access key id {} (the secret is not shown), expires at {expires}",
+        creds.access_key_id
+    );
     if json {
-        emit(&json!({"event": "credentials", "accessKeyId": creds.access_key_id, "expiration": expires}));
+        emit(
+            &json!({"event": "credentials", "accessKeyId": creds.access_key_id, "expiration": expires}),
+        );
     }
 
     // 5. STS, signed with them.
-    step(5, "Who am I? (STS GetCallerIdentity, signed with SigV4 using those credentials)");
+    step(
+        5,
+        "Who am I? (STS GetCallerIdentity, signed with SigV4 using those credentials)",
+    );
     let identity = portal::caller_identity(rt, &client, creds, REGION)?;
     eprintln!("      account {}", identity.account);
     eprintln!("      ARN     {}", identity.arn);
     if json {
-        emit(&json!({"event": "caller_identity", "account": identity.account, "arn": identity.arn, "userId": identity.user_id}));
+        emit(
+            &json!({"event": "caller_identity", "account": identity.account, "arn": identity.arn, "userId": identity.user_id}),
+        );
     }
 
     drop(home);

@@ -58,10 +58,8 @@ impl TempHome {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
             .unwrap_or(0);
-        let path = std::env::temp_dir().join(format!(
-            "oidc-cli-demo-{}-{nanos}",
-            std::process::id()
-        ));
+        let path =
+            std::env::temp_dir().join(format!("oidc-cli-demo-{}-{nanos}", std::process::id()));
         rt.register_temporary(&path);
         let mut builder = std::fs::DirBuilder::new();
         #[cfg(unix)]

@@ -100,7 +100,10 @@ pub(crate) fn code_of(e: &(dyn std::error::Error + 'static)) -> u8 {
 }
 
 /// Prints `e` and each cause that adds something, and returns its exit code.
-pub(crate) fn report(rt: &crate::runtime::Runtime, e: &(dyn std::error::Error + 'static)) -> ExitCode {
+pub(crate) fn report(
+    rt: &crate::runtime::Runtime,
+    e: &(dyn std::error::Error + 'static),
+) -> ExitCode {
     let cancelled = e
         .downcast_ref::<Error>()
         .is_some_and(|e| matches!(e, Error::Cancelled { waited: None }));

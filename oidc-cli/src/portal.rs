@@ -55,7 +55,11 @@ pub(crate) fn accounts_of(
         client,
         ListAccountsInput::new(token.access_token.clone()).with_max_results(100),
     )?;
-    accounts.sort_by(|a, b| a.account_name.cmp(&b.account_name).then(a.account_id.cmp(&b.account_id)));
+    accounts.sort_by(|a, b| {
+        a.account_name
+            .cmp(&b.account_name)
+            .then(a.account_id.cmp(&b.account_id))
+    });
     Ok(accounts)
 }
 
@@ -114,7 +118,11 @@ pub(crate) fn roles(rt: &Runtime, g: &Global, args: &RolesArgs) -> Result<(), Bo
     let accounts: Vec<(String, String)> = match &args.account_id {
         Some(id) => {
             if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(Failure::new(exit::USAGE, format!("{id:?} is not an account id (12 digits)")).into());
+                return Err(Failure::new(
+                    exit::USAGE,
+                    format!("{id:?} is not an account id (12 digits)"),
+                )
+                .into());
             }
             vec![(id.clone(), String::new())]
         }
@@ -164,7 +172,11 @@ fn portal_error(e: BoxError, r: &Resolved) -> BoxError {
 }
 
 /// `credentials`.
-pub(crate) fn credentials(rt: &Runtime, g: &Global, args: &CredentialsArgs) -> Result<(), BoxError> {
+pub(crate) fn credentials(
+    rt: &Runtime,
+    g: &Global,
+    args: &CredentialsArgs,
+) -> Result<(), BoxError> {
     let config = AwsConfig::load()?;
     let r = require(rt, g, &config, "credentials")?;
     let (account_id, role_name) = match &r.profile {
@@ -188,7 +200,13 @@ pub(crate) fn credentials(rt: &Runtime, g: &Global, args: &CredentialsArgs) -> R
     let client = target::client(rt, g, &r.region)?;
     let cache = CredentialsCacheDir::from_env()?;
     let creds = role_credentials(rt, &client, &r, &account_id, &role_name, cache)?;
-    print_credentials(args.format, &creds, r.profile.as_ref().map(|p| p.name.as_str()), &account_id, &role_name);
+    print_credentials(
+        args.format,
+        &creds,
+        r.profile.as_ref().map(|p| p.name.as_str()),
+        &account_id,
+        &role_name,
+    );
     Ok(())
 }
 
@@ -202,7 +220,9 @@ pub(crate) fn role_credentials(
     role_name: &str,
     cache: CredentialsCacheDir,
 ) -> Result<Credentials, BoxError> {
-    rt.step(format!("getting the credentials of role {role_name} in account {account_id}"));
+    rt.step(format!(
+        "getting the credentials of role {role_name} in account {account_id}"
+    ));
     let source = CredentialsSource::sso_role(r.session.clone(), account_id, role_name, cache);
     let provider = CredentialsProvider::new(source);
     client
@@ -245,7 +265,10 @@ fn print_credentials(
         }
         CredentialsFormat::Env => {
             println!("export AWS_ACCESS_KEY_ID={}", c.access_key_id);
-            println!("export AWS_SECRET_ACCESS_KEY={}", c.secret_access_key.secret());
+            println!(
+                "export AWS_SECRET_ACCESS_KEY={}",
+                c.secret_access_key.secret()
+            );
             if let Some(t) = &session_token {
                 println!("export AWS_SESSION_TOKEN={t}");
             }
@@ -282,10 +305,19 @@ pub(crate) fn caller_identity(
 
 /// A profile name from an account name and a role: `Dev-ReadOnly`.
 fn profile_name(account: &AccountInfo, role: &str) -> String {
-    let base = account.account_name.as_deref().unwrap_or(&account.account_id);
+    let base = account
+        .account_name
+        .as_deref()
+        .unwrap_or(&account.account_id);
     let clean = |s: &str| -> String {
         s.chars()
-            .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '-' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                    c
+                } else {
+                    '-'
+                }
+            })
             .collect()
     };
     format!("{}-{}", clean(base), clean(role))
@@ -316,7 +348,11 @@ pub(crate) fn configure(rt: &Runtime, g: &Global, args: &ConfigureArgs) -> Resul
         target::check_start_url(url)?;
         g.sso_session = Some(session_name_from(url));
     }
-    if args.new.start_url.is_none() && g.sso_session.is_none() && g.profile.is_none() && config.has_no_sso() {
+    if args.new.start_url.is_none()
+        && g.sso_session.is_none()
+        && g.profile.is_none()
+        && config.has_no_sso()
+    {
         return Err(Failure::new(
             exit::USAGE,
             "`configure` needs --start-url URL and --region REGION (the AWS access portal URL \
@@ -325,7 +361,10 @@ pub(crate) fn configure(rt: &Runtime, g: &Global, args: &ConfigureArgs) -> Resul
         .into());
     }
     let r = target::resolve(rt, &g, Some(&args.new), &config)?.ok_or_else(|| {
-        Failure::new(exit::USAGE, "`configure` needs --start-url URL and --region REGION")
+        Failure::new(
+            exit::USAGE,
+            "`configure` needs --start-url URL and --region REGION",
+        )
     })?;
     let Some(session_name) = r.session.session_name.clone() else {
         return Err(Failure::new(
@@ -347,8 +386,14 @@ pub(crate) fn configure(rt: &Runtime, g: &Global, args: &ConfigureArgs) -> Resul
     let accounts = accounts_of(rt, &client, &token).map_err(|e| portal_error(e, &r))?;
     let mut profiles = Vec::new();
     for account in &accounts {
-        for role in roles_of(rt, &client, &token, &account.account_id).map_err(|e| portal_error(e, &r))? {
-            profiles.push((profile_name(account, &role.role_name), account.account_id.clone(), role.role_name));
+        for role in
+            roles_of(rt, &client, &token, &account.account_id).map_err(|e| portal_error(e, &r))?
+        {
+            profiles.push((
+                profile_name(account, &role.role_name),
+                account.account_id.clone(),
+                role.role_name,
+            ));
         }
     }
     // Re-read: the file may have changed while the user signed in.
@@ -378,9 +423,13 @@ pub(crate) fn configure(rt: &Runtime, g: &Global, args: &ConfigureArgs) -> Resul
     match g.output {
         Output::Json => {
             for (name, account_id, role) in &profiles {
-                emit(&json!({"event": "profile", "profile": name, "ssoSession": session_name, "accountId": account_id, "roleName": role}));
+                emit(
+                    &json!({"event": "profile", "profile": name, "ssoSession": session_name, "accountId": account_id, "roleName": role}),
+                );
             }
-            emit(&json!({"event": "configured", "ssoSession": session_name, "configFile": fresh.path.display().to_string(), "profiles": profiles.len()}));
+            emit(
+                &json!({"event": "configured", "ssoSession": session_name, "configFile": fresh.path.display().to_string(), "profiles": profiles.len()}),
+            );
         }
         Output::Text => {
             println!(
@@ -407,7 +456,10 @@ mod tests {
 
     #[test]
     fn names() {
-        assert_eq!(session_name_from("https://d-1234567890.awsapps.com/start"), "d-1234567890");
+        assert_eq!(
+            session_name_from("https://d-1234567890.awsapps.com/start"),
+            "d-1234567890"
+        );
         assert_eq!(session_name_from("http://127.0.0.1:9/start"), "sso");
     }
 }

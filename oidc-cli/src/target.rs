@@ -8,9 +8,8 @@
 use std::time::Duration;
 
 use oidc_core::cache::CachedToken;
-use oidc_host::{
-    CacheDir, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT,
-};
+use oidc_core::endpoint::Service;
+use oidc_host::{CacheDir, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT};
 use oidc_ureq::{Client, Config, Session, SignInMode};
 
 use crate::awscfg::{AwsConfig, Profile};
@@ -57,7 +56,10 @@ pub(crate) fn check_start_url(url: &str) -> Result<(), BoxError> {
         Some("it is empty")
     } else if oidc_core::untrusted::openable_uri(url).is_some() {
         None
-    } else if url.parse::<oidc_core::http::Uri>().is_ok_and(|u| u.scheme().is_some()) {
+    } else if url
+        .parse::<oidc_core::http::Uri>()
+        .is_ok_and(|u| u.scheme().is_some())
+    {
         Some("it must start with https://")
     } else {
         Some("it is not a URL")
@@ -80,9 +82,7 @@ pub(crate) fn check_region(region: &str) -> Result<(), BoxError> {
         && parts[..parts.len() - 1]
             .iter()
             .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-        && parts[parts.len() - 1]
-            .bytes()
-            .all(|b| b.is_ascii_digit())
+        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
         && !parts[parts.len() - 1].is_empty();
     if ok {
         Ok(())
@@ -116,9 +116,7 @@ fn session_for(
     };
     // A second process for the same session waits as long as a sign-in
     // may take.
-    session
-        .with_region(region)
-        .with_lock_timeout(rt.timeout())
+    session.with_region(region).with_lock_timeout(rt.timeout())
 }
 
 /// The session a command names, `None` when nothing is configured or
@@ -146,7 +144,9 @@ pub(crate) fn resolve(
             .region
             .clone()
             .or_else(|| configured.and_then(|s| s.region.clone()))
-            .ok_or_else(|| usage("--start-url needs --region (the IAM Identity Center region, like eu-west-1)"))?;
+            .ok_or_else(|| {
+                usage("--start-url needs --region (the IAM Identity Center region, like eu-west-1)")
+            })?;
         let scopes = if new.scopes.is_empty() {
             configured.map(|s| s.scopes.clone()).unwrap_or_default()
         } else {
@@ -278,12 +278,16 @@ fn named_session(
                     config.path.display()
                 ))
             })?;
-            let region = new.region.clone().or_else(|| s.region.clone()).ok_or_else(|| {
-                usage(format!(
-                    "[sso-session {name}] in {} has no sso_region",
-                    config.path.display()
-                ))
-            })?;
+            let region = new
+                .region
+                .clone()
+                .or_else(|| s.region.clone())
+                .ok_or_else(|| {
+                    usage(format!(
+                        "[sso-session {name}] in {} has no sso_region",
+                        config.path.display()
+                    ))
+                })?;
             (url, region, s.scopes.clone())
         }
         None => match cached_entry(&dir, name) {
@@ -349,6 +353,15 @@ pub(crate) fn client_with_endpoint(
         .with_user_agent_suffix(format!("oidc-cli/{}", env!("CARGO_PKG_VERSION")));
     if let Some(url) = endpoint_url.filter(|u| !u.is_empty()) {
         config = config.with_endpoint_url(url);
+    }
+    // `AWS_ENDPOINT_URL_SSO_OIDC`, `_SSO` and `_STS` win over the global
+    // endpoint, as in the AWS SDKs.
+    let env = oidc_host::aws_config::Environment::from_env();
+    for service in [Service::SsoOidc, Service::SsoPortal, Service::Sts] {
+        let id = oidc_host::aws_config::service_id(service);
+        if let Some(url) = env.service_endpoint_url(id).filter(|u| !u.is_empty()) {
+            config = config.with_service_endpoint_url(service, url);
+        }
     }
     Client::new(config).map_err(|e| {
         Failure::caused_by(
@@ -432,13 +445,27 @@ mod tests {
     fn start_urls_and_regions_are_checked_before_any_call() {
         assert!(check_start_url("https://d-1234567890.awsapps.com/start").is_ok());
         assert!(check_start_url("http://127.0.0.1:9/start").is_ok());
-        for bad in ["", "  ", "not a url", "http://example.com/start", "ftp://x/y", "d-123.awsapps.com"] {
+        for bad in [
+            "",
+            "  ",
+            "not a url",
+            "http://example.com/start",
+            "ftp://x/y",
+            "d-123.awsapps.com",
+        ] {
             assert!(check_start_url(bad).is_err(), "{bad}");
         }
         for good in ["us-east-1", "eu-west-1", "us-gov-west-1", "ap-southeast-5"] {
             assert!(check_region(good).is_ok(), "{good}");
         }
-        for bad in ["", "useast1", "us-east", "US-EAST-1", "us east 1", "eu-west-1a"] {
+        for bad in [
+            "",
+            "useast1",
+            "us-east",
+            "US-EAST-1",
+            "us east 1",
+            "eu-west-1a",
+        ] {
             assert!(check_region(bad).is_err(), "{bad}");
         }
     }

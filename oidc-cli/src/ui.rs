@@ -222,6 +222,8 @@ mod tests {
         assert!(q.contains('▀') || q.contains('▄'));
         let lines: Vec<_> = q.lines().collect();
         assert!(lines.len() > 10);
-        assert!(lines.iter().all(|l| l.chars().count() == lines[0].chars().count()));
+        assert!(lines
+            .iter()
+            .all(|l| l.chars().count() == lines[0].chars().count()));
     }
 }

@@ -158,8 +158,16 @@ fn configure_then_every_portal_command_then_logout() {
     let written = std::fs::read_to_string(home.config()).unwrap();
     assert!(written.starts_with(OTHER_TEXT), "{written}");
     assert!(written.contains("[sso-session corp]"), "{written}");
-    for profile in ["Dev-ReadOnly", "Dev-AdministratorAccess", "Staging-ReadOnly", "Prod-Billing"] {
-        assert!(written.contains(&format!("[profile {profile}]")), "{written}");
+    for profile in [
+        "Dev-ReadOnly",
+        "Dev-AdministratorAccess",
+        "Staging-ReadOnly",
+        "Prod-Billing",
+    ] {
+        assert!(
+            written.contains(&format!("[profile {profile}]")),
+            "{written}"
+        );
     }
     let token = home.sso_cache().read_token("corp").unwrap().token.unwrap();
 
@@ -169,10 +177,27 @@ fn configure_then_every_portal_command_then_logout() {
     assert_eq!(code(&out), Some(0), "{stderr}");
     assert_eq!(stdout.lines().count(), 3, "{stdout}");
     assert!(stdout.contains("111111111111  Dev"), "{stdout}");
-    let out = home.run(&[&["roles", "--profile", "Dev-ReadOnly", "--account-id", "111111111111", "--output", "json"], &ep[..]].concat());
+    let out = home.run(
+        &[
+            &[
+                "roles",
+                "--profile",
+                "Dev-ReadOnly",
+                "--account-id",
+                "111111111111",
+                "--output",
+                "json",
+            ],
+            &ep[..],
+        ]
+        .concat(),
+    );
     let (stdout, stderr) = text(&out);
     assert_eq!(code(&out), Some(0), "{stderr}");
-    let roles: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let roles: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(roles.len(), 2);
     assert!(roles.iter().any(|r| r["roleName"] == "ReadOnly"));
 
@@ -186,11 +211,44 @@ fn configure_then_every_portal_command_then_logout() {
     assert!(json["AccessKeyId"].as_str().unwrap().starts_with("ASIA"));
     assert!(json["SecretAccessKey"].is_string() && json["SessionToken"].is_string());
     assert!(json["Expiration"].as_str().unwrap().ends_with('Z'));
-    let out = home.run(&[&["credentials", "--profile", "Dev-ReadOnly", "--format", "env"], &ep[..]].concat());
+    let out = home.run(
+        &[
+            &[
+                "credentials",
+                "--profile",
+                "Dev-ReadOnly",
+                "--format",
+                "env",
+            ],
+            &ep[..],
+        ]
+        .concat(),
+    );
     let (stdout, _) = text(&out);
-    assert!(stdout.contains(&format!("export AWS_ACCESS_KEY_ID={}", json["AccessKeyId"].as_str().unwrap())), "{stdout}");
-    assert_eq!(emulator.stats().get_role_credentials, before + 1, "the second call used the cache");
-    assert_eq!(std::fs::read_dir(home.cli_cache()).unwrap().filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "json")).count(), 1);
+    assert!(
+        stdout.contains(&format!(
+            "export AWS_ACCESS_KEY_ID={}",
+            json["AccessKeyId"].as_str().unwrap()
+        )),
+        "{stdout}"
+    );
+    assert_eq!(
+        emulator.stats().get_role_credentials,
+        before + 1,
+        "the second call used the cache"
+    );
+    assert_eq!(
+        std::fs::read_dir(home.cli_cache())
+            .unwrap()
+            .filter(|e| e
+                .as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "json"))
+            .count(),
+        1
+    );
 
     // token prints the cached token; status says signed in.
     let out = home.run(&[&["token", "--sso-session", "corp"], &ep[..]].concat());
@@ -198,24 +256,49 @@ fn configure_then_every_portal_command_then_logout() {
     let out = home.run(&["status", "--profile", "Dev-ReadOnly"]);
     let (stdout, stderr) = text(&out);
     assert_eq!(code(&out), Some(0), "{stdout}\n{stderr}");
-    assert!(stdout.contains("sso-session corp") && stdout.contains("signed in until"), "{stdout}");
+    assert!(
+        stdout.contains("sso-session corp") && stdout.contains("signed in until"),
+        "{stdout}"
+    );
     assert!(!stdout.contains(token.access_token.secret()));
     let out = home.run(&["status", "--json"]);
-    let line: serde_json::Value = serde_json::from_str(text(&out).0.lines().next().unwrap()).unwrap();
+    let line: serde_json::Value =
+        serde_json::from_str(text(&out).0.lines().next().unwrap()).unwrap();
     assert_eq!(line["state"], "signed_in");
 
     // logout: the portal's Logout is called, token and role credentials go.
     let out = home.run(&[&["logout", "--session", "corp"], &ep[..]].concat());
     let (stdout, stderr) = text(&out);
     assert_eq!(code(&out), Some(0), "{stdout}\n{stderr}");
-    assert!(stdout.contains("Signed out of sso-session corp at the portal"), "{stdout}");
-    assert!(stdout.contains("Removed 1 cached role credential file(s)"), "{stdout}");
+    assert!(
+        stdout.contains("Signed out of sso-session corp at the portal"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Removed 1 cached role credential file(s)"),
+        "{stdout}"
+    );
     assert_eq!(emulator.stats().logout, 1);
     assert!(!home.sso_cache().token_path("corp").exists());
-    assert_eq!(std::fs::read_dir(home.cli_cache()).unwrap().filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "json")).count(), 0);
+    assert_eq!(
+        std::fs::read_dir(home.cli_cache())
+            .unwrap()
+            .filter(|e| e
+                .as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "json"))
+            .count(),
+        0
+    );
     let out = home.run(&["status", "--sso-session", "corp"]);
     assert_eq!(code(&out), Some(1), "{:?}", text(&out));
-    assert!(text(&out).1.contains("oidc-cli login --sso-session corp"), "{:?}", text(&out));
+    assert!(
+        text(&out).1.contains("oidc-cli login --sso-session corp"),
+        "{:?}",
+        text(&out)
+    );
     // Nothing else changed in the config.
     assert_eq!(std::fs::read_to_string(home.config()).unwrap(), written);
 }
@@ -228,7 +311,12 @@ fn offline_demo_runs_the_whole_chain_and_leaves_nothing() {
         if device {
             args.push("--use-device-code");
         }
-        let child = home.command(&args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let child = home
+            .command(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
         let pid = child.id();
         let out = child.wait_with_output().unwrap();
         let (stdout, stderr) = text(&out);
@@ -239,13 +327,26 @@ fn offline_demo_runs_the_whole_chain_and_leaves_nothing() {
         } else {
             assert!(stderr.contains("/authorize?"), "{stderr}");
         }
-        for step in ["[1/5]", "[2/5]", "[3/5]", "[4/5]", "[5/5]", "assumed-role/AWSReservedSSO_"] {
+        for step in [
+            "[1/5]",
+            "[2/5]",
+            "[3/5]",
+            "[4/5]",
+            "[5/5]",
+            "assumed-role/AWSReservedSSO_",
+        ] {
             assert!(stderr.contains(step), "{step}: {stderr}");
         }
         assert!(stdout.contains("Demo complete"), "{stdout}");
-        assert!(!stderr.contains("oidc-cli-demo-"), "no deleted path is printed");
+        assert!(
+            !stderr.contains("oidc-cli-demo-"),
+            "no deleted path is printed"
+        );
         assert_eq!(demo_dirs(pid), 0, "the temporary home is gone");
-        assert!(!home.config().exists(), "nothing written to the real config");
+        assert!(
+            !home.config().exists(),
+            "nothing written to the real config"
+        );
     }
 }
 
@@ -263,7 +364,10 @@ fn demo_dirs(pid: u32) -> usize {
 }
 
 fn interrupt(child: &Child) {
-    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
 }
 
@@ -284,7 +388,11 @@ fn ctrl_c_ends_a_waiting_demo_and_removes_its_files() {
         assert!(stderr.read_line(&mut line).unwrap() > 0, "{seen}");
         seen.push_str(&line);
     }
-    assert_eq!(demo_dirs(pid), 1, "the temporary home exists while it waits");
+    assert_eq!(
+        demo_dirs(pid),
+        1,
+        "the temporary home exists while it waits"
+    );
     interrupt(&child);
     let status = child.wait().unwrap();
     let mut rest = String::new();
@@ -310,18 +418,34 @@ fn the_emulator_command_serves_until_ctrl_c() {
     let endpoint = event["endpointUrl"].as_str().unwrap().to_owned();
     let addr = endpoint.trim_start_matches("http://");
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    write!(stream, "GET /_emulator/health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        stream,
+        "GET /_emulator/health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut answer = String::new();
     stream.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     // The whole chain against it, as a user would.
     let emulator_url = endpoint.clone();
-    std::fs::write(home.config(), format!("[sso-session local]\nsso_start_url = {emulator_url}/start\nsso_region = us-east-1\n")).unwrap();
+    std::fs::write(
+        home.config(),
+        format!(
+            "[sso-session local]\nsso_start_url = {emulator_url}/start\nsso_region = us-east-1\n"
+        ),
+    )
+    .unwrap();
     interrupt(&child);
     assert_eq!(child.wait().unwrap().code(), Some(0));
 }
 
-fn write_token(home: &Home, emulator: &Emulator, key: &str, start_url: &str, expires_in: i64) -> CachedToken {
+fn write_token(
+    home: &Home,
+    emulator: &Emulator,
+    key: &str,
+    start_url: &str,
+    expires_in: i64,
+) -> CachedToken {
     let issued = emulator.issue_token(&["sso:account:access"]);
     let now = SystemTime::now();
     let expires = if expires_in >= 0 {
@@ -370,11 +494,19 @@ fn ten_parallel_credentials_refresh_once_and_fetch_once() {
     emulator.reset_stats();
     let children: Vec<Child> = (0..10)
         .map(|_| {
-            home.command(&["credentials", "--profile", "dev", "--endpoint-url", &base, "--timeout", "60"])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
+            home.command(&[
+                "credentials",
+                "--profile",
+                "dev",
+                "--endpoint-url",
+                &base,
+                "--timeout",
+                "60",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
         })
         .collect();
     let mut keys = Vec::new();
@@ -403,11 +535,28 @@ fn exit_codes_and_messages_say_what_to_do() {
     // Unknown profile: usage, and the profiles that exist.
     let out = home.run(&["token", "--profile", "nope"]);
     assert_eq!(code(&out), Some(2));
-    assert!(text(&out).1.contains("the profiles are: dev"), "{:?}", text(&out));
+    assert!(
+        text(&out).1.contains("the profiles are: dev"),
+        "{:?}",
+        text(&out)
+    );
 
     // Bad start URLs and regions: refused before any request.
-    for (url, region) in [("", "us-east-1"), ("not a url", "us-east-1"), ("http://example.com/start", "us-east-1"), (start_url.as_str(), "useast1")] {
-        let out = home.run(&["login", "--start-url", url, "--region", region, "--endpoint-url", &base]);
+    for (url, region) in [
+        ("", "us-east-1"),
+        ("not a url", "us-east-1"),
+        ("http://example.com/start", "us-east-1"),
+        (start_url.as_str(), "useast1"),
+    ] {
+        let out = home.run(&[
+            "login",
+            "--start-url",
+            url,
+            "--region",
+            region,
+            "--endpoint-url",
+            &base,
+        ]);
         assert_eq!(code(&out), Some(2), "{url} {region}: {:?}", text(&out));
     }
     assert_eq!(emulator.stats().total, 0, "no request was sent");
@@ -415,7 +564,11 @@ fn exit_codes_and_messages_say_what_to_do() {
     // Not signed in: 1, and the exact command.
     let out = home.run(&["token", "--profile", "dev", "--endpoint-url", &base]);
     assert_eq!(code(&out), Some(1), "{:?}", text(&out));
-    assert!(text(&out).1.contains("run `oidc-cli login --profile dev`"), "{:?}", text(&out));
+    assert!(
+        text(&out).1.contains("run `oidc-cli login --profile dev`"),
+        "{:?}",
+        text(&out)
+    );
     let out = home.run(&["status", "--profile", "dev"]);
     assert_eq!(code(&out), Some(1));
 
@@ -425,10 +578,20 @@ fn exit_codes_and_messages_say_what_to_do() {
     let out = home.run(&["credentials", "--profile", "dev", "--endpoint-url", &base]);
     assert_eq!(code(&out), Some(3), "{:?}", text(&out));
     let stderr = text(&out).1;
-    assert!(stderr.contains("run `oidc-cli login --profile dev`"), "{stderr}");
-    assert_eq!(stderr.matches("oidc-cli login").count(), 1, "said once: {stderr}");
+    assert!(
+        stderr.contains("run `oidc-cli login --profile dev`"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("oidc-cli login").count(),
+        1,
+        "said once: {stderr}"
+    );
     // Expired and not refreshable in the cache: status says ended.
-    let ended = CachedToken::new(AccessToken::new("aoal-x"), SystemTime::now() - Duration::from_secs(60));
+    let ended = CachedToken::new(
+        AccessToken::new("aoal-x"),
+        SystemTime::now() - Duration::from_secs(60),
+    );
     home.sso_cache().write_token("corp", &ended).unwrap();
     assert_eq!(code(&home.run(&["status", "--profile", "dev"])), Some(3));
 
@@ -436,16 +599,45 @@ fn exit_codes_and_messages_say_what_to_do() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dead = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
-    let out = home.run(&["login", "--sso-session", "x", "--start-url", &format!("{dead}/start"), "--region", "us-east-1", "--endpoint-url", &dead, "--use-device-code", "--timeout", "20"]);
+    let out = home.run(&[
+        "login",
+        "--sso-session",
+        "x",
+        "--start-url",
+        &format!("{dead}/start"),
+        "--region",
+        "us-east-1",
+        "--endpoint-url",
+        &dead,
+        "--use-device-code",
+        "--timeout",
+        "20",
+    ]);
     assert_eq!(code(&out), Some(4), "{:?}", text(&out));
 
     // A timeout names the step it interrupted.
     let started = Instant::now();
-    let out = home.run(&["login", "--profile", "dev", "--use-device-code", "--no-browser", "--force", "--endpoint-url", &base, "--timeout", "2"]);
+    let out = home.run(&[
+        "login",
+        "--profile",
+        "dev",
+        "--use-device-code",
+        "--no-browser",
+        "--force",
+        "--endpoint-url",
+        &base,
+        "--timeout",
+        "2",
+    ]);
     assert_eq!(code(&out), Some(4), "{:?}", text(&out));
     assert!(started.elapsed() < Duration::from_secs(10));
     let stderr = text(&out).1;
-    assert!(stderr.contains("timed out after 2 s while waiting for the device code of profile dev to be approved"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "timed out after 2 s while waiting for the device code of profile dev to be approved"
+        ),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -455,11 +647,20 @@ fn a_second_login_says_it_waits_for_the_first() {
     let base = emulator.base_url();
     profile_config(&home, &format!("{base}/start"));
     let login = || {
-        home.command(&["login", "--profile", "dev", "--use-device-code", "--endpoint-url", &base, "--timeout", "60"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
+        home.command(&[
+            "login",
+            "--profile",
+            "dev",
+            "--use-device-code",
+            "--endpoint-url",
+            &base,
+            "--timeout",
+            "60",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
     };
     let mut first = login();
     let mut err = BufReader::new(first.stderr.take().unwrap());
@@ -477,15 +678,30 @@ fn a_second_login_says_it_waits_for_the_first() {
     drop(approver);
     let (stdout, stderr) = text(&out);
     assert_eq!(code(&out), Some(0), "{stdout}\n{stderr}");
-    assert!(stderr.contains("another sign-in to profile dev is in progress"), "{stderr}");
-    assert_eq!(emulator.stats().start_device_authorization, 1, "one sign-in for both");
+    assert!(
+        stderr.contains("another sign-in to profile dev is in progress"),
+        "{stderr}"
+    );
+    assert_eq!(
+        emulator.stats().start_device_authorization,
+        1,
+        "one sign-in for both"
+    );
 }
 
 #[test]
 fn help_shows_each_commands_own_flags_and_completions_work() {
     let home = Home::new("help");
     let login = text(&home.run(&["login", "--help"])).0;
-    for flag in ["--use-device-code", "--no-browser", "--force", "--no-qr", "--start-url", "--profile", "--timeout"] {
+    for flag in [
+        "--use-device-code",
+        "--no-browser",
+        "--force",
+        "--no-qr",
+        "--start-url",
+        "--profile",
+        "--timeout",
+    ] {
         assert!(login.contains(flag), "{flag}: {login}");
     }
     let token = text(&home.run(&["token", "--help"])).0;
@@ -538,31 +754,59 @@ fn terminal_gets_a_qr_code_a_countdown_and_colour_pipes_get_none() {
     let Some(screen) = in_pty(&home, &command, false) else {
         return;
     };
-    assert!(screen.contains('▀') || screen.contains('▄'), "QR code: {screen}");
-    assert!(screen.contains("Waiting for approval:"), "countdown: {screen}");
+    assert!(
+        screen.contains('▀') || screen.contains('▄'),
+        "QR code: {screen}"
+    );
+    assert!(
+        screen.contains("Waiting for approval:"),
+        "countdown: {screen}"
+    );
     assert!(screen.contains("\x1b[1"), "colour: {screen}");
 
     let screen = in_pty(&home, &format!("{command} --no-qr"), true).unwrap();
     assert!(!screen.contains('▀'), "--no-qr: {screen}");
-    assert!(!screen.contains("\x1b[1") && !screen.contains("\x1b[2m"), "NO_COLOR: {screen}");
+    assert!(
+        !screen.contains("\x1b[1") && !screen.contains("\x1b[2m"),
+        "NO_COLOR: {screen}"
+    );
 
     // Piped: no QR code, no countdown, no escape sequence at all.
     let out = home.run(&["login", "--use-device-code", "--timeout", "60"]);
     let (stdout, stderr) = text(&out);
     assert_eq!(code(&out), Some(0), "{stderr}");
-    assert!(!stdout.contains('\x1b') && !stderr.contains('\x1b'), "{stderr}");
-    assert!(!stderr.contains('▀') && !stderr.contains("Waiting for approval:"), "{stderr}");
+    assert!(
+        !stdout.contains('\x1b') && !stderr.contains('\x1b'),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains('▀') && !stderr.contains("Waiting for approval:"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn json_output_is_one_object_per_line() {
     let home = Home::new("json");
-    let out = home.run(&["login", "--output", "json", "--use-device-code", "--timeout", "60"]);
+    let out = home.run(&[
+        "login",
+        "--output",
+        "json",
+        "--use-device-code",
+        "--timeout",
+        "60",
+    ]);
     let (stdout, stderr) = text(&out);
     assert_eq!(code(&out), Some(0), "{stderr}");
-    let events: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let events: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(events[0]["event"], "prompt");
     assert!(events[0]["userCode"].is_string());
     assert!(events.iter().any(|e| e["event"] == "caller_identity"));
-    assert!(stderr.contains("check that it shows this code"), "prompts stay on stderr");
+    assert!(
+        stderr.contains("check that it shows this code"),
+        "prompts stay on stderr"
+    );
 }

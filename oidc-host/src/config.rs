@@ -56,6 +56,11 @@ pub struct Config {
     /// A custom endpoint URL for every service instead of the resolved one
     /// (e.g. an emulator); cannot be combined with FIPS or dual-stack.
     pub endpoint_url: Option<String>,
+    /// Custom endpoint URLs of single services, which win over
+    /// [`endpoint_url`](Config::endpoint_url) (`AWS_ENDPOINT_URL_SSO_OIDC`,
+    /// `AWS_ENDPOINT_URL_SSO`, `AWS_ENDPOINT_URL_STS`, or a `[services]`
+    /// section of the AWS config file).
+    pub service_endpoint_urls: Vec<(Service, String)>,
     /// Use the FIPS endpoint.
     pub use_fips: bool,
     /// Use the dual-stack (IPv4 + IPv6) endpoint.
@@ -109,6 +114,7 @@ impl Config {
         Config {
             region: region.into(),
             endpoint_url: None,
+            service_endpoint_urls: Vec::new(),
             use_fips: false,
             use_dual_stack: false,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
@@ -126,6 +132,15 @@ impl Config {
     #[must_use]
     pub fn with_endpoint_url(mut self, url: impl Into<String>) -> Config {
         self.endpoint_url = Some(url.into());
+        self
+    }
+
+    /// Sets the endpoint URL of one service (see
+    /// [`service_endpoint_urls`](Config::service_endpoint_urls)).
+    #[must_use]
+    pub fn with_service_endpoint_url(mut self, service: Service, url: impl Into<String>) -> Config {
+        self.service_endpoint_urls.retain(|(s, _)| *s != service);
+        self.service_endpoint_urls.push((service, url.into()));
         self
     }
 
@@ -251,7 +266,13 @@ impl Config {
         let mut config = EndpointConfig::for_region(region.to_owned())
             .with_fips(self.use_fips)
             .with_dual_stack(self.use_dual_stack);
-        if let Some(url) = &self.endpoint_url {
+        let url = self
+            .service_endpoint_urls
+            .iter()
+            .find(|(s, _)| *s == service)
+            .map(|(_, url)| url)
+            .or(self.endpoint_url.as_ref());
+        if let Some(url) = url {
             config = config.with_endpoint_url(url.clone());
         }
         let endpoint = endpoint::resolve(service, &config)?;
@@ -355,6 +376,27 @@ mod tests {
         assert_eq!(c.retry.max_attempts, 1);
         assert_eq!(c.call_timeout, Duration::from_secs(2));
         assert_eq!(c.max_idle_per_host, 0);
+    }
+
+    #[test]
+    fn a_service_endpoint_wins_over_the_global_one() {
+        let config = Config::for_region("us-east-1")
+            .with_endpoint_url("http://127.0.0.1:1")
+            .with_service_endpoint_url(Service::Sts, "http://127.0.0.1:2");
+        assert_eq!(
+            config
+                .endpoint_for(Service::Sts, "us-east-1")
+                .unwrap()
+                .url(),
+            "http://127.0.0.1:2"
+        );
+        assert_eq!(
+            config
+                .endpoint_for(Service::SsoOidc, "us-east-1")
+                .unwrap()
+                .url(),
+            "http://127.0.0.1:1"
+        );
     }
 
     #[test]
