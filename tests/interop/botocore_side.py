@@ -91,6 +91,7 @@ def cmd_credentials(args):
             "accessKeyId": frozen.access_key,
             "secretAccessKey": frozen.secret_key,
             "sessionToken": frozen.token,
+            "expiration": iso(getattr(credentials, "_expiry_time", None)),
         }
     )
 

@@ -265,3 +265,86 @@ fn browser_sign_in_fills_the_token_cache() {
     assert_eq!(again.access_token.secret(), token.access_token.secret());
     assert_eq!(run.emulator.stats(), before);
 }
+
+/// Authorization code + PKCE through a real browser: the emulator's consent
+/// page (Allow), its redirect to the loopback listener, the token cached.
+#[test]
+fn browser_approves_the_pkce_sign_in() {
+    let Some(paths) = BrowserPaths::require_or_skip("browser_approves_the_pkce_sign_in") else {
+        return;
+    };
+    let emulator = Emulator::start(
+        EmulatorConfig::default().with_authorize_mode(oidc_emulator::AuthorizeMode::Interactive),
+    )
+    .expect("start the emulator");
+    let client = Client::new(
+        Config::for_region("us-east-1")
+            .with_endpoint_url(emulator.base_url())
+            .with_call_timeout(Duration::from_secs(10)),
+    )
+    .expect("client for the emulator");
+    let cache = tempfile::tempdir().expect("cache dir");
+    let dir = CacheDir::new(cache.path());
+    let session =
+        Session::new(dir.clone(), "browser-pkce", START_URL).with_scopes(["sso:account:access"]);
+
+    let (url_tx, url_rx) = mpsc::channel::<String>();
+    let cancel = CancelToken::new();
+    let flow_cancel = cancel.clone();
+    let flow = thread::spawn(move || {
+        client.session_token(
+            &session,
+            SignInMode::AuthorizationCode,
+            move |p| {
+                if let SignInPrompt::Browser { url } = p {
+                    let _ = url_tx.send(url.clone());
+                }
+            },
+            &flow_cancel,
+        )
+    });
+    let url = url_rx
+        .recv_timeout(PROMPT_TIMEOUT)
+        .expect("the sign-in showed the authorize URL");
+    assert!(
+        url.starts_with(&format!("{}/authorize?", emulator.base_url())),
+        "{url}"
+    );
+
+    let landed = (|| -> Result<(String, String), WebDriverError> {
+        let driver = Driver::start(&paths)?;
+        let browser = driver.new_session()?;
+        browser.navigate(&url)?;
+        let allow = browser.find("#allow")?;
+        browser.click(&allow)?;
+        // The consent form redirects to the loopback listener, whose page
+        // says the sign-in is done.
+        let heading = browser.find("h1")?;
+        Ok((browser.current_url()?, browser.text(&heading)?))
+    })();
+    let (landed_url, heading) = match landed {
+        Ok(v) => v,
+        Err(e) => {
+            cancel.cancel();
+            panic!("browser step failed: {e}");
+        }
+    };
+    assert!(
+        landed_url.starts_with("http://127.0.0.1:") && landed_url.contains("/oauth/callback?"),
+        "{landed_url}"
+    );
+    assert_eq!(heading, "Signed in");
+    let token = flow
+        .join()
+        .expect("flow thread")
+        .expect("the PKCE sign-in ends with a token");
+    let on_disk = dir
+        .read_token("browser-pkce")
+        .expect("read the cache")
+        .token
+        .expect("a token in the cache");
+    assert_eq!(on_disk.access_token.secret(), token.access_token.secret());
+    let stats = emulator.stats();
+    assert_eq!(stats.register_client, 1, "{stats:?}");
+    assert_eq!(stats.create_token_authorization_code, 1, "{stats:?}");
+}

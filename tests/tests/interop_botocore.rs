@@ -77,20 +77,23 @@ fn botocore() -> Option<Botocore> {
             return Some(side);
         }
         Ok(out) => format!(
-            "{} cannot import botocore: {}",
+            "{} cannot import botocore ({})",
             side.python.display(),
-            String::from_utf8_lossy(&out.stderr).trim()
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .last()
+                .unwrap_or_default()
+                .trim()
         ),
         Err(e) => format!("cannot run {}: {e}", side.python.display()),
     };
-    let message = format!(
-        "botocore interop test skipped: {problem}\n  (scripts/test installs it: python3 -m venv tests/.venv && \
-         tests/.venv/bin/pip install -r tests/interop/requirements.txt; or set OIDC_INTEROP_PYTHON)"
-    );
+    let how = "scripts/test installs it: python3 -m venv tests/.venv && \
+               tests/.venv/bin/pip install -r tests/interop/requirements.txt; \
+               or set OIDC_INTEROP_PYTHON";
     if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{message}");
+        panic!("botocore interop test cannot run (CI=true): {problem}\n  ({how})");
     }
-    eprintln!("{message}");
+    eprintln!("botocore interop test SKIPPED: {problem}\n  ({how})");
     None
 }
 
@@ -522,4 +525,63 @@ fn role_credentials_cached_by_botocore_are_reused_by_us() {
     );
     // Reading does not rewrite botocore's entry.
     assert_eq!(world.describe(&file)["value"], d["value"]);
+}
+
+/// The `oidc-cli` binary next to this test's (`cargo test --workspace`
+/// builds it for oidc-cli's own tests), or `OIDC_CLI`.
+fn oidc_cli() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("OIDC_CLI") {
+        return Some(PathBuf::from(path));
+    }
+    let exe = std::env::current_exe().ok()?;
+    let path = exe.parent()?.parent()?.join("oidc-cli");
+    path.is_file().then_some(path)
+}
+
+/// botocore's `credential_process` provider runs `oidc-cli credentials
+/// --format process` and accepts its output (including `Expiration`); the
+/// CLI caches the role credentials in botocore's layout on the way.
+#[test]
+fn botocore_credential_process_runs_oidc_cli() {
+    let Some(py) = botocore() else { return };
+    let Some(cli) = oidc_cli() else {
+        eprintln!(
+            "credential_process part SKIPPED: no oidc-cli binary next to the test (build it with \
+             `cargo build -p oidc-cli` or set OIDC_CLI)"
+        );
+        return;
+    };
+    let world = World::new(py, EmulatorConfig::default());
+    seed_token(&world);
+    let config = world.home.path().join(".aws").join("config");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&format!(
+        "\n[profile proc]\ncredential_process = {} credentials --profile {PROFILE} --format process\n",
+        cli.display()
+    ));
+    std::fs::write(&config, text).unwrap();
+    let file = role_file(&world);
+
+    let boto = world.botocore(
+        &["credentials", "--profile", "proc", "--no-cli-cache"],
+        None,
+    );
+    assert_eq!(boto["method"], "custom-process");
+    assert_eq!(world.emu.stats().get_role_credentials, 1);
+    let cached = world.describe(&file);
+    assert_eq!(cached["botocoreWouldWriteTheseBytes"], true, "{cached}");
+    let c = &cached["value"]["Credentials"];
+    assert_eq!(boto["accessKeyId"], c["AccessKeyId"]);
+    assert_eq!(boto["secretAccessKey"], c["SecretAccessKey"]);
+    assert_eq!(boto["sessionToken"], c["SessionToken"]);
+    assert_eq!(boto["expiration"], c["Expiration"], "Expiration parsed");
+
+    // Again: the CLI answers from its cache, no request.
+    world.emu.reset_stats();
+    let again = world.botocore(
+        &["credentials", "--profile", "proc", "--no-cli-cache"],
+        None,
+    );
+    assert_eq!(again["accessKeyId"], boto["accessKeyId"]);
+    assert_eq!(requests(&world.emu.stats()), 0);
 }
