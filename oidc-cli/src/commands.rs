@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 
-use oidc_core::cache::CachedToken;
+use oidc_core::cache::{refresh_decision, CachedToken, RefreshDecision};
 use oidc_core::device_flow::Prompt;
 use oidc_core::sso::logout::LogoutInput;
 use oidc_host::{CacheDir, CredentialsCacheDir};
@@ -256,11 +256,22 @@ fn report_signed_in(output: Output, r: &Resolved, token: &CachedToken) {
 pub(crate) fn token(rt: &Runtime, g: &Global) -> Result<(), BoxError> {
     let config = AwsConfig::load()?;
     let r = require(rt, g, &config, "token")?;
-    let client = target::client(rt, g, &r.region)?;
-    rt.step(format!("refreshing the token of {}", r.label));
-    let token = client
-        .session_token(&r.session, SignInMode::CachedOnly, |_| {}, rt.cancel())
-        .map_err(|e| target::explain(e, &r))?;
+    // A cached token outside its refresh window is answered without a
+    // client, a lock or a thread.
+    let now = SystemTime::now();
+    let fresh = target::cached_entry(&r.session.dir, &r.session.session_key).filter(|t| {
+        refresh_decision(t, now, None, &r.session.refresh_policy) == RefreshDecision::Fresh
+    });
+    let token = match fresh {
+        Some(token) => token,
+        None => {
+            let client = target::client(rt, g, &r.region)?;
+            rt.step(format!("refreshing the token of {}", r.label));
+            client
+                .session_token(&r.session, SignInMode::CachedOnly, |_| {}, rt.cancel())
+                .map_err(|e| target::explain(e, &r))?
+        }
+    };
     match g.output {
         Output::Json => emit(&json!({
             "accessToken": token.access_token.secret(),

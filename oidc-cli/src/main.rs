@@ -230,6 +230,14 @@ fn main() -> ExitCode {
         (_, None) => Some(DEFAULT_TIMEOUT_SECS),
     };
     let rt = runtime::Runtime::install(timeout);
+    // `token`, `credentials` and `status` arm the runtime only when they
+    // need the network (a warm cache answers without starting a thread).
+    if !matches!(
+        cli.command,
+        Command::Token | Command::Credentials(_) | Command::Status(_) | Command::Completions(_)
+    ) {
+        rt.arm();
+    }
     let g = &cli.global;
     let result = match cli.command {
         Command::Login(args) => commands::login(&rt, g, &args),

@@ -2,6 +2,9 @@
 
 use std::sync::Arc;
 
+use oidc_core::cache::credentials::{
+    credentials_decision, CredentialsDecision, CredentialsRefreshPolicy,
+};
 use oidc_core::cache::CachedToken;
 use oidc_core::sigv4::SigV4Signer;
 use oidc_core::sso::list_account_roles::{ListAccountRolesInput, RoleInfo};
@@ -197,9 +200,26 @@ pub(crate) fn credentials(
             .into())
         }
     };
-    let client = target::client(rt, g, &r.region)?;
     let cache = CredentialsCacheDir::from_env()?;
-    let creds = role_credentials(rt, &client, &r, &account_id, &role_name, cache)?;
+    // Fresh role credentials in the cache are answered without a client,
+    // a lock or a thread (what a `credential_process` is asked most).
+    let file = CredentialsCacheDir::sso_role_file_name(&r.session, &account_id, &role_name);
+    let cached = cache.read(&file).ok().and_then(|(entry, _)| entry);
+    let creds = match cached {
+        Some(entry)
+            if credentials_decision(
+                &entry.credentials,
+                std::time::SystemTime::now(),
+                &CredentialsRefreshPolicy::default(),
+            ) == CredentialsDecision::Fresh =>
+        {
+            entry.credentials
+        }
+        _ => {
+            let client = target::client(rt, g, &r.region)?;
+            role_credentials(rt, &client, &r, &account_id, &role_name, cache)?
+        }
+    };
     print_credentials(
         args.format,
         &creds,

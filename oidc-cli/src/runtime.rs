@@ -40,13 +40,17 @@ struct Inner {
     /// `None`: no deadline (the standalone emulator).
     timeout: Option<Duration>,
     started: Instant,
+    /// Whether the Ctrl-C handler and the watchdog run (started on the
+    /// first step that may wait: answers served from a warm cache start
+    /// no thread).
+    armed: AtomicBool,
 }
 
 impl Runtime {
-    /// Installs the Ctrl-C handler and starts the watchdog.
+    /// The run's shared state; nothing starts until [`Runtime::arm`].
     pub(crate) fn install(timeout_secs: Option<u64>) -> Runtime {
         let timeout = timeout_secs.map(Duration::from_secs);
-        let rt = Runtime {
+        Runtime {
             inner: Arc::new(Inner {
                 cancel: CancelToken::new(),
                 timed_out: AtomicBool::new(false),
@@ -56,17 +60,26 @@ impl Runtime {
                 temporary: Mutex::new(Vec::new()),
                 timeout,
                 started: Instant::now(),
+                armed: AtomicBool::new(false),
             }),
-        };
-        let for_handler = rt.clone();
+        }
+    }
+
+    /// Installs the Ctrl-C handler and starts the `--timeout` watchdog,
+    /// once; every path that may wait (the network, a lock, a sign-in, a
+    /// temporary directory) arms the runtime first.
+    pub(crate) fn arm(&self) {
+        if self.inner.armed.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let for_handler = self.clone();
         // Without a handler Ctrl-C still ends the process (leaving at most
         // a temporary directory behind), so a failure here is not fatal.
         let _ = ctrlc::set_handler(move || for_handler.interrupt());
-        let for_watchdog = rt.clone();
+        let for_watchdog = self.clone();
         let _ = std::thread::Builder::new()
             .name("oidc-cli-watchdog".to_owned())
             .spawn(move || for_watchdog.watchdog());
-        rt
     }
 
     fn interrupt(&self) {
@@ -160,6 +173,7 @@ impl Runtime {
     /// Registers a temporary directory, removed at the end of the run
     /// whatever way it ends.
     pub(crate) fn register_temporary(&self, path: &Path) {
+        self.arm();
         self.inner
             .temporary
             .lock()

