@@ -94,7 +94,7 @@ pub const TARGETS: &[(&str, Target)] = &[
 /// Targets whose bodies need `oidc-host` or `oidc-emulator` (in
 /// `src/host.rs`, outside this file, which `oidc-core`'s tests include):
 /// replayed by `fuzz/tests/replay.rs` (`cargo test` inside `fuzz/`).
-pub const HOST_TARGETS: &[&str] = &["loopback_request", "emulator_http"];
+pub const HOST_TARGETS: &[&str] = &["loopback_request", "emulator_http", "aws_config"];
 
 // ---------------------------------------------------------------------------
 // Operation parsers
