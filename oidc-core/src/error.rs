@@ -398,7 +398,8 @@ impl ServiceError {
         if secrets.is_empty() {
             return;
         }
-        let clean = |text: &mut String| *text = crate::scrub::scrub(text, secrets);
+        let clean =
+            |text: &mut String| *text = crate::scrub::remove_secrets(std::mem::take(text), secrets);
         if let ErrorCode::Other(code) = &mut self.code {
             clean(code);
         }

@@ -13,10 +13,17 @@ const SECRET_MIN_LEN: usize = 4;
 /// What a removed credential is replaced with.
 pub(crate) const REDACTED: &str = "[redacted]";
 
-/// Removes every occurrence of each secret in `secrets` (as sent and
-/// percent-encoded) from `text`, then [`scrub_credentials`].
+/// [`scrub_credentials`], then [`remove_secrets`].
+#[cfg(test)]
 pub(crate) fn scrub(text: &str, secrets: &[&str]) -> String {
-    let mut out = scrub_credentials(text);
+    remove_secrets(scrub_credentials(text), secrets)
+}
+
+/// Removes every occurrence of each secret in `secrets` (as sent and
+/// percent-encoded) from `text` (already [`scrub_credentials`]-ed when it
+/// was parsed).
+pub(crate) fn remove_secrets(text: String, secrets: &[&str]) -> String {
+    let mut out = text;
     for secret in secrets.iter().filter(|s| s.len() >= SECRET_MIN_LEN) {
         if out.contains(secret) {
             out = out.replace(secret, REDACTED);
