@@ -1,4 +1,4 @@
-//! The `awsQuery` protocol spoken by STS (spec/sts.md): a form-encoded
+//! The `awsQuery` protocol spoken by STS: a form-encoded
 //! `POST /` carrying `Action` and `Version`, answered with XML.
 //!
 //! * [`QueryBody`] writes the form body member by member, percent-encoding
@@ -208,7 +208,7 @@ fn is_unreserved(b: u8) -> bool {
 }
 
 /// Percent-encodes `value` into `out`: every byte of its UTF-8 form except
-/// the unreserved set, upper-case hex (spec/sts.md §1.1; a space is `%20`).
+/// the unreserved set, upper-case hex (a space is `%20`).
 pub(crate) fn encode_into(out: &mut Vec<u8>, value: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let bytes = value.as_bytes();

@@ -1,7 +1,7 @@
 //! The AWS CLI v2 / botocore / aws-sdk-rust SSO cache formats, as bytes.
 //!
 //! This module models the files in `~/.aws/sso/cache/` without touching the
-//! file system (see `spec/token-cache.md`):
+//! file system:
 //!
 //! * [`CachedToken`]: the SSO token cache entry, read leniently
 //!   ([`CachedToken::from_json`]) and written byte-for-byte like the AWS CLI

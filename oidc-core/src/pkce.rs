@@ -210,7 +210,7 @@ impl fmt::Debug for State {
     }
 }
 
-/// The parameters of the authorize URL (pkce.md §2.5).
+/// The parameters of the authorize URL.
 ///
 /// Build it with struct-literal syntax and render it with
 /// [`to_url`](Self::to_url); see the [module documentation](self) for an

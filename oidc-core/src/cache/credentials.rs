@@ -1,5 +1,5 @@
-//! The AWS CLI's role-credential cache (`~/.aws/cli/cache/<key>.json`,
-//! `spec/token-cache.md` §5) and the pure "are these credentials still
+//! The AWS CLI's role-credential cache (`~/.aws/cli/cache/<key>.json`)
+//! and the pure "are these credentials still
 //! good?" decision.
 //!
 //! * [`sso_credentials_file_name`]: the file name of SSO role credentials,

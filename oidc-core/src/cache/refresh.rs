@@ -4,7 +4,7 @@ use std::time::{Duration, SystemTime};
 
 use super::CachedToken;
 
-/// When to refresh a cached token (`spec/device-flow.md` §5).
+/// When to refresh a cached token.
 ///
 /// The defaults follow aws-sdk-rust's `SsoTokenProvider`: refresh once less
 /// than **5 minutes** remain (`REFRESH_BUFFER_TIME`), at most one attempt

@@ -112,7 +112,7 @@ impl RegisterClientInput {
     }
 
     /// The registration the AWS CLI makes for the authorization-code flow
-    /// (pkce.md §2.1): grants `authorization_code` and `refresh_token`, the
+    /// (as `aws sso login` does): grants `authorization_code` and `refresh_token`, the
     /// loopback redirect URI without a port
     /// ([`REGISTRATION_REDIRECT_URI`](crate::pkce::REGISTRATION_REDIRECT_URI)),
     /// `start_url` as the issuer, and `scopes`

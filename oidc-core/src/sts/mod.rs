@@ -1,7 +1,7 @@
 //! AWS STS (API version `2011-06-15`): one module per operation of the
 //! model, each with a typed input, a pure `request` builder and a pure
 //! `parse` function, over the awsQuery protocol (a form-encoded `POST /`,
-//! XML responses; spec/sts.md).
+//! XML responses).
 //!
 //! | operation | auth | returns |
 //! |---|---|---|
