@@ -147,20 +147,9 @@ pub(crate) fn upsert_profile(
     Ok(oidc_host::aws_config::upsert_profile(text, name, pairs)?)
 }
 
-/// Writes `text` to `path` atomically (a temporary file, then a rename),
-/// creating the directory when missing.
+/// Writes `text` to `path` atomically, creating the directory when missing.
 pub(crate) fn write_config(path: &Path, text: &str) -> Result<(), BoxError> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    }
-    let tmp = path.with_extension(format!("oidc-cli-tmp-{}", std::process::id()));
-    std::fs::write(&tmp, text).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        format!("cannot replace {}: {e}", path.display())
-    })?;
-    Ok(())
+    Ok(oidc_host::aws_config::write_file(path, text)?)
 }
 
 #[cfg(test)]

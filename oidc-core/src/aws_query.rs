@@ -202,25 +202,10 @@ fn format_usize(mut n: usize, buf: &mut [u8; 20]) -> &[u8] {
     &buf[i..]
 }
 
-/// Whether a byte is in the unreserved set `A-Z a-z 0-9 - _ . ~`.
-fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~')
-}
-
 /// Percent-encodes `value` into `out`: every byte of its UTF-8 form except
 /// the unreserved set, upper-case hex (a space is `%20`).
 pub(crate) fn encode_into(out: &mut Vec<u8>, value: &str) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let bytes = value.as_bytes();
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if !is_unreserved(b) {
-            out.extend_from_slice(&bytes[start..i]);
-            out.extend_from_slice(&[b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]]);
-            start = i + 1;
-        }
-    }
-    out.extend_from_slice(&bytes[start..]);
+    crate::percent::encode_bytes_into(out, value.as_bytes());
 }
 
 /// Builds the `POST /` of `body` on `endpoint`.

@@ -9,38 +9,9 @@
 //! operations, signed again at the attempt's wall-clock time, so a
 //! transport never adds or rewrites a header.
 //!
-//! ```
-//! use std::time::{Instant, SystemTime};
-//! use oidc_core::call::{Call, CallOptions, Step};
-//! use oidc_core::endpoint::Endpoint;
-//! use oidc_core::retry::RetryQuota;
-//! use oidc_core::sso_oidc::register_client::RegisterClientInput;
+//! The loop a driver follows:
 //!
-//! let endpoint = Endpoint::from_url("https://oidc.us-east-1.amazonaws.com").unwrap();
-//! let input = RegisterClientInput::new("my-tool");
-//! let mut call = Call::new(&input, &endpoint, CallOptions::default()).unwrap();
-//! let mut quota = RetryQuota::default();
-//! let mut answers = vec![
-//!     http::Response::builder().status(200)
-//!         .body(r#"{"clientId":"c","clientSecret":"s","clientSecretExpiresAt":1}"#).unwrap(),
-//!     http::Response::builder().status(503).body("").unwrap(),
-//! ];
-//! let mut now = Instant::now(); // your clock; the core never reads one
-//! let output = loop {
-//!     match call.poll(now, SystemTime::now()) {
-//!         Step::Send(request) => {
-//!             // send `request` with any HTTP client ...
-//!             let response = answers.pop().unwrap();
-//!             call.handle_response(now, &response, &mut quota, rand_u32());
-//!         }
-//!         Step::WaitUntil(at) => now = at, // sleep until `at` (or until cancelled)
-//!         Step::Done(result) => break result.unwrap(),
-//!     }
-//! };
-//! assert_eq!(output.client_id, "c");
-//! assert_eq!(call.attempts(), 2);
-//! # fn rand_u32() -> u32 { 12345 }
-//! ```
+#![doc = include_str!("../docs/call.md")]
 
 use std::fmt;
 use std::sync::Arc;

@@ -77,6 +77,7 @@ pub mod endpoint;
 mod error;
 pub mod identity_context;
 mod operation;
+mod percent;
 pub mod pkce;
 mod rest_json;
 pub mod retry;

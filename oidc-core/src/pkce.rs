@@ -295,16 +295,7 @@ impl AuthorizeRequest {
 
 /// Percent-encodes every byte of `value` except the RFC 3986 unreserved set.
 fn percent_encode_into(out: &mut String, value: &str) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &byte in value.as_bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(byte >> 4)]));
-            out.push(char::from(HEX[usize::from(byte & 0x0f)]));
-        }
-    }
+    crate::percent::encode_into(out, value.as_bytes());
 }
 
 /// Why a request to the loopback listener did not yield an authorization
@@ -566,48 +557,7 @@ fn strip_absolute_form(target: &str) -> &str {
 
 /// `application/x-www-form-urlencoded` decoding of one name or value.
 fn percent_decode(input: &str) -> String {
-    let bytes = input.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b'%' => {
-                let hi = bytes.get(i + 1).and_then(|b| hex_value(*b));
-                let lo = bytes.get(i + 2).and_then(|b| hex_value(*b));
-                match (hi, lo) {
-                    (Some(hi), Some(lo)) => {
-                        out.push((hi << 4) | lo);
-                        i += 3;
-                    }
-                    _ => {
-                        out.push(b'%');
-                        i += 1;
-                    }
-                }
-            }
-            other => {
-                out.push(other);
-                i += 1;
-            }
-        }
-    }
-    match String::from_utf8(out) {
-        Ok(s) => s,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    }
-}
-
-fn hex_value(byte: u8) -> Option<u8> {
-    match byte {
-        b'0'..=b'9' => Some(byte - b'0'),
-        b'a'..=b'f' => Some(byte - b'a' + 10),
-        b'A'..=b'F' => Some(byte - b'A' + 10),
-        _ => None,
-    }
+    String::from_utf8_lossy(&crate::percent::decode(input.as_bytes(), true)).into_owned()
 }
 
 #[cfg(test)]

@@ -495,16 +495,7 @@ impl<'a> ResponseContext<'a> {
 /// unreserved characters (`A-Z a-z 0-9 - . _ ~`) as they are, every other
 /// byte of the UTF-8 encoding as `%XX` (upper-case hex; a space is `%20`).
 pub(crate) fn percent_encode_query_into(out: &mut String, value: &str) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 0x0f)]));
-        }
-    }
+    crate::percent::encode_into(out, value.as_bytes());
 }
 
 /// A query string written parameter by parameter, in the order given

@@ -50,7 +50,6 @@
 //! );
 //! ```
 
-use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use hmac::digest::KeyInit;
@@ -61,6 +60,7 @@ use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::credentials::Credentials;
+use crate::percent;
 use crate::secret::SecretAccessKey;
 
 /// The algorithm name that starts the string to sign and the
@@ -540,8 +540,10 @@ pub fn amz_date(time: SystemTime) -> Result<String, SigningError> {
 pub fn canonical_uri(path: &str, settings: &SigningSettings) -> String {
     let mut out = String::with_capacity(path.len() + 1);
     let push_segment = |out: &mut String, segment: &str| match settings.path_encoding {
-        PathEncoding::Double => uri_encode(segment.as_bytes(), out),
-        PathEncoding::Single => uri_encode(&percent_decode(segment.as_bytes()), out),
+        PathEncoding::Double => percent::encode_into(out, segment.as_bytes()),
+        PathEncoding::Single => {
+            percent::encode_into(out, &percent::decode(segment.as_bytes(), false))
+        }
     };
     if settings.normalize_path {
         let mut kept: Vec<&str> = Vec::new();
@@ -599,8 +601,8 @@ pub fn canonical_query(query: &str) -> String {
             let (key, value) = piece.split_once('=').unwrap_or((piece, ""));
             let mut encoded_key = String::new();
             let mut encoded_value = String::new();
-            uri_encode(&query_decode(key.as_bytes()), &mut encoded_key);
-            uri_encode(&query_decode(value.as_bytes()), &mut encoded_value);
+            percent::encode_into(&mut encoded_key, &percent::decode(key.as_bytes(), true));
+            percent::encode_into(&mut encoded_value, &percent::decode(value.as_bytes(), true));
             (encoded_key, encoded_value)
         })
         .collect();
@@ -790,85 +792,31 @@ fn lower_hex(bytes: &[u8]) -> String {
     out
 }
 
-/// SigV4 URI encoding: every byte except `A-Z a-z 0-9 - . _ ~` becomes
-/// `%XX` with upper-case hex. Used on single path segments (so `/` never
-/// reaches it) and on query keys and values (where `/` must be encoded).
-fn uri_encode(bytes: &[u8], out: &mut String) {
-    for &b in bytes {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            // Writing to a String cannot fail.
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-}
-
-fn hex_value(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}
-
-/// Decodes `%XX` escapes; a `%` not followed by two hex digits is kept as
-/// it is (and so re-encoded as `%25`).
-fn percent_decode(bytes: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        if b == b'%' {
-            let hi = bytes.get(i + 1).copied().and_then(hex_value);
-            let lo = bytes.get(i + 2).copied().and_then(hex_value);
-            if let (Some(hi), Some(lo)) = (hi, lo) {
-                out.push(hi << 4 | lo);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b);
-        i += 1;
-    }
-    out
-}
-
-/// Query decoding: `+` is a space, then `%XX` escapes.
-fn query_decode(bytes: &[u8]) -> Vec<u8> {
-    let plus_as_space: Vec<u8> = bytes
-        .iter()
-        .map(|&b| if b == b'+' { b' ' } else { b })
-        .collect();
-    percent_decode(&plus_as_space)
-}
-
 /// The per-attempt signing hook of [`Call`](crate::call::Call) for AWS
 /// credentials: signs every attempt of an
 /// [`Auth::SigV4`](crate::Auth::SigV4) operation in `region` at the
 /// attempt's time.
 ///
 /// ```
-/// use std::sync::Arc;
-/// use oidc_core::call::{Call, CallOptions, Step};
+/// use std::time::{Duration, UNIX_EPOCH};
 /// use oidc_core::endpoint::Endpoint;
 /// use oidc_core::sigv4::SigV4Signer;
 /// use oidc_core::sso_oidc::create_token_with_iam::{CreateTokenWithIamInput, IamGrant};
-/// use oidc_core::Credentials;
+/// use oidc_core::{Credentials, Operation, SignRequest};
 ///
 /// let credentials = Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
-/// let signer = Arc::new(SigV4Signer::new(credentials, "us-east-1"));
+/// let signer = SigV4Signer::new(credentials, "us-east-1");
 /// let endpoint = Endpoint::from_url("https://oidc.us-east-1.amazonaws.com").unwrap();
 /// let input = CreateTokenWithIamInput::new(
 ///     "arn:aws:sso::123456789012:application/ssoins-1/apl-1",
 ///     IamGrant::JwtBearer { assertion: "eyJ.x.y".into() },
 /// );
-/// let mut call = Call::new(&input, &endpoint, CallOptions::default().with_signer(signer)).unwrap();
-/// let Step::Send(request) = call.poll(std::time::Instant::now(), std::time::SystemTime::now()) else {
-///     unreachable!()
-/// };
+/// let mut request = input.request(&endpoint).unwrap();
+/// // `Call` does this before every attempt, at the attempt's time.
+/// let time = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+/// signer.sign(&mut request, "sso-oauth", time).unwrap();
 /// let authorization = request.headers()["authorization"].to_str().unwrap();
-/// assert!(authorization.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"));
+/// assert!(authorization.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20231114/"));
 /// assert!(authorization.contains("/us-east-1/sso-oauth/aws4_request"));
 /// ```
 pub struct SigV4Signer {

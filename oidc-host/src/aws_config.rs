@@ -71,7 +71,7 @@ use crate::session::Session;
 mod parse;
 mod write;
 
-pub use write::{upsert_profile, upsert_sso_session};
+pub use write::{upsert_profile, upsert_sso_session, write_file};
 
 /// A property's value: a string, or a nested block (`s3 =` followed by
 /// indented `key = value` lines) as botocore's `_parse_nested` reads it.

@@ -4,9 +4,14 @@ use std::any::Any;
 use std::fmt;
 use std::time::{Instant, SystemTime};
 
+use oidc_core::call::{Call, Step};
+use oidc_core::device_flow::{Action, DeviceFlow};
 use oidc_core::http;
 use oidc_core::pkce::{RedirectError, State as PkceState};
+use oidc_core::retry::RetryQuota;
 use oidc_core::secret::AuthorizationCode;
+use oidc_core::sso_oidc::create_token::{CreateTokenInput, CreateTokenOutput};
+use oidc_core::{Operation, TransportError};
 
 use crate::client_state::Attempt;
 use crate::error::Error;
@@ -90,24 +95,37 @@ pub trait Flow: Attempt {
     /// time of day.
     fn poll(&mut self, now: Instant, wall_clock: SystemTime) -> FlowStep<Self::Output>;
 
+    // The steps below have defaults for flows that never ask for them (a
+    // single call, a device flow): they are never called then.
+
     /// Takes the result of the last [`FlowStep::Blocking`] job.
-    fn handle_file(&mut self, done: FileDone);
+    fn handle_file(&mut self, done: FileDone) {
+        let _ = done;
+    }
 
     /// Reports the loopback listener's port after [`FlowStep::Listen`].
-    fn listening(&mut self, port: u16);
+    fn listening(&mut self, port: u16) {
+        let _ = port;
+    }
 
     /// Reports that the listener could not be bound or failed.
-    fn listener_failed(&mut self, error: std::io::Error);
+    fn listener_failed(&mut self, error: std::io::Error) {
+        let _ = error;
+    }
 
     /// The state of the authorization-code sign-in in progress, for
     /// [`oidc_core::pkce::answer_loopback`].
-    fn pkce_state(&self) -> Option<&PkceState>;
+    fn pkce_state(&self) -> Option<&PkceState> {
+        None
+    }
 
     /// Hands over what ended [`FlowStep::AwaitRedirect`].
-    fn handle_redirect(&mut self, outcome: Result<AuthorizationCode, RedirectError>);
+    fn handle_redirect(&mut self, outcome: Result<AuthorizationCode, RedirectError>) {
+        let _ = outcome;
+    }
 
     /// Reports that no redirect arrived by the deadline.
-    fn redirect_timed_out(&mut self);
+    fn redirect_timed_out(&mut self) {}
 
     /// When the request of the last [`FlowStep::Send`] must be abandoned
     /// (reported as a timeout) if it has not been answered: the device
@@ -115,6 +133,75 @@ pub trait Flow: Attempt {
     /// alone bound it.
     fn send_deadline(&self) -> Option<Instant> {
         None
+    }
+}
+
+/// One call is a flow: the adapters' one drive loop runs it.
+impl<O: Operation> Flow for Call<O> {
+    type Output = O::Output;
+
+    fn poll(&mut self, now: Instant, wall_clock: SystemTime) -> FlowStep<O::Output> {
+        match Call::poll(self, now, wall_clock) {
+            Step::Send(request) => FlowStep::Send(request),
+            Step::WaitUntil(at) => FlowStep::WaitUntil(at),
+            Step::Done(result) => FlowStep::Done(result.map_err(Error::Core)),
+        }
+    }
+}
+
+/// A [`DeviceFlow`] the caller built, as a flow: each poll is sent once
+/// (the flow counts failed polls itself, so retries never stack) and a poll
+/// still in flight is abandoned at the flow's deadline.
+#[derive(Debug)]
+pub struct DeviceFlowRun<'a> {
+    flow: &'a mut DeviceFlow,
+}
+
+impl<'a> DeviceFlowRun<'a> {
+    /// Runs `flow`.
+    pub fn new(flow: &'a mut DeviceFlow) -> DeviceFlowRun<'a> {
+        DeviceFlowRun { flow }
+    }
+}
+
+impl Attempt for DeviceFlowRun<'_> {
+    fn response<B: AsRef<[u8]>>(
+        &mut self,
+        now: Instant,
+        response: &http::Response<B>,
+        _quota: &mut RetryQuota,
+        _random: u32,
+    ) {
+        // Only misuse fails here, and the drive loop cannot misuse it.
+        let _ = self.flow.handle_response(now, response);
+    }
+
+    fn transport_error(
+        &mut self,
+        now: Instant,
+        mut error: TransportError,
+        _quota: &mut RetryQuota,
+        _random: u32,
+    ) {
+        error.operation = CreateTokenInput::NAME;
+        let _ = self.flow.handle_transport_error(now, error.into());
+    }
+}
+
+impl Flow for DeviceFlowRun<'_> {
+    type Output = CreateTokenOutput;
+
+    fn poll(&mut self, now: Instant, _wall_clock: SystemTime) -> FlowStep<CreateTokenOutput> {
+        match self.flow.poll(now) {
+            Action::Send(request) => FlowStep::Send(request),
+            Action::ShowPrompt(prompt) => FlowStep::Prompt(SignInPrompt::DeviceCode(prompt)),
+            Action::WaitUntil(at) => FlowStep::WaitUntil(at),
+            Action::Done(outcome) => FlowStep::Done(outcome.map_err(Error::DeviceFlow)),
+        }
+    }
+
+    fn send_deadline(&self) -> Option<Instant> {
+        Some(self.flow.deadline())
     }
 }
 

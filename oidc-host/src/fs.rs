@@ -198,6 +198,18 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), HostError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     ensure_dir(dir)?;
     check_private_dir(dir)?;
+    replace_file(path, bytes)
+}
+
+/// [`write_atomic`] for a file that holds no secret (the AWS config
+/// file): the directory may be shared.
+pub(crate) fn write_atomic_public(path: &Path, bytes: &[u8]) -> Result<(), HostError> {
+    ensure_dir(path.parent().unwrap_or(Path::new(".")))?;
+    replace_file(path, bytes)
+}
+
+fn replace_file(path: &Path, bytes: &[u8]) -> Result<(), HostError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
     remove_stale_temps(path);
     let (temp_path, mut file) = create_temp(path)?;
     let result = (|| {

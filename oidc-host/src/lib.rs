@@ -149,7 +149,7 @@ pub use credentials::{
 pub use credentials_flow::CredentialsFlow;
 pub use dir::{CacheDir, Platform, ReadOutcome, RegistrationKey, RegistrationOutcome};
 pub use error::{CacheProblem, CacheWarning, Error, HostError, TokenError};
-pub use flow::{FileDone, FileJob, Flow, FlowStep};
+pub use flow::{DeviceFlowRun, FileDone, FileJob, Flow, FlowStep};
 pub use lock::{LockPoll, SessionLock};
 pub use provider::{
     Login, LoginReason, Next, Refresh, Refreshed, RegistrationInfo, TokenProvider, TokenProviders,

@@ -5,14 +5,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
 
 use oidc_core::cache::CachedToken;
-use oidc_core::call::Step;
-use oidc_core::device_flow::{Action, DeviceFlow, Prompt};
+use oidc_core::device_flow::{DeviceFlow, Prompt};
 use oidc_core::endpoint::{Endpoint, Service};
 use oidc_core::sso_oidc::create_token::CreateTokenOutput;
 use oidc_core::{Credentials, Operation, SignRequest};
 use oidc_host::{
-    Begin, CancelToken, ClientState, Config, CredentialsProvider, Error, FileDone, FileJob, Flow,
-    FlowStep, Session, SignInMode, SignInPrompt, Signal,
+    Begin, CancelToken, ClientState, Config, CredentialsProvider, DeviceFlowRun, Error, FileDone,
+    FileJob, Flow, FlowStep, Session, SignInMode, SignInPrompt, Signal,
 };
 
 use crate::loopback::await_redirect;
@@ -149,7 +148,7 @@ impl Client {
     /// ([`oidc_core::Error::Transport`]), or an input that cannot form a
     /// request.
     pub async fn call<O: Operation>(&self, input: &O) -> Result<O::Output, Error> {
-        self.call_with(input, None, None).await
+        self.call_with(input, None, &CancelToken::new()).await
     }
 
     /// [`call`](Self::call) for an operation signed with SigV4: `signer`
@@ -163,7 +162,8 @@ impl Client {
         input: &O,
         signer: Arc<dyn SignRequest>,
     ) -> Result<O::Output, Error> {
-        self.call_with(input, Some(signer), None).await
+        self.call_with(input, Some(signer), &CancelToken::new())
+            .await
     }
 
     /// [`call`](Self::call) that stops at once when `cancel` fires.
@@ -176,28 +176,17 @@ impl Client {
         input: &O,
         cancel: &CancelToken,
     ) -> Result<O::Output, Error> {
-        self.call_with(input, None, Some(cancel)).await
+        self.call_with(input, None, cancel).await
     }
 
     async fn call_with<O: Operation>(
         &self,
         input: &O,
         signer: Option<Arc<dyn SignRequest>>,
-        cancel: Option<&CancelToken>,
+        cancel: &CancelToken,
     ) -> Result<O::Output, Error> {
-        let mut call = self.inner.state.call(input, signer)?;
-        loop {
-            match call.poll(self.timer().now(), SystemTime::now()) {
-                Step::Send(request) => {
-                    let outcome = self.send(request, None, cancel).await?;
-                    self.inner
-                        .state
-                        .deliver(&mut call, self.timer().now(), outcome);
-                }
-                Step::WaitUntil(at) => self.wait_until(at, cancel).await?,
-                Step::Done(result) => return Ok(result?),
-            }
-        }
+        let call = self.inner.state.call(input, signer)?;
+        self.drive(call, |_| {}, cancel).await
     }
 
     /// Drives a [`DeviceFlow`] to its end: each poll is sent once (the flow
@@ -213,26 +202,12 @@ impl Client {
         mut prompt: impl FnMut(&Prompt) + Send,
         cancel: &CancelToken,
     ) -> Result<CreateTokenOutput, Error> {
-        loop {
-            if cancel.is_cancelled() {
-                return Err(Error::Cancelled { waited: None });
+        let show = |p: &SignInPrompt| {
+            if let SignInPrompt::DeviceCode(p) = p {
+                prompt(p);
             }
-            match flow.poll(self.timer().now()) {
-                Action::Send(request) => match self
-                    .send(request, Some(flow.deadline()), Some(cancel))
-                    .await?
-                {
-                    Ok(response) => flow.handle_response(self.timer().now(), &response)?,
-                    Err(mut e) => {
-                        e.operation = "CreateToken";
-                        flow.handle_transport_error(self.timer().now(), e.into())?
-                    }
-                },
-                Action::ShowPrompt(p) => prompt(&p),
-                Action::WaitUntil(at) => self.wait_until(at, Some(cancel)).await?,
-                Action::Done(outcome) => return Ok(outcome?),
-            }
-        }
+        };
+        self.drive(DeviceFlowRun::new(flow), show, cancel).await
     }
 
     /// The session's token: the cached one, refreshed when due (in the
@@ -322,7 +297,7 @@ impl Client {
     }
 
     /// The drive loop of every flow (see [`oidc_host::Flow`]).
-    async fn drive<F: Flow + Send>(
+    async fn drive<F: Flow>(
         &self,
         mut flow: F,
         mut prompt: impl FnMut(&SignInPrompt) + Send,
@@ -342,7 +317,7 @@ impl Client {
                         .state
                         .deliver(&mut flow, self.timer().now(), outcome);
                 }
-                FlowStep::WaitUntil(at) => self.wait_until(at, Some(cancel)).await?,
+                FlowStep::WaitUntil(at) => self.wait_until(at, cancel).await?,
                 FlowStep::Blocking(job) => {
                     let done = self.blocking(job).await?;
                     flow.handle_file(done);
@@ -421,15 +396,16 @@ impl Client {
             .ok_or(Error::Cancelled { waited: None })
     }
 
-    async fn wait_until(&self, at: Instant, cancel: Option<&CancelToken>) -> Result<(), Error> {
+    async fn wait_until(&self, at: Instant, cancel: &CancelToken) -> Result<(), Error> {
         let duration = at.saturating_duration_since(self.timer().now());
         if duration.is_zero() {
-            return match cancel {
-                Some(c) if c.is_cancelled() => Err(Error::Cancelled { waited: None }),
-                _ => Ok(()),
+            return if cancel.is_cancelled() {
+                Err(Error::Cancelled { waited: None })
+            } else {
+                Ok(())
             };
         }
-        or_cancel(cancel, self.timer().sleep(duration))
+        or_cancel(Some(cancel), self.timer().sleep(duration))
             .await
             .ok_or(Error::Cancelled { waited: None })
     }

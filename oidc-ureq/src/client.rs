@@ -7,8 +7,7 @@ use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant, SystemTime};
 
 use oidc_core::cache::CachedToken;
-use oidc_core::call::Step;
-use oidc_core::device_flow::{Action, DeviceFlow, Prompt};
+use oidc_core::device_flow::{DeviceFlow, Prompt};
 use oidc_core::endpoint::{Endpoint, Service};
 use oidc_core::pkce::{self, LoopbackOutcome, RedirectError};
 use oidc_core::secret::AuthorizationCode;
@@ -16,8 +15,8 @@ use oidc_core::sso_oidc::create_token::CreateTokenOutput;
 use oidc_core::{Credentials, Operation, SignRequest};
 use oidc_host::loopback::{self, Head};
 use oidc_host::{
-    Begin, CancelToken, ClientState, Config, CredentialsProvider, Error, Flow, FlowStep, Session,
-    SignInMode, SignInPrompt,
+    Begin, CancelToken, ClientState, Config, CredentialsProvider, DeviceFlowRun, Error, Flow,
+    FlowStep, Session, SignInMode, SignInPrompt,
 };
 
 use crate::transport::Transport;
@@ -92,7 +91,7 @@ impl Client {
     /// ([`oidc_core::Error::Transport`]), or an input that cannot form a
     /// request.
     pub fn call<O: Operation>(&self, input: &O) -> Result<O::Output, Error> {
-        self.call_with(input, None, None)
+        self.call_with(input, None, &CancelToken::new())
     }
 
     /// [`call`](Self::call) for an operation signed with SigV4: `signer`
@@ -107,7 +106,7 @@ impl Client {
         input: &O,
         signer: Arc<dyn SignRequest>,
     ) -> Result<O::Output, Error> {
-        self.call_with(input, Some(signer), None)
+        self.call_with(input, Some(signer), &CancelToken::new())
     }
 
     /// [`call`](Self::call) whose retry waits end at once when `cancel`
@@ -121,26 +120,17 @@ impl Client {
         input: &O,
         cancel: &CancelToken,
     ) -> Result<O::Output, Error> {
-        self.call_with(input, None, Some(cancel))
+        self.call_with(input, None, cancel)
     }
 
     fn call_with<O: Operation>(
         &self,
         input: &O,
         signer: Option<Arc<dyn SignRequest>>,
-        cancel: Option<&CancelToken>,
+        cancel: &CancelToken,
     ) -> Result<O::Output, Error> {
-        let mut call = self.state.call(input, signer)?;
-        loop {
-            match call.poll(Instant::now(), SystemTime::now()) {
-                Step::Send(request) => {
-                    let outcome = self.transport.send(request, None);
-                    self.state.deliver(&mut call, Instant::now(), outcome);
-                }
-                Step::WaitUntil(at) => wait_until(at, cancel)?,
-                Step::Done(result) => return Ok(result?),
-            }
-        }
+        let call = self.state.call(input, signer)?;
+        self.drive(call, |_| {}, cancel)
     }
 
     /// Drives a [`DeviceFlow`] to its end: each poll is sent once (the flow
@@ -156,25 +146,12 @@ impl Client {
         mut prompt: impl FnMut(&Prompt),
         cancel: &CancelToken,
     ) -> Result<CreateTokenOutput, Error> {
-        loop {
-            if cancel.is_cancelled() {
-                return Err(Error::Cancelled { waited: None });
+        let show = |p: &SignInPrompt| {
+            if let SignInPrompt::DeviceCode(p) = p {
+                prompt(p);
             }
-            match flow.poll(Instant::now()) {
-                Action::Send(request) => {
-                    match self.transport.send(request, Some(flow.deadline())) {
-                        Ok(response) => flow.handle_response(Instant::now(), &response)?,
-                        Err(mut e) => {
-                            e.operation = "CreateToken";
-                            flow.handle_transport_error(Instant::now(), e.into())?
-                        }
-                    }
-                }
-                Action::ShowPrompt(p) => prompt(&p),
-                Action::WaitUntil(at) => wait_until(at, Some(cancel))?,
-                Action::Done(outcome) => return Ok(outcome?),
-            }
-        }
+        };
+        self.drive(DeviceFlowRun::new(flow), show, cancel)
     }
 
     /// The session's token: the cached one, refreshed when due (in the
@@ -290,7 +267,7 @@ impl Client {
                     let outcome = self.transport.send(request, flow.send_deadline());
                     self.state.deliver(&mut flow, Instant::now(), outcome);
                 }
-                FlowStep::WaitUntil(at) => wait_until(at, Some(cancel))?,
+                FlowStep::WaitUntil(at) => wait_until(at, cancel)?,
                 FlowStep::Blocking(job) => flow.handle_file(job.run()),
                 FlowStep::Prompt(p) => prompt(&p),
                 FlowStep::Listen => match bind_loopback() {
@@ -318,14 +295,11 @@ impl Client {
 }
 
 /// Waits until `at`, or until cancelled.
-fn wait_until(at: Instant, cancel: Option<&CancelToken>) -> Result<(), Error> {
-    match cancel {
-        Some(token) if token.wait_until(at) => Err(Error::Cancelled { waited: None }),
-        Some(_) => Ok(()),
-        None => {
-            std::thread::sleep(at.saturating_duration_since(Instant::now()));
-            Ok(())
-        }
+fn wait_until(at: Instant, cancel: &CancelToken) -> Result<(), Error> {
+    if cancel.wait_until(at) {
+        Err(Error::Cancelled { waited: None })
+    } else {
+        Ok(())
     }
 }
 

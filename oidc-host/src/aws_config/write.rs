@@ -308,3 +308,14 @@ pub fn upsert_profile(
         &edits,
     ))
 }
+
+/// Replaces the config file at `path` with `text` atomically (a private
+/// temporary file in the same directory, flushed, then renamed over it),
+/// creating the directory when missing: a reader never sees half a file.
+///
+/// # Errors
+///
+/// [`HostError::Io`](crate::HostError::Io) naming the path.
+pub fn write_file(path: &std::path::Path, text: &str) -> Result<(), crate::HostError> {
+    crate::fs::write_atomic_public(path, text.as_bytes())
+}
