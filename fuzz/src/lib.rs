@@ -49,7 +49,8 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use oidc_core::cache::{self, CachedRegistration, CachedToken, RefreshPolicy, RegistrationUse};
-use oidc_core::device_flow::{Action, DeviceFlow, DeviceFlowError, MIN_INTERVAL};
+use oidc_core::device_flow::{DeviceFlow, DeviceFlowError, MIN_INTERVAL};
+use oidc_core::step::Step;
 use oidc_core::endpoint::{self, Endpoint, EndpointConfig, Service};
 use oidc_core::pkce::{self, RedirectError, State};
 use oidc_core::secret::ClientSecret;
@@ -900,10 +901,10 @@ impl Driver {
         let debug = format!("{action:?}");
         self.check_hidden(&debug);
         if self.now >= self.deadline {
-            assert!(matches!(action, Action::Done(_)), "{debug} at the deadline");
+            assert!(matches!(action, Step::Done(_)), "{debug} at the deadline");
         }
         match action {
-            Action::Send(request) => {
+            Step::Send(request) => {
                 assert!(self.done.is_none(), "sent after done");
                 assert!(!self.in_flight, "two requests in flight");
                 assert!(self.now < self.deadline, "sent at the deadline");
@@ -927,7 +928,7 @@ impl Driver {
                 self.sends += 1;
                 false
             }
-            Action::ShowPrompt(prompt) => {
+            Step::Local(prompt) => {
                 assert!(!self.prompt_shown, "prompt shown twice");
                 assert!(self.sends >= 1, "prompt shown before the first request");
                 assert_eq!(&prompt, self.flow.prompt());
@@ -935,13 +936,13 @@ impl Driver {
                 self.prompt_shown = true;
                 false
             }
-            Action::WaitUntil(t) => {
+            Step::WaitUntil(t) => {
                 assert!(t > self.now, "WaitUntil is not in the future");
                 assert!(t <= self.deadline, "WaitUntil is after the deadline");
                 self.last_wait = Some(t);
                 false
             }
-            Action::Done(outcome) => {
+            Step::Done(outcome) => {
                 assert!(self.flow.is_finished());
                 if let Some(was_ok) = self.done {
                     assert_eq!(was_ok, outcome.is_ok(), "the outcome changed");
@@ -1003,7 +1004,7 @@ impl Driver {
                 assert!(
                     matches!(
                         action,
-                        Action::Done(Err(DeviceFlowError::Failed(Error::Transport(_))))
+                        Step::Done(Err(DeviceFlowError::Failed(Error::Transport(_))))
                     ),
                     "gave up with {action:?}"
                 );
@@ -2281,7 +2282,7 @@ fn drive_call<O: Operation>(
     capacity: u32,
     script: &[&str],
 ) {
-    use oidc_core::call::{Call, CallOptions, Step};
+    use oidc_core::call::{Call, CallOptions};
     use oidc_core::retry::{RetryPolicy, RetryQuota};
     use oidc_core::secret::SecretAccessKey;
     use oidc_core::sigv4::SigV4Signer;
@@ -2349,7 +2350,8 @@ fn drive_call<O: Operation>(
                         let step = call.poll(now, wall);
                         assert!(
                             matches!(step, Step::Done(Err(Error::Misuse(Misuse::PolledInFlight)))),
-                            "polled in flight: {step:?}"
+                            "polled in flight: {:?}",
+                            step.map_done(|r| r.map(|_| ()))
                         );
                         done = Some(false);
                         break;
@@ -2419,7 +2421,8 @@ fn drive_call<O: Operation>(
             step,
             Step::Done(Err(Error::Misuse(Misuse::AlreadyFinished)))
         ),
-        "poll after done: {step:?}"
+        "poll after done: {:?}",
+        step.map_done(|r| r.map(|_| ()))
     );
     assert!(sends <= max_attempts);
 }

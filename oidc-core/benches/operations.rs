@@ -26,13 +26,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use oidc_core::step::Step;
 use std::hint::black_box;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
 use oidc_core::credentials::Credentials;
-use oidc_core::device_flow::{Action, DeviceFlow};
+use oidc_core::device_flow::{DeviceFlow};
 use oidc_core::endpoint::Endpoint;
 use oidc_core::secret::{Assertion, ClientSecret, DeviceCode};
 use oidc_core::secret::{SecretAccessKey, SessionToken};
@@ -674,12 +675,12 @@ fn device_flow_case(endpoint: Endpoint, client_secret: ClientSecret) -> Case {
                 endpoint.clone(),
                 now,
             );
-            let Action::Send(_) = flow.poll(now) else {
+            let Step::Send(_) = flow.poll(now) else {
                 panic!("the first poll sends")
             };
             flow.handle_response(now, &pending)
                 .expect("a request was in flight");
-            let Action::ShowPrompt(_) = flow.poll(now) else {
+            let Step::Local(_) = flow.poll(now) else {
                 panic!("the prompt comes before the first wait")
             };
             flow
@@ -695,9 +696,9 @@ fn device_flow_case(endpoint: Endpoint, client_secret: ClientSecret) -> Case {
             // expires (rarely: once per lifetime of polls).
             let request = loop {
                 match flow.poll(now) {
-                    Action::WaitUntil(at) => now = at,
-                    Action::Send(request) => break request,
-                    Action::Done(_) => flow = fresh(now),
+                    Step::WaitUntil(at) => now = at,
+                    Step::Send(request) => break request,
+                    Step::Done(_) => flow = fresh(now),
                     other => panic!("the flow waits, then polls; got {other:?}"),
                 }
             };

@@ -12,7 +12,7 @@ use oidc_core::debug::{DebugRequest, DebugResponse};
 use oidc_core::endpoint::{resolve, EndpointConfig, Service};
 use oidc_core::sso_oidc::register_client::{self, RegisterClientInput};
 use oidc_core::sso_oidc::start_device_authorization::{self, StartDeviceAuthorizationInput};
-use oidc_core::{Action, DeviceFlow};
+use oidc_core::{DeviceFlow, Step};
 
 const START_URL: &str = "https://my-sso-portal.awsapps.com/start";
 
@@ -91,7 +91,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let token = loop {
         let t = (now - start).as_secs();
         match flow.poll(now) {
-            Action::Send(request) => {
+            Step::Send(request) => {
                 println!("\n[{step}] t={t:>3}s send {:?}", DebugRequest(&request));
                 step += 1;
                 let answer = answers
@@ -100,7 +100,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 println!("         got  {:?}", DebugResponse(&answer));
                 flow.handle_response(now, &answer)?;
             }
-            Action::ShowPrompt(prompt) => {
+            Step::Local(prompt) => {
                 println!(
                     "\n    >>> To sign in, open {} and confirm the code {}",
                     prompt.uri_to_open(),
@@ -111,7 +111,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     prompt.expires_in.as_secs()
                 );
             }
-            Action::WaitUntil(until) => {
+            Step::WaitUntil(until) => {
                 let wait = until - now;
                 println!(
                     "    wait {} s (interval now {} s)",
@@ -120,7 +120,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 );
                 now = until;
             }
-            Action::Done(outcome) => break outcome?,
+            Step::Done(outcome) => break outcome?,
         }
     };
     println!(

@@ -2,7 +2,7 @@
 //! state machine.
 //!
 //! [`Call`] has the device flow's shape: [`Call::poll`] says what to do
-//! next ([`Step`]: send this request, wait until then, or done), and
+//! next ([`Step`](crate::step::Step): send this request, wait until then, or done), and
 //! [`Call::handle_response`] / [`Call::handle_transport_error`] advance it.
 //! Every attempt is a fresh copy of the request with the caller's
 //! `User-Agent` set and, for [`Auth::SigV4`]
@@ -23,6 +23,7 @@ use crate::endpoint::{self, Endpoint, InsecureEndpoint};
 use crate::error::{Error, Misuse};
 use crate::operation::{Auth, Operation};
 use crate::retry::{self, RetryDecision, RetryPolicy, RetryQuota};
+use crate::step::{OperationName, Step};
 use crate::transport_error::{TransportError, TransportErrorKind};
 
 /// Signs a request in place at a given wall-clock time: the per-attempt
@@ -98,34 +99,6 @@ impl CallOptions {
     pub fn with_signer(mut self, signer: Arc<dyn SignRequest>) -> Self {
         self.signer = Some(signer);
         self
-    }
-}
-
-/// What the driver of a [`Call`] must do next.
-#[must_use = "a Step is an instruction the driver must carry out"]
-pub enum Step<T> {
-    /// Send this request (one attempt), then pass its response to
-    /// [`Call::handle_response`], or report the failure with
-    /// [`Call::handle_transport_error`].
-    Send(http::Request<Vec<u8>>),
-    /// Nothing to do before this instant (the retry back-off); call `poll`
-    /// again then.
-    WaitUntil(Instant),
-    /// The call is over.
-    Done(Result<T, Error>),
-}
-
-impl<T> fmt::Debug for Step<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Step::Send(request) => f
-                .debug_tuple("Send")
-                .field(&crate::debug::DebugRequest(request))
-                .finish(),
-            Step::WaitUntil(at) => f.debug_tuple("WaitUntil").field(at).finish(),
-            Step::Done(Ok(_)) => f.write_str("Done(Ok(..))"),
-            Step::Done(Err(e)) => f.debug_tuple("Done").field(e).finish(),
-        }
     }
 }
 
@@ -223,6 +196,7 @@ impl<O: Operation> Call<O> {
                 .headers_mut()
                 .insert(http::header::USER_AGENT, ua.clone());
         }
+        request.extensions_mut().insert(OperationName(O::NAME));
         Ok(Call {
             request,
             options,
@@ -245,7 +219,7 @@ impl<O: Operation> Call<O> {
 
     /// Says what to do next at `now` (monotonic); `wall_clock` is the
     /// current time of day, used only to sign the attempt.
-    pub fn poll(&mut self, now: Instant, wall_clock: SystemTime) -> Step<O::Output> {
+    pub fn poll(&mut self, now: Instant, wall_clock: SystemTime) -> Step<Result<O::Output, Error>> {
         match &mut self.state {
             State::Finished(outcome) => Step::Done(
                 outcome

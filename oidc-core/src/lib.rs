@@ -85,14 +85,16 @@ mod scrub;
 pub mod secret;
 pub mod sigv4;
 pub mod sso;
+pub mod step;
 pub mod sso_oidc;
 pub mod sts;
 mod transport_error;
 pub mod untrusted;
 
-pub use call::{Call, CallOptions, SignRequest, Step};
+pub use call::{Call, CallOptions, SignRequest};
+pub use step::Step;
 pub use credentials::Credentials;
-pub use device_flow::{Action, DeviceFlow, DeviceFlowError, Prompt};
+pub use device_flow::{DeviceFlow, DeviceFlowError, DeviceFlowStep, Prompt};
 pub use error::{
     Error, ErrorCode, ErrorDetails, Fault, InvalidInput, Misuse, OAuthDetails, ParseError,
     ParseErrorKind, QueryDetails, ServiceError,

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use proptest::prelude::*;
 
-use oidc_core::call::{Call, CallOptions, SignRequest, Step};
+use oidc_core::call::{Call, CallOptions, SignRequest};
+use oidc_core::step::Step;
 use oidc_core::endpoint::Endpoint;
 use oidc_core::retry::{self, RetryClass, RetryPolicy, RetryQuota, THROTTLING_CODES};
 use oidc_core::secret::RefreshToken;
@@ -177,7 +178,7 @@ fn assert_already_finished<O: Operation>(call: &mut Call<O>, start: Instant) {
     for later in [Duration::ZERO, Duration::from_secs(3600)] {
         match call.poll(start + later, wall_at(start, start + later)) {
             Step::Done(Err(Error::Misuse(Misuse::AlreadyFinished))) => {}
-            other => panic!("expected Done(AlreadyFinished), got {other:?}"),
+            other => panic!("expected Done(AlreadyFinished), got {:?}", other.map_done(|r| r.map(|_| ()))),
         }
         assert!(call.is_finished());
     }

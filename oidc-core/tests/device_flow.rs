@@ -2,11 +2,12 @@
 //! `WaitUntil` says, so a 10-minute flow runs in microseconds.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use oidc_core::step::Step;
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 
-use oidc_core::device_flow::{Action, DeviceFlow, DeviceFlowError, DEFAULT_INTERVAL};
+use oidc_core::device_flow::{DeviceFlow, DeviceFlowError, DEFAULT_INTERVAL};
 use oidc_core::endpoint::Endpoint;
 use oidc_core::secret::ClientSecret;
 use oidc_core::sso_oidc::create_token::CreateTokenOutput;
@@ -76,7 +77,7 @@ fn drive(mut flow: DeviceFlow, mut now: Instant, responses: Vec<http::Response<V
     let mut prompts = 0;
     for _ in 0..10_000 {
         match flow.poll(now) {
-            Action::Send(request) => {
+            Step::Send(request) => {
                 assert_eq!(request.uri().path(), "/token");
                 sends.push(now);
                 match responses.next() {
@@ -84,15 +85,15 @@ fn drive(mut flow: DeviceFlow, mut now: Instant, responses: Vec<http::Response<V
                     None => flow.handle_response(now, &pending()).unwrap(),
                 }
             }
-            Action::ShowPrompt(p) => {
+            Step::Local(p) => {
                 assert_eq!(p.user_code, "BCDF-GHJK");
                 prompts += 1;
             }
-            Action::WaitUntil(t) => {
+            Step::WaitUntil(t) => {
                 assert!(t > now, "WaitUntil must be in the future");
                 now = t;
             }
-            Action::Done(outcome) => {
+            Step::Done(outcome) => {
                 return Run {
                     sends,
                     prompts,
@@ -243,14 +244,14 @@ fn misuse_is_reported() {
         f.handle_response(t0, &token()),
         Err(Error::Misuse(Misuse::UnexpectedResponse))
     );
-    let Action::Send(_) = f.poll(t0) else {
+    let Step::Send(_) = f.poll(t0) else {
         panic!("expected Send")
     };
     // Polling while in flight waits for the response (or the deadline).
-    assert!(matches!(f.poll(t0), Action::WaitUntil(t) if t == f.deadline()));
+    assert!(matches!(f.poll(t0), Step::WaitUntil(t) if t == f.deadline()));
     f.handle_response(t0, &token()).unwrap();
-    assert!(matches!(f.poll(t0), Action::Done(Ok(_))));
-    assert!(matches!(f.poll(t0), Action::Done(Ok(_))), "Done repeats");
+    assert!(matches!(f.poll(t0), Step::Done(Ok(_))));
+    assert!(matches!(f.poll(t0), Step::Done(Ok(_))), "Done repeats");
     assert_eq!(
         f.handle_response(t0, &token()),
         Err(Error::Misuse(Misuse::AlreadyFinished))
@@ -261,13 +262,13 @@ fn misuse_is_reported() {
 fn in_flight_request_is_abandoned_at_the_deadline() {
     let t0 = Instant::now();
     let mut f = flow(Some(1), 10, t0);
-    let Action::Send(_) = f.poll(t0) else {
+    let Step::Send(_) = f.poll(t0) else {
         panic!("expected Send")
     };
     let late = t0 + Duration::from_secs(10);
     assert!(matches!(
         f.poll(late),
-        Action::Done(Err(DeviceFlowError::Expired { service: None }))
+        Step::Done(Err(DeviceFlowError::Expired { service: None }))
     ));
 }
 
@@ -312,7 +313,7 @@ proptest! {
         let mut events = events.into_iter();
         for _ in 0..1_000 {
             match f.poll(now) {
-                Action::Send(_) => {
+                Step::Send(_) => {
                     prop_assert!(now < deadline, "sent at or after the deadline");
                     if let Some((answered, interval)) = last_answer {
                         prop_assert!(now >= answered + interval, "polled sooner than the interval");
@@ -334,13 +335,13 @@ proptest! {
                     }
                     last_answer = Some((answered, f.interval()));
                 }
-                Action::ShowPrompt(_) => {}
-                Action::WaitUntil(t) => {
+                Step::Local(_) => {}
+                Step::WaitUntil(t) => {
                     prop_assert!(t <= deadline, "waits past the deadline");
                     prop_assert!(t > now);
                     now = t;
                 }
-                Action::Done(outcome) => {
+                Step::Done(outcome) => {
                     if now >= deadline {
                         prop_assert!(outcome.is_err() || last_answer.is_some());
                     }

@@ -23,7 +23,7 @@ use oidc_core::sso_oidc::create_token_with_iam::{self, CreateTokenWithIamInput, 
 use oidc_core::sso_oidc::register_client::{self, RegisterClientInput};
 use oidc_core::sso_oidc::start_device_authorization::{self, StartDeviceAuthorizationInput};
 use oidc_core::sso_oidc::TokenType;
-use oidc_core::{Action, DeviceFlow, DeviceFlowError, Error};
+use oidc_core::{DeviceFlow, DeviceFlowError, Error, Step};
 use op_support::{endpoint, response};
 
 const MARKER: &str = "PLANTED";
@@ -368,8 +368,8 @@ fn the_device_flow_hides_secrets_in_every_state() {
     check_debug("DeviceFlow", &flow);
     check_debug("Prompt", flow.prompt());
     let action = flow.poll(start);
-    assert!(matches!(action, Action::Send(_)));
-    check_debug("Action::Send", &action);
+    assert!(matches!(action, Step::Send(_)));
+    check_debug("Step::Send", &action);
     check_debug("DeviceFlow in flight", &flow);
     flow.handle_response(start, &echoing_error("AuthorizationPendingException"))
         .unwrap();
@@ -377,13 +377,13 @@ fn the_device_flow_hides_secrets_in_every_state() {
     let mut seen_prompt = false;
     for _ in 0..10 {
         match flow.poll(now) {
-            Action::ShowPrompt(prompt) => {
-                check_debug("Action::ShowPrompt", &Action::ShowPrompt(prompt));
+            Step::Local(prompt) => {
+                check_debug("Action::ShowPrompt", &oidc_core::DeviceFlowStep::Local(prompt));
                 seen_prompt = true;
             }
-            Action::WaitUntil(at) => now = at,
-            action @ Action::Send(_) => {
-                check_debug("Action::Send", &action);
+            Step::WaitUntil(at) => now = at,
+            action @ Step::Send(_) => {
+                check_debug("Step::Send", &action);
                 break;
             }
             other => panic!("unexpected {other:?}"),
@@ -393,8 +393,8 @@ fn the_device_flow_hides_secrets_in_every_state() {
     flow.handle_response(now, &response(200, &token_body()))
         .unwrap();
     let done = flow.poll(now);
-    assert!(matches!(done, Action::Done(Ok(_))));
-    check_debug("Action::Done(Ok)", &done);
+    assert!(matches!(done, Step::Done(Ok(_))));
+    check_debug("Step::Done(Ok)", &done);
     check_debug("DeviceFlow finished", &flow);
 
     for code in [
@@ -413,11 +413,11 @@ fn the_device_flow_hides_secrets_in_every_state() {
         );
         let _ = flow.poll(start);
         flow.handle_response(start, &echoing_error(code)).unwrap();
-        let Action::Done(Err(error)) = flow.poll(start) else {
+        let Step::Done(Err(error)) = flow.poll(start) else {
             panic!("{code} ends the flow")
         };
         check_all(code, &error);
-        check_debug(code, &Action::Done(Err(error.clone())));
+        check_debug(code, &oidc_core::DeviceFlowStep::Done(Err(error.clone())));
     }
     check_all("Expired", &DeviceFlowError::Expired { service: None });
 }

@@ -3,9 +3,10 @@
 //! inside a URL or an ARN, comma-separated, short or long.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use oidc_core::step::Step;
 use std::time::{Instant, SystemTime};
 
-use oidc_core::call::{Call, CallOptions, Step};
+use oidc_core::call::{Call, CallOptions};
 use oidc_core::endpoint::Endpoint;
 use oidc_core::retry::{RetryPolicy, RetryQuota};
 use oidc_core::secret::{ClientSecret, RefreshToken};

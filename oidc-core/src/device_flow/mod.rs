@@ -3,21 +3,21 @@
 //! A [`DeviceFlow`] is built from a client registration and a
 //! `StartDeviceAuthorization` output. It never reads a clock, sleeps or
 //! sends anything: the caller passes the time (a monotonic [`Instant`]) and
-//! the responses, and the flow says what to do next with an [`Action`].
+//! the responses, and the flow says what to do next with a [`DeviceFlowStep`].
 //!
 //! # The drive loop
 //!
 //! A driver MUST follow this loop (both adapters do, line for line):
 //!
 //! 1. Call [`DeviceFlow::poll`] with the current time.
-//! 2. On [`Action::Send`], send the request and pass the response to
+//! 2. On [`Step::Send`], send the request and pass the response to
 //!    [`DeviceFlow::handle_response`] (or, if no response could be had, call
 //!    [`DeviceFlow::handle_transport_error`]); then go to 1.
-//! 3. On [`Action::ShowPrompt`], show the user code and verification URI
+//! 3. On [`Step::Local`] (the prompt), show the user code and verification URI
 //!    (and/or open the complete URI); then go to 1.
-//! 4. On [`Action::WaitUntil`], wait until that instant (or until the user
+//! 4. On [`Step::WaitUntil`], wait until that instant (or until the user
 //!    cancels); then go to 1.
-//! 5. On [`Action::Done`], stop: it carries the token or the typed outcome.
+//! 5. On [`Step::Done`], stop: it carries the token or the typed outcome.
 //!
 //! After every `handle_response`, call `poll` until it returns `WaitUntil`
 //! or `Done`. Cancelling is simply not polling again.
@@ -48,6 +48,7 @@ use crate::sso_oidc::create_token::{self, CreateTokenInput, CreateTokenOutput, G
 use crate::sso_oidc::register_client::RegisterClientOutput;
 use crate::sso_oidc::start_device_authorization::StartDeviceAuthorizationOutput;
 use crate::sso_oidc::ErrorCode;
+use crate::step::{OperationName, SendDeadline, Step};
 
 /// Polling interval when the service sends none (RFC 8628 §3.2).
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
@@ -65,36 +66,13 @@ pub const MAX_INTERVAL: Duration = Duration::from_secs(60);
 /// rides out by polling again at the next interval before it gives up.
 pub const MAX_CONSECUTIVE_TRANSIENT_FAILURES: u32 = 3;
 
-/// What the driver must do next.
+/// What the driver of a [`DeviceFlow`] must do next: a [`Step`] whose
+/// local work is showing the [`Prompt`] (emitted once, before the first
+/// wait) and whose outcome is the token or why there is none.
 ///
 /// `Debug` prints requests through [`DebugRequest`](crate::debug::DebugRequest),
 /// so the body (which holds the client secret and device code) never shows.
-#[must_use = "an Action is an instruction the driver must carry out"]
-pub enum Action {
-    /// Send this request, then pass its response to
-    /// [`DeviceFlow::handle_response`].
-    Send(http::Request<Vec<u8>>),
-    /// Show the user this prompt (emitted once, before the first wait).
-    ShowPrompt(Prompt),
-    /// Nothing to do before this instant; call `poll` again then.
-    WaitUntil(Instant),
-    /// The flow is over: the token, or why there is none.
-    Done(Result<CreateTokenOutput, DeviceFlowError>),
-}
-
-impl std::fmt::Debug for Action {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Action::Send(request) => f
-                .debug_tuple("Send")
-                .field(&crate::debug::DebugRequest(request))
-                .finish(),
-            Action::ShowPrompt(prompt) => f.debug_tuple("ShowPrompt").field(prompt).finish(),
-            Action::WaitUntil(at) => f.debug_tuple("WaitUntil").field(at).finish(),
-            Action::Done(outcome) => f.debug_tuple("Done").field(outcome).finish(),
-        }
-    }
-}
+pub type DeviceFlowStep = Step<Result<CreateTokenOutput, DeviceFlowError>, Prompt>;
 
 /// What to show the user. The service's text is untrusted: every member
 /// here has had its control characters removed
@@ -284,22 +262,22 @@ impl DeviceFlow {
     ///
     /// While a request is in flight this returns `WaitUntil(deadline)`, and
     /// `Done(Expired)` once the deadline has passed.
-    pub fn poll(&mut self, now: Instant) -> Action {
+    pub fn poll(&mut self, now: Instant) -> DeviceFlowStep {
         if let State::Finished(outcome) = &self.state {
-            return Action::Done(outcome.clone());
+            return Step::Done(outcome.clone());
         }
         if now >= self.deadline {
             return self.finish(Err(DeviceFlowError::Expired { service: None }));
         }
         match self.state {
-            State::InFlight | State::Finished(_) => Action::WaitUntil(self.deadline),
+            State::InFlight | State::Finished(_) => Step::WaitUntil(self.deadline),
             State::Ready { at } => {
                 if self.polls_sent > 0 && !self.prompt_shown {
                     self.prompt_shown = true;
-                    return Action::ShowPrompt(self.prompt.clone());
+                    return Step::Local(self.prompt.clone());
                 }
                 if now < at {
-                    return Action::WaitUntil(at.min(self.deadline));
+                    return Step::WaitUntil(at.min(self.deadline));
                 }
                 match create_token::request(&self.input, &self.endpoint) {
                     Ok(mut request) => {
@@ -308,9 +286,13 @@ impl DeviceFlow {
                                 .headers_mut()
                                 .insert(http::header::USER_AGENT, ua.clone());
                         }
+                        request
+                            .extensions_mut()
+                            .insert(OperationName(<CreateTokenInput as crate::Operation>::NAME));
+                        request.extensions_mut().insert(SendDeadline(self.deadline));
                         self.state = State::InFlight;
                         self.polls_sent = self.polls_sent.saturating_add(1);
-                        Action::Send(request)
+                        Step::Send(request)
                     }
                     Err(e) => self.finish(Err(DeviceFlowError::Failed(e))),
                 }
@@ -318,7 +300,7 @@ impl DeviceFlow {
         }
     }
 
-    /// Feeds the response to the request of the last [`Action::Send`].
+    /// Feeds the response to the request of the last [`Step::Send`].
     ///
     /// Errors only on misuse (no request outstanding); every answer of the
     /// service, including errors, advances the flow and is reported by the
@@ -348,7 +330,7 @@ impl DeviceFlow {
         Ok(())
     }
 
-    /// Reports that the request of the last [`Action::Send`] got no usable
+    /// Reports that the request of the last [`Step::Send`] got no usable
     /// response (connection refused or dropped, timeout), after the
     /// transport's own retries. The flow polls again at the next interval,
     /// up to [`MAX_CONSECUTIVE_TRANSIENT_FAILURES`] times in a row.
@@ -410,8 +392,8 @@ impl DeviceFlow {
         self.state = State::Ready { at };
     }
 
-    fn finish(&mut self, outcome: Result<CreateTokenOutput, DeviceFlowError>) -> Action {
+    fn finish(&mut self, outcome: Result<CreateTokenOutput, DeviceFlowError>) -> DeviceFlowStep {
         self.state = State::Finished(outcome.clone());
-        Action::Done(outcome)
+        Step::Done(outcome)
     }
 }
