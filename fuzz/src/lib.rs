@@ -50,7 +50,6 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use oidc_core::cache::{self, CachedRegistration, CachedToken, RefreshPolicy, RegistrationUse};
 use oidc_core::device_flow::{DeviceFlow, DeviceFlowError, MIN_INTERVAL};
-use oidc_core::step::Step;
 use oidc_core::endpoint::{self, Endpoint, EndpointConfig, Service};
 use oidc_core::pkce::{self, RedirectError, State};
 use oidc_core::secret::ClientSecret;
@@ -65,6 +64,7 @@ use oidc_core::sso_oidc::start_device_authorization::StartDeviceAuthorizationInp
 use oidc_core::sso_oidc::{
     create_token, create_token_with_iam, register_client, start_device_authorization,
 };
+use oidc_core::step::Step;
 use oidc_core::{
     retry, Error, Operation, ParseErrorKind, TimeoutPhase, TransportError, TransportErrorKind,
 };

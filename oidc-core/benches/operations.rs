@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 
 use criterion::Criterion;
 use oidc_core::credentials::Credentials;
-use oidc_core::device_flow::{DeviceFlow};
+use oidc_core::device_flow::DeviceFlow;
 use oidc_core::endpoint::Endpoint;
 use oidc_core::secret::{Assertion, ClientSecret, DeviceCode};
 use oidc_core::secret::{SecretAccessKey, SessionToken};

@@ -85,14 +85,13 @@ mod scrub;
 pub mod secret;
 pub mod sigv4;
 pub mod sso;
-pub mod step;
 pub mod sso_oidc;
+pub mod step;
 pub mod sts;
 mod transport_error;
 pub mod untrusted;
 
 pub use call::{Call, CallOptions, SignRequest};
-pub use step::Step;
 pub use credentials::Credentials;
 pub use device_flow::{DeviceFlow, DeviceFlowError, DeviceFlowStep, Prompt};
 pub use error::{
@@ -101,4 +100,5 @@ pub use error::{
 };
 pub use operation::{Auth, Operation};
 pub use rest_json::USER_AGENT;
+pub use step::Step;
 pub use transport_error::{TimeoutPhase, TransportError, TransportErrorKind};

@@ -9,13 +9,13 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use proptest::prelude::*;
 
 use oidc_core::call::{Call, CallOptions, SignRequest};
-use oidc_core::step::Step;
 use oidc_core::endpoint::Endpoint;
 use oidc_core::retry::{self, RetryClass, RetryPolicy, RetryQuota, THROTTLING_CODES};
 use oidc_core::secret::RefreshToken;
 use oidc_core::sso_oidc::create_token_with_iam::{CreateTokenWithIamInput, IamGrant};
 use oidc_core::sso_oidc::register_client::{RegisterClientInput, RegisterClientOutput};
 use oidc_core::sso_oidc::{self, SIGNING_NAME};
+use oidc_core::step::Step;
 use oidc_core::{
     Auth, Error, ErrorCode, Misuse, Operation, TimeoutPhase, TransportError, TransportErrorKind,
 };
@@ -178,7 +178,10 @@ fn assert_already_finished<O: Operation>(call: &mut Call<O>, start: Instant) {
     for later in [Duration::ZERO, Duration::from_secs(3600)] {
         match call.poll(start + later, wall_at(start, start + later)) {
             Step::Done(Err(Error::Misuse(Misuse::AlreadyFinished))) => {}
-            other => panic!("expected Done(AlreadyFinished), got {:?}", other.map_done(|r| r.map(|_| ()))),
+            other => panic!(
+                "expected Done(AlreadyFinished), got {:?}",
+                other.map_done(|r| r.map(|_| ()))
+            ),
         }
         assert!(call.is_finished());
     }

@@ -378,7 +378,10 @@ fn the_device_flow_hides_secrets_in_every_state() {
     for _ in 0..10 {
         match flow.poll(now) {
             Step::Local(prompt) => {
-                check_debug("Action::ShowPrompt", &oidc_core::DeviceFlowStep::Local(prompt));
+                check_debug(
+                    "Action::ShowPrompt",
+                    &oidc_core::DeviceFlowStep::Local(prompt),
+                );
                 seen_prompt = true;
             }
             Step::WaitUntil(at) => now = at,
