@@ -87,9 +87,9 @@ pub(crate) fn sign_in(
         _ => {}
     };
     let result = if force {
-        client.sign_in(session, mode, prompt, rt.cancel())
+        client.sign_in(session, mode, prompt, &rt.options())
     } else {
-        client.session_token(session, mode, prompt, rt.cancel())
+        client.session_token(session, mode, prompt, &rt.options())
     };
     drop(countdown);
     result
@@ -268,7 +268,7 @@ pub(crate) fn token(rt: &Runtime, g: &Global) -> Result<(), BoxError> {
             let client = target::client(rt, g, &r.region)?;
             rt.step(format!("refreshing the token of {}", r.label));
             client
-                .session_token(&r.session, SignInMode::CachedOnly, |_| {}, rt.cancel())
+                .session_token(&r.session, SignInMode::CachedOnly, |_| {}, &rt.options())
                 .map_err(|e| target::explain(e, &r))?
         }
     };
@@ -687,7 +687,7 @@ fn portal_logout(rt: &Runtime, g: &Global, label: &str, token: &CachedToken) {
     rt.step(format!("signing out of {label} at the portal"));
     let result = target::client(rt, g, region).and_then(|client| {
         client
-            .call_cancellable(&LogoutInput::new(token.access_token.clone()), rt.cancel())
+            .call_with(&LogoutInput::new(token.access_token.clone()), &rt.options())
             .map_err(BoxError::from)
     });
     match result {

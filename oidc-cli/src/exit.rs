@@ -91,7 +91,7 @@ pub(crate) fn code_of(e: &(dyn std::error::Error + 'static)) -> u8 {
         Error::Token(TokenError::SessionEnded { .. }) => SESSION_ENDED,
         Error::Token(TokenError::RefreshThrottled { .. }) => NOT_SIGNED_IN,
         Error::DeviceFlow(_) | Error::Redirect(_) => SERVICE,
-        Error::Cancelled { .. } => NETWORK,
+        Error::Cancelled | Error::RedirectTimedOut { .. } => NETWORK,
         Error::Config(_) => USAGE,
         _ if e.transport_error().is_some() => NETWORK,
         _ if e.core().is_some() => SERVICE,
@@ -99,14 +99,14 @@ pub(crate) fn code_of(e: &(dyn std::error::Error + 'static)) -> u8 {
     }
 }
 
-/// Prints `e` and each cause that adds something, and returns its exit code.
+/// Prints `e` and each of its causes, and returns its exit code.
 pub(crate) fn report(
     rt: &crate::runtime::Runtime,
     e: &(dyn std::error::Error + 'static),
 ) -> ExitCode {
     let cancelled = e
         .downcast_ref::<Error>()
-        .is_some_and(|e| matches!(e, Error::Cancelled { waited: None }));
+        .is_some_and(|e| matches!(e, Error::Cancelled));
     if rt.is_timed_out() && (cancelled || rt.cancel().is_cancelled()) {
         eprintln!("oidc-cli: {}", rt.timeout_message());
         return ExitCode::from(NETWORK);
@@ -116,15 +116,12 @@ pub(crate) fn report(
         return ExitCode::from(INTERRUPTED);
     }
     let style = crate::ui::Style::stderr();
-    let mut printed = e.to_string();
-    eprintln!("{} {printed}", style.error("oidc-cli:"));
+    eprintln!("{} {e}", style.error("oidc-cli:"));
+    // Each error's message leaves its cause to `source()`: the chain has
+    // no repeats to remove.
     let mut source = e.source();
     while let Some(cause) = source {
-        let text = cause.to_string();
-        if !printed.contains(&text) {
-            eprintln!("  caused by: {text}");
-            printed.push_str(&text);
-        }
+        eprintln!("  caused by: {cause}");
         source = cause.source();
     }
     ExitCode::from(code_of(e))

@@ -32,7 +32,7 @@ where
     let mut pages = Paginator::new(input);
     let mut items = Vec::new();
     while let Some(input) = pages.next_input()? {
-        let output = client.call_cancellable(&input, rt.cancel())?;
+        let output = client.call_with(&input, &rt.options())?;
         items.extend(pages.handle_page(output)?);
     }
     Ok(items)
@@ -42,7 +42,7 @@ where
 fn cached_token(rt: &Runtime, client: &Client, r: &Resolved) -> Result<CachedToken, BoxError> {
     rt.step(format!("reading or refreshing the token of {}", r.label));
     client
-        .session_token(&r.session, SignInMode::CachedOnly, |_| {}, rt.cancel())
+        .session_token(&r.session, SignInMode::CachedOnly, |_| {}, &rt.options())
         .map_err(|e| target::explain(e, r))
 }
 
@@ -246,7 +246,7 @@ pub(crate) fn role_credentials(
     let source = CredentialsSource::sso_role(r.session.clone(), account_id, role_name, cache);
     let provider = CredentialsProvider::new(source);
     client
-        .credentials(&provider, |_| {}, rt.cancel())
+        .credentials(&provider, |_| {}, &rt.options())
         .map_err(|e| {
             let status = e.status();
             let e = target::explain(e, r);
@@ -320,7 +320,8 @@ pub(crate) fn caller_identity(
 ) -> Result<GetCallerIdentityOutput, BoxError> {
     rt.step("calling STS GetCallerIdentity");
     let signer = Arc::new(SigV4Signer::new(credentials, region));
-    Ok(client.call_signed(&GetCallerIdentityInput::new(), signer)?)
+    let options = rt.options().with_signer(signer);
+    Ok(client.call_with(&GetCallerIdentityInput::new(), &options)?)
 }
 
 /// A profile name from an account name and a role: `Dev-ReadOnly`.

@@ -132,6 +132,12 @@ impl Runtime {
         &self.inner.cancel
     }
 
+    /// The options of every call and flow: cancelled by Ctrl-C and the
+    /// deadline.
+    pub(crate) fn options(&self) -> oidc_ureq::RunOptions {
+        oidc_ureq::RunOptions::new().with_cancel(self.inner.cancel.clone())
+    }
+
     /// The `--timeout` (a day when there is none).
     pub(crate) fn timeout(&self) -> Duration {
         self.inner.timeout.unwrap_or(Duration::from_secs(86_400))

@@ -77,6 +77,25 @@ impl<T, L> Step<T, L> {
             Step::Done(t) => Step::Done(t),
         }
     }
+
+    /// The outcome of a `Done` step (`Ok`), or any other step as a step of
+    /// a machine with another outcome type (`Err`): how a machine that
+    /// drives a sub-machine passes its steps through and takes its end.
+    ///
+    /// ```
+    /// use oidc_core::step::Step;
+    ///
+    /// let done: Step<u8> = Step::Done(7);
+    /// assert_eq!(done.into_done::<String>().ok(), Some(7));
+    /// ```
+    pub fn into_done<U>(self) -> Result<T, Step<U, L>> {
+        match self {
+            Step::Send(r) => Err(Step::Send(r)),
+            Step::WaitUntil(at) => Err(Step::WaitUntil(at)),
+            Step::Local(l) => Err(Step::Local(l)),
+            Step::Done(t) => Ok(t),
+        }
+    }
 }
 
 impl<T> Step<T, NoLocal> {

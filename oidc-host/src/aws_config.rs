@@ -64,9 +64,9 @@ use std::sync::Arc;
 use oidc_core::endpoint::Service;
 
 use crate::credentials::{CredentialsCacheDir, CredentialsSource};
-use crate::dir::{CacheDir, Platform};
 use crate::error::HostError;
-use crate::session::Session;
+use crate::token::dir::{CacheDir, Platform};
+use crate::token::session::Session;
 
 mod parse;
 mod write;

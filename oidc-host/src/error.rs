@@ -9,7 +9,7 @@ use oidc_core::pkce::RedirectError;
 use oidc_core::DeviceFlowError;
 
 use crate::config::ConfigError;
-use crate::provider::LoginReason;
+use crate::token::provider::LoginReason;
 
 /// A file-system problem with the token cache.
 ///
@@ -27,7 +27,7 @@ pub enum HostError {
         hint: &'static str,
     },
     /// An I/O operation on a cache path failed.
-    #[error("cannot {action} {path}: {source}", path = .path.display())]
+    #[error("cannot {action} {path}", path = .path.display())]
     Io {
         /// What was being done ("read", "create the directory", "rename", ...).
         action: &'static str,
@@ -123,7 +123,7 @@ pub enum TokenError {
     /// (`AccessDeniedException`). Retrying cannot help; only a new sign-in
     /// can. The cache file is left untouched.
     #[error(
-        "the SSO session has ended ({error}){}; run the sign-in again",
+        "the SSO session has ended{}; run the sign-in again",
         if .still_valid.is_some() { "; the current token stays usable until it expires" } else { "" }
     )]
     SessionEnded {
@@ -137,7 +137,7 @@ pub enum TokenError {
     /// throttling, timeouts, transport failures) a later attempt may
     /// succeed; the old token is kept on disk either way.
     #[error(
-        "refreshing the SSO token failed{}: {cause}; {}",
+        "refreshing the SSO token failed{}; {}",
         if *.transient { " (temporary)" } else { "" },
         match (.still_valid.is_some(), *.transient) {
             (true, _) => "the current token stays usable until it expires",
@@ -168,7 +168,7 @@ pub enum TokenError {
     /// A new token was obtained from the service but could not be written to
     /// the cache. The token is usable for this process; other processes will
     /// not see it.
-    #[error("a new SSO token was obtained but could not be saved: {source}")]
+    #[error("a new SSO token was obtained but could not be saved")]
     NotSaved {
         /// The new token.
         token: Box<CachedToken>,
@@ -253,7 +253,7 @@ pub enum Error {
     #[error(transparent)]
     DeviceFlow(#[from] DeviceFlowError),
     /// The browser's redirect said the authorization failed.
-    #[error("the browser sign-in failed: {0}")]
+    #[error("the browser sign-in failed")]
     Redirect(#[from] RedirectError),
     /// The token cache: session ended, refresh failed, cache unreadable.
     #[error(transparent)]
@@ -265,11 +265,11 @@ pub enum Error {
         reason: LoginReason,
     },
     /// The configuration is unusable.
-    #[error("invalid configuration: {0}")]
+    #[error("invalid configuration")]
     Config(#[from] ConfigError),
     /// A local resource failed: the loopback listener, the system random
     /// number generator, a blocking-task runner.
-    #[error("{context}: {source}")]
+    #[error("{context}")]
     Local {
         /// What was being done.
         context: &'static str,
@@ -277,11 +277,21 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
-    /// The caller cancelled, or a wait reached its deadline.
-    #[error("{}", match .waited { Some(w) => format!("no browser redirect arrived within {} s; the sign-in was abandoned", w.as_secs()), None => "cancelled".to_owned() })]
-    Cancelled {
-        /// For a deadline: how long was waited.
-        waited: Option<Duration>,
+    /// The caller cancelled.
+    #[error("cancelled")]
+    Cancelled,
+    /// The run's deadline passed before it ended.
+    #[error("the deadline passed before the work was done")]
+    DeadlineExceeded,
+    /// No browser redirect arrived in time: the authorization-code sign-in
+    /// was abandoned.
+    #[error(
+        "no browser redirect arrived within {} s; the sign-in was abandoned",
+        waited.as_secs()
+    )]
+    RedirectTimedOut {
+        /// How long was waited.
+        waited: Duration,
     },
 }
 
@@ -335,12 +345,14 @@ impl Error {
 
     /// Whether a transport timeout, or a deadline, ended the call.
     pub fn is_timeout(&self) -> bool {
-        matches!(self, Error::Cancelled { waited: Some(_) })
-            || self.core().is_some_and(oidc_core::Error::is_timeout)
+        matches!(
+            self,
+            Error::RedirectTimedOut { .. } | Error::DeadlineExceeded
+        ) || self.core().is_some_and(oidc_core::Error::is_timeout)
     }
 
     /// Whether the caller cancelled.
     pub fn is_cancelled(&self) -> bool {
-        matches!(self, Error::Cancelled { waited: None })
+        matches!(self, Error::Cancelled)
     }
 }

@@ -8,16 +8,18 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use oidc_host::adapter::ClientState;
 use oidc_host::oidc_core::cache::credentials::{
     sso_credentials_file_name, CachedCredentials, CredentialsRefreshPolicy, SsoSessionId,
 };
 use oidc_host::oidc_core::cache::CachedToken;
 use oidc_host::oidc_core::secret::AccessToken;
+use oidc_host::oidc_core::step::Step;
 use oidc_host::oidc_core::sts::assume_role::AssumeRoleInput;
-use oidc_host::oidc_core::{Credentials, TransportError};
+use oidc_host::oidc_core::Credentials;
 use oidc_host::{
-    Begin, CacheDir, ClientState, Config, CredentialsCacheDir, CredentialsProvider,
-    CredentialsSource, EnvCredentialsError, Error, FlowStep, Session,
+    Begin, CacheDir, Config, CredentialsCacheDir, CredentialsProvider, CredentialsSource,
+    EnvCredentialsError, Error, Event, Local, Session,
 };
 
 const START_URL: &str = "https://my-sso-portal.awsapps.com/start";
@@ -77,14 +79,16 @@ fn drive(
     let mut sent = Vec::new();
     for _ in 0..100 {
         match flow.poll(now, wall) {
-            FlowStep::Send(request) => {
+            Step::Send(request) => {
                 let response = answer(&request);
                 sent.push(request);
-                state.deliver(&mut flow, now, Ok::<_, TransportError>(response));
+                state.deliver(&mut flow, now, Event::Response(&response));
             }
-            FlowStep::WaitUntil(at) => now = at,
-            FlowStep::Blocking(job) => flow.handle_file(job.run()),
-            FlowStep::Done(result) => return (result, sent),
+            Step::WaitUntil(at) => now = at,
+            Step::Local(Local::Blocking(job)) => {
+                state.deliver(&mut flow, now, Event::<Vec<u8>>::Job(job.run()))
+            }
+            Step::Done(result) => return (result, sent),
             other => panic!("unexpected step {other:?}"),
         }
     }

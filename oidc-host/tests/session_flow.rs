@@ -19,10 +19,11 @@ use oidc_host::oidc_core::pkce::{self, LoopbackOutcome, RedirectError};
 use oidc_host::oidc_core::retry::RetryQuota;
 use oidc_host::oidc_core::secret::{AuthorizationCode, CodeVerifier};
 use oidc_host::oidc_core::sso_oidc::{register_client, ErrorCode};
+use oidc_host::oidc_core::step::Step;
 use oidc_host::oidc_core::{TransportError, TransportErrorKind};
 use oidc_host::{
-    CacheDir, Config, Error, FlowStep, LoginReason, Session, SessionFlow, SignInMode, SignInPrompt,
-    TokenError,
+    CacheDir, Config, Error, Event, Flow, Local, LoginReason, Session, SessionFlow, SignInMode,
+    SignInPrompt, TokenError,
 };
 use support::{at, refreshable, set_mtime, Scratch, T0};
 
@@ -156,6 +157,7 @@ struct Driver<'a> {
     prompts: Vec<SignInPrompt>,
     waits: Vec<Duration>,
     file_jobs: usize,
+    pkce: Option<pkce::State>,
 }
 
 impl<'a> Driver<'a> {
@@ -171,6 +173,7 @@ impl<'a> Driver<'a> {
             prompts: Vec::new(),
             waits: Vec::new(),
             file_jobs: 0,
+            pkce: None,
         }
     }
 
@@ -179,12 +182,22 @@ impl<'a> Driver<'a> {
         self
     }
 
+    /// Hands `event` to the flow.
+    fn event(&mut self, event: Event<'_>) {
+        self.flow.handle(self.now, event, &mut self.quota, JITTER);
+    }
+
+    /// The PKCE state of the last redirect wait.
+    fn pkce_state(&self) -> Option<&pkce::State> {
+        self.pkce.as_ref()
+    }
+
     /// Carries out steps until the flow needs the listener, the redirect,
     /// or is done. Every request must be the next one of `script`.
     fn run(&mut self, script: &mut Script) -> Stop {
         for _ in 0..1000 {
             match self.flow.poll(self.now, self.wall) {
-                FlowStep::Send(request) => {
+                Step::Send(request) => {
                     let path = request.uri().path().to_owned();
                     self.sent.push(Sent {
                         uri: request.uri().clone(),
@@ -200,33 +213,30 @@ impl<'a> Driver<'a> {
                         .unwrap_or_else(|| panic!("unexpected request to {path}"));
                     assert_eq!(path, expected, "request #{}", self.sent.len());
                     match reply {
-                        Reply::Response(response) => {
-                            self.flow
-                                .handle_response(self.now, &response, &mut self.quota, JITTER)
+                        Reply::Response(response) => self.event(Event::Response(&response)),
+                        Reply::Fail(kind) => {
+                            self.event(Event::Failed(TransportError::new("test", kind)))
                         }
-                        Reply::Fail(kind) => self.flow.handle_transport_error(
-                            self.now,
-                            TransportError::new("test", kind),
-                            &mut self.quota,
-                            JITTER,
-                        ),
                     }
                 }
-                FlowStep::WaitUntil(until) => {
+                Step::WaitUntil(until) => {
                     assert!(until >= self.now, "a wait into the past");
                     let wait = until - self.now;
                     self.waits.push(wait);
                     self.now = until;
                     self.wall += wait;
                 }
-                FlowStep::Blocking(job) => {
+                Step::Local(Local::Blocking(job)) => {
                     self.file_jobs += 1;
-                    self.flow.handle_file(job.run());
+                    self.event(Event::Job(job.run()));
                 }
-                FlowStep::Prompt(prompt) => self.prompts.push(prompt),
-                FlowStep::Listen => return Stop::Listen,
-                FlowStep::AwaitRedirect { deadline } => return Stop::AwaitRedirect(deadline),
-                FlowStep::Done(result) => return Stop::Done(result),
+                Step::Local(Local::Prompt(prompt)) => self.prompts.push(prompt),
+                Step::Local(Local::Listen) => return Stop::Listen,
+                Step::Local(Local::AwaitRedirect { deadline, state }) => {
+                    self.pkce = Some(state);
+                    return Stop::AwaitRedirect(deadline);
+                }
+                Step::Done(result) => return Stop::Done(result),
             }
         }
         panic!("the flow did not stop");
@@ -344,7 +354,7 @@ fn a_fresh_cached_token_is_done_without_any_request() {
         // Done once; polling again is misuse, not a second token.
         assert!(matches!(
             d.flow.poll(d.now, d.wall),
-            FlowStep::Done(Err(Error::Core(_)))
+            Step::Done(Err(Error::Core(_)))
         ));
     }
 }
@@ -858,8 +868,8 @@ fn the_session_lock_keeps_a_second_flow_out() {
 /// `port`; returns the deadline.
 fn to_redirect(d: &mut Driver<'_>, script: &mut Script, port: u16) -> Instant {
     assert!(matches!(d.run(script), Stop::Listen));
-    assert!(d.flow.pkce_state().is_none(), "no state before listening");
-    d.flow.listening(port);
+    assert!(d.pkce_state().is_none(), "no state before listening");
+    d.event(Event::Listening(port));
     match d.run(script) {
         Stop::AwaitRedirect(deadline) => deadline,
         other => panic!("{other:?}"),
@@ -893,7 +903,7 @@ fn authorization_code_sign_in() {
     assert!(grants.iter().any(|g| g == "refresh_token"), "{register}");
 
     // The browser URL: this client, the port, the state, the challenge.
-    let state = d.flow.pkce_state().unwrap().clone();
+    let state = d.pkce_state().unwrap().clone();
     let url = browser_url(&d).to_owned();
     assert!(
         url.starts_with(&format!("{US}/authorize?response_type=code")),
@@ -928,7 +938,7 @@ fn authorization_code_sign_in() {
     let LoopbackOutcome::Code(code) = reply.outcome else {
         panic!("{:?}", reply.outcome);
     };
-    d.flow.handle_redirect(Ok(code));
+    d.event(Event::Redirect(Ok(code)));
     let token = d
         .finish(script([("/token", issued("aoal-PKCE", "Atrt|pkce"))]))
         .unwrap();
@@ -951,7 +961,7 @@ fn authorization_code_sign_in() {
     let registration = e.cached_registration().unwrap();
     assert!(registration.supports_authorization_code());
     assert!(e.lock_is_free());
-    assert!(d.flow.pkce_state().is_none());
+    assert!(d.pkce_state().is_none());
 }
 
 #[test]
@@ -978,14 +988,14 @@ fn a_rejected_pkce_registration_is_replaced_with_a_new_listener_and_state() {
     let mut d = Driver::new(&e, e.flow(SignInMode::AuthorizationCode), at(T0));
     let mut s = script([]);
     to_redirect(&mut d, &mut s, 5000);
-    let first_state = d.flow.pkce_state().unwrap().clone();
-    d.flow.handle_redirect(Ok(AuthorizationCode::new("code-1")));
+    let first_state = d.pkce_state().unwrap().clone();
+    d.event(Event::Redirect(Ok(AuthorizationCode::new("code-1"))));
     let mut s = script([
         ("/token", invalid_client()),
         ("/client/register", registered("client-2")),
     ]);
     to_redirect(&mut d, &mut s, 6000);
-    let second_state = d.flow.pkce_state().unwrap().clone();
+    let second_state = d.pkce_state().unwrap().clone();
     assert_ne!(first_state.as_str(), second_state.as_str());
     let url = browser_url(&d).to_owned();
     assert!(
@@ -993,7 +1003,7 @@ fn a_rejected_pkce_registration_is_replaced_with_a_new_listener_and_state() {
         "{url}"
     );
     assert_eq!(d.prompts.len(), 2);
-    d.flow.handle_redirect(Ok(AuthorizationCode::new("code-2")));
+    d.event(Event::Redirect(Ok(AuthorizationCode::new("code-2"))));
     d.finish(script([("/token", issued("aoal-2", "r"))]))
         .unwrap();
     assert_eq!(d.body(2, "code"), "code-2");
@@ -1010,7 +1020,7 @@ fn a_redirect_error_ends_the_flow() {
     let mut d = Driver::new(&e, e.flow(SignInMode::AuthorizationCode), at(T0));
     let mut s = script([]);
     to_redirect(&mut d, &mut s, 5000);
-    let state = d.flow.pkce_state().unwrap().clone();
+    let state = d.pkce_state().unwrap().clone();
     let target = format!(
         "/oauth/callback?error=access_denied&error_description=no&state={}",
         state.as_str()
@@ -1018,7 +1028,7 @@ fn a_redirect_error_ends_the_flow() {
     let LoopbackOutcome::Failed(why) = pkce::answer_loopback("GET", &target, &state).outcome else {
         panic!("expected Failed");
     };
-    d.flow.handle_redirect(Err(why));
+    d.event(Event::Redirect(Err(why)));
     match d.finish(script([])) {
         Err(Error::Redirect(RedirectError::Authorization { error, .. })) => {
             assert_eq!(error, "access_denied")
@@ -1040,10 +1050,10 @@ fn a_redirect_timeout_cancels_the_flow() {
     let mut s = script([]);
     let deadline = to_redirect(&mut d, &mut s, 5000);
     assert_eq!(deadline, d.now + Duration::from_secs(5));
-    d.flow.redirect_timed_out();
+    d.event(Event::RedirectTimedOut);
     let err = d.finish(script([])).unwrap_err();
     assert!(
-        matches!(err, Error::Cancelled { waited: Some(w) } if w == Duration::from_secs(5)),
+        matches!(err, Error::RedirectTimedOut { waited } if waited == Duration::from_secs(5)),
         "{err:?}"
     );
     assert!(err.is_timeout() && !err.is_cancelled());
@@ -1055,8 +1065,9 @@ fn a_listener_failure_ends_the_flow() {
     let e = env("pkce-listener").with_registration(RegistrationUse::AuthorizationCode, "c");
     let mut d = Driver::new(&e, e.flow(SignInMode::AuthorizationCode), at(T0));
     assert!(matches!(d.run(&mut script([])), Stop::Listen));
-    d.flow
-        .listener_failed(std::io::Error::from(std::io::ErrorKind::AddrInUse));
+    d.event(Event::ListenerFailed(std::io::Error::from(
+        std::io::ErrorKind::AddrInUse,
+    )));
     assert!(matches!(d.finish(script([])), Err(Error::Local { .. })));
     assert!(e.lock_is_free());
 }

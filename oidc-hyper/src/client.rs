@@ -1,17 +1,22 @@
 //! The async client: the drive loops of oidc-core's and oidc-host's state
 //! machines over hyper, on the caller's runtime.
 
+use std::io;
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
+
+use bytes::Bytes;
 
 use oidc_core::cache::CachedToken;
 use oidc_core::device_flow::{DeviceFlow, Prompt};
 use oidc_core::endpoint::{Endpoint, Service};
 use oidc_core::sso_oidc::create_token::CreateTokenOutput;
-use oidc_core::{Credentials, Operation, SignRequest};
+use oidc_core::step::Step;
+use oidc_core::{Credentials, Operation, TimeoutPhase, TransportError, TransportErrorKind};
+use oidc_host::adapter::{ClientState, Failure, RunOptions};
 use oidc_host::{
-    Begin, CancelToken, ClientState, Config, CredentialsProvider, DeviceFlowRun, Error, FileDone,
-    FileJob, Flow, FlowStep, Session, SignInMode, SignInPrompt, Signal,
+    Begin, Config, CredentialsProvider, Error, Event, Flow, Job, JobDone, Local, Session,
+    SignInMode, SignInPrompt, Signal,
 };
 
 use crate::loopback::await_redirect;
@@ -148,66 +153,47 @@ impl Client {
     /// ([`oidc_core::Error::Transport`]), or an input that cannot form a
     /// request.
     pub async fn call<O: Operation>(&self, input: &O) -> Result<O::Output, Error> {
-        self.call_with(input, None, &CancelToken::new()).await
+        self.call_with(input, &RunOptions::new()).await
     }
 
-    /// [`call`](Self::call) for an operation signed with SigV4: `signer`
-    /// signs every attempt (e.g. an [`oidc_core::sigv4::SigV4Signer`]).
+    /// [`call`](Self::call) with `options`: a signer for SigV4 operations
+    /// (e.g. an [`oidc_core::sigv4::SigV4Signer`] over AWS credentials), a
+    /// cancel token (a request in flight is abandoned at once), a deadline.
     ///
     /// # Errors
     ///
-    /// As [`call`](Self::call).
-    pub async fn call_signed<O: Operation>(
+    /// As [`call`](Self::call), and [`Error::Cancelled`],
+    /// [`Error::DeadlineExceeded`].
+    pub async fn call_with<O: Operation>(
         &self,
         input: &O,
-        signer: Arc<dyn SignRequest>,
+        options: &RunOptions,
     ) -> Result<O::Output, Error> {
-        self.call_with(input, Some(signer), &CancelToken::new())
-            .await
+        let call = self.inner.state.call(input, options.signer().cloned())?;
+        self.run(call, |_| {}, options).await
     }
 
-    /// [`call`](Self::call) that stops at once when `cancel` fires.
+    /// Drives a [`DeviceFlow`] to its end with this client's user agent:
+    /// each poll is sent once (the flow counts failed polls itself),
+    /// `prompt` shows the code.
     ///
     /// # Errors
     ///
-    /// As [`call`](Self::call), and [`Error::Cancelled`].
-    pub async fn call_cancellable<O: Operation>(
-        &self,
-        input: &O,
-        cancel: &CancelToken,
-    ) -> Result<O::Output, Error> {
-        self.call_with(input, None, cancel).await
-    }
-
-    async fn call_with<O: Operation>(
-        &self,
-        input: &O,
-        signer: Option<Arc<dyn SignRequest>>,
-        cancel: &CancelToken,
-    ) -> Result<O::Output, Error> {
-        let call = self.inner.state.call(input, signer)?;
-        self.drive(call, |_| {}, cancel).await
-    }
-
-    /// Drives a [`DeviceFlow`] to its end: each poll is sent once (the flow
-    /// counts failed polls itself), `prompt` shows the code, every wait
-    /// (and a request in flight) ends at once when `cancel` fires.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::DeviceFlow`] with the flow's outcome, [`Error::Cancelled`].
+    /// [`Error::DeviceFlow`] with the flow's outcome, [`Error::Cancelled`],
+    /// [`Error::DeadlineExceeded`].
     pub async fn run_device_flow(
         &self,
         flow: &mut DeviceFlow,
         mut prompt: impl FnMut(&Prompt) + Send,
-        cancel: &CancelToken,
+        options: &RunOptions,
     ) -> Result<CreateTokenOutput, Error> {
         let show = |p: &SignInPrompt| {
             if let SignInPrompt::DeviceCode(p) = p {
                 prompt(p);
             }
         };
-        self.drive(DeviceFlowRun::new(flow), show, cancel).await
+        let run = self.inner.state.device_flow_run(flow);
+        self.run(run, show, options).await
     }
 
     /// The session's token: the cached one, refreshed when due (in the
@@ -227,10 +213,10 @@ impl Client {
         session: &Session,
         mode: SignInMode,
         prompt: impl FnMut(&SignInPrompt) + Send,
-        cancel: &CancelToken,
+        options: &RunOptions,
     ) -> Result<CachedToken, Error> {
         let flow = self.inner.state.session_flow(session, mode)?;
-        self.drive(flow, prompt, cancel).await
+        self.run(flow, prompt, options).await
     }
 
     /// Signs in again even when the cached token is usable, then caches
@@ -244,25 +230,10 @@ impl Client {
         session: &Session,
         mode: SignInMode,
         prompt: impl FnMut(&SignInPrompt) + Send,
-        cancel: &CancelToken,
+        options: &RunOptions,
     ) -> Result<CachedToken, Error> {
-        let flow = self
-            .inner
-            .state
-            .session_flow(session, mode)?
-            .force_sign_in();
-        self.drive(flow, prompt, cancel).await
-    }
-
-    /// The cached token of `session`, refreshed when due; never signs in
-    /// ([`Error::LoginRequired`] instead).
-    ///
-    /// # Errors
-    ///
-    /// As [`session_token`](Self::session_token).
-    pub async fn cached_token(&self, session: &Session) -> Result<CachedToken, Error> {
-        self.session_token(session, SignInMode::CachedOnly, |_| {}, &CancelToken::new())
-            .await
+        let flow = self.inner.state.session_flow(session, mode)?;
+        self.run(flow.force_sign_in(), prompt, options).await
     }
 
     /// Credentials from `provider`: the ones in its memory while fresh,
@@ -281,138 +252,130 @@ impl Client {
         &self,
         provider: &CredentialsProvider,
         prompt: impl FnMut(&SignInPrompt) + Send,
-        cancel: &CancelToken,
+        options: &RunOptions,
     ) -> Result<Credentials, Error> {
         loop {
             match provider.begin(SystemTime::now()) {
                 Begin::Ready(credentials) => return Ok(credentials),
-                Begin::Wait(other) => other.wait(cancel).await?,
+                Begin::Wait(other) => other.wait(options.cancel()).await?,
                 Begin::Fetch(fetch) => {
                     let flow = self.inner.state.credentials_flow(provider.source())?;
                     let flow = flow.with_policy(provider.policy());
-                    return fetch.finish(self.drive(flow, prompt, cancel).await);
+                    return fetch.finish(self.run(flow, prompt, options).await);
                 }
             }
         }
     }
 
-    /// The drive loop of every flow (see [`oidc_host::Flow`]).
-    async fn drive<F: Flow>(
+    /// Drives any [`Flow`] to its end: the one drive loop behind every
+    /// method of this client.
+    ///
+    /// # Errors
+    ///
+    /// The flow's own, [`Error::Cancelled`], [`Error::DeadlineExceeded`].
+    pub async fn run<F: Flow>(
         &self,
         mut flow: F,
         mut prompt: impl FnMut(&SignInPrompt) + Send,
-        cancel: &CancelToken,
+        options: &RunOptions,
     ) -> Result<F::Output, Error> {
         let mut listener: Option<Box<dyn Listener>> = None;
         loop {
-            if cancel.is_cancelled() {
-                return Err(Error::Cancelled { waited: None });
-            }
+            options.check(self.timer().now())?;
             match flow.poll(self.timer().now(), SystemTime::now()) {
-                FlowStep::Send(request) => {
-                    let outcome = self
-                        .send(request, flow.send_deadline(), Some(cancel))
-                        .await?;
-                    self.inner
-                        .state
-                        .deliver(&mut flow, self.timer().now(), outcome);
-                }
-                FlowStep::WaitUntil(at) => self.wait_until(at, cancel).await?,
-                FlowStep::Blocking(job) => {
+                Step::Send(request) => match self.send(request, options).await? {
+                    Ok(response) => self.deliver(&mut flow, Event::Response(&response)),
+                    Err(error) => self.deliver(&mut flow, Event::Failed(error)),
+                },
+                Step::WaitUntil(at) => self.wait_until(options.wait_target(at), options).await,
+                Step::Local(Local::Blocking(job)) => {
                     let done = self.blocking(job).await?;
-                    flow.handle_file(done);
+                    self.deliver(&mut flow, Event::Job(done));
                 }
-                FlowStep::Prompt(p) => prompt(&p),
-                FlowStep::Listen => {
-                    let bind = lock(&self.inner.bind).clone();
-                    let bound = match bind {
-                        Some(bind) => bind.bind_loopback().await,
-                        None => Err(std::io::Error::other(
-                            "this client has no loopback listener (see Client::with_loopback)",
-                        )),
+                Step::Local(Local::Prompt(p)) => prompt(&p),
+                Step::Local(Local::Listen) => {
+                    let event = match self.bind().await {
+                        Ok(l) => Event::Listening(listener.insert(l).port()),
+                        Err(e) => Event::ListenerFailed(e),
                     };
-                    match bound {
-                        Ok(l) => {
-                            flow.listening(l.port());
-                            listener = Some(l);
+                    self.deliver(&mut flow, event);
+                }
+                Step::Local(Local::AwaitRedirect { deadline, state }) => {
+                    let event = match listener.take() {
+                        Some(mut l) => {
+                            let limit = options
+                                .wait_target(deadline)
+                                .saturating_duration_since(self.timer().now());
+                            let transport = &self.inner.transport;
+                            let (timer, executor) = (&transport.timer, &*transport.executor);
+                            await_redirect(&mut *l, state, limit, options, timer, executor).await?
                         }
-                        Err(e) => flow.listener_failed(e),
-                    }
-                }
-                FlowStep::AwaitRedirect { deadline } => {
-                    let (Some(l), Some(state)) = (listener.as_mut(), flow.pkce_state()) else {
-                        flow.listener_failed(std::io::Error::other("no listener is bound"));
-                        continue;
+                        None => Event::ListenerFailed(io::Error::other("no listener is bound")),
                     };
-                    let state = state.clone();
-                    let limit = deadline.saturating_duration_since(self.timer().now());
-                    let outcome = await_redirect(
-                        &mut **l,
-                        state,
-                        limit,
-                        cancel,
-                        &self.inner.transport.timer,
-                        &*self.inner.transport.executor,
-                    )
-                    .await?;
-                    match outcome {
-                        Some(outcome) => flow.handle_redirect(outcome),
-                        None => flow.redirect_timed_out(),
-                    }
-                    listener = None;
+                    self.deliver(&mut flow, event);
                 }
-                FlowStep::Done(result) => return result,
+                Step::Done(result) => return result,
             }
         }
     }
 
-    /// One attempt, cancellable and bounded by `deadline` (reported as a
-    /// timeout): `Err` only when cancelled.
+    fn deliver<F: Flow>(&self, flow: &mut F, event: Event<'_, Bytes>) {
+        self.inner.state.deliver(flow, self.timer().now(), event);
+    }
+
+    /// One attempt, abandoned (as a timeout) at its send deadline: `Err`
+    /// only when cancelled.
     async fn send(
         &self,
         request: http::Request<Vec<u8>>,
-        deadline: Option<Instant>,
-        cancel: Option<&CancelToken>,
-    ) -> Result<Result<http::Response<bytes::Bytes>, oidc_core::TransportError>, Error> {
+        options: &RunOptions,
+    ) -> Result<Result<http::Response<Bytes>, TransportError>, Error> {
+        let transport = &self.inner.transport;
         let exchange = async {
-            match deadline {
+            match options.send_deadline(&request) {
                 Some(at) => {
                     let limit = at.saturating_duration_since(self.timer().now());
-                    timeout(self.timer(), limit, self.inner.transport.send(request))
+                    let label = http::Request::from_parts(request.clone().into_parts().0, ());
+                    timeout(self.timer(), limit, transport.send(request))
                         .await
                         .unwrap_or_else(|| {
-                            Err(oidc_core::TransportError::timeout(
-                                "",
-                                oidc_core::TimeoutPhase::Call,
-                                limit,
-                            ))
+                            let kind = TransportErrorKind::Timeout {
+                                phase: TimeoutPhase::Call,
+                                after: limit,
+                            };
+                            Err(Failure::new(kind).into_error(&label))
                         })
                 }
-                None => self.inner.transport.send(request).await,
+                None => transport.send(request).await,
             }
         };
-        or_cancel(cancel, exchange)
+        or_cancel(Some(options.cancel()), exchange)
             .await
-            .ok_or(Error::Cancelled { waited: None })
+            .ok_or(Error::Cancelled)
     }
 
-    async fn wait_until(&self, at: Instant, cancel: &CancelToken) -> Result<(), Error> {
+    /// Sleeps until `at`; a cancel ends the sleep at once (the loop then
+    /// reports it).
+    async fn wait_until(&self, at: Instant, options: &RunOptions) {
         let duration = at.saturating_duration_since(self.timer().now());
-        if duration.is_zero() {
-            return if cancel.is_cancelled() {
-                Err(Error::Cancelled { waited: None })
-            } else {
-                Ok(())
-            };
+        if !duration.is_zero() {
+            let _ = or_cancel(Some(options.cancel()), self.timer().sleep(duration)).await;
         }
-        or_cancel(Some(cancel), self.timer().sleep(duration))
-            .await
-            .ok_or(Error::Cancelled { waited: None })
     }
 
-    /// Runs a file job on the executor's blocking pool and awaits it.
-    async fn blocking(&self, job: FileJob) -> Result<FileDone, Error> {
-        let done: Arc<Signal<FileDone>> = Arc::new(Signal::default());
+    async fn bind(&self) -> io::Result<Box<dyn Listener>> {
+        let bind = lock(&self.inner.bind).clone();
+        match bind {
+            Some(bind) => bind.bind_loopback().await,
+            None => Err(io::Error::other(
+                "this client has no loopback listener (see Client::with_loopback)",
+            )),
+        }
+    }
+
+    /// Runs a job on the executor's blocking pool and awaits it.
+    async fn blocking(&self, job: Job) -> Result<JobDone, Error> {
+        let done: Arc<Signal<JobDone>> = Arc::new(Signal::default());
         let slot = Arc::clone(&done);
         self.inner
             .transport
@@ -422,8 +385,8 @@ impl Client {
             }));
         done.wait().await;
         done.take().ok_or_else(|| Error::Local {
-            context: "the blocking file work ended without a result",
-            source: std::io::Error::other("lost result"),
+            context: "the blocking work ended without a result",
+            source: io::Error::other("lost result"),
         })
     }
 }

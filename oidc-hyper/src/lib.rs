@@ -16,11 +16,18 @@
 //! tokio runtime in its dependency tree.
 //!
 //! * [`Client::call`]: any operation of SSO OIDC, the SSO portal or STS,
-//!   with the standard retries ([`Client::call_signed`] for SigV4).
+//!   with the standard retries; [`Client::call_with`] takes
+//!   [`RunOptions`]: a SigV4 signer, a cancel token, a deadline.
 //! * [`Client::session_token`]: the AWS CLI's SSO token cache, refreshed
 //!   under the cross-process session lock, signing in with the device flow
-//!   or authorization code + PKCE when needed.
-//! * [`Client::run_device_flow`]: a device flow you built yourself.
+//!   or authorization code + PKCE when needed ([`SignInMode::CachedOnly`]
+//!   never signs in); [`Client::sign_in`] always does.
+//! * [`Client::credentials`]: AWS credentials from a
+//!   [`CredentialsProvider`](oidc_host::CredentialsProvider) (SSO role,
+//!   AssumeRole chains, environment), one fetch at a time.
+//! * [`Client::run_device_flow`]: a device flow you built yourself;
+//!   [`Client::run`]: any [`Flow`](oidc_host::Flow), with the same drive
+//!   loop as every method above.
 //!
 //! Connections are pooled; connect, read and whole-attempt timeouts run on
 //! the caller's timer; response bodies are capped; plain HTTP is refused
@@ -31,7 +38,7 @@
 //! # #[cfg(feature = "tokio")]
 //! # async fn example() -> Result<(), oidc_hyper::Error> {
 //! use oidc_hyper::oidc_host::CacheDir;
-//! use oidc_hyper::{CancelToken, Client, Config, Session, SignInMode, SignInPrompt};
+//! use oidc_hyper::{Client, Config, RunOptions, Session, SignInMode, SignInPrompt};
 //!
 //! let client = Client::tokio(Config::for_region("eu-west-1"))?;
 //! let session = Session::new(CacheDir::from_env()?, "my-sso", "https://my-sso-portal.awsapps.com/start");
@@ -40,7 +47,7 @@
 //!         if let SignInPrompt::DeviceCode(p) = prompt {
 //!             println!("Open {} and enter {}", p.verification_uri, p.user_code);
 //!         }
-//!     }, &CancelToken::new())
+//!     }, &RunOptions::new())
 //!     .await?;
 //! # let _ = token;
 //! # Ok(())
@@ -60,6 +67,7 @@ pub use oidc_core;
 pub use oidc_host;
 // One definition for both adapters: the error, the settings and the
 // session live in oidc-host (shared with oidc-ureq).
+pub use oidc_host::adapter::RunOptions;
 pub use oidc_host::{
     CancelToken, Config, Error, Session, SignInMode, SignInPrompt, DEFAULT_AUTHORIZATION_TIMEOUT,
     DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_LOCK_TIMEOUT, DEFAULT_MAX_BODY_BYTES,

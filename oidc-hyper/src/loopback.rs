@@ -16,7 +16,8 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use oidc_core::pkce::{self, LoopbackOutcome, RedirectError, State};
 use oidc_core::secret::AuthorizationCode;
-use oidc_host::{CancelToken, Error, Signal};
+use oidc_host::adapter::RunOptions;
+use oidc_host::{Error, Event, Signal};
 
 use crate::rt::{race, BoxIo, Either, Executor, Listener, Timer};
 
@@ -28,16 +29,18 @@ const CONNECTION_LIMIT: Duration = Duration::from_secs(5);
 
 type Outcome = Result<AuthorizationCode, RedirectError>;
 
-/// Accepts connections until a redirect ends the wait (`Some`), `limit`
-/// passes (`None`) or `cancel` fires.
+/// Accepts connections until a redirect ends the wait
+/// ([`Event::Redirect`]), `limit` passes ([`Event::RedirectTimedOut`]), the
+/// listener fails, or the run is cancelled (`Err`).
 pub(crate) async fn await_redirect(
     listener: &mut dyn Listener,
     state: State,
     limit: Duration,
-    cancel: &CancelToken,
+    options: &RunOptions,
     timer: &Arc<dyn Timer>,
     executor: &dyn Executor,
-) -> Result<Option<Outcome>, Error> {
+) -> Result<Event<'static, Bytes>, Error> {
+    let cancel = options.cancel();
     let outcome: Arc<Signal<Outcome>> = Arc::new(Signal::default());
     let done: Arc<Signal<()>> = Arc::new(Signal::default());
     let state = Arc::new(state);
@@ -55,15 +58,15 @@ pub(crate) async fn await_redirect(
                 );
                 executor.spawn(Box::pin(task));
             }
-            Either::Left(Either::Left(Err(source))) => {
-                break Err(Error::Local {
-                    context: "the loopback listener failed",
-                    source,
+            Either::Left(Either::Left(Err(e))) => break Ok(Event::ListenerFailed(e)),
+            Either::Left(Either::Right(())) => {
+                break Ok(match outcome.take() {
+                    Some(outcome) => Event::Redirect(outcome),
+                    None => Event::RedirectTimedOut,
                 })
             }
-            Either::Left(Either::Right(())) => break Ok(outcome.take()),
-            Either::Right(Either::Left(())) => break Err(Error::Cancelled { waited: None }),
-            Either::Right(Either::Right(())) => break Ok(None),
+            Either::Right(Either::Left(())) => break Err(Error::Cancelled),
+            Either::Right(Either::Right(())) => break Ok(Event::RedirectTimedOut),
         }
     };
     // Let served connections finish their response, then close.

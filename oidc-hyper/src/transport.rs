@@ -6,7 +6,6 @@
 use std::collections::HashMap;
 use std::io;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{HeaderValue, HOST};
@@ -14,6 +13,7 @@ use http::header::{HeaderValue, HOST};
 use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited};
 use hyper::client::conn::http1::{self, SendRequest};
 use oidc_core::{TimeoutPhase, TransportError, TransportErrorKind};
+use oidc_host::adapter::{Failure, IoStage};
 
 use crate::rt::{lock, timeout, Connector, Executor, Target, Timer};
 use oidc_host::Config;
@@ -26,11 +26,7 @@ pub(crate) struct Transport {
     pub(crate) timer: Arc<dyn Timer>,
     pub(crate) executor: Arc<dyn Executor>,
     idle: Mutex<HashMap<Target, Vec<Sender>>>,
-    connect_timeout: Duration,
-    read_timeout: Duration,
-    call_timeout: Duration,
-    max_body_bytes: u64,
-    max_idle_per_host: usize,
+    config: Config,
 }
 
 impl std::fmt::Debug for Transport {
@@ -38,10 +34,10 @@ impl std::fmt::Debug for Transport {
         let idle: usize = lock(&self.idle).values().map(Vec::len).sum();
         f.debug_struct("Transport")
             .field("idle_connections", &idle)
-            .field("connect_timeout", &self.connect_timeout)
-            .field("read_timeout", &self.read_timeout)
-            .field("call_timeout", &self.call_timeout)
-            .field("max_body_bytes", &self.max_body_bytes)
+            .field("connect_timeout", &self.config.connect_timeout)
+            .field("read_timeout", &self.config.read_timeout)
+            .field("call_timeout", &self.config.call_timeout)
+            .field("max_body_bytes", &self.config.max_body_bytes)
             .finish_non_exhaustive()
     }
 }
@@ -64,11 +60,7 @@ impl Transport {
             timer,
             executor,
             idle: Mutex::new(HashMap::new()),
-            connect_timeout: config.connect_timeout,
-            read_timeout: config.read_timeout,
-            call_timeout: config.call_timeout,
-            max_body_bytes: config.max_body_bytes,
-            max_idle_per_host: config.max_idle_per_host,
+            config: config.clone(),
         }
     }
 
@@ -85,24 +77,24 @@ impl Transport {
         &self,
         request: http::Request<Vec<u8>>,
     ) -> Result<http::Response<Bytes>, TransportError> {
-        let target = target_of(request.uri())?;
-        let call = self.send_to(&target, &request);
-        match timeout(&*self.timer, self.call_timeout, call).await {
-            Some(result) => result,
-            None => Err(TransportError::timeout(
-                "",
-                TimeoutPhase::Call,
-                self.call_timeout,
-            )),
-        }
-        .map_err(|e| e.with_target(target.to_string()))
+        let outcome = match target_of(request.uri()) {
+            Ok(target) => {
+                let call = self.send_to(&target, &request);
+                match timeout(&*self.timer, self.config.call_timeout, call).await {
+                    Some(result) => result,
+                    None => Err(Failure::timeout(&self.config, TimeoutPhase::Call)),
+                }
+            }
+            Err(failure) => Err(failure),
+        };
+        outcome.map_err(|failure| failure.into_error(&request))
     }
 
     async fn send_to(
         &self,
         target: &Target,
         request: &http::Request<Vec<u8>>,
-    ) -> Result<http::Response<Bytes>, TransportError> {
+    ) -> Result<http::Response<Bytes>, Failure> {
         let mut conn = self.checkout(target).await?;
         match self.exchange(&mut conn, request).await {
             Err(Exchange::Stale(_)) if conn.reused => {
@@ -121,16 +113,16 @@ impl Transport {
     fn finish(
         &self,
         target: &Target,
-        result: Result<http::Response<Bytes>, TransportError>,
+        result: Result<http::Response<Bytes>, Failure>,
         conn: Conn,
-    ) -> Result<http::Response<Bytes>, TransportError> {
+    ) -> Result<http::Response<Bytes>, Failure> {
         if result.is_ok() {
             self.checkin(target, conn.sender);
         }
         result
     }
 
-    async fn checkout(&self, target: &Target) -> Result<Conn, TransportError> {
+    async fn checkout(&self, target: &Target) -> Result<Conn, Failure> {
         loop {
             let pooled = lock(&self.idle).get_mut(target).and_then(Vec::pop);
             let Some(mut sender) = pooled else { break };
@@ -139,7 +131,8 @@ impl Transport {
             }
             // The previous exchange read its body to the end, so the
             // connection becomes ready at once unless it was closed.
-            if let Some(Ok(())) = timeout(&*self.timer, self.connect_timeout, sender.ready()).await
+            if let Some(Ok(())) =
+                timeout(&*self.timer, self.config.connect_timeout, sender.ready()).await
             {
                 return Ok(Conn {
                     sender,
@@ -151,32 +144,35 @@ impl Transport {
     }
 
     fn checkin(&self, target: &Target, sender: Sender) {
-        if sender.is_closed() || self.max_idle_per_host == 0 {
+        if sender.is_closed() || self.config.max_idle_per_host == 0 {
             return;
         }
         let mut idle = lock(&self.idle);
         let list = idle.entry(target.clone()).or_default();
         list.retain(|s| !s.is_closed());
-        if list.len() < self.max_idle_per_host {
+        if list.len() < self.config.max_idle_per_host {
             list.push(sender);
         }
     }
 
-    async fn connect(&self, target: &Target) -> Result<Conn, TransportError> {
-        let timed_out = || TransportError::timeout("", TimeoutPhase::Connect, self.connect_timeout);
+    async fn connect(&self, target: &Target) -> Result<Conn, Failure> {
+        let timed_out = || Failure::timeout(&self.config, TimeoutPhase::Connect);
         let io = timeout(
             &*self.timer,
-            self.connect_timeout,
+            self.config.connect_timeout,
             self.connector.connect(target),
         )
         .await
         .ok_or_else(timed_out)?
-        .map_err(connect_error)?;
-        let (sender, connection) =
-            timeout(&*self.timer, self.connect_timeout, http1::handshake(io))
-                .await
-                .ok_or_else(timed_out)?
-                .map_err(|e| TransportError::new("", TransportErrorKind::Connect).with_source(e))?;
+        .map_err(|e| Failure::io(&self.config, IoStage::Connect, e))?;
+        let (sender, connection) = timeout(
+            &*self.timer,
+            self.config.connect_timeout,
+            http1::handshake(io),
+        )
+        .await
+        .ok_or_else(timed_out)?
+        .map_err(|e| Failure::new(TransportErrorKind::Connect).with_source(e))?;
         let label = target.to_string();
         self.executor.spawn(Box::pin(async move {
             if let Err(e) = connection.await {
@@ -195,12 +191,12 @@ impl Transport {
         request: &http::Request<Vec<u8>>,
     ) -> Result<http::Response<Bytes>, Exchange> {
         let outgoing = prepare(request)?;
-        let limit = self.max_body_bytes;
+        let limit = self.config.max_body_bytes;
         let work = async {
             let response = conn.sender.send_request(outgoing).await.map_err(|e| {
                 // Only a request that was never written is safe to resend for free.
                 let stale = e.is_canceled();
-                let error = TransportError::new("", TransportErrorKind::Exchange).with_source(e);
+                let error = Failure::new(TransportErrorKind::Exchange).with_source(e);
                 if stale {
                     Exchange::Stale(error)
                 } else {
@@ -209,8 +205,7 @@ impl Transport {
             })?;
             let (parts, body) = response.into_parts();
             let status = parts.status.as_u16();
-            let too_large =
-                || TransportError::new("", TransportErrorKind::BodyTooLarge { status, limit });
+            let too_large = || Failure::new(TransportErrorKind::BodyTooLarge { status, limit });
             let announced = parts
                 .headers
                 .get(http::header::CONTENT_LENGTH)
@@ -226,20 +221,17 @@ impl Transport {
                     if e.is::<LengthLimitError>() {
                         Exchange::Failed(too_large())
                     } else {
-                        Exchange::Failed(
-                            TransportError::new("", TransportErrorKind::Exchange).with_source(e),
-                        )
+                        Exchange::Failed(Failure::new(TransportErrorKind::Exchange).with_source(e))
                     }
                 })?;
             Ok(http::Response::from_parts(parts, collected.to_bytes()))
         };
-        timeout(&*self.timer, self.read_timeout, work)
+        timeout(&*self.timer, self.config.read_timeout, work)
             .await
             .unwrap_or_else(|| {
-                Err(Exchange::Failed(TransportError::timeout(
-                    "",
+                Err(Exchange::Failed(Failure::timeout(
+                    &self.config,
                     TimeoutPhase::Read,
-                    self.read_timeout,
                 )))
             })
     }
@@ -251,7 +243,7 @@ fn prepare(request: &http::Request<Vec<u8>>) -> Result<http::Request<Full<Bytes>
     let uri = request.uri();
     let invalid = || {
         Exchange::Failed(
-            TransportError::new("", TransportErrorKind::Exchange).with_source(io::Error::new(
+            Failure::new(TransportErrorKind::Exchange).with_source(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!("`{uri}` is not an absolute http(s) URL"),
             )),
@@ -275,43 +267,30 @@ fn prepare(request: &http::Request<Vec<u8>>) -> Result<http::Request<Full<Bytes>
     Ok(outgoing)
 }
 
-/// A connector's failure: TLS failures (which rustls reports as invalid
-/// data) are final; everything else is a connect failure.
-fn connect_error(e: io::Error) -> TransportError {
-    let kind = match e.kind() {
-        io::ErrorKind::InvalidData => TransportErrorKind::Tls,
-        _ => TransportErrorKind::Connect,
-    };
-    TransportError::new("", kind).with_source(e)
-}
-
 /// How an exchange failed: `Stale` means the connection was found closed
 /// before the request was written (safe to resend on a fresh connection).
 enum Exchange {
-    Stale(TransportError),
-    Failed(TransportError),
+    Stale(Failure),
+    Failed(Failure),
 }
 
 fn into_result(
     r: Result<http::Response<Bytes>, Exchange>,
-) -> Result<http::Response<Bytes>, TransportError> {
+) -> Result<http::Response<Bytes>, Failure> {
     r.map_err(|e| match e {
         Exchange::Stale(e) | Exchange::Failed(e) => e,
     })
 }
 
 /// The connector target of an absolute URI.
-pub(crate) fn target_of(uri: &http::Uri) -> Result<Target, TransportError> {
+pub(crate) fn target_of(uri: &http::Uri) -> Result<Target, Failure> {
     let tls = uri
         .scheme_str()
         .is_some_and(|s| s.eq_ignore_ascii_case("https"));
     let host = uri.host().ok_or_else(|| {
-        TransportError::new(
-            "",
-            TransportErrorKind::InsecureEndpoint {
-                url: uri.to_string(),
-            },
-        )
+        Failure::new(TransportErrorKind::InsecureEndpoint {
+            url: uri.to_string(),
+        })
     })?;
     let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
     Ok(Target::new(host, port, tls))

@@ -14,7 +14,7 @@
 use std::process::ExitCode;
 
 use oidc_ureq::oidc_host::CacheDir;
-use oidc_ureq::{CancelToken, Client, Config, Session, SignInMode, SignInPrompt};
+use oidc_ureq::{Client, Config, RunOptions, Session, SignInMode, SignInPrompt};
 
 struct Args {
     start_url: String,
@@ -81,7 +81,7 @@ fn run(args: Args) -> Result<(), oidc_ureq::Error> {
                 );
             }
         },
-        &CancelToken::new(),
+        &RunOptions::new(),
     )?;
     let valid_for = token
         .remaining(std::time::SystemTime::now())

@@ -1,9 +1,9 @@
 //! The blocking client: the drive loops of oidc-core's and oidc-host's
 //! state machines over one ureq agent.
 
-use std::io::{Read as _, Write as _};
+use std::io::{self, Read as _, Write as _};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
-use std::sync::{mpsc, Arc};
+use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime};
 
 use oidc_core::cache::CachedToken;
@@ -12,11 +12,13 @@ use oidc_core::endpoint::{Endpoint, Service};
 use oidc_core::pkce::{self, LoopbackOutcome, RedirectError};
 use oidc_core::secret::AuthorizationCode;
 use oidc_core::sso_oidc::create_token::CreateTokenOutput;
-use oidc_core::{Credentials, Operation, SignRequest};
-use oidc_host::loopback::{self, Head};
+use oidc_core::step::Step;
+use oidc_core::{Credentials, Operation};
+use oidc_host::adapter::loopback::{self, Head};
+use oidc_host::adapter::{ClientState, RunOptions};
 use oidc_host::{
-    Begin, CancelToken, ClientState, Config, CredentialsProvider, DeviceFlowRun, Error, Flow,
-    FlowStep, Session, SignInMode, SignInPrompt,
+    Begin, Config, CredentialsProvider, Error, Event, Flow, Local, Session, SignInMode,
+    SignInPrompt,
 };
 
 use crate::transport::Transport;
@@ -91,67 +93,46 @@ impl Client {
     /// ([`oidc_core::Error::Transport`]), or an input that cannot form a
     /// request.
     pub fn call<O: Operation>(&self, input: &O) -> Result<O::Output, Error> {
-        self.call_with(input, None, &CancelToken::new())
+        self.call_with(input, &RunOptions::new())
     }
 
-    /// [`call`](Self::call) for an operation signed with SigV4: `signer`
-    /// signs every attempt (e.g. an
-    /// [`oidc_core::sigv4::SigV4Signer`] over AWS credentials).
+    /// [`call`](Self::call) with `options`: a signer for SigV4 operations
+    /// (e.g. an [`oidc_core::sigv4::SigV4Signer`] over AWS credentials), a
+    /// cancel token, a deadline.
     ///
     /// # Errors
     ///
-    /// As [`call`](Self::call).
-    pub fn call_signed<O: Operation>(
+    /// As [`call`](Self::call), and [`Error::Cancelled`],
+    /// [`Error::DeadlineExceeded`].
+    pub fn call_with<O: Operation>(
         &self,
         input: &O,
-        signer: Arc<dyn SignRequest>,
+        options: &RunOptions,
     ) -> Result<O::Output, Error> {
-        self.call_with(input, Some(signer), &CancelToken::new())
+        let call = self.state.call(input, options.signer().cloned())?;
+        self.run(call, |_| {}, options)
     }
 
-    /// [`call`](Self::call) whose retry waits end at once when `cancel`
-    /// fires.
+    /// Drives a [`DeviceFlow`] to its end with this client's user agent:
+    /// each poll is sent once (the flow counts failed polls itself),
+    /// `prompt` shows the code.
     ///
     /// # Errors
     ///
-    /// As [`call`](Self::call), and [`Error::Cancelled`].
-    pub fn call_cancellable<O: Operation>(
-        &self,
-        input: &O,
-        cancel: &CancelToken,
-    ) -> Result<O::Output, Error> {
-        self.call_with(input, None, cancel)
-    }
-
-    fn call_with<O: Operation>(
-        &self,
-        input: &O,
-        signer: Option<Arc<dyn SignRequest>>,
-        cancel: &CancelToken,
-    ) -> Result<O::Output, Error> {
-        let call = self.state.call(input, signer)?;
-        self.drive(call, |_| {}, cancel)
-    }
-
-    /// Drives a [`DeviceFlow`] to its end: each poll is sent once (the flow
-    /// counts failed polls itself), `prompt` shows the code, waits end at
-    /// once when `cancel` fires.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::DeviceFlow`] with the flow's outcome, [`Error::Cancelled`].
+    /// [`Error::DeviceFlow`] with the flow's outcome, [`Error::Cancelled`],
+    /// [`Error::DeadlineExceeded`].
     pub fn run_device_flow(
         &self,
         flow: &mut DeviceFlow,
         mut prompt: impl FnMut(&Prompt),
-        cancel: &CancelToken,
+        options: &RunOptions,
     ) -> Result<CreateTokenOutput, Error> {
         let show = |p: &SignInPrompt| {
             if let SignInPrompt::DeviceCode(p) = p {
                 prompt(p);
             }
         };
-        self.drive(DeviceFlowRun::new(flow), show, cancel)
+        self.run(self.state.device_flow_run(flow), show, options)
     }
 
     /// The session's token: the cached one, refreshed when due (in the
@@ -169,7 +150,7 @@ impl Client {
     ///
     /// ```no_run
     /// use oidc_ureq::oidc_host::CacheDir;
-    /// use oidc_ureq::{CancelToken, Client, Config, Session, SignInMode, SignInPrompt};
+    /// use oidc_ureq::{Client, Config, RunOptions, Session, SignInMode, SignInPrompt};
     ///
     /// let client = Client::new(Config::for_region("eu-west-1"))?;
     /// let session = Session::new(CacheDir::from_env()?, "my-sso", "https://my-sso-portal.awsapps.com/start")
@@ -178,7 +159,7 @@ impl Client {
     ///     SignInPrompt::DeviceCode(p) => eprintln!("Open {} and confirm {}", p.verification_uri, p.user_code),
     ///     SignInPrompt::Browser { url } => eprintln!("Open {url}"),
     ///     _ => {}
-    /// }, &CancelToken::new())?;
+    /// }, &RunOptions::new())?;
     /// println!("token valid until {:?}", token.expires_at);
     /// # Ok::<(), oidc_ureq::Error>(())
     /// ```
@@ -187,10 +168,9 @@ impl Client {
         session: &Session,
         mode: SignInMode,
         prompt: impl FnMut(&SignInPrompt),
-        cancel: &CancelToken,
+        options: &RunOptions,
     ) -> Result<CachedToken, Error> {
-        let flow = self.state.session_flow(session, mode)?;
-        self.drive(flow, prompt, cancel)
+        self.run(self.state.session_flow(session, mode)?, prompt, options)
     }
 
     /// Signs in again even when the cached token is usable (`login
@@ -204,20 +184,10 @@ impl Client {
         session: &Session,
         mode: SignInMode,
         prompt: impl FnMut(&SignInPrompt),
-        cancel: &CancelToken,
+        options: &RunOptions,
     ) -> Result<CachedToken, Error> {
         let flow = self.state.session_flow(session, mode)?.force_sign_in();
-        self.drive(flow, prompt, cancel)
-    }
-
-    /// The cached token of `session`, refreshed when due; never signs in
-    /// ([`Error::LoginRequired`] instead).
-    ///
-    /// # Errors
-    ///
-    /// As [`session_token`](Self::session_token).
-    pub fn cached_token(&self, session: &Session) -> Result<CachedToken, Error> {
-        self.session_token(session, SignInMode::CachedOnly, |_| {}, &CancelToken::new())
+        self.run(flow, prompt, options)
     }
 
     /// Credentials from `provider`: the ones in its memory while fresh,
@@ -235,75 +205,74 @@ impl Client {
         &self,
         provider: &CredentialsProvider,
         prompt: impl FnMut(&SignInPrompt),
-        cancel: &CancelToken,
+        options: &RunOptions,
     ) -> Result<Credentials, Error> {
         loop {
             match provider.begin(SystemTime::now()) {
                 Begin::Ready(credentials) => return Ok(credentials),
-                Begin::Wait(other) => other.blocking(cancel)?,
+                Begin::Wait(other) => other.blocking(options.cancel())?,
                 Begin::Fetch(fetch) => {
                     let flow = self.state.credentials_flow(provider.source())?;
                     let flow = flow.with_policy(provider.policy());
-                    return fetch.finish(self.drive(flow, prompt, cancel));
+                    return fetch.finish(self.run(flow, prompt, options));
                 }
             }
         }
     }
 
-    /// The drive loop of every flow (see [`oidc_host::Flow`]).
-    fn drive<F: Flow>(
+    /// Drives any [`Flow`] to its end: the one drive loop behind every
+    /// method of this client.
+    ///
+    /// # Errors
+    ///
+    /// The flow's own, [`Error::Cancelled`], [`Error::DeadlineExceeded`].
+    pub fn run<F: Flow>(
         &self,
         mut flow: F,
         mut prompt: impl FnMut(&SignInPrompt),
-        cancel: &CancelToken,
+        options: &RunOptions,
     ) -> Result<F::Output, Error> {
         let mut listener: Option<TcpListener> = None;
         loop {
-            if cancel.is_cancelled() {
-                return Err(Error::Cancelled { waited: None });
-            }
+            options.check(Instant::now())?;
             match flow.poll(Instant::now(), SystemTime::now()) {
-                FlowStep::Send(request) => {
-                    let outcome = self.transport.send(request, flow.send_deadline());
-                    self.state.deliver(&mut flow, Instant::now(), outcome);
-                }
-                FlowStep::WaitUntil(at) => wait_until(at, cancel)?,
-                FlowStep::Blocking(job) => flow.handle_file(job.run()),
-                FlowStep::Prompt(p) => prompt(&p),
-                FlowStep::Listen => match bind_loopback() {
-                    Ok((l, port)) => {
-                        listener = Some(l);
-                        flow.listening(port);
-                    }
-                    Err(e) => flow.listener_failed(e),
+                Step::Send(request) => match self.transport.send(request, options) {
+                    Ok(response) => self.deliver(&mut flow, Event::Response(&response)),
+                    Err(error) => self.deliver(&mut flow, Event::Failed(error)),
                 },
-                FlowStep::AwaitRedirect { deadline } => {
-                    let (Some(l), Some(state)) = (&listener, flow.pkce_state()) else {
-                        flow.listener_failed(std::io::Error::other("no listener is bound"));
-                        continue;
-                    };
-                    match await_redirect(l, state, deadline, cancel)? {
-                        Some(outcome) => flow.handle_redirect(outcome),
-                        None => flow.redirect_timed_out(),
-                    }
-                    listener = None;
+                Step::WaitUntil(at) => {
+                    options.cancel().wait_until(options.wait_target(at));
                 }
-                FlowStep::Done(result) => return result,
+                Step::Local(Local::Blocking(job)) => self.deliver(&mut flow, Event::Job(job.run())),
+                Step::Local(Local::Prompt(p)) => prompt(&p),
+                Step::Local(Local::Listen) => {
+                    let event = match bind_loopback() {
+                        Ok((l, port)) => {
+                            listener = Some(l);
+                            Event::Listening(port)
+                        }
+                        Err(e) => Event::ListenerFailed(e),
+                    };
+                    self.deliver(&mut flow, event);
+                }
+                Step::Local(Local::AwaitRedirect { deadline, state }) => {
+                    let event = match listener.take() {
+                        Some(l) => await_redirect(&l, &state, deadline, options)?,
+                        None => Event::ListenerFailed(io::Error::other("no listener is bound")),
+                    };
+                    self.deliver(&mut flow, event);
+                }
+                Step::Done(result) => return result,
             }
         }
     }
-}
 
-/// Waits until `at`, or until cancelled.
-fn wait_until(at: Instant, cancel: &CancelToken) -> Result<(), Error> {
-    if cancel.wait_until(at) {
-        Err(Error::Cancelled { waited: None })
-    } else {
-        Ok(())
+    fn deliver<F: Flow>(&self, flow: &mut F, event: Event<'_>) {
+        self.state.deliver(flow, Instant::now(), event);
     }
 }
 
-fn bind_loopback() -> std::io::Result<(TcpListener, u16)> {
+fn bind_loopback() -> io::Result<(TcpListener, u16)> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
     listener.set_nonblocking(true)?;
     let port = listener.local_addr()?.port();
@@ -318,16 +287,17 @@ fn await_redirect(
     listener: &TcpListener,
     state: &pkce::State,
     deadline: Instant,
-    cancel: &CancelToken,
-) -> Result<Option<Result<AuthorizationCode, RedirectError>>, Error> {
+    options: &RunOptions,
+) -> Result<Event<'static>, Error> {
     let (tx, rx) = mpsc::channel();
     loop {
         if let Ok(outcome) = rx.try_recv() {
-            return Ok(Some(outcome));
+            return Ok(Event::Redirect(outcome));
         }
         let now = Instant::now();
+        options.check(now)?;
         if now >= deadline {
-            return Ok(None);
+            return Ok(Event::RedirectTimedOut);
         }
         match listener.accept() {
             Ok((stream, _)) => {
@@ -340,25 +310,16 @@ fn await_redirect(
                             let _ = tx.send(outcome);
                         }
                     });
-                if let Err(source) = spawned {
-                    return Err(Error::Local {
-                        context: "cannot serve the loopback connection",
-                        source,
-                    });
+                if let Err(e) = spawned {
+                    return Ok(Event::ListenerFailed(e));
                 }
             }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                if cancel.wait_until((now + ACCEPT_SLICE).min(deadline)) {
-                    return Err(Error::Cancelled { waited: None });
-                }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                let slice = options.wait_target((now + ACCEPT_SLICE).min(deadline));
+                options.cancel().wait_until(slice);
             }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(source) => {
-                return Err(Error::Local {
-                    context: "the loopback listener failed",
-                    source,
-                })
-            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Ok(Event::ListenerFailed(e)),
         }
     }
 }

@@ -7,12 +7,18 @@
 //! drives the same state machines and behaves identically.
 //!
 //! * [`Client::call`]: any operation of SSO OIDC, the SSO portal or STS,
-//!   with the standard retries ([`Client::call_signed`] for SigV4).
+//!   with the standard retries; [`Client::call_with`] takes
+//!   [`RunOptions`]: a SigV4 signer, a cancel token, a deadline.
 //! * [`Client::session_token`]: the AWS CLI's SSO token cache, refreshed
 //!   under the cross-process session lock, signing in with the device flow
-//!   or authorization code + PKCE when needed; [`Client::cached_token`]
-//!   never signs in; [`Client::sign_in`] always does.
-//! * [`Client::run_device_flow`]: a device flow you built yourself.
+//!   or authorization code + PKCE when needed ([`SignInMode::CachedOnly`]
+//!   never signs in); [`Client::sign_in`] always does.
+//! * [`Client::credentials`]: AWS credentials from a
+//!   [`CredentialsProvider`](oidc_host::CredentialsProvider) (SSO role,
+//!   AssumeRole chains, environment), one fetch at a time.
+//! * [`Client::run_device_flow`]: a device flow you built yourself;
+//!   [`Client::run`]: any [`Flow`](oidc_host::Flow), with the same drive
+//!   loop as every method above.
 //!
 //! Connections are pooled; connect, read and whole-call timeouts apply to
 //! every attempt; response bodies are capped; plain HTTP is refused except
@@ -21,7 +27,7 @@
 //!
 //! ```no_run
 //! use oidc_ureq::oidc_host::CacheDir;
-//! use oidc_ureq::{CancelToken, Client, Config, Session, SignInMode, SignInPrompt};
+//! use oidc_ureq::{Client, Config, RunOptions, Session, SignInMode, SignInPrompt};
 //!
 //! let client = Client::new(Config::for_region("eu-west-1"))?;
 //! let session = Session::new(CacheDir::from_env()?, "my-sso", "https://my-sso-portal.awsapps.com/start");
@@ -29,7 +35,7 @@
 //!     if let SignInPrompt::DeviceCode(p) = prompt {
 //!         eprintln!("Open {} and confirm the code {}", p.uri_to_open(), p.user_code);
 //!     }
-//! }, &CancelToken::new())?;
+//! }, &RunOptions::new())?;
 //! println!("signed in until {:?}", token.expires_at);
 //! # Ok::<(), oidc_ureq::Error>(())
 //! ```
@@ -45,6 +51,7 @@ pub use oidc_host;
 pub use client::Client;
 // One definition for both adapters: the error, the settings and the
 // session live in oidc-host (shared with oidc-hyper).
+pub use oidc_host::adapter::RunOptions;
 pub use oidc_host::{
     CancelToken, Config, Error, Session, SignInMode, SignInPrompt, DEFAULT_AUTHORIZATION_TIMEOUT,
     DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_LOCK_TIMEOUT, DEFAULT_MAX_BODY_BYTES,

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use oidc_core::http::{self, header};
 use oidc_core::{TimeoutPhase, TransportError, TransportErrorKind};
+use oidc_host::adapter::{Failure, IoStage, RunOptions};
 use oidc_host::Config;
 use ureq::config::Config as UreqConfig;
 use ureq::http::Uri;
@@ -56,55 +57,76 @@ impl Transport {
     }
 
     /// Sends one attempt; the response with its body, whatever its status.
-    /// A `deadline` (the device flow's) bounds the whole attempt.
+    /// The request's send deadline (a device flow's, or the run's) bounds
+    /// the whole attempt. A request without a body is sent without one (no
+    /// `Content-Length` the core did not set).
     pub(crate) fn send(
         &self,
         request: http::Request<Vec<u8>>,
-        deadline: Option<Instant>,
+        options: &RunOptions,
     ) -> Result<http::Response<Vec<u8>>, TransportError> {
+        let deadline = options.send_deadline(&request);
+        let (parts, body) = request.into_parts();
+        let label = http::Request::from_parts(parts.clone(), ());
+        let sent = if body.is_empty() {
+            self.run(http::Request::from_parts(parts, ()), deadline)
+        } else {
+            self.run(http::Request::from_parts(parts, body), deadline)
+        };
+        let read = sent.and_then(|response| {
+            let (parts, body) = response.into_parts();
+            let body = self.read_body(parts.status.as_u16(), &parts.headers, body)?;
+            Ok(http::Response::from_parts(parts, body))
+        });
+        read.map_err(|failure| failure.into_error(&label))
+    }
+
+    fn run<B: ureq::AsSendBody>(
+        &self,
+        request: http::Request<B>,
+        deadline: Option<Instant>,
+    ) -> Result<http::Response<ureq::Body>, Failure> {
         use ureq::RequestExt as _;
-        let target = target_of(request.uri());
-        let sent = match deadline {
+        match deadline {
             Some(deadline) => request
                 .with_agent(&self.agent)
                 .configure()
                 .timeout_global(Some(deadline.saturating_duration_since(Instant::now())))
                 .run(),
             None => self.agent.run(request),
-        };
-        let response = sent.map_err(|e| self.ureq_error(e).with_target(target.clone()))?;
-        let (parts, body) = response.into_parts();
+        }
+        .map_err(|e| self.ureq_error(e))
+    }
+
+    /// The body, up to the cap.
+    fn read_body(
+        &self,
+        status: u16,
+        headers: &http::HeaderMap,
+        body: ureq::Body,
+    ) -> Result<Vec<u8>, Failure> {
         let limit = self.config.max_body_bytes;
-        let too_large = || {
-            TransportError::new(
-                "",
-                TransportErrorKind::BodyTooLarge {
-                    status: parts.status.as_u16(),
-                    limit,
-                },
-            )
-            .with_target(target.clone())
-        };
-        let announced = parts
-            .headers
+        let too_large = || Failure::new(TransportErrorKind::BodyTooLarge { status, limit });
+        let announced = headers
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
         if announced.is_some_and(|n| n > limit) {
             return Err(too_large());
         }
-        let body = match read_capped(body, limit) {
-            Ok(body) => body,
-            Err(ReadError::TooLarge) => return Err(too_large()),
-            Err(ReadError::Io(e)) => return Err(self.io_error(e).with_target(target)),
-        };
-        Ok(http::Response::from_parts(parts, body))
+        match read_capped(body, limit) {
+            Ok(body) => Ok(body),
+            Err(ReadError::TooLarge) => Err(too_large()),
+            Err(ReadError::Io(e)) => Err(self.io_error(e)),
+        }
     }
 
-    fn ureq_error(&self, e: ureq::Error) -> TransportError {
-        let kind = match &e {
-            ureq::Error::Io(io) => return self.io_error_ref(io).with_source(e),
-            ureq::Error::Timeout(t) => self.timeout(*t),
+    fn ureq_error(&self, e: ureq::Error) -> Failure {
+        let kind = match e {
+            // ureq reports a failed connect or lookup as I/O too; the one
+            // classification of oidc-host sorts it out.
+            ureq::Error::Io(io) => return self.io_error(io),
+            ureq::Error::Timeout(t) => return self.timeout(t).with_source(e),
             ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => {
                 TransportErrorKind::Connect
             }
@@ -113,57 +135,33 @@ impl Transport {
             }
             _ => TransportErrorKind::Exchange,
         };
-        TransportError::new("", kind).with_source(e)
+        Failure::new(kind).with_source(e)
     }
 
-    fn io_error(&self, e: io::Error) -> TransportError {
-        self.io_error_ref(&e).with_source(e)
-    }
-
-    fn io_error_ref(&self, e: &io::Error) -> TransportError {
-        if let Some(ureq::Error::Timeout(t)) =
-            e.get_ref().and_then(|i| i.downcast_ref::<ureq::Error>())
-        {
-            return TransportError::new("", self.timeout(*t));
+    fn io_error(&self, e: io::Error) -> Failure {
+        match self.inner_timeout(&e) {
+            Some(failure) => failure.with_source(e),
+            None => Failure::io(&self.config, IoStage::Exchange, e),
         }
-        let kind = match e.kind() {
-            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => TransportErrorKind::Timeout {
-                phase: TimeoutPhase::Read,
-                after: self.config.read_timeout,
-            },
-            // rustls reports a failed handshake or certificate as invalid
-            // data (the same rule as oidc-hyper's connectors).
-            io::ErrorKind::InvalidData => TransportErrorKind::Tls,
-            io::ErrorKind::ConnectionRefused
-            | io::ErrorKind::NotFound
-            | io::ErrorKind::AddrNotAvailable
-            | io::ErrorKind::HostUnreachable
-            | io::ErrorKind::NetworkUnreachable => TransportErrorKind::Connect,
-            _ => TransportErrorKind::Exchange,
-        };
-        TransportError::new("", kind)
     }
 
-    fn timeout(&self, t: ureq::Timeout) -> TransportErrorKind {
-        let (phase, after) = match t {
-            ureq::Timeout::Resolve | ureq::Timeout::Connect => {
-                (TimeoutPhase::Connect, self.config.connect_timeout)
-            }
+    /// A ureq timeout wrapped in an I/O error.
+    fn inner_timeout(&self, e: &io::Error) -> Option<Failure> {
+        match e.get_ref().and_then(|i| i.downcast_ref::<ureq::Error>()) {
+            Some(ureq::Error::Timeout(t)) => Some(self.timeout(*t)),
+            _ => None,
+        }
+    }
+
+    fn timeout(&self, t: ureq::Timeout) -> Failure {
+        let phase = match t {
+            ureq::Timeout::Resolve | ureq::Timeout::Connect => TimeoutPhase::Connect,
             ureq::Timeout::PerRead | ureq::Timeout::RecvResponse | ureq::Timeout::RecvBody => {
-                (TimeoutPhase::Read, self.config.read_timeout)
+                TimeoutPhase::Read
             }
-            _ => (TimeoutPhase::Call, self.config.call_timeout),
+            _ => TimeoutPhase::Call,
         };
-        TransportErrorKind::Timeout { phase, after }
-    }
-}
-
-/// `scheme://host:port` of a request, for error messages.
-pub(crate) fn target_of(uri: &Uri) -> String {
-    let scheme = uri.scheme_str().unwrap_or("https");
-    match uri.authority() {
-        Some(a) => format!("{scheme}://{a}"),
-        None => scheme.to_owned(),
+        Failure::timeout(&self.config, phase)
     }
 }
 
@@ -270,7 +268,8 @@ fn lookup(addr: String, timeout: Duration) -> Result<Vec<SocketAddr>, ureq::Erro
         .map_err(ureq::Error::Io)?;
     match rx.recv_timeout(timeout) {
         Ok(Ok(addrs)) => Ok(addrs),
-        Ok(Err(e)) => Err(ureq::Error::Io(e)),
+        // A failed lookup is a connect failure, as in oidc-hyper.
+        Ok(Err(e)) => Err(ureq::Error::Io(io::Error::new(io::ErrorKind::NotFound, e))),
         Err(_) => Err(ureq::Error::Timeout(ureq::Timeout::Resolve)),
     }
 }

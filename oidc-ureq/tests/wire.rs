@@ -12,7 +12,7 @@ use oidc_ureq::oidc_core::http::{self, header};
 use oidc_ureq::oidc_core::sso_oidc::register_client::{RegisterClientInput, RegisterClientOutput};
 use oidc_ureq::oidc_core::step::Step;
 use oidc_ureq::oidc_core::{Error as CoreError, TransportErrorKind};
-use oidc_ureq::oidc_host::ClientState;
+use oidc_ureq::oidc_host::adapter::ClientState;
 use oidc_ureq::{Client, Config, Error};
 
 /// What the server received.

@@ -17,7 +17,8 @@ use oidc_core::secret::ClientSecret;
 use oidc_core::sso_oidc::register_client::RegisterClientInput;
 use oidc_core::sso_oidc::start_device_authorization::StartDeviceAuthorizationInput;
 use oidc_emulator::{Emulator, FaultKind, FaultRule, FaultTarget, IssuedToken};
-use oidc_host::{CancelToken, Config};
+use oidc_host::adapter::RunOptions;
+use oidc_host::Config;
 use oidc_hyper::rt::{BoxFuture, BoxIo, Connector, Target};
 use oidc_hyper::tokio::{TokioConnector, TokioExecutor, TokioTimer};
 
@@ -69,7 +70,7 @@ fn ureq_fifty_device_flows_on_threads() {
                     Instant::now(),
                 );
                 let token = client
-                    .run_device_flow(&mut flow, |_| {}, &CancelToken::new())
+                    .run_device_flow(&mut flow, |_| {}, &RunOptions::new())
                     .expect("token");
                 assert!(!token.access_token.secret().is_empty());
             });
@@ -105,7 +106,7 @@ fn hyper_fifty_device_flows_as_tasks() {
                         Instant::now(),
                     );
                     client
-                        .run_device_flow(&mut flow, |_| {}, &CancelToken::new())
+                        .run_device_flow(&mut flow, |_| {}, &RunOptions::new())
                         .await
                         .expect("token")
                 })

@@ -23,7 +23,7 @@ use oidc_core::device_flow::{DeviceFlowError, Prompt};
 use oidc_emulator::{Emulator, EmulatorConfig};
 use oidc_host::CacheDir;
 use oidc_tests::webdriver::{BrowserPaths, Driver, WebDriverError};
-use oidc_ureq::{CancelToken, Client, Config, Session, SignInMode, SignInPrompt};
+use oidc_ureq::{CancelToken, Client, Config, RunOptions, Session, SignInMode, SignInPrompt};
 
 const START_URL: &str = "https://d-1234567890.awsapps.com/start";
 /// How long the flow thread may take to show its prompt.
@@ -137,7 +137,7 @@ fn sign_in(
         &session,
         SignInMode::DeviceCode,
         device_prompt(prompt),
-        cancel,
+        &RunOptions::new().with_cancel(cancel.clone()),
     )
 }
 
@@ -237,7 +237,7 @@ fn browser_sign_in_fills_the_token_cache() {
             &flow_session,
             SignInMode::DeviceCode,
             device_prompt(prompt),
-            cancel,
+            &RunOptions::new().with_cancel(cancel.clone()),
         )
     });
     assert_eq!(run.page_code, run.user_code);
@@ -261,7 +261,10 @@ fn browser_sign_in_fills_the_token_cache() {
     // A second call is served from the cache: no request reaches the
     // emulator.
     let before = run.emulator.stats();
-    let again = run.client.cached_token(&session).expect("cached token");
+    let again = run
+        .client
+        .session_token(&session, SignInMode::CachedOnly, |_| {}, &RunOptions::new())
+        .expect("cached token");
     assert_eq!(again.access_token.secret(), token.access_token.secret());
     assert_eq!(run.emulator.stats(), before);
 }
@@ -300,7 +303,7 @@ fn browser_approves_the_pkce_sign_in() {
                     let _ = url_tx.send(url.clone());
                 }
             },
-            &flow_cancel,
+            &RunOptions::new().with_cancel(flow_cancel.clone()),
         )
     });
     let url = url_rx

@@ -2076,7 +2076,9 @@ fn both_adapters_conform() {
 /// client's.
 #[test]
 fn refresh_request_uses_the_cache_entry_region_endpoint() {
-    use oidc_host::{Next, TokenProvider};
+    use oidc_core::step::Step;
+    use oidc_host::adapter::ClientState;
+    use oidc_host::{Event, Local};
     let scratch = tempfile::tempdir().unwrap();
     let dir = CacheDir::new(scratch.path());
     let now = SystemTime::now();
@@ -2088,14 +2090,23 @@ fn refresh_request_uses_the_cache_entry_region_endpoint() {
         .with_registration_expires_at(now + Duration::from_secs(86_400))
         .with_refresh_token(RefreshToken::new("rt"));
     dir.write_token(SESSION, &token).unwrap();
+    backdate(&dir);
     let config = Config::for_region("us-east-1");
     let home = config.endpoint().unwrap();
     assert_eq!(home.url(), "https://oidc.us-east-1.amazonaws.com");
-    let provider = TokenProvider::new(dir, SESSION, home).with_regional_endpoints(config.clone());
-    let lock = provider.lock(Duration::from_secs(5)).unwrap();
-    backdate(&CacheDir::new(scratch.path()));
-    let Next::Refresh(refresh) = provider.begin(lock, now).unwrap() else {
-        panic!("a token inside the window is refreshed");
+    let state = ClientState::new(config.clone(), "conformance", "1.0").unwrap();
+    let session = Session::new(dir, SESSION, START_URL);
+    let mut flow = state
+        .session_flow(&session, SignInMode::CachedOnly)
+        .unwrap();
+    let request = loop {
+        match flow.poll(Instant::now(), now) {
+            Step::Local(Local::Blocking(job)) => {
+                state.deliver(&mut flow, Instant::now(), Event::<Vec<u8>>::Job(job.run()))
+            }
+            Step::Send(request) => break request,
+            other => panic!("a token inside the window is refreshed: {other:?}"),
+        }
     };
     let expected = config
         .endpoint_for(Service::SsoOidc, "eu-west-1")
@@ -2103,8 +2114,5 @@ fn refresh_request_uses_the_cache_entry_region_endpoint() {
         .url()
         .to_owned();
     assert_eq!(expected, "https://oidc.eu-west-1.amazonaws.com");
-    assert_eq!(
-        refresh.request().uri().to_string(),
-        format!("{expected}/token")
-    );
+    assert_eq!(request.uri().to_string(), format!("{expected}/token"));
 }

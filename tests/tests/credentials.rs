@@ -16,9 +16,10 @@ use oidc_core::sts::assume_role::AssumeRoleInput;
 use oidc_core::sts::get_caller_identity::{GetCallerIdentityInput, GetCallerIdentityOutput};
 use oidc_core::Credentials;
 use oidc_emulator::{Emulator, EmulatorConfig};
+use oidc_host::adapter::RunOptions;
 use oidc_host::{
-    CacheDir, CancelToken, Config, CredentialsCacheDir, CredentialsProvider, CredentialsSource,
-    Error, Session, Signal,
+    CacheDir, Config, CredentialsCacheDir, CredentialsProvider, CredentialsSource, Error, Session,
+    Signal,
 };
 
 const START_URL: &str = "https://my-sso-portal.awsapps.com/start";
@@ -68,21 +69,22 @@ impl Adapter {
     }
 
     fn credentials(&self, provider: &CredentialsProvider) -> Result<Credentials, Error> {
-        let cancel = CancelToken::new();
+        let options = RunOptions::new();
         match self {
-            Adapter::Ureq(c) => c.credentials(provider, |_| {}, &cancel),
+            Adapter::Ureq(c) => c.credentials(provider, |_| {}, &options),
             Adapter::Hyper { client, rt } => {
-                rt.block_on(client.credentials(provider, |_| {}, &cancel))
+                rt.block_on(client.credentials(provider, |_| {}, &options))
             }
         }
     }
 
     fn caller_identity(&self, credentials: Credentials) -> Result<GetCallerIdentityOutput, Error> {
-        let signer = Arc::new(SigV4Signer::new(credentials, REGION));
+        let options =
+            RunOptions::new().with_signer(Arc::new(SigV4Signer::new(credentials, REGION)));
         let input = GetCallerIdentityInput::new();
         match self {
-            Adapter::Ureq(c) => c.call_signed(&input, signer),
-            Adapter::Hyper { client, rt } => rt.block_on(client.call_signed(&input, signer)),
+            Adapter::Ureq(c) => c.call_with(&input, &options),
+            Adapter::Hyper { client, rt } => rt.block_on(client.call_with(&input, &options)),
         }
     }
 
@@ -101,7 +103,7 @@ impl Adapter {
                         .map(|_| {
                             s.spawn(|| {
                                 barrier.wait();
-                                client.credentials(provider, |_| {}, &CancelToken::new())
+                                client.credentials(provider, |_| {}, &RunOptions::new())
                             })
                         })
                         .collect();
@@ -122,7 +124,7 @@ impl Adapter {
                         tokio::spawn(async move {
                             gate.wait().await;
                             client
-                                .credentials(&provider, |_| {}, &CancelToken::new())
+                                .credentials(&provider, |_| {}, &RunOptions::new())
                                 .await
                         })
                     })

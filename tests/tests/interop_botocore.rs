@@ -21,7 +21,7 @@ use oidc_core::cache::{CachedToken, RefreshPolicy};
 use oidc_core::secret::AccessToken;
 use oidc_emulator::{Emulator, EmulatorConfig, Stats};
 use oidc_host::{CacheDir, CredentialsCacheDir, CredentialsProvider, CredentialsSource};
-use oidc_ureq::{CancelToken, Client, Config, Session, SignInMode, SignInPrompt};
+use oidc_ureq::{Client, Config, RunOptions, Session, SignInMode, SignInPrompt};
 use serde_json::{json, Value};
 
 const START_URL: &str = "https://my-sso-portal.awsapps.com/start";
@@ -247,7 +247,7 @@ fn sign_in_with_device_code(world: &World) -> CachedToken {
                     assert!(emu.approve(&p.user_code), "approve {}", p.user_code);
                 }
             },
-            &CancelToken::new(),
+            &RunOptions::new(),
         )
         .expect("device-code sign-in")
 }
@@ -314,7 +314,10 @@ fn token_refreshed_alternately_by_us_and_botocore() {
         refresh_window: RefreshPolicy::default().refresh_window,
         min_time_between_attempts: Duration::ZERO,
     });
-    let again = world.client().cached_token(&session).expect("our refresh");
+    let again = world
+        .client()
+        .session_token(&session, SignInMode::CachedOnly, |_| {}, &RunOptions::new())
+        .expect("our refresh");
     let stats = world.emu.stats();
     assert_eq!(stats.create_token_refresh, 1, "we refreshed: {stats:?}");
     assert_eq!(requests(&stats), 1, "{stats:?}");
@@ -369,7 +372,15 @@ fn botocore_written_entry_is_read_and_refreshed_by_us() {
     world.botocore(&["write-login-entry"], Some(&entry(3600)));
     let written = world.assert_cli_token_format("botocore's login entry");
     world.emu.reset_stats();
-    let token = world.client().cached_token(&world.session()).expect("read");
+    let token = world
+        .client()
+        .session_token(
+            &world.session(),
+            SignInMode::CachedOnly,
+            |_| {},
+            &RunOptions::new(),
+        )
+        .expect("read");
     assert_eq!(token.access_token.secret(), issued.access_token);
     assert_eq!(requests(&world.emu.stats()), 0);
     let written_at = parse_expiration(written["expiresAt"].as_str().unwrap()).unwrap();
@@ -389,7 +400,10 @@ fn botocore_written_entry_is_read_and_refreshed_by_us() {
         refresh_window: RefreshPolicy::default().refresh_window,
         min_time_between_attempts: Duration::ZERO,
     });
-    let refreshed = world.client().cached_token(&session).expect("refresh");
+    let refreshed = world
+        .client()
+        .session_token(&session, SignInMode::CachedOnly, |_| {}, &RunOptions::new())
+        .expect("refresh");
     assert_eq!(world.emu.stats().create_token_refresh, 1);
     assert_ne!(refreshed.access_token.secret(), issued.access_token);
     let ours = world.assert_cli_token_format("our refresh of botocore's entry");
@@ -455,7 +469,7 @@ fn role_credentials_cached_by_us_are_reused_by_botocore() {
 
     let ours = world
         .client()
-        .credentials(&our_role_provider(&world), |_| {}, &CancelToken::new())
+        .credentials(&our_role_provider(&world), |_| {}, &RunOptions::new())
         .expect("our role credentials");
     assert_eq!(world.emu.stats().get_role_credentials, 1);
     let d = world.describe(&file);
@@ -508,7 +522,7 @@ fn role_credentials_cached_by_botocore_are_reused_by_us() {
     world.emu.reset_stats();
     let ours = world
         .client()
-        .credentials(&our_role_provider(&world), |_| {}, &CancelToken::new())
+        .credentials(&our_role_provider(&world), |_| {}, &RunOptions::new())
         .expect("from botocore's cache entry");
     assert_eq!(boto["accessKeyId"], ours.access_key_id.as_str());
     assert_eq!(boto["secretAccessKey"], ours.secret_access_key.secret());

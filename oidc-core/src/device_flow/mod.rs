@@ -217,8 +217,14 @@ impl DeviceFlow {
     /// Sets the `User-Agent` of every poll (the core's own by default).
     #[must_use]
     pub fn with_user_agent(mut self, user_agent: http::HeaderValue) -> DeviceFlow {
-        self.user_agent = Some(user_agent);
+        self.set_user_agent(user_agent);
         self
+    }
+
+    /// Sets the `User-Agent` of every later poll, for a driver that is
+    /// handed a flow someone else built.
+    pub fn set_user_agent(&mut self, user_agent: http::HeaderValue) {
+        self.user_agent = Some(user_agent);
     }
 
     /// Starts the flow for a fresh registration.

@@ -120,3 +120,16 @@ pub fn set_mtime(path: &Path, time: SystemTime) {
         .set_modified(time)
         .unwrap();
 }
+
+/// An error and its causes, as one line (`message: cause: cause`): each
+/// error leaves its cause to `source()`, so the chain has no repeats.
+pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

@@ -14,7 +14,9 @@ use oidc_core::sso_oidc::register_client::RegisterClientInput;
 use oidc_core::{DeviceFlowError, TransportErrorKind};
 use oidc_emulator::{Emulator, EmulatorConfig, FaultKind, FaultRule, FaultTarget};
 use oidc_hyper::oidc_host::CacheDir;
-use oidc_hyper::{CancelToken, Client, Config, Error, Session, SignInMode, SignInPrompt};
+use oidc_hyper::{
+    CancelToken, Client, Config, Error, RunOptions, Session, SignInMode, SignInPrompt,
+};
 use oidc_hyper_smol_test::{SmolConnector, SmolExecutor, SmolTimer};
 
 const START_URL: &str = "https://d-1234567890.awsapps.com/start";
@@ -87,7 +89,7 @@ fn device_code_session_token_on_smol() {
                         let (emu, code) = (Arc::clone(&emu), p.user_code.clone());
                         std::thread::spawn(move || assert!(emu.approve(&code)));
                     },
-                    &CancelToken::new(),
+                    &RunOptions::new(),
                 )
                 .await
         }
@@ -107,7 +109,11 @@ fn device_code_session_token_on_smol() {
     let on_disk = session.dir.read_token("smol-e2e").unwrap().token.unwrap();
     assert_eq!(on_disk.access_token.secret(), token.access_token.secret());
     emu.reset_stats();
-    let again = run_bounded(Duration::from_secs(5), client.cached_token(&session)).unwrap();
+    let again = run_bounded(
+        Duration::from_secs(5),
+        client.session_token(&session, SignInMode::CachedOnly, |_| {}, &RunOptions::new()),
+    )
+    .unwrap();
     assert_eq!(again.access_token.secret(), token.access_token.secret());
     let stats = emu.stats();
     assert_eq!(
@@ -167,7 +173,7 @@ fn retries_timeouts_and_denial_on_smol() {
                         };
                         assert!(emu.deny(&p.user_code));
                     },
-                    &CancelToken::new(),
+                    &RunOptions::new(),
                 )
                 .await
         }
@@ -204,14 +210,16 @@ fn cancel_interrupts_a_device_sign_in_on_smol() {
             Instant::now()
         });
         let result = client
-            .session_token(&session, SignInMode::DeviceCode, |_| {}, &cancel)
+            .session_token(
+                &session,
+                SignInMode::DeviceCode,
+                |_| {},
+                &RunOptions::new().with_cancel(cancel.clone()),
+            )
             .await;
         (result, stop.await.elapsed())
     });
-    assert!(
-        matches!(result, Err(Error::Cancelled { waited: None })),
-        "{result:?}"
-    );
+    assert!(matches!(result, Err(Error::Cancelled)), "{result:?}");
     assert!(result.unwrap_err().is_cancelled());
     assert!(
         after_cancel < Duration::from_millis(500),

@@ -14,7 +14,7 @@ use std::time::Duration;
 use oidc_emulator::{AuthorizeMode, Emulator, EmulatorConfig};
 use oidc_hyper::oidc_core::cache::CachedToken;
 use oidc_hyper::oidc_host::CacheDir;
-use oidc_hyper::{CancelToken, Client, Config, Error, Session, SignInMode, SignInPrompt};
+use oidc_hyper::{Client, Config, Error, RunOptions, Session, SignInMode, SignInPrompt};
 use oidc_hyper_smol_test::{SmolBind, SmolConnector, SmolExecutor, SmolTimer};
 
 const START_URL: &str = "https://d-1234567890.awsapps.com/start";
@@ -102,7 +102,7 @@ fn sign_in(emu: &Emulator, scratch: &Scratch) -> (Result<CachedToken, Error>, u1
                             let _ = tx.send(status);
                         });
                     },
-                    &CancelToken::new(),
+                    &RunOptions::new(),
                 )
                 .await;
             Some(token)

@@ -24,7 +24,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use oidc_host::CacheDir;
-use oidc_ureq::{Client, Config, Session};
+use oidc_ureq::{Client, Config, RunOptions, Session, SignInMode};
 
 /// How long to wait for the go signal.
 const GO_TIMEOUT: Duration = Duration::from_secs(20);
@@ -87,7 +87,7 @@ fn run(args: &Args) -> Result<String, String> {
     let session = Session::new(dir, args.session_key.clone(), "https://race.invalid/start")
         .with_lock_timeout(LOCK_TIMEOUT);
     let token = client
-        .cached_token(&session)
+        .session_token(&session, SignInMode::CachedOnly, |_| {}, &RunOptions::new())
         .map_err(|e| format!("token: {e}"))?;
     Ok(token.access_token.secret().to_string())
 }

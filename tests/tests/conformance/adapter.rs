@@ -10,6 +10,7 @@ use oidc_core::endpoint::{Endpoint, Service};
 use oidc_core::sso_oidc::create_token::CreateTokenOutput;
 use oidc_core::Credentials;
 use oidc_core::{Operation, SignRequest};
+use oidc_host::adapter::RunOptions;
 use oidc_host::{
     CancelToken, Config, CredentialsProvider, Error, Session, SignInMode, SignInPrompt,
 };
@@ -73,8 +74,10 @@ impl Adapter {
         signer: Arc<dyn SignRequest>,
     ) -> Result<O::Output, Error> {
         match self {
-            Adapter::Ureq(c) => c.call_signed(input, signer),
-            Adapter::Hyper { client, rt } => rt.block_on(client.call_signed(input, signer)),
+            Adapter::Ureq(c) => c.call_with(input, &RunOptions::new().with_signer(signer)),
+            Adapter::Hyper { client, rt } => {
+                rt.block_on(client.call_with(input, &RunOptions::new().with_signer(signer)))
+            }
         }
     }
 
@@ -84,8 +87,8 @@ impl Adapter {
         cancel: &CancelToken,
     ) -> Result<O::Output, Error> {
         match self {
-            Adapter::Ureq(c) => c.call_cancellable(input, cancel),
-            Adapter::Hyper { client, rt } => rt.block_on(client.call_cancellable(input, cancel)),
+            Adapter::Ureq(c) => c.call_with(input, &options(cancel)),
+            Adapter::Hyper { client, rt } => rt.block_on(client.call_with(input, &options(cancel))),
         }
     }
 
@@ -96,9 +99,9 @@ impl Adapter {
         cancel: &CancelToken,
     ) -> Result<CreateTokenOutput, Error> {
         match self {
-            Adapter::Ureq(c) => c.run_device_flow(flow, prompt, cancel),
+            Adapter::Ureq(c) => c.run_device_flow(flow, prompt, &options(cancel)),
             Adapter::Hyper { client, rt } => {
-                rt.block_on(client.run_device_flow(flow, prompt, cancel))
+                rt.block_on(client.run_device_flow(flow, prompt, &options(cancel)))
             }
         }
     }
@@ -111,9 +114,9 @@ impl Adapter {
         cancel: &CancelToken,
     ) -> Result<CachedToken, Error> {
         match self {
-            Adapter::Ureq(c) => c.session_token(session, mode, prompt, cancel),
+            Adapter::Ureq(c) => c.session_token(session, mode, prompt, &options(cancel)),
             Adapter::Hyper { client, rt } => {
-                rt.block_on(client.session_token(session, mode, prompt, cancel))
+                rt.block_on(client.session_token(session, mode, prompt, &options(cancel)))
             }
         }
     }
@@ -126,17 +129,24 @@ impl Adapter {
         cancel: &CancelToken,
     ) -> Result<CachedToken, Error> {
         match self {
-            Adapter::Ureq(c) => c.sign_in(session, mode, prompt, cancel),
+            Adapter::Ureq(c) => c.sign_in(session, mode, prompt, &options(cancel)),
             Adapter::Hyper { client, rt } => {
-                rt.block_on(client.sign_in(session, mode, prompt, cancel))
+                rt.block_on(client.sign_in(session, mode, prompt, &options(cancel)))
             }
         }
     }
 
     pub(crate) fn cached_token(&self, session: &Session) -> Result<CachedToken, Error> {
         match self {
-            Adapter::Ureq(c) => c.cached_token(session),
-            Adapter::Hyper { client, rt } => rt.block_on(client.cached_token(session)),
+            Adapter::Ureq(c) => {
+                c.session_token(session, SignInMode::CachedOnly, |_| {}, &RunOptions::new())
+            }
+            Adapter::Hyper { client, rt } => rt.block_on(client.session_token(
+                session,
+                SignInMode::CachedOnly,
+                |_| {},
+                &RunOptions::new(),
+            )),
         }
     }
 
@@ -147,9 +157,9 @@ impl Adapter {
         cancel: &CancelToken,
     ) -> Result<Credentials, Error> {
         match self {
-            Adapter::Ureq(c) => c.credentials(provider, prompt, cancel),
+            Adapter::Ureq(c) => c.credentials(provider, prompt, &options(cancel)),
             Adapter::Hyper { client, rt } => {
-                rt.block_on(client.credentials(provider, prompt, cancel))
+                rt.block_on(client.credentials(provider, prompt, &options(cancel)))
             }
         }
     }
@@ -167,4 +177,9 @@ impl Adapter {
             Adapter::Hyper { client, .. } => client.retry_quota_available(),
         }
     }
+}
+
+/// The options of a run cancelled by `cancel`.
+fn options(cancel: &CancelToken) -> RunOptions {
+    RunOptions::new().with_cancel(cancel.clone())
 }

@@ -63,7 +63,8 @@ pub(crate) fn error(e: &Error) -> String {
             format!("config {variant}")
         }
         Error::Local { context, .. } => format!("local {context}"),
-        Error::Cancelled { waited } => format!("cancelled waited={waited:?}"),
+        Error::Cancelled => "cancelled".to_owned(),
+        Error::RedirectTimedOut { waited } => format!("redirect timed out waited={waited:?}"),
         other => format!("other {other}"),
     }
 }

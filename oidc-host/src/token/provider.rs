@@ -22,9 +22,9 @@ use oidc_core::sso_oidc::start_device_authorization::{
 use oidc_core::sso_oidc::ErrorCode;
 
 use crate::config::Config;
-use crate::dir::CacheDir;
 use crate::error::{CacheWarning, TokenError};
-use crate::lock::SessionLock;
+use crate::token::dir::CacheDir;
+use crate::token::lock::SessionLock;
 
 /// Hands out a session's SSO token from the cache, deciding when to refresh
 /// it and when a sign-in is needed. It does no HTTP: it gives the adapter a
@@ -53,7 +53,7 @@ use crate::lock::SessionLock;
 /// protection; a provider created for a single call starts with no record
 /// and so never throttles. A provider is cheap to clone.
 #[derive(Clone)]
-pub struct TokenProvider {
+pub(crate) struct TokenProvider {
     dir: CacheDir,
     session_key: String,
     endpoint: Endpoint,
@@ -77,7 +77,11 @@ impl TokenProvider {
     /// A provider for the session `session_key` (the sso-session name, or
     /// the start URL of a legacy profile) whose refresh requests go to
     /// `endpoint` (the SSO OIDC endpoint of the session's region).
-    pub fn new(dir: CacheDir, session_key: impl Into<String>, endpoint: Endpoint) -> TokenProvider {
+    pub(crate) fn new(
+        dir: CacheDir,
+        session_key: impl Into<String>,
+        endpoint: Endpoint,
+    ) -> TokenProvider {
         TokenProvider {
             dir,
             session_key: session_key.into(),
@@ -92,42 +96,28 @@ impl TokenProvider {
     /// endpoint choice of `config` (FIPS, dual-stack, override); the
     /// provider's endpoint is then used only for entries that name no
     /// region.
-    pub fn with_regional_endpoints(mut self, config: Config) -> TokenProvider {
+    pub(crate) fn with_regional_endpoints(mut self, config: Config) -> TokenProvider {
         self.regional = Some(config);
         self
     }
 
     /// Sets when to refresh (default: aws-sdk-rust's 5-minute window, at
     /// most one attempt per 30 s).
-    pub fn with_policy(mut self, policy: RefreshPolicy) -> TokenProvider {
+    pub(crate) fn with_policy(mut self, policy: RefreshPolicy) -> TokenProvider {
         self.policy = policy;
         self
     }
 
-    /// The cache directory.
-    pub fn dir(&self) -> &CacheDir {
-        &self.dir
-    }
-
-    /// The session key.
-    pub fn session_key(&self) -> &str {
-        &self.session_key
-    }
-
+    #[cfg(test)]
     /// The refresh policy.
-    pub fn policy(&self) -> &RefreshPolicy {
+    pub(crate) fn policy(&self) -> &RefreshPolicy {
         &self.policy
     }
 
     /// Takes this session's lock, waiting at most `timeout`
     /// ([`CacheDir::lock`]).
-    pub fn lock(&self, timeout: Duration) -> Result<SessionLock, TokenError> {
+    pub(crate) fn lock(&self, timeout: Duration) -> Result<SessionLock, TokenError> {
         Ok(self.dir.lock(&self.session_key, timeout)?)
-    }
-
-    /// Takes this session's lock if it is free now ([`CacheDir::try_lock`]).
-    pub fn try_lock(&self) -> Result<Option<SessionLock>, TokenError> {
-        Ok(self.dir.try_lock(&self.session_key)?)
     }
 
     /// Reads the cache under `lock` and decides what to do at `now`
@@ -146,7 +136,7 @@ impl TokenProvider {
     /// Refreshable means `refreshToken`, `clientId`, `clientSecret` and a
     /// future `registrationExpiresAt` are present. Fails with
     /// [`TokenError::WrongLock`] when `lock` belongs to another session.
-    pub fn begin(&self, lock: SessionLock, now: SystemTime) -> Result<Next, TokenError> {
+    pub(crate) fn begin(&self, lock: SessionLock, now: SystemTime) -> Result<Next, TokenError> {
         self.check_lock(&lock)?;
         let outcome = self.dir.read_token(&self.session_key)?;
         let Some(token) = outcome.token else {
@@ -235,7 +225,7 @@ impl TokenProvider {
     /// [`TokenError::SessionEnded`], or when the user asked for a new
     /// sign-in). The current token, if any, is available from
     /// [`Login::previous`] and is replaced only by [`Login::store`].
-    pub fn login(&self, lock: SessionLock) -> Result<Login, TokenError> {
+    pub(crate) fn login(&self, lock: SessionLock) -> Result<Login, TokenError> {
         self.check_lock(&lock)?;
         let outcome = self.dir.read_token(&self.session_key)?;
         let reason = match outcome.warning {
@@ -243,13 +233,6 @@ impl TokenProvider {
             None => LoginReason::Requested,
         };
         Ok(self.login_handle(lock, reason, outcome.token))
-    }
-
-    /// The waiting schedule for taking this session's lock with
-    /// [`try_lock`](Self::try_lock) and the caller's own timer
-    /// ([`CacheDir::lock_poll`]).
-    pub fn lock_poll(&self, timeout: Duration) -> crate::LockPoll {
-        self.dir.lock_poll(&self.session_key, timeout)
     }
 
     fn check_lock(&self, lock: &SessionLock) -> Result<(), TokenError> {
@@ -321,7 +304,7 @@ fn refresh_request(token: &CachedToken, endpoint: &Endpoint) -> Option<http::Req
 /// What the caller must do next; see [`TokenProvider::begin`].
 #[derive(Debug)]
 #[must_use = "a Refresh or Login holds the session lock and must be finished"]
-pub enum Next {
+pub(crate) enum Next {
     /// A valid cached token: use it. The lock has been released.
     Ready(CachedToken),
     /// Refresh the token: send [`Refresh::request`], then call
@@ -335,7 +318,7 @@ pub enum Next {
 }
 
 /// A refresh in progress, holding the session lock.
-pub struct Refresh {
+pub(crate) struct Refresh {
     request: http::Request<Vec<u8>>,
     old: CachedToken,
     dir: CacheDir,
@@ -357,15 +340,16 @@ impl Refresh {
     /// The `CreateToken` request (`grantType=refresh_token`) to send. It
     /// carries the client secret and refresh token in its body: do not log
     /// it (use `oidc_core::debug::DebugRequest`).
-    pub fn request(&self) -> &http::Request<Vec<u8>> {
+    pub(crate) fn request(&self) -> &http::Request<Vec<u8>> {
         &self.request
     }
 
     /// The cached token being refreshed.
-    pub fn old_token(&self) -> &CachedToken {
+    pub(crate) fn old_token(&self) -> &CachedToken {
         &self.old
     }
 
+    #[cfg(test)]
     /// Completes the refresh with the response (or the transport failure)
     /// at `now`, then releases the lock.
     ///
@@ -385,7 +369,7 @@ impl Refresh {
     /// On every failure the cache file is left untouched and the old token
     /// comes back in the error when it is still valid
     /// ([`TokenError::still_valid`]).
-    pub fn finish(
+    pub(crate) fn finish(
         self,
         now: SystemTime,
         outcome: Result<CreateTokenOutput, oidc_core::Error>,
@@ -393,8 +377,9 @@ impl Refresh {
         self.complete(now, outcome)
     }
 
+    #[cfg(test)]
     /// [`finish`](Self::finish) with the response as received.
-    pub fn finish_response<B: AsRef<[u8]>>(
+    pub(crate) fn finish_response<B: AsRef<[u8]>>(
         self,
         now: SystemTime,
         response: &http::Response<B>,
@@ -402,9 +387,10 @@ impl Refresh {
         self.complete(now, create_token::parse(response))
     }
 
+    #[cfg(test)]
     /// Gives up the refresh and keeps the session lock, e.g. to sign in
     /// instead ([`TokenProvider::login`]). Nothing is sent or written.
-    pub fn into_lock(self) -> SessionLock {
+    pub(crate) fn into_lock(self) -> SessionLock {
         self.lock
     }
 
@@ -414,7 +400,7 @@ impl Refresh {
     /// slipping in between. The [`TokenError::SessionEnded`] comes along
     /// for the message; [`Login::reason`] is
     /// [`LoginReason::SessionEnded`] and [`Login::previous`] the old token.
-    pub fn finish_or_login(
+    pub(crate) fn finish_or_login(
         self,
         now: SystemTime,
         outcome: Result<CreateTokenOutput, oidc_core::Error>,
@@ -478,7 +464,7 @@ impl Refresh {
 /// The result of [`Refresh::finish_or_login`].
 #[derive(Debug)]
 #[must_use = "a LoginRequired holds the session lock"]
-pub enum Refreshed {
+pub(crate) enum Refreshed {
     /// The refreshed token, written to the cache.
     Token(CachedToken),
     /// The session has ended: sign in with `login` (which holds the lock),
@@ -538,23 +524,27 @@ impl fmt::Display for LoginReason {
 
 /// A sign-in in progress, holding the session lock.
 #[derive(Debug)]
-pub struct Login {
+pub(crate) struct Login {
     dir: CacheDir,
     session_key: String,
+    // Held, not read: dropping the sign-in releases the session lock.
+    #[cfg_attr(not(test), allow(dead_code))]
     lock: SessionLock,
     reason: LoginReason,
+    #[cfg_attr(not(test), allow(dead_code))]
     previous: Option<CachedToken>,
 }
 
 impl Login {
     /// Why the sign-in is needed.
-    pub fn reason(&self) -> &LoginReason {
+    pub(crate) fn reason(&self) -> &LoginReason {
         &self.reason
     }
 
+    #[cfg(test)]
     /// The token currently cached, when there is one (after
     /// [`TokenProvider::login`] and [`Refresh::finish_or_login`]).
-    pub fn previous(&self) -> Option<&CachedToken> {
+    pub(crate) fn previous(&self) -> Option<&CachedToken> {
         self.previous.as_ref()
     }
 
@@ -565,7 +555,7 @@ impl Login {
     /// `startUrl` and `region`.
     ///
     /// If the entry cannot be written: [`TokenError::NotSaved`] carrying it.
-    pub fn store(
+    pub(crate) fn store(
         self,
         now: SystemTime,
         token: &CreateTokenOutput,
@@ -588,9 +578,10 @@ impl Login {
         }
     }
 
+    #[cfg(test)]
     /// The session lock held for the sign-in (for example, to check which
     /// file it guards).
-    pub fn lock(&self) -> &SessionLock {
+    pub(crate) fn lock(&self) -> &SessionLock {
         &self.lock
     }
 }
@@ -712,19 +703,19 @@ impl From<&CachedRegistration> for RegistrationInfo {
 /// assert_eq!(providers.len(), 1);
 /// ```
 #[derive(Debug, Default)]
-pub struct TokenProviders {
+pub(crate) struct TokenProviders {
     providers: Mutex<HashMap<(PathBuf, String), TokenProvider>>,
 }
 
 impl TokenProviders {
     /// No providers yet.
-    pub fn new() -> TokenProviders {
+    pub(crate) fn new() -> TokenProviders {
         TokenProviders::default()
     }
 
     /// The provider of `session_key` in `dir` (created on first use with
     /// `endpoint`), with `policy`. Clones share the throttling record.
-    pub fn get(
+    pub(crate) fn get(
         &self,
         dir: &CacheDir,
         session_key: &str,
@@ -740,18 +731,5 @@ impl TokenProviders {
             .or_insert_with(|| TokenProvider::new(dir.clone(), session_key, endpoint.clone()))
             .clone()
             .with_policy(policy)
-    }
-
-    /// How many sessions have a provider.
-    pub fn len(&self) -> usize {
-        self.providers
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
-    }
-
-    /// Whether no session has a provider yet.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }

@@ -11,7 +11,7 @@ use oidc_core::cache::{
 
 use crate::error::{CacheProblem, CacheWarning, HostError};
 use crate::fs;
-use crate::lock::{LockPoll, SessionLock};
+use crate::token::lock::SessionLock;
 
 /// Which platform's home-directory rules to apply (see
 /// [`CacheDir::resolve`]).
@@ -193,17 +193,10 @@ impl CacheDir {
     }
 
     /// Takes the session's lock if it is free now, without waiting
-    /// (`Ok(None)` when it is held). For async adapters, which wait with
-    /// their own timers between attempts.
+    /// (`Ok(None)` when it is held): whether another process is signing
+    /// in or refreshing right now.
     pub fn try_lock(&self, session_key: &str) -> Result<Option<SessionLock>, HostError> {
         SessionLock::try_acquire(self.lock_path(session_key))
-    }
-
-    /// The waiting schedule for taking this session's lock with
-    /// [`try_lock`](Self::try_lock) and the caller's own timer; see
-    /// [`LockPoll`].
-    pub fn lock_poll(&self, session_key: &str, timeout: Duration) -> LockPoll {
-        LockPoll::new(self.lock_path(session_key), timeout)
     }
 
     /// Reads a cached client registration, with the same rules as

@@ -4,26 +4,27 @@ use std::fmt;
 use std::time::{Duration, Instant, SystemTime};
 
 use oidc_core::cache::{CachedToken, RegistrationUse};
-use oidc_core::call::{Call, CallOptions, Step};
-use oidc_core::device_flow::{Action, DeviceFlow, DeviceFlowError, Prompt};
+use oidc_core::call::{Call, CallOptions};
+use oidc_core::device_flow::{DeviceFlow, DeviceFlowError, Prompt};
 use oidc_core::endpoint::{Endpoint, Service};
-use oidc_core::http::{self, HeaderValue};
+use oidc_core::http::HeaderValue;
 use oidc_core::pkce::{self, AuthorizeRequest, State as PkceState};
 use oidc_core::retry::RetryQuota;
 use oidc_core::secret::{AuthorizationCode, CodeVerifier};
 use oidc_core::sso_oidc::create_token::{CreateTokenInput, CreateTokenOutput, Grant};
-use oidc_core::sso_oidc::register_client::{RegisterClientInput, RegisterClientOutput};
+use oidc_core::sso_oidc::register_client::RegisterClientInput;
 use oidc_core::sso_oidc::start_device_authorization::{
     StartDeviceAuthorizationInput, StartDeviceAuthorizationOutput,
 };
 use oidc_core::sso_oidc::ErrorCode;
-use oidc_core::{Operation as _, TransportError};
+use oidc_core::step::Step;
 
 use crate::config::Config;
-use crate::error::{Error, HostError, TokenError};
-use crate::flow::{FileDone, FileJob, Flow, FlowStep};
-use crate::provider::{Login, Next, Refresh, Refreshed, RegistrationInfo, TokenProvider};
-use crate::session::Session;
+use crate::drive::flow::{Event, Flow, FlowStep, Local};
+use crate::drive::job::{Done, Job, JobDone, Work};
+use crate::error::{Error, TokenError};
+use crate::token::provider::{Login, Next, Refresh, Refreshed, RegistrationInfo, TokenProvider};
+use crate::token::session::Session;
 
 /// What a [`SessionFlow`] may do when the cached token cannot be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,20 +53,6 @@ pub enum SignInPrompt {
     },
 }
 
-enum Done {
-    Opened(Result<Next, TokenError>),
-    Refreshed(Result<Refreshed, TokenError>),
-    Registration {
-        login: Login,
-        cached: Result<Option<RegistrationInfo>, HostError>,
-    },
-    RegistrationStored {
-        login: Login,
-        stored: Result<RegistrationInfo, HostError>,
-    },
-    Stored(Result<CachedToken, TokenError>),
-}
-
 /// A registration in use and whether it came from the cache.
 struct Registration {
     info: RegistrationInfo,
@@ -74,8 +61,8 @@ struct Registration {
 
 enum State {
     Start,
-    /// A file job is out; its result moves the flow on.
-    Filing,
+    /// A job is out; its result moves the flow on.
+    Working,
     Refreshing {
         call: Call<CreateTokenInput>,
         refresh: Refresh,
@@ -135,8 +122,8 @@ struct Pkce {
 /// are counted by the device flow alone.
 ///
 /// An adapter only carries out [`FlowStep`]s: send a request, wait,
-/// run a [`FileJob`] (blocking file work: the lock, cache reads and atomic
-/// writes; async adapters run it off their executor), show a prompt, bind
+/// run a blocking [`Job`] (the lock, cache reads and atomic writes; async
+/// adapters run it off their executor), show a prompt, bind
 /// the loopback listener, and serve it with
 /// [`oidc_core::pkce::answer_loopback`] until the redirect arrives.
 ///
@@ -145,7 +132,8 @@ struct Pkce {
 /// use oidc_host::oidc_core::cache::CachedToken;
 /// use oidc_host::oidc_core::retry::RetryQuota;
 /// use oidc_host::oidc_core::secret::AccessToken;
-/// use oidc_host::{CacheDir, Config, FlowStep, Session, SessionFlow, SignInMode};
+/// use oidc_host::oidc_core::step::Step;
+/// use oidc_host::{CacheDir, Config, Event, Flow, Local, Session, SessionFlow, SignInMode};
 ///
 /// # let scratch = std::env::temp_dir().join(format!("oidc-host-flow-doc-{}", std::process::id()));
 /// let dir = CacheDir::new(&scratch);
@@ -159,13 +147,14 @@ struct Pkce {
 /// let mut quota = RetryQuota::default();
 /// let token = loop {
 ///     match flow.poll(Instant::now(), SystemTime::now()) {
-///         FlowStep::Blocking(job) => flow.handle_file(job.run()),
-///         FlowStep::Done(result) => break result?,
+///         Step::Local(Local::Blocking(job)) => {
+///             flow.handle(Instant::now(), Event::<Vec<u8>>::Job(job.run()), &mut quota, 0)
+///         }
+///         Step::Done(result) => break result?,
 ///         other => unreachable!("a fresh cached token needs no network: {other:?}"),
 ///     }
 /// };
 /// assert_eq!(token.access_token.secret(), "at");
-/// # let _ = &mut quota;
 /// # std::fs::remove_dir_all(&scratch).unwrap();
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -240,7 +229,7 @@ impl SessionFlow {
     /// Uses `provider` for the cached token (keep one per session for the
     /// life of the process, so its refresh throttling holds across calls).
     #[must_use]
-    pub fn with_provider(mut self, provider: TokenProvider) -> SessionFlow {
+    pub(crate) fn with_provider(mut self, provider: TokenProvider) -> SessionFlow {
         self.provider = provider;
         self
     }
@@ -264,20 +253,11 @@ impl SessionFlow {
         &self.region
     }
 
-    /// The state of the authorization-code sign-in in progress, for
-    /// [`oidc_core::pkce::answer_loopback`].
-    pub fn pkce_state(&self) -> Option<&PkceState> {
-        match &self.state {
-            State::Authorizing { pkce, .. } => Some(&pkce.state),
-            _ => None,
-        }
-    }
-
     /// Says what to do next. `now` is the monotonic time, `wall_clock` the
     /// time of day (for the cache's expiry times).
     pub fn poll(&mut self, now: Instant, wall_clock: SystemTime) -> FlowStep<CachedToken> {
         loop {
-            let state = std::mem::replace(&mut self.state, State::Filing);
+            let state = std::mem::replace(&mut self.state, State::Working);
             let (next, step) = self.step(state, now, wall_clock);
             self.state = next;
             if let Some(step) = step {
@@ -295,25 +275,16 @@ impl SessionFlow {
         wall: SystemTime,
     ) -> (State, Option<FlowStep<CachedToken>>) {
         match state {
-            State::Start => {
-                let provider = self.provider.clone();
-                let timeout = self.session.lock_timeout;
-                let force = self.force && self.mode != SignInMode::CachedOnly;
-                let job = FileJob::new(move || {
-                    Done::Opened(provider.lock(timeout).and_then(|lock| {
-                        if force {
-                            provider.login(lock).map(Next::LoginRequired)
-                        } else {
-                            provider.begin(lock, wall)
-                        }
-                    }))
-                });
-                (State::Filing, Some(FlowStep::Blocking(job)))
-            }
-            State::Filing => (
-                State::Filing,
-                Some(FlowStep::Done(Err(oidc_core::Error::from(
-                    oidc_core::Misuse::UnexpectedResponse,
+            State::Start => work(Work::OpenSession {
+                provider: self.provider.clone(),
+                timeout: self.session.lock_timeout,
+                force: self.force && self.mode != SignInMode::CachedOnly,
+                wall,
+            }),
+            State::Working => (
+                State::Working,
+                Some(Step::Done(Err(oidc_core::Error::from(
+                    oidc_core::Misuse::PolledInFlight,
                 )
                 .into()))),
             ),
@@ -321,74 +292,53 @@ impl SessionFlow {
                 let result = outcome.take().unwrap_or_else(|| {
                     Err(oidc_core::Error::from(oidc_core::Misuse::AlreadyFinished).into())
                 });
-                (State::Finished(None), Some(FlowStep::Done(result)))
+                (State::Finished(None), Some(Step::Done(result)))
             }
-            State::Refreshing { mut call, refresh } => match call.poll(now, wall) {
-                Step::Send(r) => (State::Refreshing { call, refresh }, Some(FlowStep::Send(r))),
-                Step::WaitUntil(at) => (
-                    State::Refreshing { call, refresh },
-                    Some(FlowStep::WaitUntil(at)),
-                ),
-                Step::Done(outcome) => {
-                    let job = FileJob::new(move || {
-                        Done::Refreshed(refresh.finish_or_login(wall, outcome))
-                    });
-                    (State::Filing, Some(FlowStep::Blocking(job)))
-                }
+            State::Refreshing { mut call, refresh } => match pass(call.poll(now, wall)) {
+                Err(step) => (State::Refreshing { call, refresh }, Some(step)),
+                Ok(outcome) => work(Work::FinishRefresh {
+                    refresh,
+                    wall,
+                    outcome,
+                }),
             },
             State::SignIn { login } => {
                 if self.reregistered {
                     return self.register(login);
                 }
-                let session = self.session.clone();
-                let region = self.region.clone();
-                let flow = self.registration_use();
-                let job = FileJob::new(move || {
-                    let cached = session.cached_registration_for(flow, &region, wall);
-                    Done::Registration { login, cached }
-                });
-                (State::Filing, Some(FlowStep::Blocking(job)))
+                work(Work::ReadRegistration {
+                    login,
+                    session: self.session.clone(),
+                    flow: self.registration_use(),
+                    region: self.region.clone(),
+                    wall,
+                })
             }
-            State::Registering { login, mut call } => match call.poll(now, wall) {
-                Step::Send(r) => (State::Registering { login, call }, Some(FlowStep::Send(r))),
-                Step::WaitUntil(at) => (
-                    State::Registering { login, call },
-                    Some(FlowStep::WaitUntil(at)),
-                ),
-                Step::Done(Err(e)) => finish(login, Err(e.into())),
-                Step::Done(Ok(output)) => {
-                    let session = self.session.clone();
-                    let region = self.region.clone();
-                    let flow = self.registration_use();
-                    let job = FileJob::new(move || {
-                        let stored = store_registration(&session, flow, &region, &output);
-                        Done::RegistrationStored { login, stored }
-                    });
-                    (State::Filing, Some(FlowStep::Blocking(job)))
-                }
+            State::Registering { login, mut call } => match pass(call.poll(now, wall)) {
+                Err(step) => (State::Registering { login, call }, Some(step)),
+                Ok(Err(e)) => finish(login, Err(e.into())),
+                Ok(Ok(output)) => work(Work::StoreRegistration {
+                    login,
+                    session: self.session.clone(),
+                    flow: self.registration_use(),
+                    region: self.region.clone(),
+                    output,
+                }),
             },
             State::Starting {
                 login,
                 registration,
                 mut call,
-            } => match call.poll(now, wall) {
-                Step::Send(r) => (
+            } => match pass(call.poll(now, wall)) {
+                Err(step) => (
                     State::Starting {
                         login,
                         registration,
                         call,
                     },
-                    Some(FlowStep::Send(r)),
+                    Some(step),
                 ),
-                Step::WaitUntil(at) => (
-                    State::Starting {
-                        login,
-                        registration,
-                        call,
-                    },
-                    Some(FlowStep::WaitUntil(at)),
-                ),
-                Step::Done(Ok(started)) => {
+                Ok(Ok(started)) => {
                     let flow = self.device_flow(&registration, started, now);
                     (
                         State::Polling {
@@ -399,47 +349,35 @@ impl SessionFlow {
                         None,
                     )
                 }
-                Step::Done(Err(e)) if self.rejects_registration(&registration, &e) => {
+                Ok(Err(e)) if self.rejects_registration(&registration, &e) => {
                     self.reregister(login)
                 }
-                Step::Done(Err(e)) => finish(login, Err(e.into())),
+                Ok(Err(e)) => finish(login, Err(e.into())),
             },
             State::Polling {
                 login,
                 registration,
                 mut flow,
-            } => match flow.poll(now) {
-                Action::Send(r) => (
+            } => match flow
+                .poll(now)
+                .map_local(|prompt| Local::Prompt(SignInPrompt::DeviceCode(prompt)))
+                .into_done()
+            {
+                Err(step) => (
                     State::Polling {
                         login,
                         registration,
                         flow,
                     },
-                    Some(FlowStep::Send(r)),
+                    Some(step),
                 ),
-                Action::ShowPrompt(p) => (
-                    State::Polling {
-                        login,
-                        registration,
-                        flow,
-                    },
-                    Some(FlowStep::Prompt(SignInPrompt::DeviceCode(p))),
-                ),
-                Action::WaitUntil(at) => (
-                    State::Polling {
-                        login,
-                        registration,
-                        flow,
-                    },
-                    Some(FlowStep::WaitUntil(at)),
-                ),
-                Action::Done(Ok(token)) => self.store(login, registration, token, wall),
-                Action::Done(Err(DeviceFlowError::InvalidClient(_)))
+                Ok(Ok(token)) => self.store(login, registration, token, wall),
+                Ok(Err(DeviceFlowError::InvalidClient(_)))
                     if registration.cached && !self.reregistered =>
                 {
                     self.reregister(login)
                 }
-                Action::Done(Err(e)) => finish(login, Err(e.into())),
+                Ok(Err(e)) => finish(login, Err(e.into())),
             },
             State::NeedListener {
                 login,
@@ -449,7 +387,7 @@ impl SessionFlow {
                     login,
                     registration,
                 },
-                Some(FlowStep::Listen),
+                Some(Step::Local(Local::Listen)),
             ),
             State::Authorizing {
                 login,
@@ -468,11 +406,12 @@ impl SessionFlow {
                             prompted: true,
                             deadline,
                         },
-                        Some(FlowStep::Prompt(SignInPrompt::Browser { url })),
+                        Some(Step::Local(Local::Prompt(SignInPrompt::Browser { url }))),
                     );
                 }
                 let deadline = deadline
                     .unwrap_or_else(|| now.checked_add(self.authorization_timeout).unwrap_or(now));
+                let state = pkce.state.clone();
                 (
                     State::Authorizing {
                         login,
@@ -481,97 +420,42 @@ impl SessionFlow {
                         prompted,
                         deadline: Some(deadline),
                     },
-                    Some(FlowStep::AwaitRedirect { deadline }),
+                    Some(Step::Local(Local::AwaitRedirect { deadline, state })),
                 )
             }
             State::Redeeming {
                 login,
                 registration,
                 mut call,
-            } => match call.poll(now, wall) {
-                Step::Send(r) => (
+            } => match pass(call.poll(now, wall)) {
+                Err(step) => (
                     State::Redeeming {
                         login,
                         registration,
                         call,
                     },
-                    Some(FlowStep::Send(r)),
+                    Some(step),
                 ),
-                Step::WaitUntil(at) => (
-                    State::Redeeming {
-                        login,
-                        registration,
-                        call,
-                    },
-                    Some(FlowStep::WaitUntil(at)),
-                ),
-                Step::Done(Ok(token)) => self.store(login, registration, token, wall),
-                Step::Done(Err(e)) if self.rejects_registration(&registration, &e) => {
+                Ok(Ok(token)) => self.store(login, registration, token, wall),
+                Ok(Err(e)) if self.rejects_registration(&registration, &e) => {
                     self.reregister(login)
                 }
-                Step::Done(Err(e)) => finish(login, Err(e.into())),
+                Ok(Err(e)) => finish(login, Err(e.into())),
             },
         }
     }
 
-    /// Feeds the response to the last [`FlowStep::Send`]; `quota` is the
-    /// client's retry quota, `random` a uniformly random `u32` (jitter).
-    pub fn handle_response<B: AsRef<[u8]>>(
-        &mut self,
-        now: Instant,
-        response: &http::Response<B>,
-        quota: &mut RetryQuota,
-        random: u32,
-    ) {
-        match &mut self.state {
-            State::Refreshing { call, .. } | State::Redeeming { call, .. } => {
-                call.handle_response(now, response, quota, random)
-            }
-            State::Registering { call, .. } => call.handle_response(now, response, quota, random),
-            State::Starting { call, .. } => call.handle_response(now, response, quota, random),
-            State::Polling { flow, .. } => {
-                // Only misuse can fail here; the flow reports it at `poll`.
-                let _ = flow.handle_response(now, response);
-            }
-            _ => {}
-        }
-    }
-
-    /// Reports that the last [`FlowStep::Send`] got no usable response.
-    pub fn handle_transport_error(
-        &mut self,
-        now: Instant,
-        error: TransportError,
-        quota: &mut RetryQuota,
-        random: u32,
-    ) {
-        match &mut self.state {
-            State::Refreshing { call, .. } | State::Redeeming { call, .. } => {
-                call.handle_transport_error(now, error, quota, random)
-            }
-            State::Registering { call, .. } => {
-                call.handle_transport_error(now, error, quota, random)
-            }
-            State::Starting { call, .. } => call.handle_transport_error(now, error, quota, random),
-            State::Polling { flow, .. } => {
-                let mut error = error;
-                error.operation = CreateTokenInput::NAME;
-                let _ = flow.handle_transport_error(now, error.into());
-            }
-            _ => {}
-        }
-    }
-
-    /// Takes the result of the last [`FlowStep::Blocking`] job.
-    pub fn handle_file(&mut self, done: FileDone) {
-        let Some(done) = done.take::<Done>() else {
-            self.state = State::Finished(Some(Err(unreachable_error())));
+    fn job_done(&mut self, done: JobDone) {
+        let state = std::mem::replace(&mut self.state, State::Working);
+        if !matches!(state, State::Working) {
+            // Not waiting for a job: a driver error, ignored.
+            self.state = state;
             return;
-        };
-        self.state = match done {
-            Done::Opened(Err(e)) => State::Finished(Some(Err(e.into()))),
-            Done::Opened(Ok(Next::Ready(token))) => State::Finished(Some(Ok(token))),
-            Done::Opened(Ok(Next::Refresh(refresh))) => {
+        }
+        self.state = match done.0 {
+            Done::SessionOpened(Err(e)) => State::Finished(Some(Err(e.into()))),
+            Done::SessionOpened(Ok(Next::Ready(token))) => State::Finished(Some(Ok(token))),
+            Done::SessionOpened(Ok(Next::Refresh(refresh))) => {
                 match Call::with_request(refresh.request().clone(), self.options.clone()) {
                     Ok(call) => {
                         let old = refresh.old_token();
@@ -586,7 +470,7 @@ impl SessionFlow {
                     Err(e) => State::Finished(Some(Err(e.into()))),
                 }
             }
-            Done::Opened(Ok(Next::LoginRequired(login))) => {
+            Done::SessionOpened(Ok(Next::LoginRequired(login))) => {
                 if self.mode == SignInMode::CachedOnly {
                     State::Finished(Some(Err(Error::LoginRequired {
                         reason: login.reason().clone(),
@@ -614,11 +498,14 @@ impl SessionFlow {
             }
             // A refresh that failed for now leaves a token that is still
             // valid: use it (the next call tries again).
-            Done::Refreshed(Err(e @ TokenError::RefreshFailed { .. }))
-                if e.still_valid().is_some() =>
-            {
-                log::warn!("{e}");
-                State::Finished(Some(e.into_still_valid().ok_or_else(unreachable_error)))
+            Done::Refreshed(Err(e @ TokenError::RefreshFailed { .. })) => {
+                match e.still_valid().cloned() {
+                    Some(token) => {
+                        log::warn!("{e}");
+                        State::Finished(Some(Ok(token)))
+                    }
+                    None => State::Finished(Some(Err(e.into()))),
+                }
             }
             Done::Refreshed(Err(e)) => State::Finished(Some(Err(e.into()))),
             Done::Registration { login, cached } => match cached {
@@ -638,13 +525,19 @@ impl SessionFlow {
                     },
                 ),
             },
-            Done::Stored(result) => State::Finished(Some(result.map_err(Error::from))),
+            Done::TokenStored(result) => State::Finished(Some(result.map_err(Error::from))),
+            // A job of another flow: a driver error, which ends this one.
+            Done::RoleCredentialsOpened(_) | Done::RoleCredentialsStored { .. } => {
+                State::Finished(Some(Err(oidc_core::Error::from(
+                    oidc_core::Misuse::UnexpectedResponse,
+                )
+                .into())))
+            }
         };
     }
 
-    /// Reports the loopback listener's port after [`FlowStep::Listen`].
-    pub fn listening(&mut self, port: u16) {
-        let state = std::mem::replace(&mut self.state, State::Filing);
+    fn listening(&mut self, port: u16) {
+        let state = std::mem::replace(&mut self.state, State::Working);
         self.state = match state {
             State::NeedListener {
                 login,
@@ -663,19 +556,8 @@ impl SessionFlow {
         };
     }
 
-    /// Reports that the listener could not be bound or failed.
-    pub fn listener_failed(&mut self, error: std::io::Error) {
-        self.state = State::Finished(Some(Err(Error::Local {
-            context: "the loopback listener for the browser sign-in failed",
-            source: error,
-        })));
-    }
-
-    /// Hands over what ended the wait of [`FlowStep::AwaitRedirect`]:
-    /// the authorization code, or the authorization error the redirect
-    /// carried (with the right state).
-    pub fn handle_redirect(&mut self, outcome: Result<AuthorizationCode, pkce::RedirectError>) {
-        let state = std::mem::replace(&mut self.state, State::Filing);
+    fn redirected(&mut self, outcome: Result<AuthorizationCode, pkce::RedirectError>) {
+        let state = std::mem::replace(&mut self.state, State::Working);
         self.state = match state {
             State::Authorizing {
                 login,
@@ -707,15 +589,6 @@ impl SessionFlow {
             other => other,
         };
     }
-
-    /// Reports that no redirect arrived by the deadline of
-    /// [`FlowStep::AwaitRedirect`].
-    pub fn redirect_timed_out(&mut self) {
-        self.state = State::Finished(Some(Err(Error::Cancelled {
-            waited: Some(self.authorization_timeout),
-        })));
-    }
-
     fn registration_use(&self) -> RegistrationUse {
         match self.mode {
             SignInMode::AuthorizationCode => RegistrationUse::AuthorizationCode,
@@ -821,12 +694,14 @@ impl SessionFlow {
         token: CreateTokenOutput,
         wall: SystemTime,
     ) -> (State, Option<FlowStep<CachedToken>>) {
-        let start_url = self.session.start_url.clone();
-        let region = self.region.clone();
-        let job = FileJob::new(move || {
-            Done::Stored(login.store(wall, &token, &registration.info, &start_url, &region))
-        });
-        (State::Filing, Some(FlowStep::Blocking(job)))
+        work(Work::StoreToken {
+            login,
+            token,
+            registration: registration.info,
+            start_url: self.session.start_url.clone(),
+            region: self.region.clone(),
+            wall,
+        })
     }
 }
 
@@ -839,18 +714,17 @@ fn finish(
     (State::Finished(Some(outcome)), None)
 }
 
-fn store_registration(
-    session: &Session,
-    flow: RegistrationUse,
-    region: &str,
-    output: &RegisterClientOutput,
-) -> Result<RegistrationInfo, HostError> {
-    session.store_registration_for(flow, region, output)
+/// Hands `work` to the driver; its result moves the flow on.
+fn work(work: Work) -> (State, Option<FlowStep<CachedToken>>) {
+    (
+        State::Working,
+        Some(Step::Local(Local::Blocking(Job(work)))),
+    )
 }
 
-/// Never produced: stands in where a checked `Option` cannot be `None`.
-fn unreachable_error() -> Error {
-    oidc_core::Error::from(oidc_core::Misuse::AlreadyFinished).into()
+/// A sub-call's step for the driver (`Err`), or its outcome (`Ok`).
+pub(crate) fn pass<T, U>(step: Step<T>) -> Result<T, FlowStep<U>> {
+    step.widen().into_done()
 }
 
 impl Flow for SessionFlow {
@@ -860,34 +734,57 @@ impl Flow for SessionFlow {
         SessionFlow::poll(self, now, wall_clock)
     }
 
-    fn handle_file(&mut self, done: FileDone) {
-        SessionFlow::handle_file(self, done);
-    }
-
-    fn listening(&mut self, port: u16) {
-        SessionFlow::listening(self, port);
-    }
-
-    fn listener_failed(&mut self, error: std::io::Error) {
-        SessionFlow::listener_failed(self, error);
-    }
-
-    fn pkce_state(&self) -> Option<&PkceState> {
-        SessionFlow::pkce_state(self)
-    }
-
-    fn handle_redirect(&mut self, outcome: Result<AuthorizationCode, pkce::RedirectError>) {
-        SessionFlow::handle_redirect(self, outcome);
-    }
-
-    fn redirect_timed_out(&mut self) {
-        SessionFlow::redirect_timed_out(self);
-    }
-
-    fn send_deadline(&self) -> Option<Instant> {
-        match &self.state {
-            State::Polling { flow, .. } => Some(flow.deadline()),
-            _ => None,
+    fn handle<B: AsRef<[u8]>>(
+        &mut self,
+        now: Instant,
+        event: Event<'_, B>,
+        quota: &mut RetryQuota,
+        random: u32,
+    ) {
+        match event {
+            Event::Response(response) => match &mut self.state {
+                State::Refreshing { call, .. } | State::Redeeming { call, .. } => {
+                    call.handle_response(now, response, quota, random)
+                }
+                State::Registering { call, .. } => {
+                    call.handle_response(now, response, quota, random)
+                }
+                State::Starting { call, .. } => call.handle_response(now, response, quota, random),
+                State::Polling { flow, .. } => {
+                    // Only misuse can fail here; the flow reports it at `poll`.
+                    let _ = flow.handle_response(now, response);
+                }
+                _ => {}
+            },
+            Event::Failed(error) => match &mut self.state {
+                State::Refreshing { call, .. } | State::Redeeming { call, .. } => {
+                    call.handle_transport_error(now, error, quota, random)
+                }
+                State::Registering { call, .. } => {
+                    call.handle_transport_error(now, error, quota, random)
+                }
+                State::Starting { call, .. } => {
+                    call.handle_transport_error(now, error, quota, random)
+                }
+                State::Polling { flow, .. } => {
+                    let _ = flow.handle_transport_error(now, error.into());
+                }
+                _ => {}
+            },
+            Event::Job(done) => self.job_done(done),
+            Event::Listening(port) => self.listening(port),
+            Event::ListenerFailed(error) => {
+                self.state = State::Finished(Some(Err(Error::Local {
+                    context: "the loopback listener for the browser sign-in failed",
+                    source: error,
+                })));
+            }
+            Event::Redirect(outcome) => self.redirected(outcome),
+            Event::RedirectTimedOut => {
+                self.state = State::Finished(Some(Err(Error::RedirectTimedOut {
+                    waited: self.authorization_timeout,
+                })));
+            }
         }
     }
 }

@@ -1,4 +1,4 @@
-//! What every adapter's client holds, built once: the configuration, the
+//! What every transport's client holds, built once: the configuration, the
 //! checked user agent, each service's endpoint, the retry quota shared by
 //! all calls, the sessions' token providers, and the system randomness the
 //! state machines take as arguments.
@@ -7,16 +7,18 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use oidc_core::call::Call;
+use oidc_core::device_flow::DeviceFlow;
 use oidc_core::endpoint::{Endpoint, Service};
 use oidc_core::http::HeaderValue;
 use oidc_core::retry::RetryQuota;
-use oidc_core::{http, Operation, SignRequest, TransportError};
+use oidc_core::{Operation, SignRequest};
 
 use crate::config::{Config, ConfigError, DEFAULT_AUTHORIZATION_TIMEOUT};
+use crate::drive::flow::{DeviceFlowRun, Event, Flow};
 use crate::error::Error;
-use crate::provider::TokenProviders;
-use crate::session::Session;
-use crate::session_flow::{SessionFlow, SignInMode};
+use crate::token::provider::TokenProviders;
+use crate::token::session::Session;
+use crate::token::session_flow::{SessionFlow, SignInMode};
 
 /// The state a transport's client shares between its calls: the
 /// configuration, the checked user agent, each service's endpoint, the
@@ -26,7 +28,8 @@ use crate::session_flow::{SessionFlow, SignInMode};
 /// [`session_flow`](ClientState::session_flow)).
 ///
 /// ```
-/// use oidc_host::{ClientState, Config};
+/// use oidc_host::adapter::ClientState;
+/// use oidc_host::Config;
 /// use oidc_host::oidc_core::endpoint::Service;
 /// use oidc_host::oidc_core::sso_oidc::register_client::RegisterClientInput;
 ///
@@ -150,9 +153,9 @@ impl ClientState {
     pub fn credentials_flow(
         &self,
         source: &crate::credentials::CredentialsSource,
-    ) -> Result<crate::credentials_flow::CredentialsFlow, Error> {
+    ) -> Result<crate::credentials::flow::CredentialsFlow, Error> {
+        use crate::credentials::flow::CredentialsFlow;
         use crate::credentials::{CredentialsCacheDir, CredentialsSource};
-        use crate::credentials_flow::CredentialsFlow;
         let options = self.config.call_options(&self.user_agent);
         Ok(match source {
             CredentialsSource::Static(credentials) => {
@@ -209,75 +212,25 @@ impl ClientState {
         self.quota().available()
     }
 
-    /// Hands the outcome of one attempt (the response, or why there is
-    /// none) to `machine`, with this client's retry quota and fresh jitter.
-    pub fn deliver<M: Attempt, B: AsRef<[u8]>>(
+    /// A caller's [`DeviceFlow`] as a [`Flow`], its polls sent with this
+    /// client's user agent.
+    pub fn device_flow_run<'a>(&self, flow: &'a mut DeviceFlow) -> DeviceFlowRun<'a> {
+        flow.set_user_agent(self.user_agent.clone());
+        DeviceFlowRun::new(flow)
+    }
+
+    /// Hands `event`, the outcome of `flow`'s last step, back to it, with
+    /// this client's retry quota and fresh jitter.
+    pub fn deliver<F: Flow, B: AsRef<[u8]>>(
         &self,
-        machine: &mut M,
+        flow: &mut F,
         now: Instant,
-        outcome: Result<http::Response<B>, TransportError>,
+        event: Event<'_, B>,
     ) {
         let mut quota = self.quota();
-        match outcome {
-            Ok(response) => machine.response(now, &response, &mut quota, jitter()),
-            Err(error) => machine.transport_error(now, error, &mut quota, jitter()),
-        }
+        flow.handle(now, event, &mut quota, jitter());
     }
 }
-
-/// A state machine that sends attempts with retries: a [`Call`] or a
-/// [`SessionFlow`]. See [`ClientState::deliver`].
-pub trait Attempt {
-    /// The response to the last attempt arrived.
-    fn response<B: AsRef<[u8]>>(
-        &mut self,
-        now: Instant,
-        response: &http::Response<B>,
-        quota: &mut RetryQuota,
-        random: u32,
-    );
-
-    /// The last attempt got no usable response.
-    fn transport_error(
-        &mut self,
-        now: Instant,
-        error: TransportError,
-        quota: &mut RetryQuota,
-        random: u32,
-    );
-}
-
-/// Implements [`Attempt`] for a machine whose inherent `handle_response`
-/// and `handle_transport_error` take the same arguments.
-macro_rules! forward_attempt {
-    ([$($generics:tt)*] $machine:ty) => {
-        impl<$($generics)*> Attempt for $machine {
-            fn response<B: AsRef<[u8]>>(
-                &mut self,
-                now: Instant,
-                response: &http::Response<B>,
-                quota: &mut RetryQuota,
-                random: u32,
-            ) {
-                self.handle_response(now, response, quota, random);
-            }
-
-            fn transport_error(
-                &mut self,
-                now: Instant,
-                error: TransportError,
-                quota: &mut RetryQuota,
-                random: u32,
-            ) {
-                self.handle_transport_error(now, error, quota, random);
-            }
-        }
-    };
-}
-
-forward_attempt!([O: Operation] Call<O>);
-forward_attempt!([] SessionFlow);
-forward_attempt!([] crate::credentials_flow::CredentialsFlow);
 
 /// A uniformly random `u32` for retry jitter (a fixed middle value if the
 /// system generator fails: jitter needs no secrecy).

@@ -5,13 +5,12 @@
 use std::time::{Duration, SystemTime};
 
 use oidc_core::cache::{CachedRegistration, RefreshPolicy, RegistrationUse};
-use oidc_core::sso_oidc::create_token::CreateTokenOutput;
 use oidc_core::sso_oidc::register_client::{RegisterClientInput, RegisterClientOutput};
 use oidc_core::sso_oidc::GrantType;
 
-use crate::dir::{CacheDir, RegistrationKey};
 use crate::error::HostError;
-use crate::provider::RegistrationInfo;
+use crate::token::dir::{CacheDir, RegistrationKey};
+use crate::token::provider::RegistrationInfo;
 
 /// Default wait for another process holding the session lock.
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
@@ -264,27 +263,5 @@ impl Session {
         self.dir
             .write_registration(&self.registration_key(region), &entry)?;
         Ok(RegistrationInfo::from(output))
-    }
-}
-
-/// The result of an adapter's `Client::sign_in`: the registration the
-/// token belongs to (cache it to reuse it for later sign-ins and
-/// refreshes) and the token.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct SignIn {
-    /// The client registration used.
-    pub registration: RegisterClientOutput,
-    /// The token the device flow produced.
-    pub token: CreateTokenOutput,
-}
-
-impl SignIn {
-    /// A sign-in result from its parts.
-    pub fn new(registration: RegisterClientOutput, token: CreateTokenOutput) -> SignIn {
-        SignIn {
-            registration,
-            token,
-        }
     }
 }

@@ -29,6 +29,8 @@
 //! # Ok::<(), oidc_host::Error>(())
 //! ```
 
+pub(crate) mod flow;
+
 use std::ffi::OsString;
 use std::fmt;
 use std::future::Future as _;
@@ -46,13 +48,13 @@ use oidc_core::cache::credentials::{
 use oidc_core::sts::assume_role::AssumeRoleInput;
 use oidc_core::Credentials;
 
-use crate::dir::{CacheDir, Platform};
+use crate::drive::signal::{CancelToken, Signal};
 use crate::error::{CacheProblem, CacheWarning, Error, HostError};
 use crate::fs;
-use crate::lock::SessionLock;
-use crate::session::Session;
-use crate::session_flow::SignInMode;
-use crate::signal::{CancelToken, Signal};
+use crate::token::dir::{CacheDir, Platform};
+use crate::token::lock::SessionLock;
+use crate::token::session::Session;
+use crate::token::session_flow::SignInMode;
 
 /// `AWS_ACCESS_KEY_ID`.
 pub const ENV_ACCESS_KEY_ID: &str = "AWS_ACCESS_KEY_ID";
@@ -641,7 +643,7 @@ impl Wait {
     pub fn blocking(&self, cancel: &CancelToken) -> Result<(), Error> {
         loop {
             if cancel.is_cancelled() {
-                return Err(Error::Cancelled { waited: None });
+                return Err(Error::Cancelled);
             }
             if self.0.wait_until(Instant::now() + WAIT_SLICE) {
                 return Ok(());
@@ -661,7 +663,7 @@ impl Wait {
                 return Poll::Ready(Ok(()));
             }
             if cancelled.as_mut().poll(cx).is_ready() {
-                return Poll::Ready(Err(Error::Cancelled { waited: None }));
+                return Poll::Ready(Err(Error::Cancelled));
             }
             Poll::Pending
         })
@@ -727,7 +729,14 @@ mod tests {
             variable: ENV_SECRET_ACCESS_KEY,
         }
         .into();
-        assert!(e.to_string().contains("AWS_SECRET_ACCESS_KEY"), "{e}");
+        // The variable is named by the cause, not repeated in the message.
+        let cause = std::error::Error::source(&e).map(ToString::to_string);
+        assert!(
+            cause
+                .as_deref()
+                .is_some_and(|c| c.contains("AWS_SECRET_ACCESS_KEY")),
+            "{cause:?}"
+        );
         assert_eq!(
             EnvCredentialsError::find(&e),
             Some(&EnvCredentialsError::Missing {

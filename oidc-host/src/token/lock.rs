@@ -77,39 +77,10 @@ impl SessionLock {
     }
 }
 
-/// The waiting schedule for a session lock, for callers that wait with their
-/// own timer (async adapters): call [`CacheDir::try_lock`]; when it returns
-/// `None`, ask [`next_pause`](Self::next_pause) how long to sleep before
-/// trying again. [`CacheDir::lock`] follows the same schedule with
-/// `std::thread::sleep`.
-///
-/// The pause starts at 5 ms and doubles up to 50 ms, and never overshoots
-/// the timeout.
-///
-/// ```
-/// use std::time::Duration;
-/// use oidc_host::{CacheDir, HostError};
-///
-/// # let scratch = std::env::temp_dir().join(format!("oidc-host-doc-poll-{}", std::process::id()));
-/// let dir = CacheDir::new(&scratch);
-/// let held = dir.try_lock("my-sso")?.unwrap();
-/// let mut poll = dir.lock_poll("my-sso", Duration::from_millis(20));
-/// assert_eq!(poll.next_pause(Duration::ZERO)?, Duration::from_millis(5));
-/// assert_eq!(poll.next_pause(Duration::from_millis(5))?, Duration::from_millis(10));
-/// assert_eq!(poll.next_pause(Duration::from_millis(15))?, Duration::from_millis(5));
-/// assert!(matches!(
-///     poll.next_pause(Duration::from_millis(20)),
-///     Err(HostError::LockTimeout { .. })
-/// ));
-/// drop(held);
-/// # std::fs::remove_dir_all(&scratch).unwrap();
-/// # Ok::<(), HostError>(())
-/// ```
-///
-/// [`CacheDir::try_lock`]: crate::CacheDir::try_lock
-/// [`CacheDir::lock`]: crate::CacheDir::lock
+/// The waiting schedule for a session lock: the pause starts at 5 ms and
+/// doubles up to 50 ms, and never overshoots the timeout.
 #[derive(Debug, Clone)]
-pub struct LockPoll {
+pub(crate) struct LockPoll {
     path: PathBuf,
     timeout: Duration,
     pause: Duration,
@@ -124,11 +95,11 @@ impl LockPoll {
         }
     }
 
-    /// After a `try_lock` that found the lock taken, having waited `waited`
+    /// After an attempt that found the lock taken, having waited `waited`
     /// in all so far: how long to pause before the next attempt, or
     /// [`HostError::LockTimeout`] naming the lock file once `waited` has
     /// reached the timeout.
-    pub fn next_pause(&mut self, waited: Duration) -> Result<Duration, HostError> {
+    pub(crate) fn next_pause(&mut self, waited: Duration) -> Result<Duration, HostError> {
         let Some(left) = self.timeout.checked_sub(waited).filter(|d| !d.is_zero()) else {
             return Err(HostError::LockTimeout {
                 path: self.path.clone(),
@@ -138,11 +109,6 @@ impl LockPoll {
         let pause = self.pause.min(left);
         self.pause = (self.pause * 2).min(POLL_MAX);
         Ok(pause)
-    }
-
-    /// The lock file being waited for.
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 }
 

@@ -1,23 +1,23 @@
-//! The token provider's decisions and how it finishes refreshes and
-//! sign-ins.
+// The token provider's decisions and how it finishes refreshes and
+// sign-ins.
 // Tests may unwrap (the workspace denies it in library code).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../../tests/support/mod.rs"]
+#[allow(dead_code, unreachable_pub)]
 mod support;
 
 use std::time::{Duration, SystemTime};
 
-use oidc_host::oidc_core::cache::{CachedRegistration, CachedToken, RefreshPolicy};
-use oidc_host::oidc_core::endpoint::Endpoint;
-use oidc_host::oidc_core::secret::{AccessToken, ClientSecret, RefreshToken};
-use oidc_host::oidc_core::sso_oidc::ErrorCode;
-use oidc_host::oidc_core::sso_oidc::{create_token, register_client};
-use oidc_host::oidc_core::{Error as CoreError, TimeoutPhase, TransportError, TransportErrorKind};
-use oidc_host::{
-    CacheDir, CacheProblem, Login, LoginReason, Next, Refresh, Refreshed, RegistrationInfo,
-    TokenError, TokenProvider,
-};
-use support::{at, refreshable, set_mtime, Scratch, T0};
+use crate::token::provider::{Login, Next, Refresh, Refreshed, TokenProvider};
+use crate::{CacheDir, CacheProblem, LoginReason, RegistrationInfo, TokenError};
+use oidc_core::cache::{CachedRegistration, CachedToken, RefreshPolicy};
+use oidc_core::endpoint::Endpoint;
+use oidc_core::secret::{AccessToken, ClientSecret, RefreshToken};
+use oidc_core::sso_oidc::ErrorCode;
+use oidc_core::sso_oidc::{create_token, register_client};
+use oidc_core::{Error as CoreError, TimeoutPhase, TransportError, TransportErrorKind};
+use support::{at, chain, refreshable, set_mtime, Scratch, T0};
 
 const SESSION: &str = "my-sso";
 
@@ -73,7 +73,7 @@ impl Fixture {
     }
 
     fn lock_is_free(&self) -> bool {
-        self.provider.try_lock().unwrap().is_some()
+        self.dir.try_lock(SESSION).unwrap().is_some()
     }
 }
 
@@ -373,7 +373,7 @@ fn session_ended_errors_are_typed_and_keep_the_file() {
             }
             other => panic!("{other:?}"),
         }
-        let message = err.to_string();
+        let message = chain(&err);
         assert!(message.contains("run the sign-in again"), "{message}");
         assert!(message.contains(shape), "{message}");
         assert!(message.contains("req-42"), "{message}");
@@ -456,7 +456,7 @@ fn transient_failures_keep_the_old_token() {
         }
         assert!(err.is_transient(), "{what}");
         assert!(!err.is_session_ended());
-        let message = err.to_string();
+        let message = chain(&err);
         assert!(message.contains("temporary"), "{what}: {message}");
         assert!(
             message.contains("stays usable until it expires"),
@@ -728,7 +728,7 @@ fn handles_can_move_between_threads() {
     send::<Next>();
     send::<Refresh>();
     send::<Login>();
-    send::<oidc_host::SessionLock>();
+    send::<crate::SessionLock>();
     send::<TokenError>();
     sync::<TokenError>();
 
@@ -743,37 +743,6 @@ fn handles_can_move_between_threads() {
     .unwrap()
     .unwrap();
     assert_eq!(token.access_token.secret(), "aoal-T");
-}
-
-#[test]
-fn async_style_waiting_with_lock_poll() {
-    let f = fixture("lock-poll").with_token(&refreshable(at(T0 + 3600)));
-    let held = f.provider.try_lock().unwrap().unwrap();
-    // What an async adapter does, with a fake clock instead of a timer.
-    let mut poll = f.provider.lock_poll(Duration::from_millis(100));
-    let mut waited = Duration::ZERO;
-    let err = loop {
-        match f.provider.try_lock().unwrap() {
-            Some(_) => panic!("the lock is held"),
-            None => match poll.next_pause(waited) {
-                Ok(pause) => {
-                    assert!(pause > Duration::ZERO && pause <= Duration::from_millis(50));
-                    waited += pause;
-                }
-                Err(e) => break e,
-            },
-        }
-    };
-    assert_eq!(waited, Duration::from_millis(100));
-    assert!(
-        matches!(err, oidc_host::HostError::LockTimeout { ref path, .. } if *path == f.dir.lock_path(SESSION))
-    );
-    drop(held);
-    let lock = f.provider.try_lock().unwrap().expect("free again");
-    assert!(matches!(
-        f.provider.begin(lock, at(T0)).unwrap(),
-        Next::Ready(_)
-    ));
 }
 
 #[test]

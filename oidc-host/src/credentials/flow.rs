@@ -1,0 +1,417 @@
+//! Fetching credentials from a [`CredentialsSource`] as a [`Flow`] every
+//! adapter drives with its one drive loop.
+//!
+//! * Static and environment sources end at once.
+//! * SSO role: a blocking [`Job`](crate::Job) takes the entry's cross-process lock and reads
+//!   the AWS CLI's cache entry; a fresh entry ends the flow. Otherwise the
+//!   session's [`SessionFlow`] runs as a sub-machine (cached token,
+//!   refresh, or sign-in: its steps are passed through), then
+//!   GetRoleCredentials, then a [`Job`](crate::Job) writes the entry atomically and
+//!   releases the lock.
+//! * AssumeRole: the inner source's flow runs as a sub-machine; its
+//!   credentials sign (SigV4) the STS AssumeRole call.
+//!
+//! ```
+//! use std::time::{Instant, SystemTime};
+//! use oidc_host::oidc_core::Credentials;
+//! use oidc_host::oidc_core::step::Step;
+//! use oidc_host::{ClientState, Config, CredentialsSource};
+//!
+//! let state = ClientState::new(Config::for_region("eu-west-1"), "doc", "1.0")?;
+//! let source = CredentialsSource::Static(Credentials::new("AKIDEXAMPLE", "secret"));
+//! let mut flow = state.credentials_flow(&source)?;
+//! match flow.poll(Instant::now(), SystemTime::now()) {
+//!     Step::Done(result) => assert_eq!(result?.access_key_id, "AKIDEXAMPLE"),
+//!     other => unreachable!("static credentials need nothing: {other:?}"),
+//! }
+//! # Ok::<(), oidc_host::Error>(())
+//! ```
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use oidc_core::cache::credentials::CredentialsRefreshPolicy;
+use oidc_core::call::{Call, CallOptions};
+use oidc_core::endpoint::Endpoint;
+use oidc_core::retry::RetryQuota;
+use oidc_core::sigv4::SigV4Signer;
+use oidc_core::sso::get_role_credentials::GetRoleCredentialsInput;
+use oidc_core::step::Step;
+use oidc_core::sts::assume_role::AssumeRoleInput;
+use oidc_core::Credentials;
+
+use crate::credentials::CredentialsCacheDir;
+use crate::drive::flow::{Event, Flow, FlowStep, Local};
+use crate::drive::job::{Done, Job, Opened, Work};
+use crate::error::Error;
+use crate::token::lock::SessionLock;
+use crate::token::session_flow::{pass, SessionFlow};
+
+/// The credentials state machine, built by
+/// [`ClientState::credentials_flow`](crate::adapter::ClientState::credentials_flow)
+/// and driven like any [`Flow`]:
+///
+/// * static and environment sources end at once;
+/// * SSO role: a blocking [`Job`] takes the entry's cross-process lock
+///   and reads the AWS CLI's cache entry; a fresh entry ends the flow.
+///   Otherwise the session's [`SessionFlow`] runs as a sub-machine (its
+///   steps are passed through), then GetRoleCredentials, then a [`Job`]
+///   writes the entry atomically and releases the lock;
+/// * AssumeRole: the inner source's flow runs as a sub-machine; its
+///   credentials sign (SigV4) the STS AssumeRole call.
+pub struct CredentialsFlow {
+    machine: Machine,
+}
+
+enum Machine {
+    /// Static and environment sources: the outcome is known up front.
+    Known(Option<Result<Credentials, Error>>),
+    Sso(Box<SsoRole>),
+    Assume(Box<AssumeRole>),
+}
+
+/// Fetching an SSO role's credentials (GetRoleCredentials).
+struct SsoRole {
+    cache: CredentialsCacheDir,
+    file_name: String,
+    account_id: String,
+    role_name: String,
+    lock_timeout: Duration,
+    portal: Endpoint,
+    options: CallOptions,
+    policy: CredentialsRefreshPolicy,
+    state: SsoState,
+}
+
+enum SsoState {
+    Start(Box<SessionFlow>),
+    /// The job that locks and reads the entry is out.
+    Opening(Box<SessionFlow>),
+    Token {
+        lock: SessionLock,
+        flow: Box<SessionFlow>,
+    },
+    Fetching {
+        lock: SessionLock,
+        call: Call<GetRoleCredentialsInput>,
+    },
+    /// The job that writes the entry is out.
+    Storing,
+    Finished(Option<Result<Credentials, Error>>),
+}
+
+/// Assuming a role with the credentials of an inner source.
+struct AssumeRole {
+    input: AssumeRoleInput,
+    endpoint: Endpoint,
+    region: String,
+    options: CallOptions,
+    state: AssumeState,
+}
+
+enum AssumeState {
+    Inner(Box<CredentialsFlow>),
+    Assuming(Call<AssumeRoleInput>),
+    Finished(Option<Result<Credentials, Error>>),
+}
+
+impl fmt::Debug for CredentialsFlow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("CredentialsFlow");
+        match &self.machine {
+            Machine::Known(_) => d.field("source", &"static"),
+            Machine::Sso(s) => d
+                .field("account_id", &s.account_id)
+                .field("role_name", &s.role_name),
+            Machine::Assume(a) => d.field("role_arn", &a.input.role_arn),
+        };
+        d.finish_non_exhaustive()
+    }
+}
+
+impl CredentialsFlow {
+    /// A flow whose outcome is already known (static, environment).
+    pub(crate) fn known(outcome: Result<Credentials, Error>) -> CredentialsFlow {
+        CredentialsFlow {
+            machine: Machine::Known(Some(outcome)),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn sso_role(
+        session_flow: SessionFlow,
+        cache: CredentialsCacheDir,
+        file_name: String,
+        account_id: String,
+        role_name: String,
+        lock_timeout: Duration,
+        portal: Endpoint,
+        options: CallOptions,
+    ) -> CredentialsFlow {
+        CredentialsFlow {
+            machine: Machine::Sso(Box::new(SsoRole {
+                cache,
+                file_name,
+                account_id,
+                role_name,
+                lock_timeout,
+                portal,
+                options,
+                policy: CredentialsRefreshPolicy::default(),
+                state: SsoState::Start(Box::new(session_flow)),
+            })),
+        }
+    }
+
+    pub(crate) fn assume_role(
+        inner: CredentialsFlow,
+        input: AssumeRoleInput,
+        endpoint: Endpoint,
+        region: String,
+        options: CallOptions,
+    ) -> CredentialsFlow {
+        CredentialsFlow {
+            machine: Machine::Assume(Box::new(AssumeRole {
+                input,
+                endpoint,
+                region,
+                options,
+                state: AssumeState::Inner(Box::new(inner)),
+            })),
+        }
+    }
+
+    /// Uses `policy` to decide whether a cached entry is fresh (default: 15
+    /// minutes, as the AWS CLI). Applies to inner flows too.
+    #[must_use]
+    pub fn with_policy(mut self, policy: CredentialsRefreshPolicy) -> CredentialsFlow {
+        self.set_policy(policy);
+        self
+    }
+
+    fn set_policy(&mut self, policy: CredentialsRefreshPolicy) {
+        match &mut self.machine {
+            Machine::Known(_) => {}
+            Machine::Sso(sso) => sso.policy = policy,
+            Machine::Assume(assume) => {
+                if let AssumeState::Inner(inner) = &mut assume.state {
+                    inner.set_policy(policy);
+                }
+            }
+        }
+    }
+
+    /// Says what to do next. `now` is the monotonic time, `wall_clock` the
+    /// time of day (expiries, signing).
+    pub fn poll(&mut self, now: Instant, wall_clock: SystemTime) -> FlowStep<Credentials> {
+        match &mut self.machine {
+            Machine::Known(outcome) => Step::Done(finished(outcome)),
+            Machine::Sso(sso) => sso.poll(now, wall_clock),
+            Machine::Assume(assume) => assume.poll(now, wall_clock),
+        }
+    }
+}
+
+/// The outcome, once; polling again is misuse.
+fn finished(outcome: &mut Option<Result<Credentials, Error>>) -> Result<Credentials, Error> {
+    outcome
+        .take()
+        .unwrap_or_else(|| Err(oidc_core::Error::from(oidc_core::Misuse::AlreadyFinished).into()))
+}
+
+impl SsoRole {
+    fn poll(&mut self, now: Instant, wall: SystemTime) -> FlowStep<Credentials> {
+        loop {
+            let state = std::mem::replace(&mut self.state, SsoState::Storing);
+            let (next, step) = self.step(state, now, wall);
+            self.state = next;
+            if let Some(step) = step {
+                return step;
+            }
+        }
+    }
+
+    fn step(
+        &mut self,
+        state: SsoState,
+        now: Instant,
+        wall: SystemTime,
+    ) -> (SsoState, Option<FlowStep<Credentials>>) {
+        match state {
+            SsoState::Start(flow) => (
+                SsoState::Opening(flow),
+                Some(blocking(Work::OpenRoleCredentials {
+                    cache: self.cache.clone(),
+                    file_name: self.file_name.clone(),
+                    timeout: self.lock_timeout,
+                    account_id: self.account_id.clone(),
+                    policy: self.policy,
+                    wall,
+                })),
+            ),
+            SsoState::Opening(flow) => (SsoState::Opening(flow), Some(in_flight())),
+            SsoState::Storing => (SsoState::Storing, Some(in_flight())),
+            SsoState::Finished(mut outcome) => {
+                let result = finished(&mut outcome);
+                (SsoState::Finished(None), Some(Step::Done(result)))
+            }
+            SsoState::Token { lock, mut flow } => match flow.poll(now, wall).into_done() {
+                Err(step) => (SsoState::Token { lock, flow }, Some(step)),
+                Ok(Err(e)) => (SsoState::Finished(Some(Err(e))), None),
+                Ok(Ok(token)) => {
+                    let input = GetRoleCredentialsInput::new(
+                        self.role_name.clone(),
+                        self.account_id.clone(),
+                        token.access_token,
+                    );
+                    match Call::new(&input, &self.portal, self.options.clone()) {
+                        Ok(call) => (SsoState::Fetching { lock, call }, None),
+                        Err(e) => (SsoState::Finished(Some(Err(e.into()))), None),
+                    }
+                }
+            },
+            SsoState::Fetching { lock, mut call } => match pass(call.poll(now, wall)) {
+                Err(step) => (SsoState::Fetching { lock, call }, Some(step)),
+                Ok(Err(e)) => (SsoState::Finished(Some(Err(e.into()))), None),
+                Ok(Ok(output)) => (
+                    SsoState::Storing,
+                    Some(blocking(Work::StoreRoleCredentials {
+                        cache: self.cache.clone(),
+                        file_name: self.file_name.clone(),
+                        lock,
+                        credentials: output.into_credentials(self.account_id.clone()),
+                    })),
+                ),
+            },
+        }
+    }
+
+    fn handle<B: AsRef<[u8]>>(
+        &mut self,
+        now: Instant,
+        event: Event<'_, B>,
+        quota: &mut RetryQuota,
+        random: u32,
+    ) {
+        let state = std::mem::replace(&mut self.state, SsoState::Storing);
+        self.state = match (state, event) {
+            (SsoState::Token { lock, mut flow }, event) => {
+                flow.handle(now, event, quota, random);
+                SsoState::Token { lock, flow }
+            }
+            (SsoState::Fetching { lock, mut call }, event) => {
+                Flow::handle(&mut call, now, event, quota, random);
+                SsoState::Fetching { lock, call }
+            }
+            (SsoState::Opening(flow), Event::Job(done)) => match done.0 {
+                Done::RoleCredentialsOpened(Err(e)) => SsoState::Finished(Some(Err(e.into()))),
+                Done::RoleCredentialsOpened(Ok(Opened::Fresh(credentials))) => {
+                    SsoState::Finished(Some(Ok(credentials)))
+                }
+                Done::RoleCredentialsOpened(Ok(Opened::Fetch(lock))) => {
+                    SsoState::Token { lock, flow }
+                }
+                _ => SsoState::Finished(Some(Err(wrong_job()))),
+            },
+            (SsoState::Storing, Event::Job(done)) => match done.0 {
+                Done::RoleCredentialsStored {
+                    credentials,
+                    result,
+                } => {
+                    if let Err(e) = result {
+                        // The credentials work; only other processes miss them.
+                        log::warn!("the role credentials could not be cached: {e}");
+                    }
+                    SsoState::Finished(Some(Ok(credentials)))
+                }
+                _ => SsoState::Finished(Some(Err(wrong_job()))),
+            },
+            // Not an event this state waits for: a driver error, ignored.
+            (state, _) => state,
+        };
+    }
+}
+
+impl AssumeRole {
+    fn poll(&mut self, now: Instant, wall: SystemTime) -> FlowStep<Credentials> {
+        loop {
+            match &mut self.state {
+                AssumeState::Finished(outcome) => return Step::Done(finished(outcome)),
+                AssumeState::Inner(inner) => match inner.poll(now, wall).into_done() {
+                    Err(step) => return step,
+                    Ok(Err(e)) => self.state = AssumeState::Finished(Some(Err(e))),
+                    Ok(Ok(credentials)) => {
+                        let signer = SigV4Signer::new(credentials, self.region.clone());
+                        let options = self.options.clone().with_signer(Arc::new(signer));
+                        self.state = match Call::new(&self.input, &self.endpoint, options) {
+                            Ok(call) => AssumeState::Assuming(call),
+                            Err(e) => AssumeState::Finished(Some(Err(e.into()))),
+                        };
+                    }
+                },
+                AssumeState::Assuming(call) => match pass(call.poll(now, wall)) {
+                    Err(step) => return step,
+                    Ok(result) => {
+                        self.state = AssumeState::Finished(Some(
+                            result.map(|output| output.credentials).map_err(Error::from),
+                        ));
+                    }
+                },
+            }
+        }
+    }
+
+    fn handle<B: AsRef<[u8]>>(
+        &mut self,
+        now: Instant,
+        event: Event<'_, B>,
+        quota: &mut RetryQuota,
+        random: u32,
+    ) {
+        match &mut self.state {
+            AssumeState::Inner(inner) => inner.handle(now, event, quota, random),
+            AssumeState::Assuming(call) => Flow::handle(call, now, event, quota, random),
+            AssumeState::Finished(_) => {}
+        }
+    }
+}
+
+fn blocking(work: Work) -> FlowStep<Credentials> {
+    Step::Local(Local::Blocking(Job(work)))
+}
+
+/// Polled while a job is out: the driver did not hand its result back.
+fn in_flight() -> FlowStep<Credentials> {
+    Step::Done(Err(oidc_core::Error::from(
+        oidc_core::Misuse::PolledInFlight,
+    )
+    .into()))
+}
+
+/// The result of another flow's job: a driver error, which ends this flow.
+fn wrong_job() -> Error {
+    oidc_core::Error::from(oidc_core::Misuse::UnexpectedResponse).into()
+}
+
+impl Flow for CredentialsFlow {
+    type Output = Credentials;
+
+    fn poll(&mut self, now: Instant, wall_clock: SystemTime) -> FlowStep<Credentials> {
+        CredentialsFlow::poll(self, now, wall_clock)
+    }
+
+    fn handle<B: AsRef<[u8]>>(
+        &mut self,
+        now: Instant,
+        event: Event<'_, B>,
+        quota: &mut RetryQuota,
+        random: u32,
+    ) {
+        match &mut self.machine {
+            Machine::Known(_) => {}
+            Machine::Sso(sso) => sso.handle(now, event, quota, random),
+            Machine::Assume(assume) => assume.handle(now, event, quota, random),
+        }
+    }
+}
