@@ -201,22 +201,7 @@ impl Connection {
         let body = self.buf[head_len..head_len + body_len].to_vec();
         self.buf.drain(..head_len + body_len);
 
-        // Absolute-form targets (`http://host:port/path`) as sent via proxies.
-        let target = match target
-            .strip_prefix("http://")
-            .or_else(|| target.strip_prefix("https://"))
-        {
-            Some(rest) => match rest.find(['/', '?']) {
-                Some(i) if rest[i..].starts_with('/') => rest[i..].to_string(),
-                Some(i) => format!("/{}", &rest[i..]),
-                None => "/".to_string(),
-            },
-            None => target,
-        };
-        let (path, query) = match target.split_once('?') {
-            Some((p, q)) => (p.to_string(), q.to_string()),
-            None => (target.clone(), String::new()),
-        };
+        let (path, query) = split_target(&target);
         Ok(Request {
             method,
             path,
@@ -227,43 +212,73 @@ impl Connection {
         })
     }
 
-    /// Parses the head if complete. Returns
-    /// `(head_len, method, target, http11, headers)`.
+    /// Parses the head if complete (see [`parse_head`]).
     #[allow(clippy::type_complexity)]
     fn try_parse_head(
         &self,
     ) -> Result<Option<(usize, String, String, bool, Vec<(String, String)>)>, ReadError> {
-        if self.buf.is_empty() {
-            return Ok(None);
-        }
-        let mut storage = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let mut req = httparse::Request::new(&mut storage);
-        match req.parse(&self.buf) {
-            Ok(httparse::Status::Complete(n)) => {
-                let method = req.method.unwrap_or("").to_string();
-                let target = req.path.unwrap_or("").to_string();
-                let http11 = req.version == Some(1);
-                if method.is_empty() || target.is_empty() {
-                    return Err(ReadError::Reject(400, "malformed request line"));
-                }
-                let headers = req
-                    .headers
-                    .iter()
-                    .map(|h| {
-                        (
-                            h.name.to_string(),
-                            String::from_utf8_lossy(h.value).into_owned(),
-                        )
-                    })
-                    .collect();
-                Ok(Some((n, method, target, http11, headers)))
+        parse_head(&self.buf)
+    }
+}
+
+/// Splits a request target into the path (still percent-encoded) and the
+/// raw query; absolute-form targets (`http://host:port/path`, as sent via
+/// proxies) are reduced to their path and query.
+pub(crate) fn split_target(target: &str) -> (String, String) {
+    let target = match target
+        .strip_prefix("http://")
+        .or_else(|| target.strip_prefix("https://"))
+    {
+        Some(rest) => match rest.find(['/', '?']) {
+            Some(i) if rest[i..].starts_with('/') => rest[i..].to_string(),
+            Some(i) => format!("/{}", &rest[i..]),
+            None => "/".to_string(),
+        },
+        None => target.to_string(),
+    };
+    match target.split_once('?') {
+        Some((p, q)) => (p.to_string(), q.to_string()),
+        None => (target, String::new()),
+    }
+}
+
+/// Parses a request head (request line and headers) at the start of `buf`
+/// if it is complete. Returns `(head_len, method, target, http11,
+/// headers)`.
+#[allow(clippy::type_complexity)]
+pub(crate) fn parse_head(
+    buf: &[u8],
+) -> Result<Option<(usize, String, String, bool, Vec<(String, String)>)>, ReadError> {
+    if buf.is_empty() {
+        return Ok(None);
+    }
+    let mut storage = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut req = httparse::Request::new(&mut storage);
+    match req.parse(buf) {
+        Ok(httparse::Status::Complete(n)) => {
+            let method = req.method.unwrap_or("").to_string();
+            let target = req.path.unwrap_or("").to_string();
+            let http11 = req.version == Some(1);
+            if method.is_empty() || target.is_empty() {
+                return Err(ReadError::Reject(400, "malformed request line"));
             }
-            Ok(httparse::Status::Partial) => Ok(None),
-            Err(httparse::Error::TooManyHeaders) => {
-                Err(ReadError::Reject(431, "too many request headers"))
-            }
-            Err(_) => Err(ReadError::Reject(400, "malformed HTTP request")),
+            let headers = req
+                .headers
+                .iter()
+                .map(|h| {
+                    (
+                        h.name.to_string(),
+                        String::from_utf8_lossy(h.value).into_owned(),
+                    )
+                })
+                .collect();
+            Ok(Some((n, method, target, http11, headers)))
         }
+        Ok(httparse::Status::Partial) => Ok(None),
+        Err(httparse::Error::TooManyHeaders) => {
+            Err(ReadError::Reject(431, "too many request headers"))
+        }
+        Err(_) => Err(ReadError::Reject(400, "malformed HTTP request")),
     }
 }
 
