@@ -16,6 +16,8 @@ const MAX_HEADERS: usize = 96;
 pub(crate) struct Request {
     /// Method, e.g. `POST`.
     pub(crate) method: String,
+    /// Request target as sent (e.g. `/token?aws_iam=t`).
+    pub(crate) target: String,
     /// Path without the query, still percent-encoded (e.g. `/token`).
     pub(crate) path: String,
     /// Raw query string without `?` (may be empty).
@@ -204,6 +206,7 @@ impl Connection {
         let (path, query) = split_target(&target);
         Ok(Request {
             method,
+            target,
             path,
             query,
             http11,

@@ -186,6 +186,18 @@ fn parse_authorization<'a>(
     })
 }
 
+/// The `SignedHeaders` names of a SigV4 `Authorization` header (for the
+/// request log); `None` for another scheme or without that component.
+pub(crate) fn signed_headers_of(auth: &str) -> Option<Vec<String>> {
+    let rest = auth.trim().strip_prefix(ALGORITHM)?;
+    if !rest.starts_with(' ') {
+        return None;
+    }
+    rest.split(',')
+        .find_map(|part| part.trim().strip_prefix("SignedHeaders="))
+        .map(|v| v.split(';').map(str::to_string).collect())
+}
+
 // ---------------------------------------------------------------------------
 // SigV4 canonicalisation and signing, from the specification only.
 // ---------------------------------------------------------------------------
@@ -759,6 +771,7 @@ mod tests {
         let (path, query) = crate::http::split_target(target);
         Request {
             method: method.into(),
+            target: target.into(),
             path,
             query,
             http11: true,
@@ -881,6 +894,7 @@ mod tests {
         let (path, query) = crate::http::split_target(&target);
         Some(Request {
             method,
+            target,
             path,
             query,
             http11,
