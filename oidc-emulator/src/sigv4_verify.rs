@@ -783,6 +783,115 @@ mod tests {
         }
     }
 
+    /// A request signed by hand for `verify` (at the emulator's clock).
+    fn signed_sts_request(ctx: &Ctx, akid: &str, secret: &str) -> Request {
+        let amz_date = isotime::amz_date(ctx.clock.epoch_secs());
+        let mut req = request(
+            "POST",
+            "/",
+            vec![
+                ("Host", "127.0.0.1:1"),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("X-Amz-Date", &amz_date),
+            ],
+            b"Action=GetCallerIdentity&Version=2011-06-15",
+        );
+        let signed = ["content-type", "host", "x-amz-date"];
+        let creq = canonical_request(&req, &signed, PathEncoding::Double).unwrap();
+        let scope = format!("{}/us-east-1/sts/aws4_request", &amz_date[..8]);
+        let sts = string_to_sign(&amz_date, &scope, &creq);
+        let key = signing_key(secret, &amz_date[..8], "us-east-1", "sts");
+        let sig = hex(&hmac_sha256(&key, sts.as_bytes()));
+        req.headers.push((
+            "Authorization".into(),
+            format!(
+                "{ALGORITHM} Credential={akid}/{scope}, SignedHeaders={}, Signature={sig}",
+                signed.join(";")
+            ),
+        ));
+        req
+    }
+
+    #[test]
+    fn verify_accepts_a_good_signature_and_never_panics_on_bad_ones() {
+        use crate::config::EmulatorConfig;
+        let ctx = Ctx::new(
+            EmulatorConfig::default().with_static_credentials("AKIDVERIFYTEST000001", "s3cr3t"),
+            "http://127.0.0.1:1".into(),
+        );
+        let good = signed_sts_request(&ctx, "AKIDVERIFYTEST000001", "s3cr3t");
+        assert!(verify(&ctx, &good, "sts").is_ok());
+        assert_eq!(
+            verify(&ctx, &good, "sso-oauth").unwrap_err().kind,
+            AuthFailureKind::WrongService
+        );
+        let wrong = signed_sts_request(&ctx, "AKIDVERIFYTEST000001", "other");
+        let e = verify(&ctx, &wrong, "sts").unwrap_err();
+        assert_eq!(e.kind, AuthFailureKind::BadSignature);
+        assert_eq!(e.query_code(), (403, "SignatureDoesNotMatch"));
+        assert!(e.expected.is_some());
+        let unknown = signed_sts_request(&ctx, "AKIDUNKNOWN", "s3cr3t");
+        let e = verify(&ctx, &unknown, "sts").unwrap_err();
+        assert_eq!(e.query_code(), (403, "InvalidClientTokenId"));
+
+        // Every prefix of the good header, and assorted garbage: a typed
+        // failure each time, never a panic, never a success.
+        let auth = good.header("authorization").unwrap().to_string();
+        let mut bad: Vec<String> = auth
+            .char_indices()
+            .map(|(i, _)| auth[..i].to_string())
+            .collect();
+        bad.extend(
+            [
+                "AWS4-HMAC-SHA256 Credential=/////, SignedHeaders=, Signature=",
+                "AWS4-HMAC-SHA256 Credential==, SignedHeaders==;;, Signature==",
+                "AWS4-HMAC-SHA256 Signature=x, Signature=y, Credential=a/b/c/d/e",
+                "AWS4-HMAC-SHA256 \u{e9}\u{1F600}=\u{0}, ,,",
+                "AWS4-HMAC-SHA256 Credential=A/\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}/us-east-1/sts/aws4_request, SignedHeaders=host, Signature=00",
+            ]
+            .map(str::to_string),
+        );
+        bad.push(auth.replace(
+            "SignedHeaders=content-type;host;",
+            "SignedHeaders=host;content-type;",
+        ));
+        bad.push(auth.replace(
+            "SignedHeaders=content-type;host;",
+            "SignedHeaders=content-type;HOST;x-nope;",
+        ));
+        bad.push(auth.replace(";x-amz-date,", ","));
+        bad.push(auth.replace("us-east-1", "eu-west-1"));
+        bad.push(auth.replace("aws4_request", "aws5_request"));
+        bad.push(auth.replace("Signature=", "Signature= "));
+        for a in &bad {
+            let mut req = good.clone();
+            req.headers.last_mut().unwrap().1 = a.clone();
+            let e = verify(&ctx, &req, "sts").unwrap_err();
+            assert!(
+                matches!(
+                    e.query_code().1,
+                    "IncompleteSignature"
+                        | "SignatureDoesNotMatch"
+                        | "InvalidClientTokenId"
+                        | "MissingAuthenticationToken"
+                ),
+                "{a}: {e:?}"
+            );
+        }
+        // A bad or missing X-Amz-Date.
+        for date in [
+            "",
+            "2024",
+            "20240101T00000Z",
+            "20240101T000000\u{e9}",
+            "\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}",
+        ] {
+            let req = with_header(&good, "x-amz-date", |_| date.to_string());
+            let e = verify(&ctx, &req, "sts").unwrap_err();
+            assert_eq!(e.kind, AuthFailureKind::Incomplete, "{date:?}: {e:?}");
+        }
+    }
+
     // -----------------------------------------------------------------
     // The official SigV4 test suite (classic format).
     // -----------------------------------------------------------------
