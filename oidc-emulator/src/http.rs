@@ -78,6 +78,8 @@ pub(crate) struct Limits {
 pub(crate) struct Connection {
     stream: TcpStream,
     buf: Vec<u8>,
+    /// The head of the last request rejected after its head was parsed.
+    rejected: Option<Request>,
 }
 
 fn is_timeout(e: &io::Error) -> bool {
@@ -93,6 +95,7 @@ impl Connection {
         Connection {
             stream,
             buf: Vec::new(),
+            rejected: None,
         }
     }
 
@@ -116,8 +119,34 @@ impl Connection {
         }
     }
 
+    /// The request (head only, empty body) behind the last
+    /// [`ReadError::Reject`] of [`Connection::read_request`], when its head
+    /// could be parsed (e.g. a `Transfer-Encoding` or oversized body).
+    pub(crate) fn take_rejected(&mut self) -> Option<Request> {
+        self.rejected.take()
+    }
+
     /// Reads the next request.
     pub(crate) fn read_request(&mut self, limits: Limits) -> Result<Request, ReadError> {
+        self.rejected = None;
+        let (head_len, mut req) = self.read_head(limits)?;
+        match self.read_body(head_len, &req.headers, limits) {
+            Ok(body) => {
+                req.body = body;
+                Ok(req)
+            }
+            Err(e) => {
+                if matches!(e, ReadError::Reject(..)) {
+                    self.rejected = Some(req);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Reads the request line and headers; returns the head length and the
+    /// request without its body.
+    fn read_head(&mut self, limits: Limits) -> Result<(usize, Request), ReadError> {
         // 1. Request line + headers.
         let (head_len, method, target, http11, headers) = loop {
             // Tolerate (RFC 9112 §2.2) empty lines before a request line.
@@ -139,6 +168,27 @@ impl Connection {
                 Err(_) => return Err(ReadError::Io),
             }
         };
+        let (path, query) = split_target(&target);
+        let req = Request {
+            method,
+            target,
+            path,
+            query,
+            http11,
+            headers,
+            body: Vec::new(),
+        };
+        Ok((head_len, req))
+    }
+
+    /// Checks the body framing and reads the body (then consumes head and
+    /// body from the buffer).
+    fn read_body(
+        &mut self,
+        head_len: usize,
+        headers: &[(String, String)],
+        limits: Limits,
+    ) -> Result<Vec<u8>, ReadError> {
         if head_len > limits.max_header_bytes {
             return Err(ReadError::Reject(431, "request header too large"));
         }
@@ -154,7 +204,7 @@ impl Connection {
             ));
         }
         let mut content_length: Option<usize> = None;
-        for (n, v) in &headers {
+        for (n, v) in headers {
             if n.eq_ignore_ascii_case("content-length") {
                 let v = v.trim();
                 if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
@@ -202,17 +252,7 @@ impl Connection {
         }
         let body = self.buf[head_len..head_len + body_len].to_vec();
         self.buf.drain(..head_len + body_len);
-
-        let (path, query) = split_target(&target);
-        Ok(Request {
-            method,
-            target,
-            path,
-            query,
-            http11,
-            headers,
-            body,
-        })
+        Ok(body)
     }
 
     /// Parses the head if complete (see [`parse_head`]).

@@ -18,10 +18,13 @@ pub const MAX_LOGGED_REQUESTS: usize = 1000;
 /// the status of the response.
 ///
 /// Every request whose head could be parsed is logged, control API
-/// requests included, in the order the emulator finished them. Requests
-/// rejected before routing (malformed HTTP, oversized heads or bodies,
-/// `Transfer-Encoding`) are not. Serialised (control API) with camelCase
-/// keys; `headers` is an array of `[name, value]` pairs.
+/// requests included, in the order the emulator finished them. A request
+/// refused before routing once its head was read (`Transfer-Encoding`, a
+/// bad or too large `Content-Length`, a body timeout) is logged with that
+/// status, `operation: None` and `body_len: 0` (its body was not read);
+/// one whose head could not be parsed at all is not logged. Serialised
+/// (control API) with camelCase keys; `headers` is an array of
+/// `[name, value]` pairs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]

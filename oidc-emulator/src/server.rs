@@ -167,6 +167,11 @@ fn serve_connection(ctx: &Ctx, stream: TcpStream) {
             Ok(r) => r,
             Err(ReadError::Closed) | Err(ReadError::Io) => break,
             Err(ReadError::Reject(status, msg)) => {
+                if let Some(head) = conn.take_rejected() {
+                    let mut entry = LoggedRequest::new(&head, None);
+                    entry.status = status;
+                    lock(&ctx.requests).push(entry);
+                }
                 reject(ctx, conn.stream(), status, msg);
                 break;
             }

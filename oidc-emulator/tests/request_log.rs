@@ -227,3 +227,26 @@ fn faults_and_keep_alive() {
         ]
     );
 }
+
+#[test]
+fn requests_refused_after_the_head_are_logged() {
+    let emu = Emulator::start_default().unwrap();
+    let a = emu.addr();
+    let (status, _) = raw(
+        a,
+        "POST /client/register HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n\
+         2\r\n{}\r\n0\r\n\r\n",
+    )
+    .unwrap();
+    assert_eq!(status, 411);
+    // Unparseable: not logged.
+    assert_eq!(raw(a, "NOT HTTP AT ALL\r\n\r\n").unwrap().0, 400);
+
+    let log = emu.requests();
+    assert_eq!(log.len(), 1, "{log:#?}");
+    assert_eq!(log[0].target, "/client/register");
+    assert_eq!(log[0].header("transfer-encoding"), Some("chunked"));
+    assert_eq!((log[0].status, log[0].body_len), (411, 0));
+    assert_eq!(log[0].operation, None);
+}
