@@ -9,8 +9,8 @@
 //! checked against AWS's official SigV4 test suite (see the tests below).
 //!
 //! The signature is recomputed over exactly the headers named in
-//! `SignedHeaders` and compared in constant
-//! time. Checks, in order (each failure is an [`AuthFailure`]):
+//! `SignedHeaders` and compared in constant time. Checks, in order (each
+//! failure is an [`AuthFailure`]):
 //!
 //! 1. an `Authorization` header is present ([`AuthFailureKind::Missing`]);
 //! 2. it is `AWS4-HMAC-SHA256 Credential=.., SignedHeaders=.., Signature=..`
@@ -26,7 +26,16 @@
 //! 5. temporary credentials have not expired ([`AuthFailureKind::Expired`]);
 //! 6. `X-Amz-Date` is within 15 minutes of the emulator clock
 //!    ([`AuthFailureKind::Skew`]);
-//! 7. the signature matches ([`AuthFailureKind::BadSignature`]).
+//! 7. the signature matches ([`AuthFailureKind::BadSignature`]). The
+//!    canonical request follows AWS's rules for every service but S3: the
+//!    path as received is dot-segment-normalised and percent-encoded a
+//!    second time; query pairs are decoded, strictly re-encoded and
+//!    sorted; `SignedHeaders` (compared lower-cased) must be sorted and
+//!    unique and name headers that are present, whose values are trimmed
+//!    with inner space/tab runs collapsed and repeats joined with `,`; the
+//!    payload hash is the SHA-256 of the body, and an
+//!    `x-amz-content-sha256` header, when sent, must equal it. A request
+//!    that breaks one of these rules is a signature mismatch too.
 //!
 //! With [`crate::EmulatorConfig::verify_signatures`] off, only 1–3 run and
 //! an unknown key is treated as an IAM user of the default account.
