@@ -17,6 +17,8 @@
 //! | `POST /_emulator/issue-token` | `{"scopes":[..]}` (optional) | `{"accessToken","refreshToken","clientId","clientSecret","expiresIn","clientSecretExpiresAt"}` |
 //! | `POST /_emulator/revoke` | `{"refreshToken":..}` and/or `{"accessToken":..}` | `{"revoked":bool}` |
 //! | `GET /_emulator/sts-sessions` | — | `{"sessions":[StsSession (camelCase)...]}` (AWS credentials the emulator issued or was configured with, oldest first) |
+//! | `GET /_emulator/requests` | — | `[LoggedRequest (camelCase)...]` (a bare array: the last requests received, oldest first; see [`crate::LoggedRequest`]) |
+//! | `DELETE /_emulator/requests` | — | `{"cleared":n}` |
 //! | `POST /_emulator/trade-in-token` | `{"principalArn":..}` | `{"tradeInToken":..}` (for STS GetDelegatedAccessToken, valid 15 minutes, single use) |
 //!
 //! Errors: `400`/`404`/`405` with `{"error":"invalid_request"|"not_found"|"method_not_allowed","error_description":...}`.
@@ -350,6 +352,7 @@ fn handle_inner(ctx: &Ctx, req: &Request) -> Result<Response, Response> {
         "approve" | "deny" | "advance" | "reset-stats" | "issue-token" | "revoke"
         | "trade-in-token" => "POST",
         "faults" => "GET, POST, DELETE",
+        "requests" => "GET, DELETE",
         _ => {
             return Err(err(
                 404,
@@ -428,6 +431,8 @@ fn handle_inner(ctx: &Ctx, req: &Request) -> Result<Response, Response> {
             ok(json!({"queued": n}))
         }
         ("DELETE", "faults") => ok(json!({"cleared": clear_faults(ctx)})),
+        ("GET", "requests") => ok(json!(lock(&ctx.requests).snapshot())),
+        ("DELETE", "requests") => ok(json!({"cleared": lock(&ctx.requests).clear()})),
         ("POST", "issue-token") => {
             let v = body_json(req)?;
             let scopes = match v.get("scopes") {

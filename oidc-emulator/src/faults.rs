@@ -369,6 +369,21 @@ fn wrong_shape_body() -> Value {
     })
 }
 
+/// The status of the response `kind` writes instead of the real one
+/// (`None` when it writes none: a delay proceeds normally, a drop closes).
+pub(crate) fn response_status(kind: &FaultKind) -> Option<u16> {
+    match kind {
+        FaultKind::Delay { .. } | FaultKind::Drop => None,
+        FaultKind::Status { status, .. } => Some(*status),
+        FaultKind::Html => Some(502),
+        FaultKind::Malformed
+        | FaultKind::Empty
+        | FaultKind::WrongShape
+        | FaultKind::Truncated
+        | FaultKind::Oversized { .. } => Some(200),
+    }
+}
+
 /// Applies `kind` to the current request.
 pub(crate) fn apply(
     op: Op,

@@ -16,6 +16,8 @@ const MAX_HEADERS: usize = 96;
 pub(crate) struct Request {
     /// Method, e.g. `POST`.
     pub(crate) method: String,
+    /// Request target as sent (e.g. `/token?aws_iam=t`).
+    pub(crate) target: String,
     /// Path without the query, still percent-encoded (e.g. `/token`).
     pub(crate) path: String,
     /// Raw query string without `?` (may be empty).
@@ -76,6 +78,8 @@ pub(crate) struct Limits {
 pub(crate) struct Connection {
     stream: TcpStream,
     buf: Vec<u8>,
+    /// The head of the last request rejected after its head was parsed.
+    rejected: Option<Request>,
 }
 
 fn is_timeout(e: &io::Error) -> bool {
@@ -91,6 +95,7 @@ impl Connection {
         Connection {
             stream,
             buf: Vec::new(),
+            rejected: None,
         }
     }
 
@@ -114,8 +119,34 @@ impl Connection {
         }
     }
 
+    /// The request (head only, empty body) behind the last
+    /// [`ReadError::Reject`] of [`Connection::read_request`], when its head
+    /// could be parsed (e.g. a `Transfer-Encoding` or oversized body).
+    pub(crate) fn take_rejected(&mut self) -> Option<Request> {
+        self.rejected.take()
+    }
+
     /// Reads the next request.
     pub(crate) fn read_request(&mut self, limits: Limits) -> Result<Request, ReadError> {
+        self.rejected = None;
+        let (head_len, mut req) = self.read_head(limits)?;
+        match self.read_body(head_len, &req.headers, limits) {
+            Ok(body) => {
+                req.body = body;
+                Ok(req)
+            }
+            Err(e) => {
+                if matches!(e, ReadError::Reject(..)) {
+                    self.rejected = Some(req);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Reads the request line and headers; returns the head length and the
+    /// request without its body.
+    fn read_head(&mut self, limits: Limits) -> Result<(usize, Request), ReadError> {
         // 1. Request line + headers.
         let (head_len, method, target, http11, headers) = loop {
             // Tolerate (RFC 9112 §2.2) empty lines before a request line.
@@ -137,6 +168,27 @@ impl Connection {
                 Err(_) => return Err(ReadError::Io),
             }
         };
+        let (path, query) = split_target(&target);
+        let req = Request {
+            method,
+            target,
+            path,
+            query,
+            http11,
+            headers,
+            body: Vec::new(),
+        };
+        Ok((head_len, req))
+    }
+
+    /// Checks the body framing and reads the body (then consumes head and
+    /// body from the buffer).
+    fn read_body(
+        &mut self,
+        head_len: usize,
+        headers: &[(String, String)],
+        limits: Limits,
+    ) -> Result<Vec<u8>, ReadError> {
         if head_len > limits.max_header_bytes {
             return Err(ReadError::Reject(431, "request header too large"));
         }
@@ -152,7 +204,7 @@ impl Connection {
             ));
         }
         let mut content_length: Option<usize> = None;
-        for (n, v) in &headers {
+        for (n, v) in headers {
             if n.eq_ignore_ascii_case("content-length") {
                 let v = v.trim();
                 if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
@@ -200,70 +252,76 @@ impl Connection {
         }
         let body = self.buf[head_len..head_len + body_len].to_vec();
         self.buf.drain(..head_len + body_len);
-
-        // Absolute-form targets (`http://host:port/path`) as sent via proxies.
-        let target = match target
-            .strip_prefix("http://")
-            .or_else(|| target.strip_prefix("https://"))
-        {
-            Some(rest) => match rest.find(['/', '?']) {
-                Some(i) if rest[i..].starts_with('/') => rest[i..].to_string(),
-                Some(i) => format!("/{}", &rest[i..]),
-                None => "/".to_string(),
-            },
-            None => target,
-        };
-        let (path, query) = match target.split_once('?') {
-            Some((p, q)) => (p.to_string(), q.to_string()),
-            None => (target.clone(), String::new()),
-        };
-        Ok(Request {
-            method,
-            path,
-            query,
-            http11,
-            headers,
-            body,
-        })
+        Ok(body)
     }
 
-    /// Parses the head if complete. Returns
-    /// `(head_len, method, target, http11, headers)`.
+    /// Parses the head if complete (see [`parse_head`]).
     #[allow(clippy::type_complexity)]
     fn try_parse_head(
         &self,
     ) -> Result<Option<(usize, String, String, bool, Vec<(String, String)>)>, ReadError> {
-        if self.buf.is_empty() {
-            return Ok(None);
-        }
-        let mut storage = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let mut req = httparse::Request::new(&mut storage);
-        match req.parse(&self.buf) {
-            Ok(httparse::Status::Complete(n)) => {
-                let method = req.method.unwrap_or("").to_string();
-                let target = req.path.unwrap_or("").to_string();
-                let http11 = req.version == Some(1);
-                if method.is_empty() || target.is_empty() {
-                    return Err(ReadError::Reject(400, "malformed request line"));
-                }
-                let headers = req
-                    .headers
-                    .iter()
-                    .map(|h| {
-                        (
-                            h.name.to_string(),
-                            String::from_utf8_lossy(h.value).into_owned(),
-                        )
-                    })
-                    .collect();
-                Ok(Some((n, method, target, http11, headers)))
+        parse_head(&self.buf)
+    }
+}
+
+/// Splits a request target into the path (still percent-encoded) and the
+/// raw query; absolute-form targets (`http://host:port/path`, as sent via
+/// proxies) are reduced to their path and query.
+pub(crate) fn split_target(target: &str) -> (String, String) {
+    let target = match target
+        .strip_prefix("http://")
+        .or_else(|| target.strip_prefix("https://"))
+    {
+        Some(rest) => match rest.find(['/', '?']) {
+            Some(i) if rest[i..].starts_with('/') => rest[i..].to_string(),
+            Some(i) => format!("/{}", &rest[i..]),
+            None => "/".to_string(),
+        },
+        None => target.to_string(),
+    };
+    match target.split_once('?') {
+        Some((p, q)) => (p.to_string(), q.to_string()),
+        None => (target, String::new()),
+    }
+}
+
+/// Parses a request head (request line and headers) at the start of `buf`
+/// if it is complete. Returns `(head_len, method, target, http11,
+/// headers)`.
+#[allow(clippy::type_complexity)]
+pub(crate) fn parse_head(
+    buf: &[u8],
+) -> Result<Option<(usize, String, String, bool, Vec<(String, String)>)>, ReadError> {
+    if buf.is_empty() {
+        return Ok(None);
+    }
+    let mut storage = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut req = httparse::Request::new(&mut storage);
+    match req.parse(buf) {
+        Ok(httparse::Status::Complete(n)) => {
+            let method = req.method.unwrap_or("").to_string();
+            let target = req.path.unwrap_or("").to_string();
+            let http11 = req.version == Some(1);
+            if method.is_empty() || target.is_empty() {
+                return Err(ReadError::Reject(400, "malformed request line"));
             }
-            Ok(httparse::Status::Partial) => Ok(None),
-            Err(httparse::Error::TooManyHeaders) => {
-                Err(ReadError::Reject(431, "too many request headers"))
-            }
-            Err(_) => Err(ReadError::Reject(400, "malformed HTTP request")),
+            let headers = req
+                .headers
+                .iter()
+                .map(|h| {
+                    (
+                        h.name.to_string(),
+                        String::from_utf8_lossy(h.value).into_owned(),
+                    )
+                })
+                .collect();
+            Ok(Some((n, method, target, http11, headers)))
         }
+        Ok(httparse::Status::Partial) => Ok(None),
+        Err(httparse::Error::TooManyHeaders) => {
+            Err(ReadError::Reject(431, "too many request headers"))
+        }
+        Err(_) => Err(ReadError::Reject(400, "malformed HTTP request")),
     }
 }
 

@@ -69,6 +69,7 @@
 //! | `POST /_emulator/revoke` | `{"refreshToken":..}` / `{"accessToken":..}` | `{"revoked":bool}` |
 //! | `GET /_emulator/sts-sessions` | — | `{"sessions":[..]}` ([`StsSession`], camelCase) |
 //! | `POST /_emulator/trade-in-token` | `{"principalArn":..}` | `{"tradeInToken":..}` |
+//! | `GET`/`DELETE /_emulator/requests` | — | `[..]` ([`LoggedRequest`], camelCase; the last [`MAX_LOGGED_REQUESTS`]) / `{"cleared":n}` |
 //!
 //! # Example
 //!
@@ -96,6 +97,7 @@ mod ids;
 mod isotime;
 mod pkce;
 mod portal;
+mod reqlog;
 mod server;
 mod sigv4_verify;
 mod state;
@@ -114,6 +116,7 @@ pub use config::{
 };
 pub use control::{IssuedToken, ProvidedContext, RegisteredClient, StsSession};
 pub use faults::{FaultKind, FaultRule, FaultTarget};
+pub use reqlog::{LoggedRequest, MAX_LOGGED_REQUESTS};
 pub use stats::Stats;
 pub use sts::StsOperation;
 
@@ -219,6 +222,19 @@ impl Emulator {
     /// exactly what was sent to RegisterClient.
     pub fn clients(&self) -> Vec<RegisteredClient> {
         control::clients(&self.ctx)
+    }
+
+    /// The last requests the emulator received (at most
+    /// [`MAX_LOGGED_REQUESTS`]), oldest first: method, target, headers as
+    /// received, body length, the operation routed to and the response
+    /// status. See [`LoggedRequest`].
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        state::lock(&self.ctx.requests).snapshot()
+    }
+
+    /// Empties the request log.
+    pub fn clear_requests(&self) {
+        state::lock(&self.ctx.requests).clear();
     }
 
     /// Zeroes the request counters.

@@ -20,6 +20,7 @@ use crate::handlers::{
 };
 use crate::http::{write_response, Connection, Limits, ReadError, Request, Response};
 use crate::portal;
+use crate::reqlog::{self, LoggedRequest};
 use crate::state::{lock, Ctx};
 use crate::stats::Op;
 use crate::sts;
@@ -166,6 +167,11 @@ fn serve_connection(ctx: &Ctx, stream: TcpStream) {
             Ok(r) => r,
             Err(ReadError::Closed) | Err(ReadError::Io) => break,
             Err(ReadError::Reject(status, msg)) => {
+                if let Some(head) = conn.take_rejected() {
+                    let mut entry = LoggedRequest::new(&head, None);
+                    entry.status = status;
+                    lock(&ctx.requests).push(entry);
+                }
                 reject(ctx, conn.stream(), status, msg);
                 break;
             }
@@ -174,6 +180,18 @@ fn serve_connection(ctx: &Ctx, stream: TcpStream) {
         let keep_alive = req.wants_keep_alive() && !ctx.shutdown.load(Ordering::SeqCst);
 
         let route = classify(ctx, &req);
+        let entry = LoggedRequest::new(
+            &req,
+            match route {
+                Route::Control => Some("Control".to_string()),
+                Route::Favicon => None,
+                Route::Service(op) => reqlog::operation_name(op),
+            },
+        );
+        let log = |mut entry: LoggedRequest, status: u16| {
+            entry.status = status;
+            lock(&ctx.requests).push(entry);
+        };
         let resp = match route {
             Route::Control => control::handle(ctx, &req),
             Route::Favicon => Response::empty(404),
@@ -181,17 +199,23 @@ fn serve_connection(ctx: &Ctx, stream: TcpStream) {
                 lock(&ctx.stats).record(op);
                 let fault = faults::take_matching(&mut lock(&ctx.faults), op, &req.path);
                 if let Some(kind) = fault {
-                    match faults::apply(
+                    let applied = faults::apply(
                         op,
                         &kind,
                         conn.stream(),
                         &request_id,
                         keep_alive,
                         &ctx.shutdown,
-                    ) {
+                    );
+                    match applied {
                         Applied::Proceed => {}
-                        Applied::Responded if keep_alive => continue,
-                        Applied::Responded | Applied::Close => break,
+                        done => {
+                            log(entry, faults::response_status(&kind).unwrap_or(0));
+                            if done == Applied::Responded && keep_alive {
+                                continue;
+                            }
+                            break;
+                        }
                     }
                 }
                 catch_unwind(AssertUnwindSafe(|| dispatch(ctx, op, &req, &request_id)))
@@ -207,6 +231,7 @@ fn serve_connection(ctx: &Ctx, stream: TcpStream) {
                     })
             }
         };
+        log(entry, resp.status);
         if write_response(conn.stream(), &resp, &request_id, keep_alive).is_err() || !keep_alive {
             break;
         }

@@ -10,6 +10,7 @@ use crate::clock::Clock;
 use crate::config::{EmulatorConfig, RefreshTokenPolicy};
 use crate::faults::FaultRule;
 use crate::ids::IdGen;
+use crate::reqlog::RequestLog;
 use crate::stats::Stats;
 
 /// The device-code grant type URN.
@@ -324,6 +325,8 @@ pub(crate) struct Ctx {
     pub(crate) state: Mutex<State>,
     pub(crate) faults: Mutex<Vec<FaultRule>>,
     pub(crate) stats: Mutex<Stats>,
+    /// The last requests received.
+    pub(crate) requests: Mutex<RequestLog>,
     pub(crate) base_url: String,
     pub(crate) shutdown: AtomicBool,
 }
@@ -363,6 +366,7 @@ impl Ctx {
             state: Mutex::new(state),
             faults: Mutex::new(Vec::new()),
             stats: Mutex::new(Stats::default()),
+            requests: Mutex::new(RequestLog::default()),
             base_url,
             shutdown: AtomicBool::new(false),
         }

@@ -772,7 +772,7 @@ fn iam_emu(config: EmulatorConfig) -> Emulator {
 /// CreateTokenWithIAM signed with the static test key at the emulator's
 /// "now".
 fn iam_signed(emu: &Emulator, body: &serde_json::Value) -> Resp {
-    let creds = oidc_core::Credentials::new(TEST_AKID, TEST_SECRET);
+    let creds = Credentials::new(TEST_AKID, TEST_SECRET);
     let body = body.to_string();
     let headers = sign_headers(
         "POST",

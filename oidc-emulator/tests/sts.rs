@@ -8,7 +8,6 @@ use std::time::{Duration, SystemTime};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use common::*;
-use oidc_core::Credentials;
 use oidc_emulator::{Emulator, EmulatorConfig, FaultKind, FaultRule, FaultTarget, StsOperation};
 use serde_json::json;
 

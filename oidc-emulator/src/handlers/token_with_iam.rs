@@ -217,6 +217,7 @@ mod tests {
     fn req_with_auth(auth: Option<&str>) -> Request {
         Request {
             method: "POST".into(),
+            target: "/token?aws_iam=t".into(),
             path: "/token".into(),
             query: "aws_iam=t".into(),
             http11: true,

@@ -329,32 +329,129 @@ pub fn emulator_now(emu: &oidc_emulator::Emulator) -> std::time::SystemTime {
     std::time::SystemTime::now() + emu.clock_offset()
 }
 
-/// SigV4-signs a request as `Conn::send` will send it (`Host: 127.0.0.1`)
-/// with oidc-core's signer; returns the headers to send (without `Host`).
+/// A secret string (access key secret or session token) of the test
+/// credentials.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The value.
+    pub fn secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+/// AWS credentials the tests sign with.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub access_key_id: String,
+    pub secret_access_key: Secret,
+    pub session_token: Option<Secret>,
+}
+
+impl Credentials {
+    pub fn new(access_key_id: impl Into<String>, secret: impl Into<String>) -> Self {
+        Credentials {
+            access_key_id: access_key_id.into(),
+            secret_access_key: Secret(secret.into()),
+            session_token: None,
+        }
+    }
+    pub fn with_session_token(mut self, token: impl Into<String>) -> Self {
+        self.session_token = Some(Secret(token.into()));
+        self
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn hmac(key: &[u8], data: &str) -> Vec<u8> {
+    use hmac::Mac;
+    let mut m = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
+    m.update(data.as_bytes());
+    m.finalize().into_bytes().to_vec()
+}
+
+/// SigV4-signs a request as `Conn::send` will send it (`Host: 127.0.0.1`,
+/// region `us-east-1`); returns the headers to send (without `Host`).
+///
+/// A deliberately small signer of the tests' own (plain ASCII paths,
+/// already canonical query strings), independent of the emulator's
+/// verifier; it signs `host`, the given headers, `x-amz-date` and
+/// `x-amz-security-token`.
 pub fn sign_headers(
     method: &str,
     target: &str,
     headers: &[(&str, &str)],
     body: &[u8],
-    credentials: &oidc_core::Credentials,
+    credentials: &Credentials,
     service: &str,
     time: std::time::SystemTime,
 ) -> Vec<(String, String)> {
-    let mut b = http::Request::builder()
-        .method(method)
-        .uri(format!("http://127.0.0.1{target}"))
-        .header("host", "127.0.0.1");
-    for (n, v) in headers {
-        b = b.header(*n, *v);
-    }
-    let mut req = b.body(body.to_vec()).unwrap();
-    let params = oidc_core::sigv4::SigningParams::new(credentials, "us-east-1", service, time);
-    oidc_core::sigv4::sign(&mut req, &params).unwrap();
-    req.headers()
+    use sha2::Digest;
+    let t = time::OffsetDateTime::from(time);
+    let amz_date = format!(
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    );
+    let date = &amz_date[..8];
+    let mut out: Vec<(String, String)> = headers
         .iter()
-        .filter(|(n, _)| n.as_str() != "host")
-        .map(|(n, v)| (n.as_str().to_string(), v.to_str().unwrap().to_string()))
-        .collect()
+        .map(|(n, v)| (n.to_ascii_lowercase(), v.to_string()))
+        .collect();
+    out.push(("x-amz-date".into(), amz_date.clone()));
+    if let Some(token) = &credentials.session_token {
+        out.push(("x-amz-security-token".into(), token.secret().to_string()));
+    }
+    let mut signed: Vec<(String, String)> = out.clone();
+    signed.push(("host".into(), "127.0.0.1".into()));
+    signed.sort();
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let mut query: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
+    query.sort_unstable();
+    let canonical_headers: String = signed
+        .iter()
+        .map(|(n, v)| format!("{n}:{}\n", v.trim()))
+        .collect();
+    let names: Vec<&str> = signed.iter().map(|(n, _)| n.as_str()).collect();
+    let names = names.join(";");
+    let creq = format!(
+        "{method}\n{path}\n{}\n{canonical_headers}\n{names}\n{}",
+        query.join("&"),
+        hex(&sha2::Sha256::digest(body))
+    );
+    let scope = format!("{date}/us-east-1/{service}/aws4_request");
+    let sts = format!(
+        "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
+        hex(&sha2::Sha256::digest(creq.as_bytes()))
+    );
+    let key = format!("AWS4{}", credentials.secret_access_key.secret());
+    let k = hmac(key.as_bytes(), date);
+    let k = hmac(&k, "us-east-1");
+    let k = hmac(&k, service);
+    let k = hmac(&k, "aws4_request");
+    let signature = hex(&hmac(&k, &sts));
+    out.push((
+        "authorization".into(),
+        format!(
+            "AWS4-HMAC-SHA256 Credential={}/{scope}, SignedHeaders={names}, Signature={signature}",
+            credentials.access_key_id
+        ),
+    ));
+    out
 }
 
 /// Borrows a header list.
