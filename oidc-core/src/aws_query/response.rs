@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::time::{Duration, SystemTime};
 
-use super::xml::{is_xml_space, scan, Name};
+use super::xml::{is_xml_space, scan, Duplicate, Name};
 use crate::endpoint::Service;
 use crate::error::{
     Error, ErrorCode, ErrorDetails, Fault, ParseError, ParseErrorKind, QueryDetails, ServiceError,
@@ -37,8 +37,13 @@ impl<'a, const N: usize> Parsed<'a, N> {
 
     /// `<Op>Result/a/b` for path `i`.
     fn path(&self, i: usize) -> String {
+        self.path_prefix(i, self.paths[i].len())
+    }
+
+    /// `<Op>Result/a` for the first `len` segments of path `i`.
+    fn path_prefix(&self, i: usize, len: usize) -> String {
         let mut path = format!("{}Result", self.operation);
-        for segment in self.paths[i].iter() {
+        for segment in self.paths[i].iter().take(len) {
             path.push('/');
             path.push_str(segment);
         }
@@ -82,6 +87,31 @@ impl<'a, const N: usize> Parsed<'a, N> {
             Some(v) => Ok(v.into_owned()),
             None => Err(self.missing(i)),
         }
+    }
+
+    /// The error for an element that appeared twice where the model allows
+    /// one: a [`ParseErrorKind::WrongShape`] naming it, at its path.
+    fn duplicate(&self, duplicate: Duplicate) -> ParseError {
+        let (path, name) = match duplicate {
+            Duplicate::Wrapper => {
+                let path = format!("{}Result", self.operation);
+                (path.clone(), path)
+            }
+            Duplicate::Member { path: i, len } => (
+                self.path_prefix(i, len),
+                len.checked_sub(1)
+                    .and_then(|j| self.paths[i].get(j))
+                    .copied()
+                    .unwrap_or("")
+                    .to_owned(),
+            ),
+        };
+        self.error(
+            path,
+            ParseErrorKind::WrongShape {
+                detail: format!("duplicate member `{name}`: expected it at most once"),
+            },
+        )
     }
 
     /// A [`ParseErrorKind::MissingMember`] for element `i`.
@@ -164,7 +194,10 @@ pub(crate) fn parse_timestamp(text: &str) -> Option<SystemTime> {
 
 /// Parses a response: a 2xx `<operation>Response` into the text of the
 /// elements at `paths` (relative to `<operation>Result`), anything else
-/// into the error it carries.
+/// into the error it carries. An element asked for, a structure holding
+/// one, or `<operation>Result` itself that appears twice in a 2xx response
+/// is a [`ParseErrorKind::WrongShape`] at its path, naming it (neither the
+/// first nor the last one wins).
 pub(crate) fn parse_response<'a, const N: usize, B: AsRef<[u8]>>(
     operation: &'static str,
     response: &'a http::Response<B>,
@@ -199,14 +232,18 @@ pub(crate) fn parse_response<'a, const N: usize, B: AsRef<[u8]>>(
         )
         .into());
     }
-    Ok(Parsed {
+    let parsed = Parsed {
         operation,
         status: status.as_u16(),
         headers,
         paths,
         values: scanned.values,
         request_id: scanned.request_id,
-    })
+    };
+    match scanned.duplicate {
+        None => Ok(parsed),
+        Some(duplicate) => Err(parsed.duplicate(duplicate).into()),
+    }
 }
 
 /// The paths of the `<Error>` members of the envelope.
@@ -296,5 +333,134 @@ mod tests {
             Some(Duration::from_secs(1_715_708_889))
         );
         assert_eq!(t("yesterday"), None);
+    }
+
+    const PATHS: [&[&str]; 5] = [
+        &["Credentials"],
+        &["Credentials", "AccessKeyId"],
+        &["Credentials", "SecretAccessKey"],
+        &["Arn"],
+        &["User", "Arn"],
+    ];
+
+    fn response(status: u16, body: &str) -> http::Response<Vec<u8>> {
+        http::Response::builder()
+            .status(status)
+            .body(body.as_bytes().to_vec())
+            .unwrap()
+    }
+
+    fn parse(body: &str) -> Result<Vec<Option<String>>, Error> {
+        let response = response(200, body);
+        let mut p = parse_response("Op", &response, &PATHS)?;
+        Ok((0..PATHS.len()).map(|i| p.optional(i)).collect())
+    }
+
+    fn duplicate(body: &str) -> (String, String) {
+        match parse(body) {
+            Err(Error::Parse(ParseError {
+                path,
+                kind: ParseErrorKind::WrongShape { detail },
+                request_id,
+                ..
+            })) => {
+                assert_eq!(request_id.as_deref(), Some("rid"));
+                (path, detail)
+            }
+            other => panic!("expected a duplicate-member error, got {other:?}"),
+        }
+    }
+
+    const END: &str =
+        "<ResponseMetadata><RequestId>rid</RequestId></ResponseMetadata></OpResponse>";
+
+    #[test]
+    fn single_members_parse() {
+        let values = parse(&format!(
+            "<OpResponse><OpResult><Credentials><AccessKeyId>a</AccessKeyId>\
+             <SecretAccessKey>s</SecretAccessKey></Credentials><Arn>x</Arn>\
+             <User><Arn>y</Arn></User><Other/><Other/></OpResult>{END}"
+        ))
+        .unwrap();
+        assert_eq!(
+            values,
+            [Some(""), Some("a"), Some("s"), Some("x"), Some("y")].map(|v| v.map(str::to_owned))
+        );
+    }
+
+    #[test]
+    fn duplicate_members_are_parse_errors_naming_the_member() {
+        // A member inside a structure.
+        let (path, detail) = duplicate(&format!(
+            "<OpResponse><OpResult><Credentials><AccessKeyId>first</AccessKeyId>\
+             <SecretAccessKey>s</SecretAccessKey><AccessKeyId>second</AccessKeyId>\
+             </Credentials></OpResult>{END}"
+        ));
+        assert_eq!(path, "OpResult/Credentials/AccessKeyId");
+        assert_eq!(
+            detail,
+            "duplicate member `AccessKeyId`: expected it at most once"
+        );
+        // Empty elements count too, and the same name under another parent
+        // (`Arn`, `User/Arn`) is not a duplicate.
+        let (path, _) = duplicate(&format!(
+            "<OpResponse><OpResult><Arn>x</Arn><User><Arn>y</Arn></User><Arn/>\
+             </OpResult>{END}"
+        ));
+        assert_eq!(path, "OpResult/Arn");
+        // A structure.
+        let (path, detail) = duplicate(&format!(
+            "<OpResponse><OpResult><Credentials><AccessKeyId>a</AccessKeyId></Credentials>\
+             <Credentials><SecretAccessKey>s</SecretAccessKey></Credentials>\
+             </OpResult>{END}"
+        ));
+        assert_eq!(path, "OpResult/Credentials");
+        assert_eq!(
+            detail,
+            "duplicate member `Credentials`: expected it at most once"
+        );
+        // The wrapper.
+        let (path, detail) = duplicate(&format!(
+            "<OpResponse><OpResult><Arn>x</Arn></OpResult><OpResult/>{END}"
+        ));
+        assert_eq!(path, "OpResult");
+        assert_eq!(
+            detail,
+            "duplicate member `OpResult`: expected it at most once"
+        );
+        // The error names the member, never its text.
+        let error = parse(&format!(
+            "<OpResponse><OpResult><Arn>secret-1</Arn><Arn>secret-2</Arn></OpResult>{END}"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("`Arn`"), "{error}");
+        assert!(!error.contains("secret"), "{error}");
+        // Not-XML still wins over a duplicate.
+        assert!(matches!(
+            parse("<OpResponse><OpResult><Arn/><Arn/></OpResult>"),
+            Err(Error::Parse(ParseError {
+                kind: ParseErrorKind::Truncated { .. },
+                ..
+            }))
+        ));
+    }
+
+    #[test]
+    fn error_envelopes_are_unchanged_by_duplicates() {
+        // The error path keeps reading the envelope (the last element wins):
+        // a service error is more useful than a parse error there.
+        let response = response(
+            400,
+            "<ErrorResponse><Error><Type>Sender</Type><Code>A</Code><Code>B</Code>\
+             <Message>m</Message></Error><RequestId>rid</RequestId></ErrorResponse>",
+        );
+        match parse_error_response("Op", &response) {
+            Error::Service(e) => {
+                assert_eq!(e.code, ErrorCode::for_service(Service::Sts, "B"));
+                assert_eq!(e.message.as_deref(), Some("m"));
+            }
+            other => panic!("expected a service error, got {other:?}"),
+        }
     }
 }

@@ -41,6 +41,19 @@ pub(super) struct Scanned<'a, const N: usize> {
     pub(super) values: [Option<Cow<'a, str>>; N],
     /// `RequestId` under the root or under `ResponseMetadata`.
     pub(super) request_id: Option<Cow<'a, str>>,
+    /// The first element of interest that appeared twice in one parent (the
+    /// values then hold the text of the last one).
+    pub(super) duplicate: Option<Duplicate>,
+}
+
+/// An element that appeared more than once where the model allows one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Duplicate {
+    /// The wrapper (`<Op>Result`).
+    Wrapper,
+    /// The element at the first `len` segments of path `path`: a member
+    /// asked for, or a structure that holds one.
+    Member { path: usize, len: usize },
 }
 
 /// Where the reader is, relative to the elements of interest.
@@ -95,7 +108,12 @@ pub(super) fn scan<'a, const N: usize>(
         root_matched: false,
         values: std::array::from_fn(|_| None),
         request_id: None,
+        duplicate: None,
     };
+    // Per path, how many of its segments have been entered so far (each
+    // under the one parent the path allows), and whether the wrapper has.
+    let mut entered = [0usize; N];
+    let mut wrapper_seen = false;
     let all: u64 = if N == 64 { u64::MAX } else { (1u64 << N) - 1 };
 
     loop {
@@ -134,6 +152,10 @@ pub(super) fn scan<'a, const N: usize>(
                     match frames[depth - 1] {
                         Frame::Root => {
                             if wrapper.matches(name) {
+                                if wrapper_seen && out.duplicate.is_none() {
+                                    out.duplicate = Some(Duplicate::Wrapper);
+                                }
+                                wrapper_seen = true;
                                 Some(Frame::Member {
                                     mask: all,
                                     depth: 0,
@@ -162,6 +184,19 @@ pub(super) fn scan<'a, const N: usize>(
                                     }
                                 }
                             }
+                            // Every path in `next` shares this element, so
+                            // it was entered before iff any of them was.
+                            for (i, n) in entered.iter_mut().enumerate() {
+                                if next & (1 << i) != 0 {
+                                    if *n > d && out.duplicate.is_none() {
+                                        out.duplicate = Some(Duplicate::Member {
+                                            path: i,
+                                            len: d + 1,
+                                        });
+                                    }
+                                    *n = d + 1;
+                                }
+                            }
                             match (next, capture) {
                                 (0, _) => None,
                                 (_, Some(i)) if next == 1 << i => {
@@ -183,8 +218,9 @@ pub(super) fn scan<'a, const N: usize>(
                         Frame::Capture(_) => None,
                     }
                 };
-                // Starting a capture resets its text (the last element of a
-                // name wins).
+                // Starting a capture resets its text: of a duplicate, the
+                // last element wins (a 2xx response with one fails instead;
+                // see `Scanned::duplicate`).
                 if let Some(Frame::Capture(target)) = next {
                     *slot(&mut out, target) = Some(Cow::Borrowed(""));
                 }
