@@ -46,6 +46,7 @@
 //! # Ok(())
 //! # }
 //! ```
+#![forbid(unsafe_code)]
 
 mod client;
 mod loopback;
