@@ -21,6 +21,7 @@
 //! Exit codes (see `exit.rs`): 0 done (for `status`: signed in), 1 not
 //! signed in, 2 usage, 3 session ended (sign in again), 4 network or
 //! timeout, 5 service error, 6 local problem, 130 interrupted.
+#![forbid(unsafe_code)]
 
 mod awscfg;
 mod commands;

@@ -64,6 +64,7 @@
 //!     "RegisterClient failed: InvalidClientMetadataException (HTTP 400): invalid_client_metadata: bad name [request id: req-1]"
 //! );
 //! ```
+#![forbid(unsafe_code)]
 
 pub use http;
 

@@ -84,6 +84,7 @@
 //! emu.shutdown();
 //! # Ok::<(), std::io::Error>(())
 //! ```
+#![forbid(unsafe_code)]
 
 mod clock;
 mod config;

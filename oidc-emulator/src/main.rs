@@ -1,5 +1,6 @@
 //! `oidc-emulator` binary: starts the emulator and serves until killed or
 //! until stdin reaches end-of-file.
+#![forbid(unsafe_code)]
 
 use std::io::{BufRead, Write};
 use std::process::ExitCode;

@@ -53,6 +53,7 @@
 //! # Ok(())
 //! # }
 //! ```
+#![forbid(unsafe_code)]
 
 mod client;
 mod loopback;

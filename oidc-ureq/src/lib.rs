@@ -41,6 +41,7 @@
 //! ```
 //!
 //! [ureq]: https://docs.rs/ureq/3
+#![forbid(unsafe_code)]
 
 mod client;
 mod transport;

@@ -33,6 +33,7 @@
 //! })
 //! .unwrap();
 //! ```
+#![forbid(unsafe_code)]
 
 use std::io;
 use std::time::Duration;
