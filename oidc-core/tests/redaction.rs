@@ -379,7 +379,7 @@ fn the_device_flow_hides_secrets_in_every_state() {
         match flow.poll(now) {
             Step::Local(prompt) => {
                 check_debug(
-                    "Action::ShowPrompt",
+                    "Step::Local(prompt)",
                     &oidc_core::DeviceFlowStep::Local(prompt),
                 );
                 seen_prompt = true;

@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::control;
 use crate::error::{error_type_header, ApiError, Shape};
-use crate::faults::{self, Applied};
+use crate::faults::{self, Applied, FaultKind};
 use crate::handlers::{
     authorize, device_authorization, register_client, respond, token, token_with_iam,
     verification_page,
@@ -188,9 +188,14 @@ fn serve_connection(ctx: &Ctx, stream: TcpStream) {
                 Route::Service(op) => reqlog::operation_name(op),
             },
         );
-        let log = |mut entry: LoggedRequest, status: u16| {
-            entry.status = status;
-            lock(&ctx.requests).push(entry);
+        // Every entry is logged before its answer is written: a client that
+        // has its answer finds its request in the log.
+        let mut entry = Some(entry);
+        let mut log = |status: u16| {
+            if let Some(mut entry) = entry.take() {
+                entry.status = status;
+                lock(&ctx.requests).push(entry);
+            }
         };
         let resp = match route {
             Route::Control => control::handle(ctx, &req),
@@ -199,6 +204,10 @@ fn serve_connection(ctx: &Ctx, stream: TcpStream) {
                 lock(&ctx.stats).record(op);
                 let fault = faults::take_matching(&mut lock(&ctx.faults), op, &req.path);
                 if let Some(kind) = fault {
+                    // A delay may go on to the normal answer, logged then.
+                    if !matches!(kind, FaultKind::Delay { .. }) {
+                        log(faults::response_status(&kind).unwrap_or(0));
+                    }
                     let applied = faults::apply(
                         op,
                         &kind,
@@ -210,7 +219,7 @@ fn serve_connection(ctx: &Ctx, stream: TcpStream) {
                     match applied {
                         Applied::Proceed => {}
                         done => {
-                            log(entry, faults::response_status(&kind).unwrap_or(0));
+                            log(faults::response_status(&kind).unwrap_or(0));
                             if done == Applied::Responded && keep_alive {
                                 continue;
                             }
@@ -231,7 +240,7 @@ fn serve_connection(ctx: &Ctx, stream: TcpStream) {
                     })
             }
         };
-        log(entry, resp.status);
+        log(resp.status);
         if write_response(conn.stream(), &resp, &request_id, keep_alive).is_err() || !keep_alive {
             break;
         }

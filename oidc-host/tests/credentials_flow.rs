@@ -467,7 +467,13 @@ fn environment_without_key_id_is_a_typed_error_naming_the_variable() {
                 variable: "AWS_ACCESS_KEY_ID"
             })
         );
-        let message = error.to_string();
+        // The cause names the variable; the message does not repeat it.
+        let mut message = error.to_string();
+        let mut source = std::error::Error::source(&error);
+        while let Some(cause) = source {
+            message = format!("{message}: {cause}");
+            source = cause.source();
+        }
         assert!(message.contains("AWS_ACCESS_KEY_ID"), "{message}");
         assert!(!message.contains("planted"), "{message}");
         assert!(!format!("{error:?}").contains("planted"));

@@ -231,12 +231,18 @@ impl<'a> Driver<'a> {
                     self.event(Event::Job(job.run()));
                 }
                 Step::Local(Local::Prompt(prompt)) => self.prompts.push(prompt),
-                Step::Local(Local::Listen) => return Stop::Listen,
+                Step::Local(Local::Listen) => {
+                    self.pkce = None;
+                    return Stop::Listen;
+                }
                 Step::Local(Local::AwaitRedirect { deadline, state }) => {
                     self.pkce = Some(state);
                     return Stop::AwaitRedirect(deadline);
                 }
-                Step::Done(result) => return Stop::Done(result),
+                Step::Done(result) => {
+                    self.pkce = None;
+                    return Stop::Done(result);
+                }
             }
         }
         panic!("the flow did not stop");

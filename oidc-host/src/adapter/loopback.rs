@@ -28,7 +28,7 @@ pub enum Head {
 /// Parses the request head in `buf` (the bytes read so far).
 ///
 /// ```
-/// use oidc_host::loopback::{parse_head, Head};
+/// use oidc_host::adapter::loopback::{parse_head, Head};
 ///
 /// assert_eq!(parse_head(b"GET /oauth/callback?code=c HT"), Head::Partial);
 /// assert_eq!(
@@ -57,7 +57,7 @@ pub fn parse_head(buf: &[u8]) -> Head {
 /// caching, connection closed.
 ///
 /// ```
-/// use oidc_host::loopback::reply_bytes;
+/// use oidc_host::adapter::loopback::reply_bytes;
 /// use oidc_host::oidc_core::pkce::{answer_loopback, State};
 ///
 /// let reply = answer_loopback("GET", "/favicon.ico", &State::from_random_bytes(&[0; 16]));

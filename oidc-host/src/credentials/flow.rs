@@ -15,7 +15,8 @@
 //! use std::time::{Instant, SystemTime};
 //! use oidc_host::oidc_core::Credentials;
 //! use oidc_host::oidc_core::step::Step;
-//! use oidc_host::{ClientState, Config, CredentialsSource};
+//! use oidc_host::adapter::ClientState;
+//! use oidc_host::{Config, CredentialsSource};
 //!
 //! let state = ClientState::new(Config::for_region("eu-west-1"), "doc", "1.0")?;
 //! let source = CredentialsSource::Static(Credentials::new("AKIDEXAMPLE", "secret"));

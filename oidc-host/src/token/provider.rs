@@ -690,18 +690,6 @@ impl From<&CachedRegistration> for RegistrationInfo {
 /// The token providers of one client, one per (cache directory, session
 /// key), kept for the client's lifetime so the refresh throttling of
 /// `RefreshPolicy::min_time_between_attempts` holds across calls.
-///
-/// ```
-/// use oidc_host::oidc_core::cache::RefreshPolicy;
-/// use oidc_host::oidc_core::endpoint::Endpoint;
-/// use oidc_host::{CacheDir, TokenProviders};
-///
-/// let providers = TokenProviders::new();
-/// let endpoint = Endpoint::from_url("https://oidc.us-east-1.amazonaws.com").unwrap();
-/// let provider = providers.get(&CacheDir::new("/tmp/sso-cache"), "my-sso", &endpoint, RefreshPolicy::default());
-/// assert_eq!(provider.session_key(), "my-sso");
-/// assert_eq!(providers.len(), 1);
-/// ```
 #[derive(Debug, Default)]
 pub(crate) struct TokenProviders {
     providers: Mutex<HashMap<(PathBuf, String), TokenProvider>>,

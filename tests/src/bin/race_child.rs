@@ -6,7 +6,7 @@
 //! ```
 //!
 //! Gets a token for `session-key` with oidc-ureq's token provider
-//! (`Client::cached_token`) from the SSO token cache in `cache-dir`
+//! (`Client::session_token` with `SignInMode::CachedOnly`) from the SSO token cache in `cache-dir`
 //! (refreshing it against `endpoint-url` when it is inside the refresh
 //! window, under the cross-process session lock) and prints the access
 //! token on stdout: this binary stands in for a credential-helper tool and
