@@ -38,6 +38,9 @@ use std::time::Instant;
 /// `T` is what the machine ends with (normally a `Result`), `L` the local
 /// work it may ask for ([`NoLocal`] when it asks for none).
 #[must_use = "a Step is an instruction the driver must carry out"]
+// A step is returned and consumed at once, never stored: boxing the
+// request would cost an allocation per attempt to save stack space.
+#[allow(clippy::large_enum_variant)]
 pub enum Step<T, L = NoLocal> {
     /// Send this request (one attempt), then hand its response, or why
     /// there is none, back to the machine. A [`SendDeadline`] extension

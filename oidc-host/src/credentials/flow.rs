@@ -95,7 +95,7 @@ enum SsoState {
     },
     Fetching {
         lock: SessionLock,
-        call: Call<GetRoleCredentialsInput>,
+        call: Box<Call<GetRoleCredentialsInput>>,
     },
     /// The job that writes the entry is out.
     Storing,
@@ -113,7 +113,7 @@ struct AssumeRole {
 
 enum AssumeState {
     Inner(Box<CredentialsFlow>),
-    Assuming(Call<AssumeRoleInput>),
+    Assuming(Box<Call<AssumeRoleInput>>),
     Finished(Option<Result<Credentials, Error>>),
 }
 
@@ -267,7 +267,13 @@ impl SsoRole {
                         token.access_token,
                     );
                     match Call::new(&input, &self.portal, self.options.clone()) {
-                        Ok(call) => (SsoState::Fetching { lock, call }, None),
+                        Ok(call) => (
+                            SsoState::Fetching {
+                                lock,
+                                call: Box::new(call),
+                            },
+                            None,
+                        ),
                         Err(e) => (SsoState::Finished(Some(Err(e.into()))), None),
                     }
                 }
@@ -302,10 +308,10 @@ impl SsoRole {
                 SsoState::Token { lock, flow }
             }
             (SsoState::Fetching { lock, mut call }, event) => {
-                Flow::handle(&mut call, now, event, quota, random);
+                Flow::handle(&mut *call, now, event, quota, random);
                 SsoState::Fetching { lock, call }
             }
-            (SsoState::Opening(flow), Event::Job(done)) => match done.0 {
+            (SsoState::Opening(flow), Event::Job(done)) => match *done.0 {
                 Done::RoleCredentialsOpened(Err(e)) => SsoState::Finished(Some(Err(e.into()))),
                 Done::RoleCredentialsOpened(Ok(Opened::Fresh(credentials))) => {
                     SsoState::Finished(Some(Ok(credentials)))
@@ -315,7 +321,7 @@ impl SsoRole {
                 }
                 _ => SsoState::Finished(Some(Err(wrong_job()))),
             },
-            (SsoState::Storing, Event::Job(done)) => match done.0 {
+            (SsoState::Storing, Event::Job(done)) => match *done.0 {
                 Done::RoleCredentialsStored {
                     credentials,
                     result,
@@ -346,7 +352,7 @@ impl AssumeRole {
                         let signer = SigV4Signer::new(credentials, self.region.clone());
                         let options = self.options.clone().with_signer(Arc::new(signer));
                         self.state = match Call::new(&self.input, &self.endpoint, options) {
-                            Ok(call) => AssumeState::Assuming(call),
+                            Ok(call) => AssumeState::Assuming(Box::new(call)),
                             Err(e) => AssumeState::Finished(Some(Err(e.into()))),
                         };
                     }
@@ -372,14 +378,14 @@ impl AssumeRole {
     ) {
         match &mut self.state {
             AssumeState::Inner(inner) => inner.handle(now, event, quota, random),
-            AssumeState::Assuming(call) => Flow::handle(call, now, event, quota, random),
+            AssumeState::Assuming(call) => Flow::handle(&mut **call, now, event, quota, random),
             AssumeState::Finished(_) => {}
         }
     }
 }
 
 fn blocking(work: Work) -> FlowStep<Credentials> {
-    Step::Local(Local::Blocking(Job(work)))
+    Step::Local(Local::Blocking(Job(Box::new(work))))
 }
 
 /// Polled while a job is out: the driver did not hand its result back.

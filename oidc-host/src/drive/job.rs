@@ -27,7 +27,7 @@ use crate::token::provider::{Login, Next, Refresh, Refreshed, RegistrationInfo, 
 use crate::token::session::Session;
 
 /// Blocking work a flow needs done. Run it with [`Job::run`].
-pub struct Job(pub(crate) Work);
+pub struct Job(pub(crate) Box<Work>);
 
 /// What a [`Job`] does, with its inputs.
 pub(crate) enum Work {
@@ -89,7 +89,7 @@ pub(crate) enum Work {
 }
 
 /// The typed result of a [`Job`], for [`Event::Job`](crate::Event::Job).
-pub struct JobDone(pub(crate) Done);
+pub struct JobDone(pub(crate) Box<Done>);
 
 /// A role-credentials entry after its lock was taken.
 pub(crate) enum Opened {
@@ -122,7 +122,7 @@ impl Job {
     /// Does the work: may block on the file system and on cross-process
     /// locks (each bounded by its timeout).
     pub fn run(self) -> JobDone {
-        JobDone(match self.0 {
+        JobDone(Box::new(match *self.0 {
             Work::OpenSession {
                 provider,
                 timeout,
@@ -196,12 +196,12 @@ impl Job {
                     result,
                 }
             }
-        })
+        }))
     }
 
     /// What the job does, in a few words (for logs).
     pub fn describe(&self) -> &'static str {
-        match &self.0 {
+        match &*self.0 {
             Work::OpenSession { .. } => "lock the session and read its token",
             Work::FinishRefresh { .. } => "write the refreshed token",
             Work::ReadRegistration { .. } => "read the client registration",
@@ -221,7 +221,7 @@ impl fmt::Debug for Job {
 
 impl fmt::Debug for JobDone {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let what = match &self.0 {
+        let what = match &*self.0 {
             Done::SessionOpened(_) => "SessionOpened",
             Done::Refreshed(_) => "Refreshed",
             Done::Registration { .. } => "Registration",

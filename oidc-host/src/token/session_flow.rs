@@ -452,7 +452,7 @@ impl SessionFlow {
             self.state = state;
             return;
         }
-        self.state = match done.0 {
+        self.state = match *done.0 {
             Done::SessionOpened(Err(e)) => State::Finished(Some(Err(e.into()))),
             Done::SessionOpened(Ok(Next::Ready(token))) => State::Finished(Some(Ok(token))),
             Done::SessionOpened(Ok(Next::Refresh(refresh))) => {
@@ -718,7 +718,7 @@ fn finish(
 fn work(work: Work) -> (State, Option<FlowStep<CachedToken>>) {
     (
         State::Working,
-        Some(Step::Local(Local::Blocking(Job(work)))),
+        Some(Step::Local(Local::Blocking(Job(Box::new(work))))),
     )
 }
 
