@@ -1,32 +1,23 @@
 //! The blocking client: the drive loops of oidc-core's and oidc-host's
 //! state machines over one ureq agent.
 
-use std::io::{self, Read as _, Write as _};
-use std::net::{Ipv4Addr, TcpListener, TcpStream};
-use std::sync::mpsc;
-use std::time::{Duration, Instant, SystemTime};
+use std::io;
+use std::net::TcpListener;
+use std::time::{Instant, SystemTime};
 
 use oidc_core::cache::CachedToken;
 use oidc_core::device_flow::{DeviceFlow, Prompt};
 use oidc_core::endpoint::{Endpoint, Service};
-use oidc_core::pkce::{self, LoopbackOutcome, RedirectError};
-use oidc_core::secret::AuthorizationCode;
 use oidc_core::sso_oidc::create_token::CreateTokenOutput;
 use oidc_core::step::Step;
 use oidc_core::{Credentials, Operation};
-use oidc_host::adapter::loopback::{self, Head};
+use oidc_host::adapter::loopback;
 use oidc_host::adapter::{ClientState, RunOptions};
 use oidc_host::{
-    Begin, Config, CredentialsProvider, Error, Event, Flow, Local, Session, SignInMode,
-    SignInPrompt,
+    Config, CredentialsProvider, Error, Event, Flow, Local, Session, SignInMode, SignInPrompt,
 };
 
 use crate::transport::Transport;
-
-/// How often the listener checks for cancellation and its deadline.
-const ACCEPT_SLICE: Duration = Duration::from_millis(20);
-/// How long one loopback connection may take to send its request head.
-const CONNECTION_READ_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A blocking client for SSO OIDC, the SSO portal and STS.
 ///
@@ -207,17 +198,9 @@ impl Client {
         prompt: impl FnMut(&SignInPrompt),
         options: &RunOptions,
     ) -> Result<Credentials, Error> {
-        loop {
-            match provider.begin(SystemTime::now()) {
-                Begin::Ready(credentials) => return Ok(credentials),
-                Begin::Wait(other) => other.blocking(options.cancel())?,
-                Begin::Fetch(fetch) => {
-                    let flow = self.state.credentials_flow(provider.source())?;
-                    let flow = flow.with_policy(provider.policy());
-                    return fetch.finish(self.run(flow, prompt, options));
-                }
-            }
-        }
+        let run = |flow| self.run(flow, prompt, options);
+        self.state
+            .credentials_blocking(provider, options.cancel(), run)
     }
 
     /// Drives any [`Flow`] to its end: the one drive loop behind every
@@ -246,7 +229,7 @@ impl Client {
                 Step::Local(Local::Blocking(job)) => self.deliver(&mut flow, Event::Job(job.run())),
                 Step::Local(Local::Prompt(p)) => prompt(&p),
                 Step::Local(Local::Listen) => {
-                    let event = match bind_loopback() {
+                    let event = match loopback::bind() {
                         Ok((l, port)) => {
                             listener = Some(l);
                             Event::Listening(port)
@@ -257,7 +240,7 @@ impl Client {
                 }
                 Step::Local(Local::AwaitRedirect { deadline, state }) => {
                     let event = match listener.take() {
-                        Some(l) => await_redirect(&l, &state, deadline, options)?,
+                        Some(l) => loopback::serve(&l, &state, deadline, options)?,
                         None => Event::ListenerFailed(io::Error::other("no listener is bound")),
                     };
                     self.deliver(&mut flow, event);
@@ -269,101 +252,5 @@ impl Client {
 
     fn deliver<F: Flow>(&self, flow: &mut F, event: Event<'_>) {
         self.state.deliver(flow, Instant::now(), event);
-    }
-}
-
-fn bind_loopback() -> io::Result<(TcpListener, u16)> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
-    listener.set_nonblocking(true)?;
-    let port = listener.local_addr()?.port();
-    Ok((listener, port))
-}
-
-/// Serves the loopback listener until a request ends the wait (`Some`), or
-/// the deadline passes (`None`). Each connection is served on its own
-/// short-lived thread, so a slow or silent client cannot hold up the
-/// browser's redirect.
-fn await_redirect(
-    listener: &TcpListener,
-    state: &pkce::State,
-    deadline: Instant,
-    options: &RunOptions,
-) -> Result<Event<'static>, Error> {
-    let (tx, rx) = mpsc::channel();
-    loop {
-        if let Ok(outcome) = rx.try_recv() {
-            return Ok(Event::Redirect(outcome));
-        }
-        let now = Instant::now();
-        options.check(now)?;
-        if now >= deadline {
-            return Ok(Event::RedirectTimedOut);
-        }
-        match listener.accept() {
-            Ok((stream, _)) => {
-                let tx = tx.clone();
-                let state = state.clone();
-                let spawned = std::thread::Builder::new()
-                    .name("oidc-ureq-loopback".to_owned())
-                    .spawn(move || {
-                        if let Some(outcome) = serve_connection(stream, &state) {
-                            let _ = tx.send(outcome);
-                        }
-                    });
-                if let Err(e) = spawned {
-                    return Ok(Event::ListenerFailed(e));
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                let slice = options.wait_target((now + ACCEPT_SLICE).min(deadline));
-                options.cancel().wait_until(slice);
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Ok(Event::ListenerFailed(e)),
-        }
-    }
-}
-
-/// Reads one request head, answers it as oidc-core decides, and returns
-/// what ends the wait, if anything.
-fn serve_connection(
-    mut stream: TcpStream,
-    state: &pkce::State,
-) -> Option<Result<AuthorizationCode, RedirectError>> {
-    stream.set_nonblocking(false).ok()?;
-    stream
-        .set_read_timeout(Some(CONNECTION_READ_TIMEOUT))
-        .ok()?;
-    stream
-        .set_write_timeout(Some(CONNECTION_READ_TIMEOUT))
-        .ok()?;
-    let mut buf = Vec::with_capacity(1024);
-    let mut chunk = [0u8; 1024];
-    let (method, target) = loop {
-        let n = match stream.read(&mut chunk) {
-            Ok(0) | Err(_) => return None,
-            Ok(n) => n,
-        };
-        buf.extend_from_slice(&chunk[..n]);
-        match loopback::parse_head(&buf) {
-            Head::Partial => {}
-            Head::Complete { method, target } => break (method, target),
-            _ => return None,
-        }
-    };
-    let reply = pkce::answer_loopback(&method, &target, state);
-    // The browser may already have gone; the outcome does not depend on it.
-    let _ = stream.write_all(&loopback::reply_bytes(&reply));
-    let _ = stream.flush();
-    match reply.outcome {
-        LoopbackOutcome::Code(code) => Some(Ok(code)),
-        LoopbackOutcome::Failed(e) => Some(Err(e)),
-        LoopbackOutcome::KeepWaiting(why) => {
-            if let Some(why) = why {
-                log::debug!("loopback listener: ignored a request ({why})");
-            }
-            None
-        }
-        _ => None,
     }
 }

@@ -1,4 +1,5 @@
-//! One conformance suite for both adapters.
+//! One conformance suite for every transport: `oidc-ureq`, `oidc-hyper`
+//! and the example transport over `std::net` (`oidc_tests::std_transport`).
 //!
 //! Every scenario is defined once in [`scenarios`]: a name, the emulator's
 //! set-up, a client-configuration tweak, the action (through the adapters'
@@ -631,7 +632,7 @@ fn run_bounded(scenario: Arc<Vec<Scenario>>, index: usize, kind: Kind) -> Run {
 }
 
 #[test]
-fn both_adapters_conform() {
+fn every_transport_conforms() {
     let all = scenarios();
     let mut names: Vec<&str> = all.iter().map(|s| s.name.as_str()).collect();
     names.sort_unstable();
@@ -683,29 +684,38 @@ fn both_adapters_conform() {
         let mut expected_counts = scenario.counts.clone();
         expected_counts.sort_unstable();
         let mut problems = Vec::new();
-        if runs[0].outcome != runs[1].outcome {
-            problems.push(format!(
-                "the adapters differ:\n      ureq : {}\n      hyper: {}",
-                runs[0].outcome, runs[1].outcome
-            ));
-        }
-        if runs[0].wire.lines != runs[1].wire.lines {
-            problems.push(format!(
-                "the wire differs:\n      ureq : {}\n      hyper: {}",
-                runs[0].wire.lines.join("\n             "),
-                runs[1].wire.lines.join("\n             ")
-            ));
+        // Every transport against the first: outcome, wire, request counts.
+        for (kind, run) in Kind::ALL.iter().zip(&runs).skip(1) {
+            let (first, name) = (&runs[0], Kind::ALL[0].name());
+            if run.outcome != first.outcome {
+                problems.push(format!(
+                    "the transports differ:\n      {name}: {}\n      {}: {}",
+                    first.outcome,
+                    kind.name(),
+                    run.outcome
+                ));
+            }
+            if run.wire.lines != first.wire.lines {
+                problems.push(format!(
+                    "the wire differs:\n      {name}: {}\n      {}: {}",
+                    first.wire.lines.join("\n             "),
+                    kind.name(),
+                    run.wire.lines.join("\n             ")
+                ));
+            }
+            if run.counts != first.counts {
+                problems.push(format!(
+                    "request counts differ: {name} {:?} / {} {:?}",
+                    first.counts,
+                    kind.name(),
+                    run.counts
+                ));
+            }
         }
         for (kind, run) in Kind::ALL.iter().zip(&runs) {
             for problem in &run.wire.problems {
                 problems.push(format!("{}: wire: {problem}", kind.name()));
             }
-        }
-        if runs[0].counts != runs[1].counts {
-            problems.push(format!(
-                "request counts differ: ureq {:?} / hyper {:?}",
-                runs[0].counts, runs[1].counts
-            ));
         }
         for (kind, run) in Kind::ALL.iter().zip(&runs) {
             let mut counts = run.counts.clone();
@@ -725,11 +735,15 @@ fn both_adapters_conform() {
                 ));
             }
         }
+        let times: Vec<String> = Kind::ALL
+            .iter()
+            .zip(&runs)
+            .map(|(kind, run)| format!("{} {:>6.2?}", kind.name(), run.elapsed))
+            .collect();
         println!(
-            "{:<62} ureq {:>6.2?}  hyper {:>6.2?}  {}",
+            "{:<62} {}  {}",
             scenario.name,
-            runs[0].elapsed,
-            runs[1].elapsed,
+            times.join("  "),
             if problems.is_empty() { "ok" } else { "FAILED" }
         );
         if !problems.is_empty() {
@@ -748,7 +762,7 @@ fn both_adapters_conform() {
         failures.join("\n")
     );
     println!(
-        "conformance: {} scenarios × {} adapters passed",
+        "conformance: {} scenarios × {} transports passed",
         table.len(),
         Kind::ALL.len()
     );

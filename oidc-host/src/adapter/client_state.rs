@@ -202,6 +202,32 @@ impl ClientState {
         })
     }
 
+    /// Credentials from `provider`, for a blocking transport: the ones in
+    /// its memory while fresh, else one fetch for all callers at once (the
+    /// others wait for it, or for `cancel`): `run` drives the fetch's
+    /// [`CredentialsFlow`](crate::CredentialsFlow).
+    ///
+    /// # Errors
+    ///
+    /// The fetch's, and [`Error::Cancelled`] while waiting for another's.
+    pub fn credentials_blocking(
+        &self,
+        provider: &crate::CredentialsProvider,
+        cancel: &crate::CancelToken,
+        run: impl FnOnce(crate::CredentialsFlow) -> Result<oidc_core::Credentials, Error>,
+    ) -> Result<oidc_core::Credentials, Error> {
+        loop {
+            match provider.begin(std::time::SystemTime::now()) {
+                crate::Begin::Ready(credentials) => return Ok(credentials),
+                crate::Begin::Wait(other) => other.blocking(cancel)?,
+                crate::Begin::Fetch(fetch) => {
+                    let flow = self.credentials_flow(provider.source())?;
+                    return fetch.finish(run(flow.with_policy(provider.policy())));
+                }
+            }
+        }
+    }
+
     /// The retry quota every call of the client shares (lock briefly).
     pub fn quota(&self) -> MutexGuard<'_, RetryQuota> {
         self.quota.lock().unwrap_or_else(PoisonError::into_inner)

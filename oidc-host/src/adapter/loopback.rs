@@ -1,8 +1,25 @@
-//! The bytes of the PKCE loopback listener, shared by both adapters: the
-//! request head a connection sent, and the reply to write back. What the
-//! reply says is decided by [`oidc_core::pkce::answer_loopback`].
+//! The PKCE loopback listener, shared by every transport: the request head
+//! a connection sent ([`parse_head`]), the reply to write back
+//! ([`reply_bytes`]), and, for blocking transports, the whole listener over
+//! `std::net` ([`bind`], [`serve`]). What the reply says is decided by
+//! [`oidc_core::pkce::answer_loopback`].
 
-use oidc_core::pkce::LoopbackReply;
+use std::io::{self, Read as _, Write as _};
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use oidc_core::pkce::{self, LoopbackOutcome, LoopbackReply};
+use oidc_core::secret::AuthorizationCode;
+
+use crate::adapter::RunOptions;
+use crate::drive::flow::Event;
+use crate::error::Error;
+
+/// How often [`serve`] checks for cancellation and its deadline.
+const ACCEPT_SLICE: Duration = Duration::from_millis(20);
+/// How long one loopback connection may take to send its request head.
+const CONNECTION_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The largest request head the listener reads; a longer one is dropped.
 pub const MAX_REQUEST_HEAD: usize = 16 * 1024;
@@ -80,4 +97,108 @@ pub fn reply_bytes(reply: &LoopbackReply) -> Vec<u8> {
         reply.page
     )
     .into_bytes()
+}
+
+/// Binds the listener on `127.0.0.1`, port 0, for a blocking transport:
+/// the listener and its port (for [`Event::Listening`]).
+///
+/// # Errors
+///
+/// The operating system's (hand it back as [`Event::ListenerFailed`]).
+pub fn bind() -> io::Result<(TcpListener, u16)> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+    listener.set_nonblocking(true)?;
+    let port = listener.local_addr()?.port();
+    Ok((listener, port))
+}
+
+/// Serves `listener` (from [`bind`]) for a blocking transport until a
+/// request ends the wait ([`Event::Redirect`]), `deadline` passes
+/// ([`Event::RedirectTimedOut`]) or the listener fails
+/// ([`Event::ListenerFailed`]). Each connection is served on its own
+/// short-lived thread, so a slow or silent client cannot hold up the
+/// browser's redirect.
+///
+/// # Errors
+///
+/// [`Error::Cancelled`] and [`Error::DeadlineExceeded`], from `options`.
+pub fn serve(
+    listener: &TcpListener,
+    state: &pkce::State,
+    deadline: Instant,
+    options: &RunOptions,
+) -> Result<Event<'static>, Error> {
+    let (tx, rx) = mpsc::channel();
+    loop {
+        if let Ok(outcome) = rx.try_recv() {
+            return Ok(Event::Redirect(outcome));
+        }
+        let now = Instant::now();
+        options.check(now)?;
+        if now >= deadline {
+            return Ok(Event::RedirectTimedOut);
+        }
+        match listener.accept() {
+            Ok((stream, _)) => {
+                let tx = tx.clone();
+                let state = state.clone();
+                let spawned = std::thread::Builder::new()
+                    .name("oidc-loopback".to_owned())
+                    .spawn(move || {
+                        if let Some(outcome) = serve_connection(stream, &state) {
+                            let _ = tx.send(outcome);
+                        }
+                    });
+                if let Err(e) = spawned {
+                    return Ok(Event::ListenerFailed(e));
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                let slice = options.wait_target((now + ACCEPT_SLICE).min(deadline));
+                options.cancel().wait_until(slice);
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Ok(Event::ListenerFailed(e)),
+        }
+    }
+}
+
+/// Reads one request head, answers it as oidc-core decides, and returns
+/// what ends the wait, if anything.
+fn serve_connection(
+    mut stream: TcpStream,
+    state: &pkce::State,
+) -> Option<Result<AuthorizationCode, pkce::RedirectError>> {
+    stream.set_nonblocking(false).ok()?;
+    stream.set_read_timeout(Some(CONNECTION_TIMEOUT)).ok()?;
+    stream.set_write_timeout(Some(CONNECTION_TIMEOUT)).ok()?;
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 1024];
+    let (method, target) = loop {
+        let n = match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => n,
+        };
+        buf.extend_from_slice(&chunk[..n]);
+        match parse_head(&buf) {
+            Head::Partial => {}
+            Head::Complete { method, target } => break (method, target),
+            Head::Invalid => return None,
+        }
+    };
+    let reply = pkce::answer_loopback(&method, &target, state);
+    // The browser may already have gone; the outcome does not depend on it.
+    let _ = stream.write_all(&reply_bytes(&reply));
+    let _ = stream.flush();
+    match reply.outcome {
+        LoopbackOutcome::Code(code) => Some(Ok(code)),
+        LoopbackOutcome::Failed(e) => Some(Err(e)),
+        LoopbackOutcome::KeepWaiting(why) => {
+            if let Some(why) = why {
+                log::debug!("loopback listener: ignored a request ({why})");
+            }
+            None
+        }
+        _ => None,
+    }
 }

@@ -14,21 +14,24 @@ use oidc_host::adapter::RunOptions;
 use oidc_host::{
     CancelToken, Config, CredentialsProvider, Error, Session, SignInMode, SignInPrompt,
 };
+use oidc_tests::std_transport::StdClient;
 
 /// Which adapter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
     Ureq,
     Hyper,
+    Std,
 }
 
 impl Kind {
-    pub(crate) const ALL: [Kind; 2] = [Kind::Ureq, Kind::Hyper];
+    pub(crate) const ALL: [Kind; 3] = [Kind::Ureq, Kind::Hyper, Kind::Std];
 
     pub(crate) fn name(self) -> &'static str {
         match self {
             Kind::Ureq => "oidc-ureq",
             Kind::Hyper => "oidc-hyper",
+            Kind::Std => "std-net",
         }
     }
 }
@@ -36,6 +39,8 @@ impl Kind {
 /// A client of either adapter.
 pub(crate) enum Adapter {
     Ureq(Box<oidc_ureq::Client>),
+    /// The example transport over `std::net` (`oidc_tests::std_transport`).
+    Std(Box<StdClient>),
     Hyper {
         client: oidc_hyper::Client,
         rt: tokio::runtime::Runtime,
@@ -47,6 +52,7 @@ impl Adapter {
     pub(crate) fn new(kind: Kind, config: Config) -> Result<Adapter, Error> {
         match kind {
             Kind::Ureq => Ok(Adapter::Ureq(Box::new(oidc_ureq::Client::new(config)?))),
+            Kind::Std => Ok(Adapter::Std(Box::new(StdClient::new(config)?))),
             Kind::Hyper => {
                 let rt = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
@@ -64,6 +70,7 @@ impl Adapter {
     pub(crate) fn call<O: Operation>(&self, input: &O) -> Result<O::Output, Error> {
         match self {
             Adapter::Ureq(c) => c.call(input),
+            Adapter::Std(c) => c.run(c.state().call(input, None)?, |_| {}, &RunOptions::new()),
             Adapter::Hyper { client, rt } => rt.block_on(client.call(input)),
         }
     }
@@ -75,6 +82,11 @@ impl Adapter {
     ) -> Result<O::Output, Error> {
         match self {
             Adapter::Ureq(c) => c.call_with(input, &RunOptions::new().with_signer(signer)),
+            Adapter::Std(c) => c.run(
+                c.state().call(input, Some(signer))?,
+                |_| {},
+                &RunOptions::new(),
+            ),
             Adapter::Hyper { client, rt } => {
                 rt.block_on(client.call_with(input, &RunOptions::new().with_signer(signer)))
             }
@@ -88,6 +100,7 @@ impl Adapter {
     ) -> Result<O::Output, Error> {
         match self {
             Adapter::Ureq(c) => c.call_with(input, &options(cancel)),
+            Adapter::Std(c) => c.run(c.state().call(input, None)?, |_| {}, &options(cancel)),
             Adapter::Hyper { client, rt } => rt.block_on(client.call_with(input, &options(cancel))),
         }
     }
@@ -100,6 +113,15 @@ impl Adapter {
     ) -> Result<CreateTokenOutput, Error> {
         match self {
             Adapter::Ureq(c) => c.run_device_flow(flow, prompt, &options(cancel)),
+            Adapter::Std(c) => {
+                let mut prompt = prompt;
+                let show = |p: &SignInPrompt| {
+                    if let SignInPrompt::DeviceCode(p) = p {
+                        prompt(p);
+                    }
+                };
+                c.run(c.state().device_flow_run(flow), show, &options(cancel))
+            }
             Adapter::Hyper { client, rt } => {
                 rt.block_on(client.run_device_flow(flow, prompt, &options(cancel)))
             }
@@ -115,6 +137,11 @@ impl Adapter {
     ) -> Result<CachedToken, Error> {
         match self {
             Adapter::Ureq(c) => c.session_token(session, mode, prompt, &options(cancel)),
+            Adapter::Std(c) => c.run(
+                c.state().session_flow(session, mode)?,
+                prompt,
+                &options(cancel),
+            ),
             Adapter::Hyper { client, rt } => {
                 rt.block_on(client.session_token(session, mode, prompt, &options(cancel)))
             }
@@ -130,6 +157,11 @@ impl Adapter {
     ) -> Result<CachedToken, Error> {
         match self {
             Adapter::Ureq(c) => c.sign_in(session, mode, prompt, &options(cancel)),
+            Adapter::Std(c) => c.run(
+                c.state().session_flow(session, mode)?.force_sign_in(),
+                prompt,
+                &options(cancel),
+            ),
             Adapter::Hyper { client, rt } => {
                 rt.block_on(client.sign_in(session, mode, prompt, &options(cancel)))
             }
@@ -141,6 +173,11 @@ impl Adapter {
             Adapter::Ureq(c) => {
                 c.session_token(session, SignInMode::CachedOnly, |_| {}, &RunOptions::new())
             }
+            Adapter::Std(c) => c.run(
+                c.state().session_flow(session, SignInMode::CachedOnly)?,
+                |_| {},
+                &RunOptions::new(),
+            ),
             Adapter::Hyper { client, rt } => rt.block_on(client.session_token(
                 session,
                 SignInMode::CachedOnly,
@@ -158,6 +195,9 @@ impl Adapter {
     ) -> Result<Credentials, Error> {
         match self {
             Adapter::Ureq(c) => c.credentials(provider, prompt, &options(cancel)),
+            Adapter::Std(c) => c.state().credentials_blocking(provider, cancel, |flow| {
+                c.run(flow, prompt, &options(cancel))
+            }),
             Adapter::Hyper { client, rt } => {
                 rt.block_on(client.credentials(provider, prompt, &options(cancel)))
             }
@@ -167,6 +207,7 @@ impl Adapter {
     pub(crate) fn endpoint(&self, service: Service) -> Option<Endpoint> {
         match self {
             Adapter::Ureq(c) => c.endpoint(service).cloned(),
+            Adapter::Std(c) => c.state().endpoint(service).cloned(),
             Adapter::Hyper { client, .. } => client.endpoint(service).cloned(),
         }
     }
@@ -174,6 +215,7 @@ impl Adapter {
     pub(crate) fn retry_quota_available(&self) -> u32 {
         match self {
             Adapter::Ureq(c) => c.retry_quota_available(),
+            Adapter::Std(c) => c.state().retry_quota_available(),
             Adapter::Hyper { client, .. } => client.retry_quota_available(),
         }
     }
