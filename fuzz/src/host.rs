@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use oidc_core::pkce::{answer_loopback, LoopbackOutcome, State};
-use oidc_host::loopback::{parse_head, reply_bytes, Head, MAX_REQUEST_HEAD};
+use oidc_host::adapter::loopback::{parse_head, reply_bytes, Head, MAX_REQUEST_HEAD};
 
 use crate::Target;
 
@@ -87,7 +87,7 @@ pub fn aws_config(data: &[u8]) {
 }
 
 /// Raw bytes received by the PKCE loopback listener:
-/// `oidc_host::loopback::parse_head`, then
+/// `oidc_host::adapter::loopback::parse_head`, then
 /// `oidc_core::pkce::answer_loopback` with the state
 /// [`crate::expected_state`].
 ///
