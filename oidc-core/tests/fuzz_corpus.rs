@@ -1,9 +1,10 @@
 //! Replays the fuzz corpus on stable Rust.
 //!
 //! Every file in `fuzz/corpus/<target>/` goes through the very function the
-//! libFuzzer binary `<target>` runs (`fuzz/src/lib.rs`, included below), so
-//! the seeds and every crash ever minimised into the corpus stay regression
-//! tests without nightly or libFuzzer.
+//! libFuzzer binary `<target>` runs (`fuzz/src/<target>.rs`, declared by
+//! `fuzz/src/core_targets.rs`, included below), so the seeds and every
+//! crash ever minimised into the corpus stay regression tests without
+//! nightly or libFuzzer.
 //!
 //! The targets that need `oidc-host` or `oidc-emulator` (`targets::HOST_TARGETS`:
 //! `loopback_request`, `emulator_http`) cannot run here, since `oidc-core`
@@ -14,7 +15,7 @@
 
 use std::path::{Path, PathBuf};
 
-#[path = "../../fuzz/src/lib.rs"]
+#[path = "../../fuzz/src/core_targets.rs"]
 pub mod targets;
 
 fn fuzz_dir() -> PathBuf {

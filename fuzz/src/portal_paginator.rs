@@ -1,0 +1,217 @@
+//! Fuzz target `portal_paginator`: a `Paginator` over scripted pages.
+
+use oidc_core::Error;
+
+/// The access token the paginator target lists with; it never shows in
+/// `Debug` output.
+const PORTAL_TOKEN: &str = "aoal-fuzz-paginator-token-5c1d9e";
+
+/// Drives a [`Paginator`](oidc_core::sso::paginator::Paginator) over a
+/// scripted sequence of pages.
+///
+/// Input: lines. The first line: `roles` (ListAccountRoles, else
+/// ListAccounts) and optionally the page cap (a number; capped at 200;
+/// the default cap otherwise) and `retry` (call `next_input` twice per
+/// page). Each further line is one page, served in order, the last one
+/// again and again: `-` for no `nextToken`, `*` for a fresh token
+/// (`t<page>`), a line starting with `{` is the raw JSON body, anything
+/// else is the `nextToken` itself. Every page holds one item.
+///
+/// Invariants: the listing ends (done, `RepeatedToken` or `PageLimit`, or
+/// a page that does not parse) within the cap; no more pages than the cap
+/// are requested; a token is never sent twice; the first page carries no
+/// token; every item handed over is returned; once ended, `next_input`
+/// keeps answering the same and `handle_page` is refused with
+/// `UnexpectedPage`; `Debug` never shows the access token.
+pub fn portal_paginator(data: &[u8]) {
+    use oidc_core::secret::AccessToken;
+    use oidc_core::sso::list_account_roles::{self, ListAccountRolesInput};
+    use oidc_core::sso::list_accounts::{self, ListAccountsInput};
+    use oidc_core::sso::paginator::{Paginator, DEFAULT_MAX_PAGES};
+    let text = String::from_utf8_lossy(data);
+    let mut lines = text.split('\n');
+    let header = lines.next().unwrap_or_default();
+    let pages: Vec<&str> = lines.collect();
+    let roles = header.split_whitespace().any(|w| w == "roles");
+    let retry = header.split_whitespace().any(|w| w == "retry");
+    let cap = header
+        .split_whitespace()
+        .find_map(|w| w.parse::<u32>().ok())
+        .map(|n| n.min(200));
+    let script = PageScript {
+        pages,
+        retry,
+        max_pages: cap.map_or(DEFAULT_MAX_PAGES, |n| n.max(1)),
+    };
+    if roles {
+        let mut p = Paginator::new(ListAccountRolesInput::new(
+            AccessToken::new(PORTAL_TOKEN),
+            "123456789012",
+        ));
+        if let Some(n) = cap {
+            p = p.with_max_pages(n);
+        }
+        script.drive(
+            p,
+            |b| list_account_roles::parse(&b),
+            |i, token| {
+                let mut body = serde_json::json!({
+                    "roleList": [{"roleName": format!("role{i}"), "accountId": "123456789012"}]
+                });
+                if let Some(t) = token {
+                    body["nextToken"] = serde_json::Value::from(t);
+                }
+                body.to_string()
+            },
+        );
+    } else {
+        let mut p = Paginator::new(ListAccountsInput::new(AccessToken::new(PORTAL_TOKEN)));
+        if let Some(n) = cap {
+            p = p.with_max_pages(n);
+        }
+        script.drive(
+            p,
+            |b| list_accounts::parse(&b),
+            |i, token| {
+                let mut body = serde_json::json!({
+                    "accountList": [{"accountId": format!("{i:012}")}]
+                });
+                if let Some(t) = token {
+                    body["nextToken"] = serde_json::Value::from(t);
+                }
+                body.to_string()
+            },
+        );
+    }
+}
+
+/// A portal list parser, taking the response by value.
+type PageParse<O> = fn(http::Response<Vec<u8>>) -> Result<O, Error>;
+
+struct PageScript<'a> {
+    pages: Vec<&'a str>,
+    retry: bool,
+    max_pages: u32,
+}
+
+impl PageScript<'_> {
+    fn drive<I>(
+        &self,
+        mut p: oidc_core::sso::paginator::Paginator<I>,
+        parse: PageParse<I::Output>,
+        body: fn(usize, Option<&str>) -> String,
+    ) where
+        I: oidc_core::sso::paginator::Paginated + std::fmt::Debug,
+        I::Item: std::fmt::Debug,
+        I::Output: Clone,
+    {
+        use oidc_core::sso::paginator::PaginationError;
+        assert_eq!(p.max_pages(), self.max_pages);
+        let mut sent: Vec<Option<String>> = Vec::new();
+        let mut items = 0usize;
+        let mut ended = false;
+        // One more round than the cap: the last must end the listing.
+        for round in 0..=self.max_pages as usize + 1 {
+            let check_debug = |p: &oidc_core::sso::paginator::Paginator<I>| {
+                let shown = format!("{p:?}");
+                assert!(
+                    !shown.contains(PORTAL_TOKEN),
+                    "Debug shows the access token"
+                );
+            };
+            check_debug(&p);
+            let input = match p.next_input() {
+                Ok(Some(input)) => input,
+                Ok(None) | Err(PaginationError::RepeatedToken { .. }) => {
+                    ended = true;
+                    break;
+                }
+                Err(PaginationError::PageLimit { max_pages, .. }) => {
+                    assert_eq!(max_pages, self.max_pages);
+                    assert_eq!(p.pages(), self.max_pages, "page limit before the cap");
+                    ended = true;
+                    break;
+                }
+                Err(other) => panic!("next_input failed with {other:?}"),
+            };
+            assert!(
+                round < self.max_pages as usize,
+                "page {} requested over the cap {}",
+                round + 1,
+                self.max_pages
+            );
+            if self.retry {
+                let again = p.next_input().expect("a retry of the same page");
+                assert_eq!(
+                    again.as_ref().and_then(|i| i.next_token()),
+                    input.next_token(),
+                    "a retry changed the token"
+                );
+            }
+            let token = input.next_token().map(str::to_owned);
+            if round == 0 {
+                assert_eq!(token, None, "the first page carries a token");
+            } else {
+                assert!(token.is_some(), "a later page without a token");
+            }
+            assert!(!sent.contains(&token), "token {token:?} sent twice");
+            sent.push(token);
+            let line = self
+                .pages
+                .get(round)
+                .or(self.pages.last())
+                .copied()
+                .unwrap_or("-");
+            let text = if line.starts_with('{') {
+                line.to_owned()
+            } else {
+                let fresh = format!("t{round}");
+                let next = match line {
+                    "-" => None,
+                    "*" => Some(fresh.as_str()),
+                    other => Some(other),
+                };
+                body(round, next)
+            };
+            let Ok(output) = parse(http::Response::new(text.into_bytes())) else {
+                // A caller stops at an unparsable page.
+                ended = true;
+                break;
+            };
+            let (_, page_items) = I::into_page(output.clone());
+            let returned = p
+                .handle_page(output.clone())
+                .expect("a page was outstanding");
+            assert_eq!(
+                format!("{returned:?}"),
+                format!("{page_items:?}"),
+                "the items of a page changed"
+            );
+            items += returned.len();
+            assert_eq!(p.pages() as usize, round + 1);
+            assert!(
+                matches!(
+                    p.handle_page(output),
+                    Err(PaginationError::UnexpectedPage { .. })
+                ),
+                "a second page for one request was accepted"
+            );
+        }
+        assert!(
+            ended,
+            "the listing did not end within {} pages",
+            self.max_pages
+        );
+        let _ = items;
+        if p.is_finished() {
+            let a = p.next_input();
+            let b = p.next_input();
+            assert_eq!(
+                a.map(|i| i.is_some()),
+                b.map(|i| i.is_some()),
+                "an ended listing changed its answer"
+            );
+        }
+        assert!(p.pages() <= self.max_pages);
+    }
+}
