@@ -6,7 +6,7 @@ use oidc_core::Error;
 /// `Debug` output.
 const PORTAL_TOKEN: &str = "aoal-fuzz-paginator-token-5c1d9e";
 
-/// Drives a [`Paginator`](oidc_core::sso::paginator::Paginator) over a
+/// Drives a [`Paginator`](oidc_core::portal::paginator::Paginator) over a
 /// scripted sequence of pages.
 ///
 /// Input: lines. The first line: `roles` (ListAccountRoles, else
@@ -24,10 +24,10 @@ const PORTAL_TOKEN: &str = "aoal-fuzz-paginator-token-5c1d9e";
 /// keeps answering the same and `handle_page` is refused with
 /// `UnexpectedPage`; `Debug` never shows the access token.
 pub fn portal_paginator(data: &[u8]) {
+    use oidc_core::portal::list_account_roles::{self, ListAccountRolesInput};
+    use oidc_core::portal::list_accounts::{self, ListAccountsInput};
+    use oidc_core::portal::paginator::{Paginator, DEFAULT_MAX_PAGES};
     use oidc_core::secret::AccessToken;
-    use oidc_core::sso::list_account_roles::{self, ListAccountRolesInput};
-    use oidc_core::sso::list_accounts::{self, ListAccountsInput};
-    use oidc_core::sso::paginator::{Paginator, DEFAULT_MAX_PAGES};
     let text = String::from_utf8_lossy(data);
     let mut lines = text.split('\n');
     let header = lines.next().unwrap_or_default();
@@ -97,22 +97,22 @@ struct PageScript<'a> {
 impl PageScript<'_> {
     fn drive<I>(
         &self,
-        mut p: oidc_core::sso::paginator::Paginator<I>,
+        mut p: oidc_core::portal::paginator::Paginator<I>,
         parse: PageParse<I::Output>,
         body: fn(usize, Option<&str>) -> String,
     ) where
-        I: oidc_core::sso::paginator::Paginated + std::fmt::Debug,
+        I: oidc_core::portal::paginator::Paginated + std::fmt::Debug,
         I::Item: std::fmt::Debug,
         I::Output: Clone,
     {
-        use oidc_core::sso::paginator::PaginationError;
+        use oidc_core::portal::paginator::PaginationError;
         assert_eq!(p.max_pages(), self.max_pages);
         let mut sent: Vec<Option<String>> = Vec::new();
         let mut items = 0usize;
         let mut ended = false;
         // One more round than the cap: the last must end the listing.
         for round in 0..=self.max_pages as usize + 1 {
-            let check_debug = |p: &oidc_core::sso::paginator::Paginator<I>| {
+            let check_debug = |p: &oidc_core::portal::paginator::Paginator<I>| {
                 let shown = format!("{p:?}");
                 assert!(
                     !shown.contains(PORTAL_TOKEN),

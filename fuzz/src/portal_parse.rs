@@ -1,6 +1,6 @@
 //! Fuzz target `portal_parse`: the four SSO portal parsers.
 
-use oidc_core::sso::{get_role_credentials, list_account_roles, list_accounts, logout};
+use oidc_core::portal::{get_role_credentials, list_account_roles, list_accounts, logout};
 
 use super::support::{check_error, response};
 

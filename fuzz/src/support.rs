@@ -3,10 +3,10 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use oidc_core::sso::get_role_credentials::{self, GetRoleCredentialsInput};
-use oidc_core::sso::list_account_roles::{self, ListAccountRolesInput};
-use oidc_core::sso::list_accounts::{self, ListAccountsInput};
-use oidc_core::sso::logout::{self, LogoutInput};
+use oidc_core::portal::get_role_credentials::{self, GetRoleCredentialsInput};
+use oidc_core::portal::list_account_roles::{self, ListAccountRolesInput};
+use oidc_core::portal::list_accounts::{self, ListAccountsInput};
+use oidc_core::portal::logout::{self, LogoutInput};
 use oidc_core::sso_oidc::create_token::CreateTokenInput;
 use oidc_core::sso_oidc::create_token_with_iam::CreateTokenWithIamInput;
 use oidc_core::sso_oidc::register_client::RegisterClientInput;

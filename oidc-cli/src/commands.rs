@@ -7,7 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use oidc_core::cache::{refresh_decision, CachedToken, RefreshDecision};
 use oidc_core::device_flow::Prompt;
-use oidc_core::sso::logout::LogoutInput;
+use oidc_core::portal::logout::LogoutInput;
 use oidc_host::{CacheDir, CredentialsCacheDir};
 use oidc_ureq::{Client, Session, SignInMode, SignInPrompt};
 use serde_json::json;

@@ -6,10 +6,10 @@ use oidc_core::cache::credentials::{
     credentials_decision, CredentialsDecision, CredentialsRefreshPolicy,
 };
 use oidc_core::cache::CachedToken;
+use oidc_core::portal::list_account_roles::{ListAccountRolesInput, RoleInfo};
+use oidc_core::portal::list_accounts::{AccountInfo, ListAccountsInput};
+use oidc_core::portal::paginator::{Paginated, Paginator};
 use oidc_core::sigv4::SigV4Signer;
-use oidc_core::sso::list_account_roles::{ListAccountRolesInput, RoleInfo};
-use oidc_core::sso::list_accounts::{AccountInfo, ListAccountsInput};
-use oidc_core::sso::paginator::{Paginated, Paginator};
 use oidc_core::sts::get_caller_identity::{GetCallerIdentityInput, GetCallerIdentityOutput};
 use oidc_core::Credentials;
 use oidc_host::{CredentialsCacheDir, CredentialsProvider, CredentialsSource};

@@ -310,7 +310,7 @@ fn cases() -> Vec<Case> {
         operation::<_, _, PlainCreateTokenWithIam>(
             "create_token_with_iam",
             CreateTokenWithIamInput::new(
-                "arn:aws:sso::123456789012:application/ssoins-1111111111111111/apl-2222222222222222",
+                "arn:aws:portal::123456789012:application/ssoins-1111111111111111/apl-2222222222222222",
                 IamGrant::JwtBearer {
                     assertion: Assertion::new(token_text("eyJhbGciOiJSUzI1NiJ9.", 900)),
                 },

@@ -164,12 +164,16 @@ impl<O: Operation> Call<O> {
         }
     }
 
-    fn finish(&mut self, mut outcome: Result<O::Output, Error>) {
-        if let Err(e) = &mut outcome {
-            let secrets: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
-            e.scrub_secrets(&secrets);
-        }
+    fn finish(&mut self, outcome: Result<O::Output, Error>) {
+        let outcome = outcome.map_err(|e| self.scrubbed(e));
         self.state = State::Finished(Some(outcome));
+    }
+
+    /// `e` without the call's secrets.
+    fn scrubbed(&self, mut e: Error) -> Error {
+        let secrets: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
+        e.scrub_secrets(&secrets);
+        e
     }
 
     /// A call that sends `request`, built earlier by `O`'s request builder
@@ -187,8 +191,7 @@ impl<O: Operation> Call<O> {
         if matches!(O::AUTH, Auth::SigV4 { .. }) && options.signer.is_none() {
             return Err(Error::Signing {
                 operation: O::NAME,
-                reason: "the operation must be signed with AWS credentials, and none were given"
-                    .to_owned(),
+                cause: crate::sigv4::SigningError::NoCredentials,
             });
         }
         if let Some(ua) = &options.user_agent {
@@ -240,14 +243,16 @@ impl<O: Operation> Call<O> {
                 {
                     if let Err(e) = signer.sign(&mut attempt, signing_name, wall_clock) {
                         let e = match e {
-                            Error::Signing { reason, .. } => Error::Signing {
+                            Error::Signing { cause, .. } => Error::Signing {
                                 operation: O::NAME,
-                                reason,
+                                cause,
                             },
                             other => other,
                         };
+                        // Scrubbed like every other outcome: a caller's
+                        // signer may have put a secret in what it said.
                         self.state = State::Finished(None);
-                        return Step::Done(Err(e));
+                        return Step::Done(Err(self.scrubbed(e)));
                     }
                 }
                 if self.attempts == 0 {

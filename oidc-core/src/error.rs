@@ -16,14 +16,14 @@ use std::fmt;
 
 use crate::endpoint::{EndpointError, Service};
 use crate::transport_error::TransportError;
-use crate::{sso, sso_oidc, sts};
+use crate::{portal, sso_oidc, sts};
 
 /// Every error `oidc-core` returns.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The service answered with an error.
-    #[error("{operation} failed: {0}", operation = .0.operation)]
+    #[error("{operation} failed", operation = .0.operation)]
     Service(#[source] ServiceError),
     /// The response could not be parsed.
     #[error(transparent)]
@@ -35,7 +35,7 @@ pub enum Error {
     #[error(transparent)]
     Misuse(#[from] Misuse),
     /// The endpoint could not be resolved.
-    #[error("cannot resolve the endpoint: {0}")]
+    #[error("cannot resolve the endpoint")]
     Endpoint(#[from] EndpointError),
     /// No usable response arrived (connection refused or dropped, timeout,
     /// a body over the size cap). Transports report this, e.g. to
@@ -44,12 +44,13 @@ pub enum Error {
     #[error(transparent)]
     Transport(#[from] TransportError),
     /// The request could not be signed.
-    #[error("cannot sign the {operation} request: {reason}")]
+    #[error("cannot sign the {operation} request")]
     Signing {
         /// The operation being signed.
         operation: &'static str,
         /// What is wrong (never a secret).
-        reason: String,
+        #[source]
+        cause: crate::sigv4::SigningError,
     },
 }
 
@@ -113,8 +114,15 @@ impl Error {
 
     /// Removes every occurrence of `secrets` from the service's text.
     pub(crate) fn scrub_secrets(&mut self, secrets: &[&str]) {
-        if let Error::Service(e) = self {
-            e.scrub_secrets(secrets);
+        match self {
+            Error::Service(e) => e.scrub_secrets(secrets),
+            Error::Signing {
+                cause: crate::sigv4::SigningError::Signer(said),
+                ..
+            } if !secrets.is_empty() => {
+                *said = crate::scrub::remove_secrets(std::mem::take(said), secrets);
+            }
+            _ => {}
         }
     }
 }
@@ -137,7 +145,7 @@ pub enum ErrorCode {
     /// A code of the SSO OIDC model.
     SsoOidc(sso_oidc::ErrorCode),
     /// A code of the SSO portal model.
-    Sso(sso::ErrorCode),
+    Portal(portal::ErrorCode),
     /// A code of the STS model.
     Sts(sts::ErrorCode),
     /// Any other code, verbatim after sanitising (e.g.
@@ -152,7 +160,7 @@ impl ErrorCode {
     pub fn for_service(service: Service, code: &str) -> ErrorCode {
         let modelled = match service {
             Service::SsoOidc => sso_oidc::ErrorCode::from_shape_name(code).map(ErrorCode::SsoOidc),
-            Service::SsoPortal => sso::ErrorCode::from_shape_name(code).map(ErrorCode::Sso),
+            Service::SsoPortal => portal::ErrorCode::from_shape_name(code).map(ErrorCode::Portal),
             Service::Sts => sts::ErrorCode::from_wire(code).map(ErrorCode::Sts),
         };
         modelled.unwrap_or_else(|| ErrorCode::Other(code.to_owned()))
@@ -162,7 +170,7 @@ impl ErrorCode {
     pub fn as_str(&self) -> &str {
         match self {
             ErrorCode::SsoOidc(c) => c.as_str(),
-            ErrorCode::Sso(c) => c.as_str(),
+            ErrorCode::Portal(c) => c.as_str(),
             ErrorCode::Sts(c) => c.as_str(),
             ErrorCode::Other(s) => s,
         }
@@ -177,9 +185,9 @@ impl ErrorCode {
     }
 
     /// The SSO portal code, if this is one.
-    pub fn sso(&self) -> Option<sso::ErrorCode> {
+    pub fn portal(&self) -> Option<portal::ErrorCode> {
         match self {
-            ErrorCode::Sso(c) => Some(*c),
+            ErrorCode::Portal(c) => Some(*c),
             _ => None,
         }
     }
@@ -216,9 +224,9 @@ impl From<sso_oidc::ErrorCode> for ErrorCode {
     }
 }
 
-impl From<sso::ErrorCode> for ErrorCode {
-    fn from(c: sso::ErrorCode) -> Self {
-        ErrorCode::Sso(c)
+impl From<portal::ErrorCode> for ErrorCode {
+    fn from(c: portal::ErrorCode) -> Self {
+        ErrorCode::Portal(c)
     }
 }
 
@@ -234,9 +242,9 @@ impl PartialEq<sso_oidc::ErrorCode> for ErrorCode {
     }
 }
 
-impl PartialEq<sso::ErrorCode> for ErrorCode {
-    fn eq(&self, other: &sso::ErrorCode) -> bool {
-        self.sso() == Some(*other)
+impl PartialEq<portal::ErrorCode> for ErrorCode {
+    fn eq(&self, other: &portal::ErrorCode) -> bool {
+        self.portal() == Some(*other)
     }
 }
 

@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use crate::error::{Error, ErrorCode, ParseErrorKind};
 use crate::transport_error::TransportErrorKind;
-use crate::{sso, sso_oidc, sts};
+use crate::{portal, sso_oidc, sts};
 
 /// How a failed attempt should be treated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -91,7 +91,9 @@ pub fn classify_status(status: u16, code: Option<&ErrorCode>) -> RetryClass {
         | Some(ErrorCode::Sts(sts::ErrorCode::IdpCommunicationError)) => {
             return RetryClass::Transient
         }
-        Some(ErrorCode::Sso(sso::ErrorCode::TooManyRequests)) => return RetryClass::Throttling,
+        Some(ErrorCode::Portal(portal::ErrorCode::TooManyRequests)) => {
+            return RetryClass::Throttling
+        }
         Some(ErrorCode::Other(code)) if THROTTLING_CODES.contains(&code.as_str()) => {
             return RetryClass::Throttling
         }
@@ -320,7 +322,7 @@ mod tests {
             RetryClass::Transient
         );
         assert_eq!(
-            classify(&service(429, sso::ErrorCode::TooManyRequests)),
+            classify(&service(429, portal::ErrorCode::TooManyRequests)),
             RetryClass::Throttling
         );
         assert_eq!(

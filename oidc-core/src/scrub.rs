@@ -230,8 +230,8 @@ mod tests {
         );
         // Readable things stay readable.
         assert_eq!(
-            scrub_credentials("arn:aws:sso:::instance/ssoins-1234567890abcdef"),
-            "arn:aws:sso:::instance/ssoins-1234567890abcdef"
+            scrub_credentials("arn:aws:portal:::instance/ssoins-1234567890abcdef"),
+            "arn:aws:portal:::instance/ssoins-1234567890abcdef"
         );
         assert_eq!(
             scrub_credentials("https://device.sso.us-east-1.amazonaws.com/"),

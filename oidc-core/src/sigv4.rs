@@ -95,7 +95,9 @@ const X_AMZ_SECURITY_TOKEN: HeaderName = HeaderName::from_static("x-amz-security
 const X_AMZ_CONTENT_SHA256: HeaderName = HeaderName::from_static("x-amz-content-sha256");
 
 /// Why a request cannot be signed. Signing never panics; every input it
-/// cannot represent faithfully is one of these. No variant carries a secret.
+/// cannot represent faithfully is one of these. No variant carries a
+/// secret: what a caller's own signer says ([`SigningError::Signer`]) has
+/// the call's secrets removed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SigningError {
@@ -131,6 +133,14 @@ pub enum SigningError {
     /// characters). The token itself is not included.
     #[error("the session token cannot be sent as an HTTP header value")]
     InvalidSessionToken,
+    /// The operation must be signed with AWS credentials, and none were
+    /// given (no signer in the call's options).
+    #[error("the operation must be signed with AWS credentials, and none were given")]
+    NoCredentials,
+    /// A caller's own [`SignRequest`](crate::SignRequest) failed: what it
+    /// said.
+    #[error("{0}")]
+    Signer(String),
 }
 
 /// How the canonical URI encodes the request path.
@@ -808,7 +818,7 @@ fn lower_hex(bytes: &[u8]) -> String {
 /// let signer = SigV4Signer::new(credentials, "us-east-1");
 /// let endpoint = Endpoint::from_url("https://oidc.us-east-1.amazonaws.com").unwrap();
 /// let input = CreateTokenWithIamInput::new(
-///     "arn:aws:sso::123456789012:application/ssoins-1/apl-1",
+///     "arn:aws:portal::123456789012:application/ssoins-1/apl-1",
 ///     IamGrant::JwtBearer { assertion: "eyJ.x.y".into() },
 /// );
 /// let mut request = input.request(&endpoint).unwrap();
@@ -898,9 +908,9 @@ impl crate::call::SignRequest for SigV4Signer {
                 }
             }
         };
-        sign_with(request, &params, key_for).map_err(|e| crate::Error::Signing {
-            operation: "",
-            reason: e.to_string(),
+        sign_with(request, &params, key_for).map_err(|cause| crate::Error::Signing {
+            operation: crate::step::operation_name(request),
+            cause,
         })
     }
 }

@@ -12,6 +12,7 @@ use oidc_core::call::{Call, CallOptions, SignRequest};
 use oidc_core::endpoint::Endpoint;
 use oidc_core::retry::{self, RetryClass, RetryPolicy, RetryQuota, THROTTLING_CODES};
 use oidc_core::secret::RefreshToken;
+use oidc_core::sigv4::SigningError;
 use oidc_core::sso_oidc::create_token_with_iam::{CreateTokenWithIamInput, IamGrant};
 use oidc_core::sso_oidc::register_client::{RegisterClientInput, RegisterClientOutput};
 use oidc_core::sso_oidc::{self, SIGNING_NAME};
@@ -27,7 +28,7 @@ use oidc_core::{
 const REGISTER: &str = RegisterClientInput::NAME;
 const IAM: &str = CreateTokenWithIamInput::NAME;
 const APP: &str =
-    "arn:aws:sso::123456789012:application/ssoins-1111111111111111/apl-2222222222222222";
+    "arn:aws:portal::123456789012:application/ssoins-1111111111111111/apl-2222222222222222";
 const REGISTERED: &str = r#"{"clientId":"c","clientSecret":"s","clientSecretExpiresAt":1}"#;
 const IAM_TOKEN: &str = r#"{"accessToken":"at","tokenType":"Bearer","expiresIn":3600}"#;
 /// How long every scripted answer takes to arrive, in virtual time.
@@ -920,7 +921,7 @@ impl SignRequest for RecordingSigner {
         if self.fail_from.is_some_and(|n| calls.len() > n) {
             return Err(Error::Signing {
                 operation: IAM,
-                reason: "the test signer refuses".to_owned(),
+                cause: SigningError::Signer("the test signer refuses".to_owned()),
             });
         }
         let ua = request
@@ -951,9 +952,9 @@ fn a_sigv4_operation_without_a_signer_is_refused() {
         }
     );
     match Call::new(&iam_input(), &endpoint(), CallOptions::default()) {
-        Err(Error::Signing { operation, reason }) => {
+        Err(Error::Signing { operation, cause }) => {
             assert_eq!(operation, IAM);
-            assert!(!reason.is_empty());
+            assert_eq!(cause, SigningError::NoCredentials);
         }
         other => panic!("expected a signing error, got {other:?}"),
     }
@@ -1344,4 +1345,40 @@ proptest! {
             );
         }
     }
+}
+
+/// A signer that fails and repeats a secret it saw.
+struct LeakySigner;
+
+impl SignRequest for LeakySigner {
+    fn sign(
+        &self,
+        _request: &mut http::Request<Vec<u8>>,
+        _signing_name: &'static str,
+        _time: SystemTime,
+    ) -> Result<(), Error> {
+        Err(Error::Signing {
+            operation: "",
+            cause: SigningError::Signer("refused the refresh token aorvEXAMPLE".to_owned()),
+        })
+    }
+}
+
+#[test]
+fn a_failing_signer_is_a_typed_error_of_the_call_without_its_secrets() {
+    let options = CallOptions::default().with_signer(Arc::new(LeakySigner));
+    let mut call = Call::new(&iam_input(), &endpoint(), options).unwrap();
+    let Step::Done(Err(e)) = call.poll(Instant::now(), SystemTime::now()) else {
+        panic!("a failed signing ends the call");
+    };
+    let Error::Signing { operation, cause } = &e else {
+        panic!("{e:?}");
+    };
+    assert_eq!(*operation, IAM);
+    assert!(matches!(cause, SigningError::Signer(_)));
+    // The cause is the source, not repeated in the message.
+    assert_eq!(e.to_string(), format!("cannot sign the {IAM} request"));
+    let said = std::error::Error::source(&e).unwrap().to_string();
+    assert!(said.starts_with("refused the refresh token"), "{said}");
+    assert!(!said.contains("aorvEXAMPLE") && !format!("{e:?}").contains("aorvEXAMPLE"));
 }

@@ -614,7 +614,7 @@ fn credential_like_words_in_service_text_are_redacted_and_prose_is_kept() {
     let jwt = "eyJraWQiOiJrZXktMTU2NDAyODA5OSIsImFsZyI6IkhTMzg0In0.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJl";
     let token = "aoaAAAAAGVsb3dlcmNhc2UxMjM0NTY3ODkwYWJjZGVm:MGUCMQDexample+/=";
     let description = format!(
-        "Invalid refresh token {token} for client {jwt}. See https://docs.aws.amazon.com/singlesignon/latest/OIDCAPIReference/API_CreateToken12345.html or arn:aws:sso::123456789012:application/ssoins-1111111111111111/apl-2222222222222222 (InvalidClientMetadataException, sso:account:access)"
+        "Invalid refresh token {token} for client {jwt}. See https://docs.aws.amazon.com/singlesignon/latest/OIDCAPIReference/API_CreateToken12345.html or arn:aws:portal::123456789012:application/ssoins-1111111111111111/apl-2222222222222222 (InvalidClientMetadataException, sso:account:access)"
     );
     let body = serde_json::json!({
         "error": "invalid_grant",
@@ -628,7 +628,7 @@ fn credential_like_words_in_service_text_are_redacted_and_prose_is_kept() {
     let kept = e.message.as_deref().unwrap();
     assert_eq!(
         kept,
-        "Invalid refresh token [redacted] for client [redacted] See https://docs.aws.amazon.com/singlesignon/latest/OIDCAPIReference/API_CreateToken12345.html or arn:aws:sso::123456789012:application/ssoins-1111111111111111/apl-2222222222222222 (InvalidClientMetadataException, sso:account:access)"
+        "Invalid refresh token [redacted] for client [redacted] See https://docs.aws.amazon.com/singlesignon/latest/OIDCAPIReference/API_CreateToken12345.html or arn:aws:portal::123456789012:application/ssoins-1111111111111111/apl-2222222222222222 (InvalidClientMetadataException, sso:account:access)"
     );
     assert_eq!(
         oauth(&e).reason.as_deref(),

@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 
 const OP: &str = CreateTokenWithIamInput::NAME;
 const APP: &str =
-    "arn:aws:sso::123456789012:application/ssoins-1111111111111111/apl-2222222222222222";
+    "arn:aws:portal::123456789012:application/ssoins-1111111111111111/apl-2222222222222222";
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
 fn grants() -> Vec<IamGrant> {

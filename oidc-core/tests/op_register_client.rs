@@ -20,7 +20,7 @@ fn full_input() -> RegisterClientInput {
         .with_grant_types([GrantType::AuthorizationCode, GrantType::RefreshToken])
         .with_issuer_url("https://my-sso-portal.awsapps.com/start")
         .with_entitled_application_arn(
-            "arn:aws:sso::123456789012:application/ssoins-1111111111111111/apl-2222222222222222",
+            "arn:aws:portal::123456789012:application/ssoins-1111111111111111/apl-2222222222222222",
         )
 }
 
@@ -59,7 +59,7 @@ fn every_model_member_is_sent_with_its_wire_name() {
     );
     assert_eq!(
         str_member(&body, "entitledApplicationArn"),
-        "arn:aws:sso::123456789012:application/ssoins-1111111111111111/apl-2222222222222222"
+        "arn:aws:portal::123456789012:application/ssoins-1111111111111111/apl-2222222222222222"
     );
 }
 

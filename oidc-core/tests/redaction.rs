@@ -218,7 +218,7 @@ fn operation_inputs_grants_and_requests_hide_secrets() {
     for grant in iam_grants() {
         check_debug("IamGrant", &grant);
         let input =
-            CreateTokenWithIamInput::new("arn:aws:sso::123456789012:application/x/y", grant);
+            CreateTokenWithIamInput::new("arn:aws:portal::123456789012:application/x/y", grant);
         check_debug("CreateTokenWithIamInput", &input);
         let mut request = create_token_with_iam::request(&input, &endpoint()).unwrap();
         // A signed request carries credentials in headers too.
@@ -342,7 +342,7 @@ fn invalid_input_errors_do_not_echo_secrets() {
     assert!(matches!(error, Error::InvalidInput(_)));
     check_all("InvalidInput", &error);
     let iam = CreateTokenWithIamInput::new(
-        "arn:aws:sso::1:application/x/y",
+        "arn:aws:portal::1:application/x/y",
         IamGrant::AuthorizationCode {
             code: AuthorizationCode::new(AUTH_CODE),
             redirect_uri: "https://a/cb".to_owned(),

@@ -4,10 +4,10 @@
 
 use std::collections::HashMap;
 
+use oidc_core::portal::list_account_roles::{self, ListAccountRolesInput};
+use oidc_core::portal::list_accounts::{self, AccountInfo, ListAccountsInput};
+use oidc_core::portal::paginator::{PaginationError, Paginator, DEFAULT_MAX_PAGES};
 use oidc_core::secret::AccessToken;
-use oidc_core::sso::list_account_roles::{self, ListAccountRolesInput};
-use oidc_core::sso::list_accounts::{self, AccountInfo, ListAccountsInput};
-use oidc_core::sso::paginator::{PaginationError, Paginator, DEFAULT_MAX_PAGES};
 
 const TOKEN: &str = "aoal-paginator-token";
 

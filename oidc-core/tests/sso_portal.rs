@@ -6,12 +6,12 @@
 use std::time::{Duration, SystemTime};
 
 use oidc_core::endpoint::{resolve, Endpoint, EndpointConfig, Service};
+use oidc_core::portal::get_role_credentials::{self, GetRoleCredentialsInput};
+use oidc_core::portal::list_account_roles::{self, ListAccountRolesInput};
+use oidc_core::portal::list_accounts::{self, ListAccountsInput};
+use oidc_core::portal::logout::{self, LogoutInput, LogoutOutput};
+use oidc_core::portal::{self, BEARER_TOKEN_HEADER};
 use oidc_core::secret::AccessToken;
-use oidc_core::sso::get_role_credentials::{self, GetRoleCredentialsInput};
-use oidc_core::sso::list_account_roles::{self, ListAccountRolesInput};
-use oidc_core::sso::list_accounts::{self, ListAccountsInput};
-use oidc_core::sso::logout::{self, LogoutInput, LogoutOutput};
-use oidc_core::sso::{self, BEARER_TOKEN_HEADER};
 use oidc_core::{Auth, Error, ErrorCode, ErrorDetails, InvalidInput, Operation, ParseErrorKind};
 
 const TOKEN: &str = "aoal-PLANTEDACCESSTOKEN0123456789abcdef";
@@ -483,22 +483,26 @@ fn logout_ignores_any_success_body() {
 
 // ----------------------------------------------------------------- errors
 
-const MODELLED: [(&str, u16, sso::ErrorCode); 4] = [
+const MODELLED: [(&str, u16, portal::ErrorCode); 4] = [
     (
         "InvalidRequestException",
         400,
-        sso::ErrorCode::InvalidRequest,
+        portal::ErrorCode::InvalidRequest,
     ),
-    ("UnauthorizedException", 401, sso::ErrorCode::Unauthorized),
+    (
+        "UnauthorizedException",
+        401,
+        portal::ErrorCode::Unauthorized,
+    ),
     (
         "ResourceNotFoundException",
         404,
-        sso::ErrorCode::ResourceNotFound,
+        portal::ErrorCode::ResourceNotFound,
     ),
     (
         "TooManyRequestsException",
         429,
-        sso::ErrorCode::TooManyRequests,
+        portal::ErrorCode::TooManyRequests,
     ),
 ];
 
@@ -523,7 +527,7 @@ const OPERATIONS: [&str; 4] = [
 
 #[test]
 fn every_modelled_error_code_from_the_header() {
-    assert_eq!(sso::ErrorCode::modelled().count(), MODELLED.len());
+    assert_eq!(portal::ErrorCode::modelled().count(), MODELLED.len());
     for op in OPERATIONS {
         for (name, status, code) in MODELLED {
             let raw =
@@ -540,7 +544,7 @@ fn every_modelled_error_code_from_the_header() {
             assert_eq!(e.operation, op);
             assert_eq!(e.service, Service::SsoPortal);
             assert_eq!(e.status, status);
-            assert_eq!(e.code, ErrorCode::Sso(code), "{op} {name}");
+            assert_eq!(e.code, ErrorCode::Portal(code), "{op} {name}");
             assert_eq!(e.code, code);
             assert_eq!(e.code.as_str(), name);
             assert_eq!(
@@ -567,7 +571,7 @@ fn error_code_from_the_body() {
         ] {
             let err = parse_any("GetRoleCredentials", &response(status, &body));
             let e = service_error(&err);
-            assert_eq!(e.code, ErrorCode::Sso(code), "{body}");
+            assert_eq!(e.code, ErrorCode::Portal(code), "{body}");
             assert_eq!(e.message.as_deref(), Some("m"));
         }
     }
@@ -581,7 +585,7 @@ fn unmodelled_codes_are_kept_verbatim() {
     );
     let e = service_error(&err);
     assert_eq!(e.code, ErrorCode::Other("ThrottlingException".to_owned()));
-    assert_eq!(e.code.sso(), None);
+    assert_eq!(e.code.portal(), None);
     assert_eq!(e.message.as_deref(), Some("slow down"));
     // A code of another service's model is not mapped into this one.
     let err = parse_any(

@@ -5,11 +5,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use oidc_core::endpoint::Endpoint;
-use oidc_core::sso::get_role_credentials::{self, GetRoleCredentialsInput};
-use oidc_core::sso::list_account_roles::{self, ListAccountRolesInput};
-use oidc_core::sso::list_accounts::{self, ListAccountsInput};
-use oidc_core::sso::logout::{self, LogoutInput};
-use oidc_core::sso::paginator::Paginator;
+use oidc_core::portal::get_role_credentials::{self, GetRoleCredentialsInput};
+use oidc_core::portal::list_account_roles::{self, ListAccountRolesInput};
+use oidc_core::portal::list_accounts::{self, ListAccountsInput};
+use oidc_core::portal::logout::{self, LogoutInput};
+use oidc_core::portal::paginator::Paginator;
 use oidc_core::{Error, InvalidInput};
 use proptest::prelude::*;
 use serde_json::Value;

@@ -763,7 +763,7 @@ fn authorize_auto_deny_and_interactive() {
 /// Marker: sign the request properly with the static test key.
 const SIGV4: &str = "sign";
 const APP_ARN: &str =
-    "arn:aws:sso::123456789012:application/ssoins-1111111111111111/apl-2222222222222222";
+    "arn:aws:portal::123456789012:application/ssoins-1111111111111111/apl-2222222222222222";
 
 fn iam_emu(config: EmulatorConfig) -> Emulator {
     Emulator::start(config.with_static_credentials(TEST_AKID, TEST_SECRET)).unwrap()

@@ -16,7 +16,7 @@ const FORM: &str = "application/x-www-form-urlencoded; charset=utf-8";
 const ROLE: &str = "arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fdemo-role";
 const IDC: &str = "arn%3Aaws%3Aiam%3A%3Aaws%3AcontextProvider%2FIdentityCenter";
 const APP_ARN: &str =
-    "arn:aws:sso::123456789012:application/ssoins-1111111111111111/apl-2222222222222222";
+    "arn:aws:portal::123456789012:application/ssoins-1111111111111111/apl-2222222222222222";
 
 /// The wire example `AssumeRole.request.txt` (every member).
 const ASSUME_ROLE_EXAMPLE: &str = "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fdemo-role&RoleSessionName=john.doe%40example.com&PolicyArns.member.1.arn=arn%3Aaws%3Aiam%3A%3A123456789012%3Apolicy%2Fdemopolicy1&PolicyArns.member.2.arn=arn%3Aaws%3Aiam%3A%3Aaws%3Apolicy%2FReadOnlyAccess&Policy=%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22s3%3AGetObject%22%2C%22Resource%22%3A%22arn%3Aaws%3As3%3A%3A%3Aamzn-s3-demo-bucket%2F%2A%22%7D%5D%7D&DurationSeconds=3600&Tags.member.1.Key=Project&Tags.member.1.Value=Unicorn&Tags.member.2.Key=Cost-Center&Tags.member.2.Value=12345&TransitiveTagKeys.member.1=Project&ExternalId=123ABC&SerialNumber=arn%3Aaws%3Aiam%3A%3A123456789012%3Amfa%2Fjohn.doe&TokenCode=123456&SourceIdentity=john.doe&ProvidedContexts.member.1.ProviderArn=arn%3Aaws%3Aiam%3A%3Aaws%3AcontextProvider%2FIdentityCenter&ProvidedContexts.member.1.ContextAssertion=AQoDYXdzEXAMPLEcontextAssertion%3D%3D&MinimumSessionTokenSize=2048";

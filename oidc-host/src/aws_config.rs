@@ -150,7 +150,7 @@ pub enum ParseProblem {
 #[non_exhaustive]
 pub enum ConfigFileError {
     /// The file exists but could not be read.
-    #[error("cannot read the AWS config file {path}: {source}", path = .path.display())]
+    #[error("cannot read the AWS config file {path}", path = .path.display())]
     Read {
         /// The file.
         path: PathBuf,

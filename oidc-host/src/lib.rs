@@ -93,6 +93,10 @@
 //! in `.json`, the suffix of every cache entry, so they cannot be mistaken
 //! for entries by name.
 
+// One `unsafe` call in the whole crate (`geteuid`, in `fs.rs`), allowed
+// where it is; everything else is refused.
+#![deny(unsafe_code)]
+
 pub use oidc_core;
 
 // The unit tests share the integration tests' support module, which names

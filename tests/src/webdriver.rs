@@ -65,7 +65,7 @@ pub enum WebDriverError {
         env: &'static str,
     },
     /// A local I/O operation (temp dir, free port, spawning) failed.
-    #[error("{action}: {source}")]
+    #[error("{action}")]
     Io {
         /// What was being done.
         action: String,
@@ -82,7 +82,7 @@ pub enum WebDriverError {
         log_tail: String,
     },
     /// The HTTP exchange with `chromedriver` failed (connection, timeout).
-    #[error("{command}: HTTP exchange with chromedriver failed: {source}")]
+    #[error("{command}: HTTP exchange with chromedriver failed")]
     Transport {
         /// The WebDriver command, e.g. `POST /session`.
         command: String,

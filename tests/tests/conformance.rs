@@ -81,7 +81,7 @@ use oidc_host::{CacheDir, CancelToken, Config, Error, Session, SignInMode, SignI
 const START_URL: &str = "https://d-1234567890.awsapps.com/start";
 const SCOPES: [&str; 1] = ["sso:account:access"];
 const SESSION: &str = "conformance";
-const IAM_APP: &str = "arn:aws:sso::123456789012:application/ssoins-1/apl-1";
+const IAM_APP: &str = "arn:aws:portal::123456789012:application/ssoins-1/apl-1";
 const ACCESS_KEY_ID: &str = "AKIDEXAMPLE";
 const SECRET_ACCESS_KEY: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 /// Longest one run (one scenario on one adapter) may take.

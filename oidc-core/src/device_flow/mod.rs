@@ -124,17 +124,17 @@ pub enum DeviceFlowError {
         service: Option<ServiceError>,
     },
     /// The user denied the request (or KMS denied access; see `reason`).
-    #[error("the authorization was denied: {0}")]
+    #[error("the authorization was denied")]
     Denied(#[source] ServiceError),
     /// The device code is invalid or was already used.
-    #[error("the device code was rejected: {0}")]
+    #[error("the device code was rejected")]
     InvalidGrant(#[source] ServiceError),
     /// The client registration is invalid or expired: drop the cached
     /// registration and register again.
-    #[error("the client registration is no longer valid; register again: {0}")]
+    #[error("the client registration is no longer valid; register again")]
     InvalidClient(#[source] ServiceError),
     /// Any other error (configuration, protocol, repeated transient faults).
-    #[error("the device flow failed: {0}")]
+    #[error("the device flow failed")]
     Failed(#[source] Error),
 }
 

@@ -11,7 +11,7 @@
 //!
 //! let endpoint = Endpoint::from_url("https://oidc.us-east-1.amazonaws.com").unwrap();
 //! let input = CreateTokenWithIamInput::new(
-//!     "arn:aws:sso::123456789012:application/ssoins-1/apl-2",
+//!     "arn:aws:portal::123456789012:application/ssoins-1/apl-2",
 //!     IamGrant::JwtBearer { assertion: Assertion::new("eyJhbGciOiJSUzI1NiJ9.e30.sig") },
 //! );
 //! let request = create_token_with_iam::request(&input, &endpoint).unwrap();

@@ -9,13 +9,13 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use oidc_core::identity_context::{self, IDENTITY_CENTER_CONTEXT_PROVIDER};
+use oidc_core::portal::get_role_credentials::GetRoleCredentialsInput;
+use oidc_core::portal::list_account_roles::ListAccountRolesInput;
+use oidc_core::portal::list_accounts::ListAccountsInput;
+use oidc_core::portal::logout::LogoutInput;
+use oidc_core::portal::paginator::{Paginated, Paginator};
 use oidc_core::secret::AccessToken;
 use oidc_core::sigv4::{self, SigV4Signer, SigningParams};
-use oidc_core::sso::get_role_credentials::GetRoleCredentialsInput;
-use oidc_core::sso::list_account_roles::ListAccountRolesInput;
-use oidc_core::sso::list_accounts::ListAccountsInput;
-use oidc_core::sso::logout::LogoutInput;
-use oidc_core::sso::paginator::{Paginated, Paginator};
 use oidc_core::sts::assume_role::AssumeRoleInput;
 use oidc_core::sts::assume_role_with_saml::AssumeRoleWithSamlInput;
 use oidc_core::sts::assume_role_with_web_identity::AssumeRoleWithWebIdentityInput;
@@ -82,7 +82,7 @@ fn sts_svc(op: &str, status: u16, code: &str, msg: &str, fault: &str) -> String 
 fn code_kind(e: &Error) -> &'static str {
     match e.code() {
         Some(ErrorCode::Sts(_)) => "sts",
-        Some(ErrorCode::Sso(_)) => "sso",
+        Some(ErrorCode::Portal(_)) => "sso",
         Some(ErrorCode::SsoOidc(_)) => "oidc",
         Some(_) => "other",
         None => "none",
@@ -255,9 +255,9 @@ impl SignRequest for OffsetSigner {
             time + shift
         };
         let params = SigningParams::new(&self.credentials, REGION, signing_name, at);
-        sigv4::sign(request, &params).map_err(|e| oidc_core::Error::Signing {
+        sigv4::sign(request, &params).map_err(|cause| oidc_core::Error::Signing {
             operation: "",
-            reason: e.to_string(),
+            cause,
         })
     }
 }
@@ -657,7 +657,7 @@ pub(super) fn sts_error_scenarios(t: &mut Vec<Scenario>) {
                 )
             })
             .expect(format!(
-                r#"{} [other] / call: core Signing {{ operation: "GetCallerIdentity", reason: "the operation must be signed with AWS credentials, and none were given" }}"#,
+                r#"{} [other] / call: core Signing {{ operation: "GetCallerIdentity", cause: NoCredentials }}"#,
                 sts_svc(
                     "GetCallerIdentity",
                     403,

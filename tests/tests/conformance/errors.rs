@@ -333,7 +333,7 @@ pub(super) fn scenarios(t: &mut Vec<Scenario>) {
             .action(|env| {
                 outcome::result(env.adapter.call(&iam_input()), |_| "iam token".to_owned())
             })
-            .expect(r#"core Signing { operation: "CreateTokenWithIAM", reason: "the operation must be signed with AWS credentials, and none were given" }"#),
+            .expect(r#"core Signing { operation: "CreateTokenWithIAM", cause: NoCredentials }"#),
     );
     t.push(
         Scenario::new("error/create_token_with_iam/unknown_access_key")

@@ -10,7 +10,7 @@
 //! ```
 //! use oidc_core::endpoint::Endpoint;
 //! use oidc_core::secret::AccessToken;
-//! use oidc_core::sso::logout::{self, LogoutInput};
+//! use oidc_core::portal::logout::{self, LogoutInput};
 //!
 //! let endpoint = Endpoint::from_url("https://portal.sso.us-east-1.amazonaws.com").unwrap();
 //! let request = logout::request(&LogoutInput::new(AccessToken::new("aoal-x")), &endpoint).unwrap();

@@ -19,8 +19,8 @@
 //!
 //! ```
 //! use oidc_core::secret::AccessToken;
-//! use oidc_core::sso::list_accounts::{self, ListAccountsInput};
-//! use oidc_core::sso::paginator::Paginator;
+//! use oidc_core::portal::list_accounts::{self, ListAccountsInput};
+//! use oidc_core::portal::paginator::Paginator;
 //!
 //! // A canned service: three pages.
 //! let service = |input: &ListAccountsInput| {

@@ -8,7 +8,7 @@
 //! ```
 //! use oidc_core::endpoint::Endpoint;
 //! use oidc_core::secret::AccessToken;
-//! use oidc_core::sso::list_account_roles::{self, ListAccountRolesInput};
+//! use oidc_core::portal::list_account_roles::{self, ListAccountRolesInput};
 //!
 //! let endpoint = Endpoint::from_url("https://portal.sso.us-east-1.amazonaws.com").unwrap();
 //! let input = ListAccountRolesInput::new(AccessToken::new("aoal-x"), "123456789012");

@@ -16,7 +16,7 @@
 //! | [`logout`] | `POST /logout` (empty body) | bearer (`x-amz-sso_bearer_token`) |
 //!
 //! Errors come back as [`Error::Service`](crate::Error::Service) with an
-//! [`ErrorCode::Sso`](crate::ErrorCode::Sso) code for the four modelled
+//! [`ErrorCode::Portal`](crate::ErrorCode::Portal) code for the four modelled
 //! exceptions (`InvalidRequestException`, `UnauthorizedException`,
 //! `ResourceNotFoundException`, `TooManyRequestsException`) and
 //! [`ErrorCode::Other`](crate::ErrorCode::Other) for anything else; the

@@ -8,7 +8,7 @@
 //! ```
 //! use oidc_core::endpoint::Endpoint;
 //! use oidc_core::secret::AccessToken;
-//! use oidc_core::sso::list_accounts::{self, ListAccountsInput};
+//! use oidc_core::portal::list_accounts::{self, ListAccountsInput};
 //!
 //! let endpoint = Endpoint::from_url("https://portal.sso.us-east-1.amazonaws.com").unwrap();
 //! let input = ListAccountsInput::new(AccessToken::new("aoal-x"))

@@ -9,7 +9,7 @@
 //! use std::time::{Duration, SystemTime};
 //! use oidc_core::endpoint::Endpoint;
 //! use oidc_core::secret::AccessToken;
-//! use oidc_core::sso::get_role_credentials::{self, GetRoleCredentialsInput};
+//! use oidc_core::portal::get_role_credentials::{self, GetRoleCredentialsInput};
 //!
 //! let endpoint = Endpoint::from_url("https://portal.sso.us-east-1.amazonaws.com").unwrap();
 //! let input = GetRoleCredentialsInput::new("ReadOnly", "123456789012", AccessToken::new("aoal-x"));
