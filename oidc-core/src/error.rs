@@ -23,8 +23,10 @@ use crate::{portal, sso_oidc, sts};
 #[non_exhaustive]
 pub enum Error {
     /// The service answered with an error.
-    #[error("{operation} failed", operation = .0.operation)]
-    Service(#[source] ServiceError),
+    // The service's answer is this error's content, not its cause: in the
+    // message, and no source.
+    #[error("{operation} failed: {0}", operation = .0.operation)]
+    Service(ServiceError),
     /// The response could not be parsed.
     #[error(transparent)]
     Parse(#[from] ParseError),
@@ -35,8 +37,8 @@ pub enum Error {
     #[error(transparent)]
     Misuse(#[from] Misuse),
     /// The endpoint could not be resolved.
-    #[error("cannot resolve the endpoint")]
-    Endpoint(#[from] EndpointError),
+    #[error("cannot resolve the endpoint: {0}")]
+    Endpoint(EndpointError),
     /// No usable response arrived (connection refused or dropped, timeout,
     /// a body over the size cap). Transports report this, e.g. to
     /// [`Call::handle_transport_error`](crate::call::Call::handle_transport_error);
@@ -60,7 +62,21 @@ impl From<ServiceError> for Error {
     }
 }
 
+impl From<EndpointError> for Error {
+    fn from(e: EndpointError) -> Self {
+        Error::Endpoint(e)
+    }
+}
+
 impl Error {
+    /// The parse error, when the response did not match the model.
+    pub fn parse_error(&self) -> Option<&ParseError> {
+        match self {
+            Error::Parse(e) => Some(e),
+            _ => None,
+        }
+    }
+
     /// The service error, when the service answered with one.
     pub fn service_error(&self) -> Option<&ServiceError> {
         match self {
@@ -495,8 +511,8 @@ pub struct ParseError {
     /// JSON or XML path of the problem (`.` for the whole document; for a missing
     /// required member, the member's path).
     pub path: String,
-    /// What is wrong.
-    #[source]
+    /// What is wrong (in the message: it is this error's content, not its
+    /// cause).
     pub kind: ParseErrorKind,
     /// `x-amzn-RequestId` of the response, when present.
     pub request_id: Option<String>,

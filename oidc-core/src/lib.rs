@@ -20,7 +20,7 @@
 //!   all; [`call`]: that state machine (send / wait / done) with the
 //!   standard retries, the caller's quota and jitter, and re-signing of
 //!   every attempt.
-//! * [`sso_oidc`], [`sso`] (the portal) and [`sts`]: one module per
+//! * [`sso_oidc`], [`portal`] (the SSO portal) and [`sts`]: one module per
 //!   operation, each with a typed input, a pure `request` builder and a
 //!   pure `parse`; [`identity_context`]: identity-enhanced role sessions.
 //! * [`device_flow`]: the device authorization flow ([`DeviceFlow`],

@@ -446,17 +446,16 @@ fn unusable_bodies_without_a_code_are_parse_errors_naming_operation_status_and_p
 
 #[test]
 fn source_chains_reach_the_root_cause() {
-    // Service errors: Error -> ServiceError.
+    // A cause is in the message or in source(), never both. The service's
+    // answer is a service error's content: in the message, no source.
     let error = create_token::parse(&error_response(
         400,
         Some("ExpiredTokenException"),
         r#"{"error":"expired_token","error_description":"gone"}"#,
     ))
     .unwrap_err();
-    let source = error.source().expect("the service error");
-    let service = source
-        .downcast_ref::<ServiceError>()
-        .expect("a ServiceError");
+    assert!(error.source().is_none());
+    let service = error.service_error().expect("a ServiceError").clone();
     assert_eq!(service.code, sso_oidc::ErrorCode::ExpiredToken);
     assert!(service.source().is_none());
     assert_eq!(
@@ -464,25 +463,24 @@ fn source_chains_reach_the_root_cause() {
         format!("CreateToken failed: ExpiredTokenException (HTTP 400): expired_token: gone [request id: {REQUEST_ID}]")
     );
 
-    // Parse errors: Error (transparent) -> ParseErrorKind.
+    // Parse errors: what is wrong is in the message, no source.
     let error = create_token::parse(&error_response(200, None, "{")).unwrap_err();
-    let kind = error.source().expect("the kind");
-    assert!(matches!(
-        kind.downcast_ref::<ParseErrorKind>(),
-        Some(ParseErrorKind::Truncated { .. })
-    ));
-    assert!(error.to_string().contains(&kind.to_string()));
+    assert!(error.source().is_none());
+    let Some(parse) = error.parse_error() else {
+        panic!("{error:?}");
+    };
+    assert!(matches!(parse.kind, ParseErrorKind::Truncated { .. }));
+    assert!(error.to_string().contains(&parse.kind.to_string()));
 
-    // Device-flow errors wrap service errors.
+    // A device flow's denial says what the service said, once.
     let wrapped = oidc_core::DeviceFlowError::Denied(service.clone());
-    let chained: Vec<String> = std::iter::successors(
-        Some(&wrapped as &dyn std::error::Error),
-        |e: &&dyn std::error::Error| (*e).source(),
-    )
-    .map(ToString::to_string)
-    .collect();
-    assert_eq!(chained.len(), 2);
-    assert!(chained[1].starts_with("ExpiredTokenException (HTTP 400)"));
+    assert!(wrapped.source().is_none());
+    assert!(wrapped.to_string().ends_with(&service.to_string()));
+    // A device flow that failed for another reason: the cause is the
+    // source, not repeated.
+    let failed = oidc_core::DeviceFlowError::Failed(error.clone());
+    assert_eq!(failed.to_string(), "the device flow failed");
+    assert_eq!(failed.source().unwrap().to_string(), error.to_string());
 
     // Invalid input is the root.
     let error = register_client::request(&RegisterClientInput::new(""), &endpoint()).unwrap_err();

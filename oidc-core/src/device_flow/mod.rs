@@ -124,15 +124,15 @@ pub enum DeviceFlowError {
         service: Option<ServiceError>,
     },
     /// The user denied the request (or KMS denied access; see `reason`).
-    #[error("the authorization was denied")]
-    Denied(#[source] ServiceError),
+    #[error("the authorization was denied: {0}")]
+    Denied(ServiceError),
     /// The device code is invalid or was already used.
-    #[error("the device code was rejected")]
-    InvalidGrant(#[source] ServiceError),
+    #[error("the device code was rejected: {0}")]
+    InvalidGrant(ServiceError),
     /// The client registration is invalid or expired: drop the cached
     /// registration and register again.
-    #[error("the client registration is no longer valid; register again")]
-    InvalidClient(#[source] ServiceError),
+    #[error("the client registration is no longer valid; register again: {0}")]
+    InvalidClient(ServiceError),
     /// Any other error (configuration, protocol, repeated transient faults).
     #[error("the device flow failed")]
     Failed(#[source] Error),
