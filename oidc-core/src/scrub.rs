@@ -19,9 +19,14 @@ pub(crate) fn scrub(text: &str, secrets: &[&str]) -> String {
     remove_secrets(scrub_credentials(text), secrets)
 }
 
+/// A run of at least this many characters of a secret is redacted
+/// wherever it appears (a service that echoes part of a token).
+pub(crate) const SECRET_RUN_MIN: usize = 12;
+
 /// Removes every occurrence of each secret in `secrets` (as sent and
-/// percent-encoded) from `text` (already [`scrub_credentials`]-ed when it
-/// was parsed).
+/// percent-encoded), and every run of [`SECRET_RUN_MIN`] or more of its
+/// characters, from `text` (already [`scrub_credentials`]-ed when it was
+/// parsed).
 pub(crate) fn remove_secrets(text: String, secrets: &[&str]) -> String {
     let mut out = text;
     for secret in secrets.iter().filter(|s| s.len() >= SECRET_MIN_LEN) {
@@ -32,7 +37,60 @@ pub(crate) fn remove_secrets(text: String, secrets: &[&str]) -> String {
         if encoded != *secret && out.contains(encoded.as_str()) {
             out = out.replace(encoded.as_str(), REDACTED);
         }
+        for form in [*secret, encoded.as_str()] {
+            if form.len() >= SECRET_RUN_MIN {
+                out = remove_runs(out, form);
+            }
+        }
     }
+    out
+}
+
+/// Replaces every run of at least [`SECRET_RUN_MIN`] bytes of `text` that
+/// also occurs in `secret` with `[redacted]`. Linear in both: every such
+/// run is covered by windows of exactly [`SECRET_RUN_MIN`] bytes that occur
+/// in the secret, looked up in a set of the secret's windows.
+fn remove_runs(text: String, secret: &str) -> String {
+    let (t, s) = (text.as_bytes(), secret.as_bytes());
+    if t.len() < SECRET_RUN_MIN {
+        return text;
+    }
+    let windows: std::collections::HashSet<&[u8]> = s.windows(SECRET_RUN_MIN).collect();
+    // Byte ranges to redact, merged as they are found (in order).
+    let mut ranges: Vec<(usize, usize)> = Vec::new();
+    for (i, window) in t.windows(SECRET_RUN_MIN).enumerate() {
+        if !windows.contains(window) {
+            continue;
+        }
+        let end = i + SECRET_RUN_MIN;
+        match ranges.last_mut() {
+            Some(last) if i <= last.1 => last.1 = last.1.max(end),
+            _ => ranges.push((i, end)),
+        }
+    }
+    if ranges.is_empty() {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (start, end) in ranges {
+        // Whole characters only: widen to the enclosing boundaries.
+        let start = (0..=start)
+            .rev()
+            .find(|&i| text.is_char_boundary(i))
+            .unwrap_or(0);
+        let end = (end..=text.len())
+            .find(|&i| text.is_char_boundary(i))
+            .unwrap_or(text.len());
+        // A range that overlaps the last one (after widening) is already
+        // under its marker.
+        if start >= at {
+            out.push_str(&text[at..start]);
+            out.push_str(REDACTED);
+        }
+        at = end.max(at);
+    }
+    out.push_str(&text[at..]);
     out
 }
 
@@ -189,6 +247,34 @@ mod tests {
     use super::*;
 
     const TOKEN: &str = "aoaAAAAAGeExampleToken0123456789abcdefXYZ";
+
+    #[test]
+    fn runs_of_a_secret_are_redacted_wherever_they_appear() {
+        let secret = "aorvEXAMPLErefreshTOKEN0123456789";
+        // The first 24 characters, echoed back.
+        let text = format!("invalid token {}... (truncated)", &secret[..24]);
+        assert_eq!(
+            remove_secrets(text, &[secret]),
+            "invalid token [redacted]... (truncated)"
+        );
+        // Two pieces from different places, and one across the edge.
+        let text = format!("a={} b={}!", &secret[2..16], &secret[18..31]);
+        assert_eq!(
+            remove_secrets(text, &[secret]),
+            "a=[redacted] b=[redacted]!"
+        );
+        // Eleven characters are not a run.
+        let text = format!("hint {}", &secret[..11]);
+        assert_eq!(remove_secrets(text.clone(), &[secret]), text);
+        // Multi-byte text around a run stays whole.
+        let text = format!("é{}ü", &secret[5..20]);
+        assert_eq!(remove_secrets(text, &[secret]), "é[redacted]ü");
+        // A run of the percent-encoded form too.
+        let secret = "client/secret+with=signs0123";
+        let encoded = percent_encode(secret);
+        let text = format!("echo {}", &encoded[..20]);
+        assert!(!remove_secrets(text, &[secret]).contains(&encoded[..12]));
+    }
 
     #[test]
     fn the_word_rule_still_holds() {

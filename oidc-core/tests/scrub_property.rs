@@ -86,3 +86,26 @@ proptest! {
         prop_assert!(!text.contains(&encode(&refresh)) || encode(&refresh) == refresh);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// A service that echoes only part of a secret (a prefix, a middle
+    /// piece) leaks none of it: every run of 12 or more characters of a
+    /// sent secret is redacted.
+    #[test]
+    fn no_run_of_twelve_characters_of_a_sent_secret_survives(
+        secret in "[A-Za-z0-9]{24,80}",
+        start in 0usize..12,
+        len in 12usize..24,
+        prefix in "[ a-z]{0,10}",
+    ) {
+        let piece = &secret[start..(start + len).min(secret.len())];
+        let description = format!("{prefix}{piece}... was not accepted");
+        let text = error_for("client-secret-value", &secret, &description);
+        for window in secret.as_bytes().windows(12) {
+            let window = std::str::from_utf8(window).unwrap();
+            prop_assert!(!text.contains(window), "`{window}` of the token leaked: {text}");
+        }
+    }
+}

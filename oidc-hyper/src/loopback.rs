@@ -3,6 +3,7 @@
 //! gets, and whether it ends the wait, is decided by
 //! [`oidc_core::pkce::answer_loopback`].
 
+use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::future::Future as _;
 use std::pin::pin;
@@ -25,7 +26,9 @@ use crate::rt::{race, BoxIo, Either, Executor, Listener, Timer};
 /// outcome is known.
 const SERVE_GRACE: Duration = Duration::from_secs(2);
 /// How long one loopback connection may stay open.
-const CONNECTION_LIMIT: Duration = Duration::from_secs(5);
+const CONNECTION_LIMIT: Duration = oidc_host::adapter::loopback::CONNECTION_TIMEOUT;
+/// The most connections served at once.
+const MAX_CONNECTIONS: usize = oidc_host::adapter::loopback::MAX_CONNECTIONS;
 
 type Outcome = Result<AuthorizationCode, RedirectError>;
 
@@ -45,15 +48,28 @@ pub(crate) async fn await_redirect(
     let done: Arc<Signal<()>> = Arc::new(Signal::default());
     let state = Arc::new(state);
     let mut deadline = timer.sleep(limit);
+    // The connections being served, oldest first; a task drops its handle
+    // when it ends. At the cap a new connection evicts the oldest, so idle
+    // connections from other local processes cannot keep the browser out.
+    let mut open: VecDeque<Arc<Signal<()>>> = VecDeque::new();
     let result = loop {
         let stop = race(cancel.cancelled(), &mut deadline);
         match race(race(listener.accept(), outcome.wait()), stop).await {
             Either::Left(Either::Left(Ok(io))) => {
+                open.retain(|evict| Arc::strong_count(evict) > 1);
+                if open.len() >= MAX_CONNECTIONS {
+                    if let Some(oldest) = open.pop_front() {
+                        oldest.set(());
+                    }
+                }
+                let evict = Arc::new(Signal::default());
+                open.push_back(Arc::clone(&evict));
                 let task = serve(
                     io,
                     Arc::clone(&state),
                     Arc::clone(&outcome),
                     Arc::clone(&done),
+                    evict,
                     Arc::clone(timer),
                 );
                 executor.spawn(Box::pin(task));
@@ -81,6 +97,7 @@ async fn serve(
     state: Arc<State>,
     outcome: Arc<Signal<Outcome>>,
     done: Arc<Signal<()>>,
+    evict: Arc<Signal<()>>,
     timer: Arc<dyn Timer>,
 ) {
     let service = service_fn(move |request: http::Request<hyper::body::Incoming>| {
@@ -129,7 +146,7 @@ async fn serve(
             }
             return Poll::Ready(());
         }
-        if limit.as_mut().poll(cx).is_ready() {
+        if limit.as_mut().poll(cx).is_ready() || evict.poll_set(cx).is_ready() {
             return Poll::Ready(());
         }
         if let Some(g) = grace.as_mut() {

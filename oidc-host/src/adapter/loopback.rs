@@ -4,9 +4,9 @@
 //! `std::net` ([`bind`], [`serve`]). What the reply says is decided by
 //! [`oidc_core::pkce::answer_loopback`].
 
+use std::collections::VecDeque;
 use std::io::{self, Read as _, Write as _};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use oidc_core::pkce::{self, LoopbackOutcome, LoopbackReply};
@@ -16,10 +16,14 @@ use crate::adapter::RunOptions;
 use crate::drive::flow::Event;
 use crate::error::Error;
 
-/// How often [`serve`] checks for cancellation and its deadline.
-const ACCEPT_SLICE: Duration = Duration::from_millis(20);
+/// How often [`serve`] looks at its connections, cancellation and deadline.
+const ACCEPT_SLICE: Duration = Duration::from_millis(10);
 /// How long one loopback connection may take to send its request head.
-const CONNECTION_TIMEOUT: Duration = Duration::from_secs(5);
+pub const CONNECTION_TIMEOUT: Duration = Duration::from_secs(2);
+/// The most connections [`serve`] holds open at once.
+pub const MAX_CONNECTIONS: usize = 64;
+/// How long writing the answer may take.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The largest request head the listener reads; a longer one is dropped.
 pub const MAX_REQUEST_HEAD: usize = 16 * 1024;
@@ -115,9 +119,13 @@ pub fn bind() -> io::Result<(TcpListener, u16)> {
 /// Serves `listener` (from [`bind`]) for a blocking transport until a
 /// request ends the wait ([`Event::Redirect`]), `deadline` passes
 /// ([`Event::RedirectTimedOut`]) or the listener fails
-/// ([`Event::ListenerFailed`]). Each connection is served on its own
-/// short-lived thread, so a slow or silent client cannot hold up the
-/// browser's redirect.
+/// ([`Event::ListenerFailed`]).
+///
+/// One thread serves every connection, non-blocking: at most
+/// [`MAX_CONNECTIONS`] at once (a new one evicts the oldest), each dropped
+/// when it has not sent a whole request head within
+/// [`CONNECTION_TIMEOUT`]. However many idle connections other local
+/// processes open, the browser's redirect is read and answered.
 ///
 /// # Errors
 ///
@@ -128,66 +136,101 @@ pub fn serve(
     deadline: Instant,
     options: &RunOptions,
 ) -> Result<Event<'static>, Error> {
-    let (tx, rx) = mpsc::channel();
+    let mut open: VecDeque<Pending> = VecDeque::new();
     loop {
-        if let Ok(outcome) = rx.try_recv() {
-            return Ok(Event::Redirect(outcome));
-        }
         let now = Instant::now();
         options.check(now)?;
         if now >= deadline {
             return Ok(Event::RedirectTimedOut);
         }
-        match listener.accept() {
-            Ok((stream, _)) => {
-                let tx = tx.clone();
-                let state = state.clone();
-                let spawned = std::thread::Builder::new()
-                    .name("oidc-loopback".to_owned())
-                    .spawn(move || {
-                        if let Some(outcome) = serve_connection(stream, &state) {
-                            let _ = tx.send(outcome);
-                        }
+        loop {
+            match listener.accept() {
+                Ok((stream, _)) => {
+                    if stream.set_nonblocking(true).is_err() {
+                        continue;
+                    }
+                    if open.len() >= MAX_CONNECTIONS {
+                        open.pop_front();
+                    }
+                    open.push_back(Pending {
+                        stream,
+                        head: Vec::new(),
+                        since: now,
                     });
-                if let Err(e) = spawned {
-                    return Ok(Event::ListenerFailed(e));
                 }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Ok(Event::ListenerFailed(e)),
             }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                let slice = options.wait_target((now + ACCEPT_SLICE).min(deadline));
-                options.cancel().wait_until(slice);
+        }
+        let mut outcome = None;
+        open.retain_mut(|c| match c.read() {
+            Read::More if now.duration_since(c.since) < CONNECTION_TIMEOUT => true,
+            Read::More | Read::Gone => false,
+            Read::Head { method, target } => {
+                let answered = answer(&mut c.stream, &method, &target, state);
+                if outcome.is_none() {
+                    outcome = answered;
+                }
+                false
             }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Ok(Event::ListenerFailed(e)),
+        });
+        if let Some(outcome) = outcome {
+            return Ok(Event::Redirect(outcome));
+        }
+        let slice = options.wait_target((now + ACCEPT_SLICE).min(deadline));
+        options.cancel().wait_until(slice);
+    }
+}
+
+/// A loopback connection that has not sent its whole request head yet.
+struct Pending {
+    stream: TcpStream,
+    head: Vec<u8>,
+    since: Instant,
+}
+
+enum Read {
+    More,
+    Gone,
+    Head { method: String, target: String },
+}
+
+impl Pending {
+    /// Reads what has arrived, without blocking.
+    fn read(&mut self) -> Read {
+        let mut chunk = [0u8; 1024];
+        loop {
+            match self.stream.read(&mut chunk) {
+                Ok(0) => return Read::Gone,
+                Ok(n) => {
+                    self.head.extend_from_slice(&chunk[..n]);
+                    match parse_head(&self.head) {
+                        Head::Partial => {}
+                        Head::Complete { method, target } => return Read::Head { method, target },
+                        Head::Invalid => return Read::Gone,
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Read::More,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return Read::Gone,
+            }
         }
     }
 }
 
-/// Reads one request head, answers it as oidc-core decides, and returns
-/// what ends the wait, if anything.
-fn serve_connection(
-    mut stream: TcpStream,
+/// Answers one request as oidc-core decides; what ends the wait, if
+/// anything.
+fn answer(
+    stream: &mut TcpStream,
+    method: &str,
+    target: &str,
     state: &pkce::State,
 ) -> Option<Result<AuthorizationCode, pkce::RedirectError>> {
-    stream.set_nonblocking(false).ok()?;
-    stream.set_read_timeout(Some(CONNECTION_TIMEOUT)).ok()?;
-    stream.set_write_timeout(Some(CONNECTION_TIMEOUT)).ok()?;
-    let mut buf = Vec::with_capacity(1024);
-    let mut chunk = [0u8; 1024];
-    let (method, target) = loop {
-        let n = match stream.read(&mut chunk) {
-            Ok(0) | Err(_) => return None,
-            Ok(n) => n,
-        };
-        buf.extend_from_slice(&chunk[..n]);
-        match parse_head(&buf) {
-            Head::Partial => {}
-            Head::Complete { method, target } => break (method, target),
-            Head::Invalid => return None,
-        }
-    };
-    let reply = pkce::answer_loopback(&method, &target, state);
+    let reply = pkce::answer_loopback(method, target, state);
     // The browser may already have gone; the outcome does not depend on it.
+    let _ = stream.set_nonblocking(false);
+    let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
     let _ = stream.write_all(&reply_bytes(&reply));
     let _ = stream.flush();
     match reply.outcome {

@@ -21,6 +21,16 @@ pub(super) fn scenarios(t: &mut Vec<Scenario>) {
             .counts(&[(REG, 1), (AUTHZ, 1), (CTAC, 1)]),
     );
     t.push(
+        // More idle connections than the listener holds at once: the
+        // oldest are evicted, the browser's redirect is still answered.
+        Scenario::new("pkce/a_flood_of_idle_connections_is_bounded")
+            .action(|env| pkce_sign_in_with(env, 200))
+            .expect(
+                "ok token prompts=1 strays=[404, 400, 400] authorize=302 redirect=200 idle=200 fast=yes cached=yes",
+            )
+            .counts(&[(REG, 1), (AUTHZ, 1), (CTAC, 1)]),
+    );
+    t.push(
         Scenario::new("pkce/denied_redirect_with_the_right_state")
             .emulator(EmulatorConfig::default().with_authorize_mode(AuthorizeMode::AutoDeny))
             .action(pkce_sign_in)
