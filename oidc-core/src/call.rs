@@ -2,7 +2,7 @@
 //! state machine.
 //!
 //! [`Call`] has the device flow's shape: [`Call::poll`] says what to do
-//! next ([`Step`](crate::step::Step): send this request, wait until then, or done), and
+//! next ([`Step`]: send this request, wait until then, or done), and
 //! [`Call::handle_response`] / [`Call::handle_transport_error`] advance it.
 //! Every attempt is a fresh copy of the request with the caller's
 //! `User-Agent` set and, for [`Auth::SigV4`]

@@ -23,8 +23,10 @@
 //! * [`sso_oidc`], [`portal`] (the SSO portal) and [`sts`]: one module per
 //!   operation, each with a typed input, a pure `request` builder and a
 //!   pure `parse`; [`identity_context`]: identity-enhanced role sessions.
+//! * [`step`]: the one "what next" vocabulary of every state machine
+//!   ([`Step`]: send, wait, local work, done).
 //! * [`device_flow`]: the device authorization flow ([`DeviceFlow`],
-//!   [`Action`]) and the drive loop every adapter follows.
+//!   [`DeviceFlowStep`]) and the drive loop every adapter follows.
 //! * [`pkce`]: authorization code + PKCE (verifier, challenge, state,
 //!   authorize URL, redirect parsing).
 //! * [`cache`]: the AWS CLI v2 SSO token cache format and the pure refresh

@@ -179,8 +179,7 @@ pub enum TokenError {
     /// Reading the cache or taking its lock failed.
     #[error(transparent)]
     Cache(#[from] HostError),
-    /// The lock passed to [`TokenProvider::begin`](crate::TokenProvider::begin)
-    /// belongs to another session.
+    /// The session lock held for a cache read belongs to another session.
     #[error(
         "the lock {got} does not belong to this session (expected {expected})",
         got = .got.display(),

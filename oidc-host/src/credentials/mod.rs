@@ -445,7 +445,7 @@ impl CredentialsSource {
 ///
 /// Adapters use it through their `credentials` method; the protocol is
 /// [`begin`](Self::begin) → [`Begin::Fetch`] → drive
-/// [`ClientState::credentials_flow`](crate::ClientState::credentials_flow)
+/// [`ClientState::credentials_flow`](crate::adapter::ClientState::credentials_flow)
 /// → [`Fetch::finish`].
 #[derive(Clone)]
 pub struct CredentialsProvider {

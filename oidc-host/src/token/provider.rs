@@ -498,13 +498,14 @@ pub(crate) fn ends_session(error: &oidc_core::Error) -> bool {
 pub enum LoginReason {
     /// There is no cached token.
     Absent,
-    /// The cache file is unusable (it is replaced by [`Login::store`]).
+    /// The cache file is unusable (the sign-in's token replaces it).
     Corrupt(CacheWarning),
     /// The cached token has expired and cannot be refreshed.
     Expired,
-    /// The caller asked for a sign-in ([`TokenProvider::login`]).
+    /// The caller asked for a sign-in (`login --force`,
+    /// [`SessionFlow::force_sign_in`](crate::SessionFlow::force_sign_in)).
     Requested,
-    /// A refresh found the session ended ([`Refresh::finish_or_login`]).
+    /// A refresh found the session ended.
     SessionEnded,
 }
 
