@@ -333,10 +333,17 @@ fn check_caller(ctx: &Ctx, req: &Request) -> Result<(), Response> {
             .map(|v| v.split(';').next().unwrap_or("").trim())
             .is_some_and(|v| v.eq_ignore_ascii_case("application/json"));
         if !json {
+            // JSON only (a cross-site form cannot send it without a
+            // preflight); the message says exactly what to send.
+            let base = ctx.base_url.clone();
             return Err(err(
                 415,
                 "unsupported_media_type",
-                "control API requests must be `Content-Type: application/json`",
+                format!(
+                    "control API requests must be `Content-Type: application/json`, e.g. \
+                     curl -X POST -H 'Content-Type: application/json' \
+                     -d '{{\"userCode\":\"BCDF-GHJK\"}}' {base}/_emulator/approve"
+                ),
             ));
         }
     }

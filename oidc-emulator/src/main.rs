@@ -22,7 +22,26 @@ usage: oidc-emulator [options]
                          STS / CreateTokenWithIAM requests (repeatable)
   -h, --help             show this help
 
-Prints `listening on http://127.0.0.1:PORT` once ready.";
+Prints `listening on http://127.0.0.1:PORT` once ready.
+
+Control API (JSON bodies, `Content-Type: application/json`):
+  GET    /_emulator/health         {\"ok\":true,\"baseUrl\":..}
+  GET    /_emulator/pending        pending device-flow user codes
+  POST   /_emulator/approve        {\"userCode\":\"BCDF-GHJK\"}
+  POST   /_emulator/deny           {\"userCode\":\"BCDF-GHJK\"}
+  POST   /_emulator/advance        {\"seconds\":60}  (moves the emulator's clock)
+  GET    /_emulator/stats          request counts per operation
+  POST   /_emulator/reset-stats
+  GET    /_emulator/clients        registered clients
+  GET    /_emulator/sts-sessions   STS sessions issued
+  POST   /_emulator/issue-token    {..} issue a token without a sign-in
+  POST   /_emulator/revoke         {..} revoke a refresh token
+  POST   /_emulator/trade-in-token {\"principalArn\":\"arn:..\"}
+  GET    /_emulator/faults         injected faults; POST adds, DELETE clears
+  GET    /_emulator/requests       the request log (last 1000); DELETE clears
+
+  e.g. curl -X POST -H 'Content-Type: application/json' \\
+         -d '{\"userCode\":\"BCDF-GHJK\"}' http://127.0.0.1:PORT/_emulator/approve";
 
 fn parse_num(name: &str, v: Option<String>) -> Result<u32, String> {
     v.ok_or_else(|| format!("{name} needs a value"))?

@@ -562,7 +562,16 @@ pub(crate) fn verify(
             format!("Credential should be scoped to correct service: '{service}'."),
         ));
     }
-    if h.region != ctx.config.region {
+    // STS is regional: a request signed for any region is answered (the
+    // emulator stands for every regional STS endpoint). SSO OIDC is the
+    // emulator's one region. A scope that is not a region name at all is
+    // refused as STS refuses it.
+    let region_ok = if service == "sts" {
+        is_region_name(h.region)
+    } else {
+        h.region == ctx.config.region
+    };
+    if !region_ok {
         return Err(AuthFailure::new(
             AuthFailureKind::BadScope,
             format!(
@@ -1367,5 +1376,57 @@ mod tests {
             canonical_request(&req, &["host", "x-amz-date"], PathEncoding::Double).unwrap(),
             read_txt(&dir, "header-canonical-request.txt").trim_end_matches('\n')
         );
+    }
+}
+
+/// Whether `region` has the shape of an AWS region name (`us-east-1`,
+/// `eu-central-2`, `us-gov-west-1`, `cn-north-1`, `ap-southeast-5`, ...):
+/// lower-case letter groups joined by `-`, the first of two to four
+/// letters, ending in a number.
+pub(crate) fn is_region_name(region: &str) -> bool {
+    let parts: Vec<&str> = region.split('-').collect();
+    let Some((number, words)) = parts.split_last() else {
+        return false;
+    };
+    words.len() >= 2
+        && (2..=4).contains(&words[0].len())
+        && words
+            .iter()
+            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
+        && !number.is_empty()
+        && number.len() <= 3
+        && number.bytes().all(|b| b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod region_names {
+    use super::is_region_name;
+
+    #[test]
+    fn region_names_of_every_partition_and_garbage() {
+        for ok in [
+            "us-east-1",
+            "eu-central-2",
+            "us-gov-west-1",
+            "cn-north-1",
+            "ap-southeast-5",
+            "us-isob-east-1",
+            "eusc-de-east-1",
+        ] {
+            assert!(is_region_name(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "us",
+            "us-east",
+            "east-1",
+            "US-EAST-1",
+            "us_east_1",
+            "us-east-1a",
+            "aws-global",
+            "u-east-1",
+        ] {
+            assert!(!is_region_name(bad), "{bad}");
+        }
     }
 }

@@ -654,14 +654,34 @@ fn signature_errors() {
         msg,
         "Credential should be scoped to correct service: 'sts'."
     );
+    // STS is regional: a request signed for another region than the
+    // emulator's own is answered (it stands for that region's endpoint).
     let other_region = Emulator::start(
         EmulatorConfig::default()
             .with_region("eu-west-1")
             .with_static_credentials(TEST_AKID, TEST_SECRET),
     )
     .unwrap();
+    ok(
+        sts(&other_region, Some(&static_creds()), &gci),
+        "GetCallerIdentity",
+    );
+    // A scope whose region is not a region name is refused.
+    let h = sign_headers(
+        "POST",
+        "/",
+        &[("content-type", FORM)],
+        gci.as_bytes(),
+        &static_creds(),
+        "sts",
+        now,
+    );
+    let h: Vec<(String, String)> = h
+        .into_iter()
+        .map(|(n, v)| (n, v.replace("/us-east-1/", "/Not_A_Region/")))
+        .collect();
     let msg = err(
-        &sts(&other_region, Some(&static_creds()), &gci),
+        &request(emu.addr(), "POST", "/", &header_refs(&h), gci.as_bytes()),
         403,
         "SignatureDoesNotMatch",
     );

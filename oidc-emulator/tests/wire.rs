@@ -561,6 +561,15 @@ fn control_api_refuses_cross_site_requests() {
         br#"{"seconds":600}"#,
     );
     assert_eq!(r.status, 415);
+    // The refusal says exactly what to send (what `curl -d` users need).
+    let said = r.json()["error_description"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        said.contains("Content-Type: application/json") && said.contains("curl -X POST"),
+        "{said}"
+    );
     // A foreign Origin is refused, even with JSON.
     let r = request(
         a,
