@@ -227,7 +227,7 @@ fn configure_then_every_portal_command_then_logout() {
     let (stdout, _) = text(&out);
     assert!(
         stdout.contains(&format!(
-            "export AWS_ACCESS_KEY_ID={}",
+            "export AWS_ACCESS_KEY_ID='{}'",
             json["AccessKeyId"].as_str().unwrap()
         )),
         "{stdout}"
