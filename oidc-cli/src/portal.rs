@@ -22,7 +22,7 @@ use crate::commands::{emit, require, sign_in, PromptUi};
 use crate::exit::{self, Failure};
 use crate::runtime::Runtime;
 use crate::target::{self, BoxError, Resolved};
-use crate::ui::Style;
+use crate::ui::{self, Style};
 use crate::{ConfigureArgs, CredentialsArgs, CredentialsFormat, Global, Output, RolesArgs};
 
 /// Every page of a portal listing.
@@ -85,7 +85,7 @@ pub(crate) fn roles_of(
 }
 
 fn name_of(a: &AccountInfo) -> String {
-    oidc_core::untrusted::printable(a.account_name.as_deref().unwrap_or("-"))
+    ui::shown(a.account_name.as_deref().unwrap_or("-"))
 }
 
 /// `accounts`.
@@ -104,9 +104,9 @@ pub(crate) fn accounts(rt: &Runtime, g: &Global) -> Result<(), BoxError> {
             })),
             Output::Text => println!(
                 "{}  {}  {}",
-                a.account_id,
+                ui::shown(&a.account_id),
                 name_of(a),
-                oidc_core::untrusted::printable(a.email_address.as_deref().unwrap_or(""))
+                ui::shown(a.email_address.as_deref().unwrap_or(""))
             ),
         }
     }
@@ -144,8 +144,12 @@ pub(crate) fn roles(rt: &Runtime, g: &Global, args: &RolesArgs) -> Result<(), Bo
                     "accountName": (!name.is_empty()).then_some(&name),
                     "roleName": role.role_name,
                 })),
-                Output::Text if name.is_empty() => println!("{id}  {}", role.role_name),
-                Output::Text => println!("{id}  {name}  {}", role.role_name),
+                Output::Text if name.is_empty() => {
+                    println!("{}  {}", ui::shown(&id), ui::shown(&role.role_name))
+                }
+                Output::Text => {
+                    println!("{}  {name}  {}", ui::shown(&id), ui::shown(&role.role_name))
+                }
             }
         }
     }
@@ -431,15 +435,22 @@ pub(crate) fn configure(rt: &Runtime, g: &Global, args: &ConfigureArgs) -> Resul
         }
         Output::Text => {
             println!(
-                "{} [sso-session {session_name}] and {} profile(s) in {}:",
+                "{} [sso-session {}] and {} profile(s) in {}:",
                 style.good("Wrote"),
+                ui::shown(&session_name),
                 profiles.len(),
-                fresh.path.display()
+                ui::shown(fresh.path.display())
             );
             for (name, account_id, role) in &profiles {
-                println!("  {name}  ({account_id}, {role})");
+                println!(
+                    "  {}  ({}, {})",
+                    ui::shown(name),
+                    ui::shown(account_id),
+                    ui::shown(role)
+                );
             }
             if let Some((name, _, _)) = profiles.first() {
+                let name = ui::shown(name);
                 println!("\nUse one with: oidc-cli credentials --profile {name}");
                 println!("or, for any AWS tool: credential_process = oidc-cli credentials --profile {name}");
             }
