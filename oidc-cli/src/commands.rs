@@ -51,9 +51,10 @@ pub(crate) fn sign_in(
     // for it (as long as a sign-in may take).
     if let Ok(None) = session.dir.try_lock(&session.session_key) {
         eprintln!(
-            "{} another sign-in to {label} is in progress (another oidc-cli, in another \
+            "{} another sign-in to {} is in progress (another oidc-cli, in another \
              terminal?); waiting for it to finish (up to {})...",
             style.warn("Waiting:"),
+            ui::shown(label),
             ui::humanize(rt.timeout())
         );
         rt.step(format!("waiting for another process signing in to {label}"));
@@ -238,8 +239,8 @@ fn report_signed_in(output: Output, r: &Resolved, token: &CachedToken) {
             println!(
                 "{} to {} ({}); the token expires at {} ({}){}.",
                 style.good("Signed in"),
-                r.label,
-                r.session.start_url,
+                ui::shown(&r.label),
+                ui::shown(&r.session.start_url),
                 ui::rfc3339(token.expires_at),
                 ui::relative(token.expires_at, now),
                 if token.is_refreshable(now) {
@@ -404,11 +405,11 @@ pub(crate) fn status(rt: &Runtime, g: &Global, args: &StatusArgs) -> Result<(), 
     let mut seen = Vec::new();
     if !json {
         if config.exists {
-            println!("Config file: {}", config.path.display());
+            println!("Config file: {}", ui::shown(config.path.display()));
         } else {
-            println!("Config file: {} (none)", config.path.display());
+            println!("Config file: {} (none)", ui::shown(config.path.display()));
         }
-        println!("Token cache: {}", dir.path().display());
+        println!("Token cache: {}", ui::shown(dir.path().display()));
     }
     let mut warnings = Vec::new();
     for (label, start_url, region, key) in &rows {
@@ -456,7 +457,7 @@ pub(crate) fn status(rt: &Runtime, g: &Global, args: &StatusArgs) -> Result<(), 
         println!("No IAM Identity Center session is configured; `oidc-cli configure` writes one.");
     }
     for w in warnings {
-        eprintln!("{} {w}", Style::stderr().warn("warning:"));
+        eprintln!("{} {}", Style::stderr().warn("warning:"), ui::shown(w));
     }
     let Some(r) = asked else {
         return Ok(());
@@ -547,12 +548,12 @@ fn show_session(
         ),
         _ => "not signed in".to_owned(),
     };
-    println!("\n{}", style.bold(label));
+    println!("\n{}", style.bold(&ui::shown(label)));
     if let Some(url) = start_url {
-        println!("  start URL: {url}");
+        println!("  start URL: {}", ui::shown(url));
     }
     if let Some(region) = region {
-        println!("  region:    {region}");
+        println!("  region:    {}", ui::shown(region));
     }
     println!("  status:    {what}");
 }
@@ -584,7 +585,11 @@ pub(crate) fn logout(rt: &Runtime, g: &Global, args: &LogoutArgs) -> Result<(), 
                     json!({"event": "token_removed", "session": label}),
                     &format!("Removed the cached token of {label}."),
                 ),
-                Err(e) => eprintln!("could not remove the cached token of {label}: {e}"),
+                Err(e) => eprintln!(
+                    "could not remove the cached token of {}: {}",
+                    ui::shown(&label),
+                    ui::shown(e)
+                ),
             }
         }
         let removed = remove_sso_credentials(&creds);
@@ -660,7 +665,7 @@ pub(crate) fn logout(rt: &Runtime, g: &Global, args: &LogoutArgs) -> Result<(), 
 fn say(output: Output, value: serde_json::Value, text: &str) {
     match output {
         Output::Json => emit(&value),
-        Output::Text => println!("{text}"),
+        Output::Text => println!("{}", ui::shown(text)),
     }
 }
 

@@ -97,8 +97,8 @@ pub(crate) fn run(rt: &Runtime, g: &Global, args: &LoginArgs) -> Result<(), BoxE
     for a in &accounts {
         eprintln!(
             "      {}  {}",
-            a.account_id,
-            a.account_name.as_deref().unwrap_or("-")
+            ui::shown(&a.account_id),
+            ui::shown(a.account_name.as_deref().unwrap_or("-"))
         );
         if json {
             emit(
@@ -115,15 +115,17 @@ pub(crate) fn run(rt: &Runtime, g: &Global, args: &LoginArgs) -> Result<(), BoxE
         3,
         &format!(
             "Roles in account {} (portal ListAccountRoles)",
-            account
-                .account_name
-                .as_deref()
-                .unwrap_or(&account.account_id)
+            ui::shown(
+                account
+                    .account_name
+                    .as_deref()
+                    .unwrap_or(&account.account_id)
+            )
         ),
     );
     let roles = portal::roles_of(rt, &client, &token, &account.account_id)?;
     for role in &roles {
-        eprintln!("      {}", role.role_name);
+        eprintln!("      {}", ui::shown(&role.role_name));
         if json {
             emit(
                 &json!({"event": "role", "accountId": account.account_id, "roleName": role.role_name}),
@@ -139,7 +141,7 @@ pub(crate) fn run(rt: &Runtime, g: &Global, args: &LoginArgs) -> Result<(), BoxE
         4,
         &format!(
             "Credentials of role {} (portal GetRoleCredentials, cached in ~/.aws/cli/cache)",
-            role.role_name
+            ui::shown(&role.role_name)
         ),
     );
     let cache = CredentialsCacheDir::new(home.path().join(".aws").join("cli").join("cache"));
@@ -165,8 +167,8 @@ pub(crate) fn run(rt: &Runtime, g: &Global, args: &LoginArgs) -> Result<(), BoxE
         "Who am I? (STS GetCallerIdentity, signed with SigV4 using those credentials)",
     );
     let identity = portal::caller_identity(rt, &client, creds, REGION)?;
-    eprintln!("      account {}", identity.account);
-    eprintln!("      ARN     {}", identity.arn);
+    eprintln!("      account {}", ui::shown(&identity.account));
+    eprintln!("      ARN     {}", ui::shown(&identity.arn));
     if json {
         emit(
             &json!({"event": "caller_identity", "account": identity.account, "arn": identity.arn, "userId": identity.user_id}),

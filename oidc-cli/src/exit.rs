@@ -108,7 +108,7 @@ pub(crate) fn report(
         .downcast_ref::<Error>()
         .is_some_and(|e| matches!(e, Error::Cancelled));
     if rt.is_timed_out() && (cancelled || rt.cancel().is_cancelled()) {
-        eprintln!("oidc-cli: {}", rt.timeout_message());
+        eprintln!("oidc-cli: {}", crate::ui::shown(rt.timeout_message()));
         return ExitCode::from(NETWORK);
     }
     if rt.is_interrupted() {
@@ -116,12 +116,12 @@ pub(crate) fn report(
         return ExitCode::from(INTERRUPTED);
     }
     let style = crate::ui::Style::stderr();
-    eprintln!("{} {e}", style.error("oidc-cli:"));
+    eprintln!("{} {}", style.error("oidc-cli:"), crate::ui::shown(e));
     // Each error's message leaves its cause to `source()`: the chain has
     // no repeats to remove.
     let mut source = e.source();
     while let Some(cause) = source {
-        eprintln!("  caused by: {cause}");
+        eprintln!("  caused by: {}", crate::ui::shown(cause));
         source = cause.source();
     }
     ExitCode::from(code_of(e))

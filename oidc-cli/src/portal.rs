@@ -12,6 +12,7 @@ use oidc_core::portal::paginator::{Paginated, Paginator};
 use oidc_core::sigv4::SigV4Signer;
 use oidc_core::sts::get_caller_identity::{GetCallerIdentityInput, GetCallerIdentityOutput};
 use oidc_core::Credentials;
+use oidc_host::export::{Export, ExportFormat};
 use oidc_host::{CredentialsCacheDir, CredentialsProvider, CredentialsSource};
 use oidc_ureq::{Client, SignInMode};
 use serde_json::json;
@@ -84,7 +85,7 @@ pub(crate) fn roles_of(
 }
 
 fn name_of(a: &AccountInfo) -> String {
-    oidc_core::untrusted::printable(a.account_name.as_deref().unwrap_or("-"))
+    ui::shown(a.account_name.as_deref().unwrap_or("-"))
 }
 
 /// `accounts`.
@@ -103,9 +104,9 @@ pub(crate) fn accounts(rt: &Runtime, g: &Global) -> Result<(), BoxError> {
             })),
             Output::Text => println!(
                 "{}  {}  {}",
-                a.account_id,
+                ui::shown(&a.account_id),
                 name_of(a),
-                oidc_core::untrusted::printable(a.email_address.as_deref().unwrap_or(""))
+                ui::shown(a.email_address.as_deref().unwrap_or(""))
             ),
         }
     }
@@ -143,8 +144,12 @@ pub(crate) fn roles(rt: &Runtime, g: &Global, args: &RolesArgs) -> Result<(), Bo
                     "accountName": (!name.is_empty()).then_some(&name),
                     "roleName": role.role_name,
                 })),
-                Output::Text if name.is_empty() => println!("{id}  {}", role.role_name),
-                Output::Text => println!("{id}  {name}  {}", role.role_name),
+                Output::Text if name.is_empty() => {
+                    println!("{}  {}", ui::shown(&id), ui::shown(&role.role_name))
+                }
+                Output::Text => {
+                    println!("{}  {name}  {}", ui::shown(&id), ui::shown(&role.role_name))
+                }
             }
         }
     }
@@ -226,8 +231,7 @@ pub(crate) fn credentials(
         r.profile.as_ref().map(|p| p.name.as_str()),
         &account_id,
         &role_name,
-    );
-    Ok(())
+    )
 }
 
 /// Role credentials through the AWS CLI's cache (one fetch however many
@@ -258,57 +262,34 @@ pub(crate) fn role_credentials(
         })
 }
 
+/// Prints `c` in `format` through [`oidc_host::export`], which quotes every
+/// value for its shell (and refuses what `cmd.exe` cannot carry).
 fn print_credentials(
     format: CredentialsFormat,
     c: &Credentials,
     profile: Option<&str>,
     account_id: &str,
     role_name: &str,
-) {
-    let expiration = c.expires_at.map(ui::rfc3339);
-    let session_token = c.session_token.as_ref().map(|t| t.secret().to_owned());
-    match format {
-        CredentialsFormat::Process => {
-            let mut v = json!({
-                "Version": 1,
-                "AccessKeyId": c.access_key_id,
-                "SecretAccessKey": c.secret_access_key.secret(),
-            });
-            if let Some(t) = &session_token {
-                v["SessionToken"] = json!(t);
-            }
-            if let Some(e) = &expiration {
-                v["Expiration"] = json!(e);
-            }
-            v["AccountId"] = json!(c.account_id.as_deref().unwrap_or(account_id));
-            println!("{v}");
-        }
-        CredentialsFormat::Env => {
-            println!("export AWS_ACCESS_KEY_ID={}", c.access_key_id);
-            println!(
-                "export AWS_SECRET_ACCESS_KEY={}",
-                c.secret_access_key.secret()
-            );
-            if let Some(t) = &session_token {
-                println!("export AWS_SESSION_TOKEN={t}");
-            }
-            if let Some(e) = &expiration {
-                println!("export AWS_CREDENTIAL_EXPIRATION={e}");
-            }
-        }
-        CredentialsFormat::Json => println!(
-            "{}",
-            json!({
-                "profile": profile,
-                "accountId": account_id,
-                "roleName": role_name,
-                "accessKeyId": c.access_key_id,
-                "secretAccessKey": c.secret_access_key.secret(),
-                "sessionToken": session_token,
-                "expiration": expiration,
-            })
-        ),
+) -> Result<(), BoxError> {
+    let format = export_format(format)?;
+    let mut export = Export::new()
+        .with_account_id(account_id)
+        .with_role_name(role_name);
+    if let Some(profile) = profile {
+        export = export.with_profile(profile);
     }
+    print!("{}", export.render(c, format)?);
+    Ok(())
+}
+
+/// The library's format of the same name as a `--format` choice.
+fn export_format(format: CredentialsFormat) -> Result<ExportFormat, BoxError> {
+    use clap::ValueEnum as _;
+    let name = format
+        .to_possible_value()
+        .map(|v| v.get_name().to_owned())
+        .unwrap_or_default();
+    Ok(name.parse::<ExportFormat>()?)
 }
 
 /// STS GetCallerIdentity signed with `credentials`.
@@ -454,15 +435,22 @@ pub(crate) fn configure(rt: &Runtime, g: &Global, args: &ConfigureArgs) -> Resul
         }
         Output::Text => {
             println!(
-                "{} [sso-session {session_name}] and {} profile(s) in {}:",
+                "{} [sso-session {}] and {} profile(s) in {}:",
                 style.good("Wrote"),
+                ui::shown(&session_name),
                 profiles.len(),
-                fresh.path.display()
+                ui::shown(fresh.path.display())
             );
             for (name, account_id, role) in &profiles {
-                println!("  {name}  ({account_id}, {role})");
+                println!(
+                    "  {}  ({}, {})",
+                    ui::shown(name),
+                    ui::shown(account_id),
+                    ui::shown(role)
+                );
             }
             if let Some((name, _, _)) = profiles.first() {
+                let name = ui::shown(name);
                 println!("\nUse one with: oidc-cli credentials --profile {name}");
                 println!("or, for any AWS tool: credential_process = oidc-cli credentials --profile {name}");
             }
@@ -482,5 +470,15 @@ mod tests {
             "d-1234567890"
         );
         assert_eq!(session_name_from("http://127.0.0.1:9/start"), "sso");
+    }
+
+    #[test]
+    fn every_format_choice_is_a_library_format() {
+        use clap::ValueEnum as _;
+        for choice in CredentialsFormat::value_variants() {
+            let format = export_format(*choice).unwrap();
+            let name = choice.to_possible_value().unwrap();
+            assert_eq!(format.name(), name.get_name());
+        }
     }
 }

@@ -70,6 +70,14 @@ pub(crate) fn stderr_is_tty() -> bool {
     std::io::stderr().is_terminal()
 }
 
+/// Anything that came from a server or a local file (names, ids, URLs,
+/// paths, error messages), made safe to print: no control characters, so
+/// no escape sequence, bell or carriage return reaches the terminal. The
+/// CLI's one filter for such text: [`oidc_core::untrusted::printable`].
+pub(crate) fn shown(text: impl std::fmt::Display) -> String {
+    oidc_core::untrusted::printable(&text.to_string())
+}
+
 /// `2024-01-01T01:00:00Z`.
 pub(crate) fn rfc3339(at: SystemTime) -> String {
     let secs = at

@@ -227,7 +227,7 @@ fn configure_then_every_portal_command_then_logout() {
     let (stdout, _) = text(&out);
     assert!(
         stdout.contains(&format!(
-            "export AWS_ACCESS_KEY_ID={}",
+            "export AWS_ACCESS_KEY_ID='{}'",
             json["AccessKeyId"].as_str().unwrap()
         )),
         "{stdout}"
@@ -809,4 +809,218 @@ fn json_output_is_one_object_per_line() {
         stderr.contains("check that it shows this code"),
         "prompts stay on stderr"
     );
+}
+
+/// Terminal control sequences a server or a file could plant: ESC, BEL, a
+/// CSI colour, an OSC window title.
+const PLANTED: [&str; 4] = ["\u{1b}", "\u{7}", "\u{1b}[31m", "\u{1b}]0;title\u{7}"];
+
+fn planted(base: &str) -> String {
+    let mut s = base.to_owned();
+    for p in PLANTED {
+        s.push_str(p);
+        s.push('x');
+    }
+    s
+}
+
+fn assert_no_control(out: &Output, what: &str) {
+    for (stream, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+        assert!(
+            !bytes.iter().any(|b| *b == 0x1b || *b == 0x07),
+            "{what}: {stream} carries ESC or BEL: {:?}",
+            String::from_utf8_lossy(bytes)
+        );
+    }
+}
+
+/// A portal on 127.0.0.1 that answers every request (at most 8, for at
+/// most 30 s) with a 400 whose message carries control sequences. Returns
+/// its base URL.
+fn hostile_portal() -> String {
+    use std::net::TcpListener;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    listener.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut served = 0;
+        while served < 8 && Instant::now() < deadline {
+            let Ok((mut stream, _)) = listener.accept() else {
+                std::thread::sleep(Duration::from_millis(10));
+                continue;
+            };
+            served += 1;
+            let _ = stream.set_nonblocking(false);
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+            let mut request = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            }
+            let body = serde_json::json!({ "message": planted("Weird") }).to_string();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\n\
+                 x-amzn-ErrorType: InvalidRequestException\r\n\
+                 x-amzn-RequestId: r-1\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    base
+}
+
+#[test]
+fn nothing_a_server_or_a_file_says_reaches_the_terminal_raw() {
+    use oidc_core::cache::credentials::{sso_credentials_file_name, SsoSessionId};
+    use oidc_emulator::PortalAccount;
+
+    let hostile = PortalAccount {
+        account_id: planted("2222"),
+        account_name: planted("Dev"),
+        email_address: planted("dev@example.com"),
+        roles: vec![planted("Admin"), planted("Read")],
+    };
+    let normal = PortalAccount::new("111111111111", "Prod", &["ReadOnly"]);
+    let emulator = Arc::new(
+        Emulator::start(EmulatorConfig::default().with_portal_accounts(vec![normal, hostile]))
+            .unwrap(),
+    );
+    let home = Home::new("printable");
+    let base = emulator.base_url();
+    let start_url = format!("{base}/start");
+    profile_config(&home, &start_url);
+    write_token(&home, &emulator, "corp", &start_url, 3600);
+
+    // A planted token cache entry (not configured) and a planted role
+    // credential entry for the profile.
+    let now = SystemTime::now();
+    let entry = CachedToken::new(AccessToken::new("planted"), now + Duration::from_secs(3600))
+        .with_start_url(planted("https://evil.example/start"))
+        .with_region(planted("us-east-1"));
+    home.sso_cache().write_token("planted", &entry).unwrap();
+    std::fs::create_dir_all(home.cli_cache()).unwrap();
+    let role_file = sso_credentials_file_name(
+        "111111111111",
+        "ReadOnly",
+        SsoSessionId::SessionName("corp"),
+    );
+    std::fs::write(
+        home.cli_cache().join(role_file),
+        serde_json::json!({
+            "ProviderType": "sso",
+            "Credentials": {
+                "AccessKeyId": planted("ASIA"),
+                "SecretAccessKey": planted("secret"),
+                "SessionToken": planted("token"),
+                "Expiration": "2999-01-01T00:00:00Z",
+                "AccountId": planted("1111"),
+            }
+        })
+        .to_string(),
+    )
+    .unwrap();
+
+    let ep = ["--endpoint-url", &base, "--timeout", "30"];
+    let run = |args: &[&str]| {
+        let out = home.run(&[args, &ep[..]].concat());
+        assert_no_control(&out, &args.join(" "));
+        out
+    };
+    for output in ["text", "json"] {
+        for args in [
+            &["accounts", "--sso-session", "corp"][..],
+            &["roles", "--sso-session", "corp"],
+            &["status"],
+            &["status", "--sso-session", "corp"],
+        ] {
+            let out = run(&[args, &["--output", output]].concat());
+            assert_eq!(code(&out), Some(0), "{args:?} {:?}", text(&out));
+            if output == "text" {
+                // What was planted is shown, without its control characters.
+                let stdout = text(&out).0;
+                let expected = match args[0] {
+                    "accounts" => vec![planted("Dev"), planted("dev@example.com")],
+                    "roles" => vec![planted("2222"), planted("Admin"), planted("Read")],
+                    _ => vec![planted("https://evil.example/start"), planted("us-east-1")],
+                };
+                for e in expected {
+                    let e = oidc_core::untrusted::printable(&e);
+                    assert!(stdout.contains(&e), "{args:?}: {e:?} not in {stdout}");
+                }
+            }
+        }
+    }
+    let out = run(&[
+        "roles",
+        "--sso-session",
+        "corp",
+        "--account-id",
+        &planted("1"),
+    ]);
+    assert_ne!(code(&out), Some(0));
+
+    // The planted role credentials read as corrupt: fresh ones are fetched.
+    for format in ["process", "env", "json"] {
+        let out = run(&["credentials", "--profile", "dev", "--format", format]);
+        let (stdout, stderr) = text(&out);
+        assert_eq!(code(&out), Some(0), "{stderr}");
+        assert!(!stdout.contains("secretx"), "{stdout}");
+    }
+
+    // An error the portal sends (a fake portal on 127.0.0.1: the
+    // emulator cannot send control characters in a header), and errors
+    // about names from the command line.
+    let fake = hostile_portal();
+    let out = home.run(&[
+        "accounts",
+        "--sso-session",
+        "corp",
+        "--endpoint-url",
+        &fake,
+        "--timeout",
+        "30",
+    ]);
+    assert_no_control(&out, "accounts against a hostile portal");
+    assert_ne!(code(&out), Some(0));
+    let stderr = text(&out).1;
+    assert!(stderr.contains("Weird"), "{stderr}");
+    let out = run(&["status", "--profile", &planted("nope")]);
+    assert_ne!(code(&out), Some(0));
+    let out = run(&["credentials", "--sso-session", &planted("nope")]);
+    assert_ne!(code(&out), Some(0));
+
+    // `configure` against the hostile accounts, then `logout --all` of the
+    // planted entries.
+    let home2 = Home::new("printable-configure");
+    let _approver = Approver::start(&emulator);
+    emulator.clear_faults();
+    let out = home2.run(&[
+        "configure",
+        "--start-url",
+        &start_url,
+        "--region",
+        "us-east-1",
+        "--sso-session",
+        "corp",
+        "--use-device-code",
+        "--no-browser",
+        "--endpoint-url",
+        &base,
+        "--timeout",
+        "60",
+    ]);
+    assert_no_control(&out, "configure");
+    let (stdout, stderr) = text(&out);
+    assert_eq!(code(&out), Some(0), "{stderr}");
+    assert!(
+        stdout.contains(&oidc_core::untrusted::printable(&planted("Admin"))),
+        "{stdout}"
+    );
+    let out = run(&["logout", "--all"]);
+    assert_no_control(&out, "logout --all");
 }

@@ -84,6 +84,16 @@ pub enum CacheFormatError {
         /// The key, spelled as the AWS CLI writes it.
         key: &'static str,
     },
+    /// A key's value is outside what the service issues (e.g. an access
+    /// key id with a character other than `A-Z a-z 0-9 _`, an expiry after
+    /// 9999-12-31T23:59:59Z).
+    #[error("cache file key `{key}` is out of range: {detail}")]
+    InvalidValue {
+        /// The key, spelled as the AWS CLI writes it.
+        key: &'static str,
+        /// What was expected (never the value).
+        detail: &'static str,
+    },
 }
 
 /// Lowercase hex SHA-1 of `input` followed by `.json`.

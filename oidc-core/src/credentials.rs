@@ -138,6 +138,144 @@ impl Credentials {
     }
 }
 
+/// The checks a credential member read from a response or a cache file
+/// must pass before it becomes part of [`Credentials`].
+///
+/// Each check returns what was expected (for
+/// [`ParseErrorKind::OutOfRange`](crate::ParseErrorKind::OutOfRange)'s
+/// `detail`), never the value. The constraints are the models' where they
+/// have one (STS `accessKeyIdType`: 16 to 128 `[\w]` characters); where the
+/// model only says "string" (the portal's `AccessKeyType`,
+/// `SecretAccessKeyType`, `SessionTokenType`, STS `accessKeySecretType`,
+/// `tokenType`), the alphabet AWS issues them in: word characters for key
+/// ids, base64 (standard or URL-safe, with `.`) for secrets and tokens. So no
+/// value that passes can carry a control character, white space, a quote or
+/// any other character a shell or a terminal interprets.
+pub(crate) mod check {
+    use std::time::{Duration, SystemTime};
+
+    /// The longest access key id (`accessKeyIdType` max).
+    pub(crate) const ACCESS_KEY_ID_MAX: usize = 128;
+    /// The shortest STS access key id (`accessKeyIdType` min).
+    pub(crate) const STS_ACCESS_KEY_ID_MIN: usize = 16;
+    /// The longest secret access key accepted (AWS issues 40 characters).
+    pub(crate) const SECRET_ACCESS_KEY_MAX: usize = 1024;
+    /// The longest session token accepted (STS documents no maximum; real
+    /// ones are a few KiB).
+    pub(crate) const SESSION_TOKEN_MAX: usize = 64 * 1024;
+    /// `9999-12-31T23:59:59Z`, the latest expiry an SDK can read.
+    pub(crate) const LATEST_EXPIRY_SECS: u64 = 253_402_300_799;
+
+    fn word(b: u8) -> bool {
+        b.is_ascii_alphanumeric() || b == b'_'
+    }
+
+    fn token_char(b: u8) -> bool {
+        b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'.' | b'_' | b'-')
+    }
+
+    /// An access key id: `min..=128` characters of `[\w]` (ASCII).
+    /// `min` is [`STS_ACCESS_KEY_ID_MIN`] for STS, 1 where the model sets
+    /// no minimum.
+    pub(crate) fn access_key_id(value: &str, min: usize) -> Result<(), &'static str> {
+        if !value.bytes().all(word) {
+            return Err("may only contain A-Z a-z 0-9 _");
+        }
+        if value.len() < min || value.len() > ACCESS_KEY_ID_MAX {
+            return Err(if min >= STS_ACCESS_KEY_ID_MIN {
+                "expected 16 to 128 characters"
+            } else {
+                "expected 1 to 128 characters"
+            });
+        }
+        Ok(())
+    }
+
+    /// A secret access key: 1 to [`SECRET_ACCESS_KEY_MAX`] characters of
+    /// `A-Z a-z 0-9 + / = . _ -`.
+    pub(crate) fn secret_access_key(value: &str) -> Result<(), &'static str> {
+        if value.is_empty() || value.len() > SECRET_ACCESS_KEY_MAX {
+            return Err("expected 1 to 1024 characters");
+        }
+        if !value.bytes().all(token_char) {
+            return Err("may only contain A-Z a-z 0-9 + / = . _ -");
+        }
+        Ok(())
+    }
+
+    /// A session token: 1 to [`SESSION_TOKEN_MAX`] characters of
+    /// `A-Z a-z 0-9 + / = . _ -`.
+    pub(crate) fn session_token(value: &str) -> Result<(), &'static str> {
+        if value.is_empty() || value.len() > SESSION_TOKEN_MAX {
+            return Err("expected 1 to 65536 characters");
+        }
+        if !value.bytes().all(token_char) {
+            return Err("may only contain A-Z a-z 0-9 + / = . _ -");
+        }
+        Ok(())
+    }
+
+    /// An expiry an SDK can read: from `1970-01-01T00:00:00Z` to
+    /// `9999-12-31T23:59:59Z`.
+    pub(crate) fn expiry(value: SystemTime) -> Result<(), &'static str> {
+        let latest = SystemTime::UNIX_EPOCH + Duration::from_secs(LATEST_EXPIRY_SECS);
+        if value < SystemTime::UNIX_EPOCH || value > latest {
+            return Err("expected an instant from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z");
+        }
+        Ok(())
+    }
+
+    /// An AWS account id: 12 ASCII digits.
+    pub(crate) fn account_id(value: &str) -> Result<(), &'static str> {
+        if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(())
+        } else {
+            Err("expected 12 digits")
+        }
+    }
+
+    /// An ARN (`arnType`: 20 to 2048 characters), starting with `arn:`.
+    /// Stricter than the model's printable class: no control character at
+    /// all (the model allows tab, LF and CR; no ARN AWS issues has them).
+    pub(crate) fn arn(value: &str) -> Result<(), &'static str> {
+        let n = value.chars().count();
+        if !(20..=2048).contains(&n)
+            || !value.starts_with("arn:")
+            || value.chars().any(|c| {
+                c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{fffe}' | '\u{ffff}')
+            })
+        {
+            return Err("expected an ARN: `arn:...`, 20 to 2048 printable characters");
+        }
+        Ok(())
+    }
+
+    /// `assumedRoleIdType` / `federatedIdType`: 2 to 193 characters of
+    /// `[\w+=,.@:-]`.
+    pub(crate) fn principal_id(value: &str) -> Result<(), &'static str> {
+        if !(2..=193).contains(&value.len())
+            || !value
+                .bytes()
+                .all(|b| word(b) || matches!(b, b'+' | b'=' | b',' | b'.' | b'@' | b':' | b'-'))
+        {
+            return Err("expected 2 to 193 characters of A-Z a-z 0-9 _ + = , . @ : -");
+        }
+        Ok(())
+    }
+
+    /// `sourceIdentityType`: 2 to 64 characters of `[\w+=,.@-]`.
+    pub(crate) fn source_identity(value: &str) -> Result<(), &'static str> {
+        if !(2..=64).contains(&value.len())
+            || !value
+                .bytes()
+                .all(|b| word(b) || matches!(b, b'+' | b'=' | b',' | b'.' | b'@' | b'-'))
+        {
+            return Err("expected 2 to 64 characters of A-Z a-z 0-9 _ + = , . @ -");
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -475,17 +475,17 @@ fn responses_are_read_whatever_the_order_namespace_and_unknown_elements() {
         "<sts:ResponseMetadata><sts:RequestId>r-9</sts:RequestId></sts:ResponseMetadata>",
         "<sts:AssumeRoleResult><NewMember><Credentials>decoy</Credentials></NewMember>",
         "<sts:Credentials><sts:Expiration>2024-05-14T17:48:09.5+00:00</sts:Expiration>",
-        "<sts:SessionToken><![CDATA[tok<en]]></sts:SessionToken>",
-        "<sts:SecretAccessKey>a&amp;b&#x41;&#66;</sts:SecretAccessKey>",
+        "<sts:SessionToken><![CDATA[tok/en]]></sts:SessionToken>",
+        "<sts:SecretAccessKey>a&#x2B;b&#x41;&#66;</sts:SecretAccessKey>",
         "<sts:AccessKeyId>ASIAEXAMPLEEXAMPLE</sts:AccessKeyId></sts:Credentials>",
         "<!-- a comment --></sts:AssumeRoleResult></sts:AssumeRoleResponse>"
     );
     let o = assume_role::parse(&response(200, body)).unwrap();
     assert_eq!(o.credentials.access_key_id, "ASIAEXAMPLEEXAMPLE");
-    assert_eq!(o.credentials.secret_access_key.secret(), "a&bAB");
+    assert_eq!(o.credentials.secret_access_key.secret(), "a+bAB");
     assert_eq!(
         o.credentials.session_token.as_ref().unwrap().secret(),
-        "tok<en"
+        "tok/en"
     );
     assert_eq!(
         o.credentials.expires_at,

@@ -110,6 +110,7 @@ mod config;
 mod credentials;
 mod drive;
 mod error;
+pub mod export;
 mod fs;
 mod token;
 
@@ -134,6 +135,7 @@ pub use drive::flow::{DeviceFlowRun, Event, Flow, FlowStep, Local};
 pub use drive::job::{Job, JobDone};
 pub use drive::signal::{CancelToken, Signal};
 pub use error::{CacheProblem, CacheWarning, Error, HostError, TokenError};
+pub use export::{Export, ExportError, ExportFormat, UnknownExportFormat};
 pub use token::dir::{CacheDir, Platform, ReadOutcome, RegistrationKey, RegistrationOutcome};
 pub use token::lock::SessionLock;
 pub use token::provider::{LoginReason, RegistrationInfo};

@@ -139,7 +139,7 @@ fn assume_role_response() -> Response {
         .body(
             concat!(
                 r#"<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">"#,
-                "<AssumeRoleResult><Credentials><AccessKeyId>ASIAASSUMED</AccessKeyId>",
+                "<AssumeRoleResult><Credentials><AccessKeyId>ASIAASSUMEDEXAMPLE</AccessKeyId>",
                 "<SecretAccessKey>planted-assumed-secret</SecretAccessKey>",
                 "<SessionToken>planted-assumed-token</SessionToken>",
                 "<Expiration>2099-05-14T17:48:09Z</Expiration></Credentials>",
@@ -350,7 +350,7 @@ fn assume_role_over_static_signs_with_the_static_key() {
     let flow = state.credentials_flow(&source).unwrap();
     let (result, sent) = drive(&state, flow, SystemTime::now(), |_| assume_role_response());
     let credentials = result.unwrap();
-    assert_eq!(credentials.access_key_id, "ASIAASSUMED");
+    assert_eq!(credentials.access_key_id, "ASIAASSUMEDEXAMPLE");
     assert_eq!(credentials.account_id.as_deref(), Some("444455556666"));
 
     assert_eq!(sent.len(), 1);
@@ -402,7 +402,7 @@ fn assume_role_chain_over_sso_role_and_its_own_region() {
             assume_role_response()
         }
     });
-    assert_eq!(result.unwrap().access_key_id, "ASIAASSUMED");
+    assert_eq!(result.unwrap().access_key_id, "ASIAASSUMEDEXAMPLE");
     assert_eq!(sent.len(), 2);
     assert_eq!(
         sent[1].uri().to_string(),

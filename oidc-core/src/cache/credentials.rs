@@ -48,7 +48,7 @@ use serde_json::{Map, Value};
 
 use super::json::{write_py_str, PyObjectWriter};
 use super::{sha1_file_name, timestamp, CacheFormatError};
-use crate::credentials::Credentials;
+use crate::credentials::{check, Credentials};
 use crate::secret::{SecretAccessKey, SessionToken};
 
 /// The AWS CLI's expiry window for cached role credentials
@@ -203,6 +203,14 @@ impl CachedCredentials {
     ///   offsets (`+00:00`), fractions, and the `...UTC` form botocore writes
     ///   for assume-role entries.
     ///
+    /// Every value is checked like a service's answer (see
+    /// [`get_role_credentials::parse`](crate::portal::get_role_credentials::parse)):
+    /// `AccessKeyId` 1 to 128 characters of `A-Z a-z 0-9 _`, `SecretAccessKey`
+    /// and `SessionToken` of `A-Z a-z 0-9 + / = . _ -`, `Expiration` from
+    /// 1970 to 9999-12-31T23:59:59Z, `AccountId` 12 digits. A planted entry
+    /// with a value outside them is [`CacheFormatError::InvalidValue`], like
+    /// any other corrupt entry.
+    ///
     /// The error names the key (as `Credentials.AccessKeyId` for nested
     /// keys) and the reason, never a value.
     ///
@@ -236,18 +244,29 @@ impl CachedCredentials {
             });
         };
         let access_key_id = required_str(&mut inner, "AccessKeyId", "Credentials.AccessKeyId")?;
+        valid(
+            "Credentials.AccessKeyId",
+            check::access_key_id(&access_key_id, 1),
+        )?;
         let secret = required_str(&mut inner, "SecretAccessKey", "Credentials.SecretAccessKey")?;
+        valid(
+            "Credentials.SecretAccessKey",
+            check::secret_access_key(&secret),
+        )?;
         let mut credentials = Credentials::new(access_key_id, SecretAccessKey::new(secret));
         if let Some(token) = optional_str(&mut inner, "SessionToken") {
+            valid("Credentials.SessionToken", check::session_token(&token))?;
             credentials = credentials.with_session_token(SessionToken::new(token));
         }
         if let Some(text) = optional_str(&mut inner, "Expiration") {
             let expiry = timestamp::parse(&text).ok_or(CacheFormatError::InvalidTimestamp {
                 key: "Credentials.Expiration",
             })?;
+            valid("Credentials.Expiration", check::expiry(expiry))?;
             credentials = credentials.with_expiry(expiry);
         }
         if let Some(account_id) = optional_str(&mut inner, "AccountId") {
+            valid("Credentials.AccountId", check::account_id(&account_id))?;
             credentials = credentials.with_account_id(account_id);
         }
         Ok(CachedCredentials {
@@ -307,6 +326,11 @@ impl CachedCredentials {
 /// ```
 pub fn parse_expiration(text: &str) -> Option<SystemTime> {
     timestamp::parse(text)
+}
+
+/// A failed [`check`] as [`CacheFormatError::InvalidValue`] naming `key`.
+fn valid(key: &'static str, checked: Result<(), &'static str>) -> Result<(), CacheFormatError> {
+    checked.map_err(|detail| CacheFormatError::InvalidValue { key, detail })
 }
 
 /// Maps a `serde_json` error without its message (which may quote input).

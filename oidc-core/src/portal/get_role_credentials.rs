@@ -38,9 +38,9 @@ use std::time::SystemTime;
 
 use serde::Deserialize;
 
-use crate::credentials::Credentials;
+use crate::credentials::{check, Credentials};
 use crate::endpoint::{Endpoint, Service};
-use crate::error::{Error, InvalidInput};
+use crate::error::{Error, InvalidInput, ParseError, ParseErrorKind};
 use crate::operation::{Auth, Operation};
 use crate::rest_json::{self, QueryString, ResponseContext};
 use crate::secret::{AccessToken, SecretAccessKey, SessionToken};
@@ -176,30 +176,80 @@ pub fn request(
 ///
 /// [`Error::Service`] for an error response (e.g. `UnauthorizedException`:
 /// the access token expired or was revoked, sign in again), or
-/// [`Error::Parse`] when a credential member is missing or malformed.
+/// [`Error::Parse`] when a credential member is missing or malformed: every
+/// member is checked, and one outside its range is a
+/// [`ParseErrorKind::OutOfRange`] naming it (the value is never quoted):
+/// `accessKeyId` 1 to 128 characters of `A-Z a-z 0-9 _`;
+/// `secretAccessKey` 1 to 1024 and `sessionToken` 1 to 65536 characters of
+/// `A-Z a-z 0-9 + / = . _ -`; `expiration` from 1970-01-01T00:00:00Z to
+/// 9999-12-31T23:59:59Z.
+///
+/// ```
+/// use oidc_core::portal::get_role_credentials;
+/// use oidc_core::ParseErrorKind;
+///
+/// let response = http::Response::builder().status(200).body(
+///     r#"{"roleCredentials":{"accessKeyId":"ASIA$(touch PWNED)","secretAccessKey":"k","sessionToken":"t","expiration":1704070800000}}"#,
+/// ).unwrap();
+/// let err = get_role_credentials::parse(&response).unwrap_err();
+/// let parse = err.parse_error().unwrap();
+/// assert!(matches!(parse.kind, ParseErrorKind::OutOfRange { member: "roleCredentials.accessKeyId", .. }));
+/// assert!(!err.to_string().contains("PWNED"));
+/// ```
 pub fn parse<B: AsRef<[u8]>>(
     response: &http::Response<B>,
 ) -> Result<GetRoleCredentialsOutput, Error> {
     let wire: Wire = rest_json::parse_response(Service::SsoPortal, OPERATION, response)?;
     let ctx = ResponseContext::of(OPERATION, response);
     let creds = ctx.required("roleCredentials", wire.role_credentials)?;
+    let access_key_id = ctx.required(
+        "roleCredentials.accessKeyId",
+        creds.access_key_id.filter(|v| !v.is_empty()),
+    )?;
+    checked(&ctx, "roleCredentials.accessKeyId", || {
+        check::access_key_id(&access_key_id, 1)
+    })?;
+    let secret_access_key = ctx.required(
+        "roleCredentials.secretAccessKey",
+        creds.secret_access_key.filter(|v| !v.is_empty()),
+    )?;
+    checked(&ctx, "roleCredentials.secretAccessKey", || {
+        check::secret_access_key(secret_access_key.secret())
+    })?;
+    let session_token = ctx.required(
+        "roleCredentials.sessionToken",
+        creds.session_token.filter(|v| !v.is_empty()),
+    )?;
+    checked(&ctx, "roleCredentials.sessionToken", || {
+        check::session_token(session_token.secret())
+    })?;
     let expiration = ctx.required("roleCredentials.expiration", creds.expiration)?;
+    let expiration = ctx.epoch_millis("roleCredentials.expiration", expiration)?;
+    checked(&ctx, "roleCredentials.expiration", || {
+        check::expiry(expiration)
+    })?;
     Ok(GetRoleCredentialsOutput {
         role_credentials: RoleCredentials {
-            access_key_id: ctx.required(
-                "roleCredentials.accessKeyId",
-                creds.access_key_id.filter(|v| !v.is_empty()),
-            )?,
-            secret_access_key: ctx.required(
-                "roleCredentials.secretAccessKey",
-                creds.secret_access_key.filter(|v| !v.is_empty()),
-            )?,
-            session_token: ctx.required(
-                "roleCredentials.sessionToken",
-                creds.session_token.filter(|v| !v.is_empty()),
-            )?,
-            expiration: ctx.epoch_millis("roleCredentials.expiration", expiration)?,
+            access_key_id,
+            secret_access_key,
+            session_token,
+            expiration,
         },
+    })
+}
+
+/// Runs `check`; its failure is a [`ParseErrorKind::OutOfRange`] at
+/// `member` (its path, like the other errors of this parser) naming it,
+/// never quoting the value.
+fn checked(
+    ctx: &ResponseContext<'_>,
+    member: &'static str,
+    check: impl FnOnce() -> Result<(), &'static str>,
+) -> Result<(), ParseError> {
+    check().map_err(|detail| {
+        let mut error = ctx.missing_at(member, member);
+        error.kind = ParseErrorKind::OutOfRange { member, detail };
+        error
     })
 }
 

@@ -348,7 +348,7 @@ pub fn parse<B: AsRef<[u8]>>(response: &http::Response<B>) -> Result<AssumeRoleO
         credentials: common::credentials(&mut p, account)?,
         assumed_role_user,
         packed_policy_size: p.u32(C + 3)?,
-        source_identity: p.optional(C + 4),
+        source_identity: common::source_identity(&mut p, C + 4)?,
         session_token_utilization: p.u32(C + 5)?,
         session_token_size: p.u32(C + 6)?,
         request_id: p.request_id(),

@@ -215,7 +215,7 @@ pub fn parse<B: AsRef<[u8]>>(
         issuer: p.optional(C + 6),
         audience: p.optional(C + 7),
         name_qualifier: p.optional(C + 8),
-        source_identity: p.optional(C + 9),
+        source_identity: common::source_identity(&mut p, C + 9)?,
         session_token_utilization: p.u32(C + 10)?,
         session_token_size: p.u32(C + 11)?,
         request_id: p.request_id(),

@@ -231,7 +231,7 @@ pub fn parse<B: AsRef<[u8]>>(
         packed_policy_size: p.u32(C + 4)?,
         provider: p.optional(C + 5),
         audience: p.optional(C + 6),
-        source_identity: p.optional(C + 7),
+        source_identity: common::source_identity(&mut p, C + 7)?,
         session_token_utilization: p.u32(C + 8)?,
         session_token_size: p.u32(C + 9)?,
         request_id: p.request_id(),

@@ -138,7 +138,7 @@ pub fn parse<B: AsRef<[u8]>>(response: &http::Response<B>) -> Result<AssumeRootO
     let mut p = aws_query::parse_response(OPERATION, response, &PATHS)?;
     Ok(AssumeRootOutput {
         credentials: common::credentials(&mut p, None)?,
-        source_identity: p.optional(C),
+        source_identity: common::source_identity(&mut p, C)?,
         session_token_utilization: p.u32(C + 1)?,
         session_token_size: p.u32(C + 2)?,
         request_id: p.request_id(),

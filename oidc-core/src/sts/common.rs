@@ -2,8 +2,8 @@
 
 use super::types::{PolicyDescriptor, ProvidedContext, Tag};
 use crate::aws_query::{Chars, Check, Parsed, QueryBody};
-use crate::credentials::Credentials;
-use crate::error::{InvalidInput, ParseError};
+use crate::credentials::{check, Credentials};
+use crate::error::{InvalidInput, ParseError, ParseErrorKind};
 use crate::secret::{SecretAccessKey, SessionToken};
 
 /// An array of element paths whose first five are `Credentials` (presence)
@@ -26,7 +26,12 @@ pub(super) use paths_with_credentials;
 pub(super) const AFTER_CREDENTIALS: usize = 5;
 
 /// The required `Credentials` of paths `0..5` (see
-/// [`paths_with_credentials!`]), for the account `account_id`.
+/// [`paths_with_credentials!`]), for the account `account_id` (12 digits:
+/// from [`account_of_arn`]).
+///
+/// Every member is checked against the model (see
+/// [`crate::credentials::check`]): a value outside it is a
+/// [`ParseErrorKind::OutOfRange`] naming the member, never quoting it.
 pub(super) fn credentials<const N: usize>(
     p: &mut Parsed<'_, N>,
     account_id: Option<String>,
@@ -34,10 +39,13 @@ pub(super) fn credentials<const N: usize>(
     if !p.present(0) {
         return Err(p.missing(0));
     }
-    let access_key_id = p.required(1)?;
-    let secret_access_key = SecretAccessKey::new(p.required(2)?);
-    let session_token = SessionToken::new(p.required(3)?);
+    let access_key_id = checked(p, 1, |v| {
+        check::access_key_id(v, check::STS_ACCESS_KEY_ID_MIN)
+    })?;
+    let secret_access_key = SecretAccessKey::new(checked(p, 2, check::secret_access_key)?);
+    let session_token = SessionToken::new(checked(p, 3, check::session_token)?);
     let expires_at = p.required_timestamp(4)?;
+    check::expiry(expires_at).map_err(|detail| out_of_range(p, 4, detail))?;
     let mut credentials = Credentials::new(access_key_id, secret_access_key)
         .with_session_token(session_token)
         .with_expiry(expires_at);
@@ -45,8 +53,63 @@ pub(super) fn credentials<const N: usize>(
     Ok(credentials)
 }
 
-/// An optional structure of two required string members: `at` is the
-/// structure's presence path, `at + 1` and `at + 2` its members.
+/// A [`ParseErrorKind::OutOfRange`] at element `i`, naming it.
+pub(super) fn out_of_range<const N: usize>(
+    p: &Parsed<'_, N>,
+    i: usize,
+    detail: &'static str,
+) -> ParseError {
+    let mut error = p.missing(i);
+    if let ParseErrorKind::MissingMember { member } = error.kind {
+        error.kind = ParseErrorKind::OutOfRange { member, detail };
+    }
+    error
+}
+
+/// The text of required element `i`, which must pass `check`.
+fn checked<const N: usize>(
+    p: &mut Parsed<'_, N>,
+    i: usize,
+    check: impl Fn(&str) -> Result<(), &'static str>,
+) -> Result<String, ParseError> {
+    if let Some(text) = p.text(i) {
+        check(text).map_err(|detail| out_of_range(p, i, detail))?;
+    }
+    p.required(i)
+}
+
+/// The text of optional element `i`, which must pass `check` when present.
+pub(super) fn optional_checked<const N: usize>(
+    p: &mut Parsed<'_, N>,
+    i: usize,
+    check: impl Fn(&str) -> Result<(), &'static str>,
+) -> Result<Option<String>, ParseError> {
+    if let Some(text) = p.text(i) {
+        check(text).map_err(|detail| out_of_range(p, i, detail))?;
+    }
+    Ok(p.optional(i))
+}
+
+/// An optional `SourceIdentity` (`sourceIdentityType`) at element `i`.
+pub(super) fn source_identity<const N: usize>(
+    p: &mut Parsed<'_, N>,
+    i: usize,
+) -> Result<Option<String>, ParseError> {
+    optional_checked(p, i, check::source_identity)
+}
+
+/// An optional ARN (`arnType`) at element `i`.
+pub(super) fn optional_arn<const N: usize>(
+    p: &mut Parsed<'_, N>,
+    i: usize,
+) -> Result<Option<String>, ParseError> {
+    optional_checked(p, i, check::arn)
+}
+
+/// An optional principal structure (`AssumedRoleUser`, `FederatedUser`):
+/// `at` is the structure's presence path, `at + 1` its id
+/// (`assumedRoleIdType` / `federatedIdType`) and `at + 2` its `Arn`
+/// (`arnType`), both required and checked.
 pub(super) fn pair<const N: usize>(
     p: &mut Parsed<'_, N>,
     at: usize,
@@ -54,7 +117,10 @@ pub(super) fn pair<const N: usize>(
     if !p.present(at) {
         return Ok(None);
     }
-    Ok(Some((p.required(at + 1)?, p.required(at + 2)?)))
+    Ok(Some((
+        checked(p, at + 1, check::principal_id)?,
+        checked(p, at + 2, check::arn)?,
+    )))
 }
 
 /// The account id of an ARN (`arn:PARTITION:SERVICE:REGION:ACCOUNT:...`),

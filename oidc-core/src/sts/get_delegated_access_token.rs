@@ -96,7 +96,7 @@ pub fn parse<B: AsRef<[u8]>>(
     response: &http::Response<B>,
 ) -> Result<GetDelegatedAccessTokenOutput, Error> {
     let mut p = aws_query::parse_response(OPERATION, response, &PATHS)?;
-    let assumed_principal = p.optional(C + 1);
+    let assumed_principal = common::optional_arn(&mut p, C + 1)?;
     let account = assumed_principal
         .as_deref()
         .and_then(common::account_of_arn);
