@@ -879,11 +879,13 @@ fn nothing_a_server_or_a_file_says_reaches_the_terminal_raw() {
     use oidc_core::cache::credentials::{sso_credentials_file_name, SsoSessionId};
     use oidc_emulator::PortalAccount;
 
+    // Names and e-mail addresses are shown (filtered); account ids and role
+    // names are refused where they are parsed (see below).
     let hostile = PortalAccount {
-        account_id: planted("2222"),
+        account_id: "222222222222".to_owned(),
         account_name: planted("Dev"),
         email_address: planted("dev@example.com"),
-        roles: vec![planted("Admin"), planted("Read")],
+        roles: vec!["Admin".to_owned(), "Read".to_owned()],
     };
     let normal = PortalAccount::new("111111111111", "Prod", &["ReadOnly"]);
     let emulator = Arc::new(
@@ -945,7 +947,7 @@ fn nothing_a_server_or_a_file_says_reaches_the_terminal_raw() {
                 let stdout = text(&out).0;
                 let expected = match args[0] {
                     "accounts" => vec![planted("Dev"), planted("dev@example.com")],
-                    "roles" => vec![planted("2222"), planted("Admin"), planted("Read")],
+                    "roles" => vec!["222222222222".to_owned(), "Admin".to_owned()],
                     _ => vec![planted("https://evil.example/start"), planted("us-east-1")],
                 };
                 for e in expected {
@@ -963,6 +965,49 @@ fn nothing_a_server_or_a_file_says_reaches_the_terminal_raw() {
         &planted("1"),
     ]);
     assert_ne!(code(&out), Some(0));
+
+    // A portal whose account ids or role names hold control characters is
+    // refused at parse time, naming the member, and nothing raw is shown.
+    let refused = Emulator::start(EmulatorConfig::default().with_portal_accounts(vec![
+        PortalAccount {
+            account_id: planted("2222"),
+            account_name: "Dev".to_owned(),
+            email_address: "dev@example.com".to_owned(),
+            roles: vec!["Admin".to_owned()],
+        },
+        PortalAccount {
+            account_id: "111111111111".to_owned(),
+            account_name: "Prod".to_owned(),
+            email_address: "prod@example.com".to_owned(),
+            roles: vec![planted("Admin")],
+        },
+    ]))
+    .unwrap();
+    let refused_base = refused.base_url();
+    let refused_home = Home::new("printable-refused");
+    let refused_start = format!("{refused_base}/start");
+    profile_config(&refused_home, &refused_start);
+    write_token(&refused_home, &refused, "corp", &refused_start, 3600);
+    for (args, member) in [
+        (&["accounts", "--sso-session", "corp"][..], "accountId"),
+        (
+            &[
+                "roles",
+                "--sso-session",
+                "corp",
+                "--account-id",
+                "111111111111",
+            ][..],
+            "roleName",
+        ),
+    ] {
+        let out = refused_home
+            .run(&[args, &["--endpoint-url", &refused_base, "--timeout", "30"]].concat());
+        assert_no_control(&out, &args.join(" "));
+        assert_ne!(code(&out), Some(0), "{args:?}");
+        let stderr = text(&out).1;
+        assert!(stderr.contains(member), "{args:?}: {stderr}");
+    }
 
     // The planted role credentials read as corrupt: fresh ones are fetched.
     for format in ["process", "env", "json"] {
@@ -1017,10 +1062,10 @@ fn nothing_a_server_or_a_file_says_reaches_the_terminal_raw() {
     assert_no_control(&out, "configure");
     let (stdout, stderr) = text(&out);
     assert_eq!(code(&out), Some(0), "{stderr}");
-    assert!(
-        stdout.contains(&oidc_core::untrusted::printable(&planted("Admin"))),
-        "{stdout}"
-    );
+    // The hostile account name becomes a profile name without its control
+    // characters.
+    assert!(stdout.contains("(222222222222, Admin)"), "{stdout}");
+    assert!(!stdout.contains('\u{1b}'), "{stdout}");
     let out = run(&["logout", "--all"]);
     assert_no_control(&out, "logout --all");
 }

@@ -250,6 +250,19 @@ pub(crate) mod check {
         Ok(())
     }
 
+    /// A role name (`roleNameType` of IAM; the portal's model sets no
+    /// constraint): 1 to 64 characters of `[\w+=,.@-]`.
+    pub(crate) fn role_name(value: &str) -> Result<(), &'static str> {
+        if !(1..=64).contains(&value.len())
+            || !value
+                .bytes()
+                .all(|b| word(b) || matches!(b, b'+' | b'=' | b',' | b'.' | b'@' | b'-'))
+        {
+            return Err("expected 1 to 64 characters of A-Z a-z 0-9 _ + = , . @ -");
+        }
+        Ok(())
+    }
+
     /// `assumedRoleIdType` / `federatedIdType`: 2 to 193 characters of
     /// `[\w+=,.@:-]`.
     pub(crate) fn principal_id(value: &str) -> Result<(), &'static str> {

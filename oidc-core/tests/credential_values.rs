@@ -329,3 +329,44 @@ fn cache_entries_with_hostile_values_are_invalid() {
         );
     }
 }
+
+/// Account ids and role names from the portal go into file names, config
+/// files and shells: anything outside their shapes is refused at parse
+/// time, naming the member.
+#[test]
+fn portal_account_ids_and_role_names_are_checked() {
+    use oidc_core::portal::{list_account_roles, list_accounts};
+    let ok = |body: String| {
+        http::Response::builder()
+            .status(200)
+            .body(body.into_bytes())
+            .unwrap()
+    };
+    for hostile in [
+        "12345678901",
+        "1234567890123",
+        "12345678901\n",
+        "12345678901\u{1b}",
+        "$(id)",
+    ] {
+        let body = serde_json::json!({"accountList": [{"accountId": hostile, "accountName": "a"}]});
+        let err = list_accounts::parse(&ok(body.to_string())).unwrap_err();
+        assert!(format!("{err}").contains("accountId"), "{err}");
+        assert!(!format!("{err}{err:?}").contains(hostile), "{err:?}");
+    }
+    for hostile in [
+        "",
+        "Role\nName",
+        "Role\u{1b}]0;x\u{7}",
+        "a b",
+        "$(id)",
+        &"R".repeat(65),
+    ] {
+        let body =
+            serde_json::json!({"roleList": [{"roleName": hostile, "accountId": "111111111111"}]});
+        let err = list_account_roles::parse(&ok(body.to_string())).unwrap_err();
+        assert!(format!("{err}").contains("roleName"), "{err}");
+    }
+    let body = serde_json::json!({"roleList": [{"roleName": "AWSAdministratorAccess", "accountId": "111111111111"}]});
+    assert!(list_account_roles::parse(&ok(body.to_string())).is_ok());
+}

@@ -32,7 +32,7 @@ impl Accounts {
             .map(|(token, next, ids)| {
                 let list: Vec<_> = ids
                     .iter()
-                    .map(|id| serde_json::json!({ "accountId": id, "accountName": format!("n{id}") }))
+                    .map(|id| serde_json::json!({ "accountId": format!("{id:0>12}"), "accountName": format!("n{id}") }))
                     .collect();
                 let mut body = serde_json::json!({ "accountList": list });
                 if let Some(next) = next {
@@ -77,7 +77,12 @@ fn run(
             Ok(Some(input)) => {
                 let output = service.answer(&input);
                 let items: Vec<AccountInfo> = pages.handle_page(output).unwrap();
-                ids.extend(items.into_iter().map(|a| a.account_id));
+                // The ids are 12 digits on the wire: compared without the zeros.
+                ids.extend(
+                    items
+                        .into_iter()
+                        .map(|a| a.account_id.trim_start_matches('0').to_owned()),
+                );
             }
             Ok(None) => break Ok(()),
             Err(e) => break Err(e),
@@ -130,7 +135,7 @@ fn empty_or_null_last_token_ends_the_listing() {
     let input = pages.next_input().unwrap().unwrap();
     assert_eq!(input.next_token, None);
     let output = list_account_roles::parse(&ok(
-        r#"{"nextToken":null,"roleList":[{"roleName":"R","accountId":"1"}]}"#,
+        r#"{"nextToken":null,"roleList":[{"roleName":"R","accountId":"000000000001"}]}"#,
     ))
     .unwrap();
     let roles = pages.handle_page(output).unwrap();
@@ -181,9 +186,9 @@ fn the_page_cap_stops_an_endless_service() {
     let names: Vec<&'static str> = (0..20)
         .map(|i| &*Box::leak(format!("t{i}").into_boxed_str()))
         .collect();
-    table.push(("", Some(names[1]), &["x"]));
+    table.push(("", Some(names[1]), &["7"]));
     for i in 1..19 {
-        table.push((names[i], Some(names[i + 1]), &["x"]));
+        table.push((names[i], Some(names[i + 1]), &["7"]));
     }
     let mut service = Accounts::new(&table);
     let (ids, outcome, count) = run(&mut service, Paginator::new(first()).with_max_pages(5));
@@ -232,7 +237,7 @@ fn resumes_from_the_input_token_and_retries_the_outstanding_input() {
     assert_eq!(a.next_token.as_deref(), Some("t2"));
     assert_eq!(b.next_token, a.next_token);
     let items = pages.handle_page(service.answer(&b)).unwrap();
-    assert_eq!(items[0].account_id, "3");
+    assert_eq!(items[0].account_id, "000000000003");
     let c = pages.next_input().unwrap().unwrap();
     assert_eq!(c.next_token.as_deref(), Some("t3"));
     pages.handle_page(service.answer(&c)).unwrap();
@@ -271,15 +276,15 @@ fn roles_paginate_with_the_other_members_kept() {
     let bodies: HashMap<Option<&str>, &str> = [
         (
             None,
-            r#"{"nextToken":"r2","roleList":[{"roleName":"A","accountId":"9"}]}"#,
+            r#"{"nextToken":"r2","roleList":[{"roleName":"A","accountId":"000000000009"}]}"#,
         ),
         (
             Some("r2"),
-            r#"{"nextToken":"r3","roleList":[{"roleName":"B","accountId":"9"}]}"#,
+            r#"{"nextToken":"r3","roleList":[{"roleName":"B","accountId":"000000000009"}]}"#,
         ),
         (
             Some("r3"),
-            r#"{"roleList":[{"roleName":"C","accountId":"9"}]}"#,
+            r#"{"roleList":[{"roleName":"C","accountId":"000000000009"}]}"#,
         ),
     ]
     .into_iter()

@@ -406,13 +406,16 @@ fn list_accounts_optional_members() {
         assert_eq!(output.next_token, None, "{body}");
         assert!(output.account_list.is_empty(), "{body}");
     }
-    let output =
-        list_accounts::parse(&response(200, r#"{"accountList":[{"accountId":"1"}]}"#)).unwrap();
+    let output = list_accounts::parse(&response(
+        200,
+        r#"{"accountList":[{"accountId":"111111111111"}]}"#,
+    ))
+    .unwrap();
     assert_eq!(output.account_list[0].account_name, None);
     assert_eq!(output.account_list[0].email_address, None);
     let err = list_accounts::parse(&response(
         200,
-        r#"{"accountList":[{"accountId":"1"},{"accountName":"x"}]}"#,
+        r#"{"accountList":[{"accountId":"111111111111"},{"accountName":"x"}]}"#,
     ))
     .unwrap_err();
     let Error::Parse(p) = &err else {
@@ -440,12 +443,15 @@ fn parses_the_spec_list_account_roles_example() {
     );
     let output = list_account_roles::parse(&response(
         200,
-        r#"{"nextToken":"N","roleList":[{"roleName":"R","accountId":"1"}]}"#,
+        r#"{"nextToken":"N","roleList":[{"roleName":"R","accountId":"111111111111"}]}"#,
     ))
     .unwrap();
     assert_eq!(output.next_token.as_deref(), Some("N"));
-    let err = list_account_roles::parse(&response(200, r#"{"roleList":[{"accountId":"1"}]}"#))
-        .unwrap_err();
+    let err = list_account_roles::parse(&response(
+        200,
+        r#"{"roleList":[{"accountId":"111111111111"}]}"#,
+    ))
+    .unwrap_err();
     let Error::Parse(p) = &err else {
         panic!("{err:?}")
     };

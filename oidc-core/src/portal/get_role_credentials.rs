@@ -206,28 +206,40 @@ pub fn parse<B: AsRef<[u8]>>(
         "roleCredentials.accessKeyId",
         creds.access_key_id.filter(|v| !v.is_empty()),
     )?;
-    checked(&ctx, "roleCredentials.accessKeyId", || {
-        check::access_key_id(&access_key_id, 1)
-    })?;
+    super::checked(
+        &ctx,
+        "roleCredentials.accessKeyId",
+        "roleCredentials.accessKeyId",
+        || check::access_key_id(&access_key_id, 1),
+    )?;
     let secret_access_key = ctx.required(
         "roleCredentials.secretAccessKey",
         creds.secret_access_key.filter(|v| !v.is_empty()),
     )?;
-    checked(&ctx, "roleCredentials.secretAccessKey", || {
-        check::secret_access_key(secret_access_key.secret())
-    })?;
+    super::checked(
+        &ctx,
+        "roleCredentials.secretAccessKey",
+        "roleCredentials.secretAccessKey",
+        || check::secret_access_key(secret_access_key.secret()),
+    )?;
     let session_token = ctx.required(
         "roleCredentials.sessionToken",
         creds.session_token.filter(|v| !v.is_empty()),
     )?;
-    checked(&ctx, "roleCredentials.sessionToken", || {
-        check::session_token(session_token.secret())
-    })?;
+    super::checked(
+        &ctx,
+        "roleCredentials.sessionToken",
+        "roleCredentials.sessionToken",
+        || check::session_token(session_token.secret()),
+    )?;
     let expiration = ctx.required("roleCredentials.expiration", creds.expiration)?;
     let expiration = ctx.epoch_millis("roleCredentials.expiration", expiration)?;
-    checked(&ctx, "roleCredentials.expiration", || {
-        check::expiry(expiration)
-    })?;
+    super::checked(
+        &ctx,
+        "roleCredentials.expiration",
+        "roleCredentials.expiration",
+        || check::expiry(expiration),
+    )?;
     Ok(GetRoleCredentialsOutput {
         role_credentials: RoleCredentials {
             access_key_id,
@@ -235,21 +247,6 @@ pub fn parse<B: AsRef<[u8]>>(
             session_token,
             expiration,
         },
-    })
-}
-
-/// Runs `check`; its failure is a [`ParseErrorKind::OutOfRange`] at
-/// `member` (its path, like the other errors of this parser) naming it,
-/// never quoting the value.
-fn checked(
-    ctx: &ResponseContext<'_>,
-    member: &'static str,
-    check: impl FnOnce() -> Result<(), &'static str>,
-) -> Result<(), ParseError> {
-    check().map_err(|detail| {
-        let mut error = ctx.missing_at(member, member);
-        error.kind = ParseErrorKind::OutOfRange { member, detail };
-        error
     })
 }
 

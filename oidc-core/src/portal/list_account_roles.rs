@@ -165,12 +165,22 @@ pub fn parse<B: AsRef<[u8]>>(
         .into_iter()
         .enumerate()
         .map(|(i, r)| {
+            let path = format!("roleList[{i}].roleName");
             let role_name = r
                 .role_name
-                .ok_or_else(|| ctx.missing_at(&format!("roleList[{i}].roleName"), "roleName"))?;
+                .ok_or_else(|| ctx.missing_at(&path, "roleName"))?;
+            // A role name and an account id go into file names, config
+            // files and shells.
+            super::checked(&ctx, &path, "roleName", || {
+                crate::credentials::check::role_name(&role_name)
+            })?;
+            let path = format!("roleList[{i}].accountId");
             let account_id = r
                 .account_id
-                .ok_or_else(|| ctx.missing_at(&format!("roleList[{i}].accountId"), "accountId"))?;
+                .ok_or_else(|| ctx.missing_at(&path, "accountId"))?;
+            super::checked(&ctx, &path, "accountId", || {
+                crate::credentials::check::account_id(&account_id)
+            })?;
             Ok(RoleInfo {
                 role_name,
                 account_id,

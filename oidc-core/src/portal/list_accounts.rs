@@ -167,8 +167,13 @@ pub fn parse<B: AsRef<[u8]>>(response: &http::Response<B>) -> Result<ListAccount
         .into_iter()
         .enumerate()
         .map(|(i, a)| {
-            let account_id = a.account_id.ok_or_else(|| {
-                ctx.missing_at(&format!("accountList[{i}].accountId"), "accountId")
+            let path = format!("accountList[{i}].accountId");
+            let account_id = a
+                .account_id
+                .ok_or_else(|| ctx.missing_at(&path, "accountId"))?;
+            // An account id goes into file names, config files and shells.
+            super::checked(&ctx, &path, "accountId", || {
+                crate::credentials::check::account_id(&account_id)
             })?;
             Ok(AccountInfo {
                 account_id,

@@ -84,3 +84,19 @@ fn validate_paging(
 fn next_token(token: Option<String>) -> Option<String> {
     token.filter(|t| !t.is_empty())
 }
+
+/// Runs `check` on a member at `path`; its failure is a
+/// [`ParseErrorKind::OutOfRange`](crate::ParseErrorKind::OutOfRange)
+/// naming `member`, never quoting the value.
+fn checked(
+    ctx: &crate::rest_json::ResponseContext<'_>,
+    path: &str,
+    member: &'static str,
+    check: impl FnOnce() -> Result<(), &'static str>,
+) -> Result<(), crate::ParseError> {
+    check().map_err(|detail| {
+        let mut error = ctx.missing_at(path, member);
+        error.kind = crate::ParseErrorKind::OutOfRange { member, detail };
+        error
+    })
+}
