@@ -40,7 +40,7 @@ use serde::Deserialize;
 
 use crate::credentials::{check, Credentials};
 use crate::endpoint::{Endpoint, Service};
-use crate::error::{Error, InvalidInput, ParseError, ParseErrorKind};
+use crate::error::{Error, InvalidInput};
 use crate::operation::{Auth, Operation};
 use crate::rest_json::{self, QueryString, ResponseContext};
 use crate::secret::{AccessToken, SecretAccessKey, SessionToken};

@@ -89,7 +89,7 @@ fn next_token(token: Option<String>) -> Option<String> {
 /// [`ParseErrorKind::OutOfRange`](crate::ParseErrorKind::OutOfRange)
 /// naming `member`, never quoting the value.
 fn checked(
-    ctx: &crate::rest_json::ResponseContext<'_>,
+    ctx: &rest_json::ResponseContext<'_>,
     path: &str,
     member: &'static str,
     check: impl FnOnce() -> Result<(), &'static str>,
