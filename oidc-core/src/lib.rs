@@ -156,14 +156,14 @@
 //! ### Features and dependencies
 //!
 //! The crate has no cargo features: there is nothing optional to trim. Its
-//! dependencies are all pure Rust (no C code): `http`, `serde`, `serde_json`, `serde_path_to_error`,
-//! `thiserror`, `sha1`, `sha2`, `hmac`, `base64`, `time` (no default
-//! features), `subtle` and `zeroize` (no default features), `regex-lite`
-//! and `quick-xml` (no default features), about 40 crates in all
+//! dependencies are all pure Rust (no C code): `http`, `serde`,
+//! `serde_json`, `serde_path_to_error`, `thiserror`, `sha1`, `sha2`,
+//! `hmac`, `base64`, `subtle`, `regex-lite`, and `time`, `zeroize` and
+//! `quick-xml` without their default features; about 40 crates in all
 //! (`cargo tree -p oidc-core -e normal`). It builds for
-//! `wasm32-unknown-unknown` and `wasm32-wasip1`, whose test suites run
-//! under Wasmtime (`scripts/test-wasm`), and with the workspace's
-//! `rust-version` (`scripts/check-msrv`).
+//! `wasm32-unknown-unknown` and `wasm32-wasip1`; its tests and doctests run
+//! on `wasm32-wasip1` under Wasmtime (`scripts/test-wasm`). It builds with
+//! the workspace's `rust-version` (`scripts/check-msrv`).
 #![forbid(unsafe_code)]
 
 pub use http;
