@@ -66,6 +66,106 @@
 //!     "RegisterClient failed: InvalidClientMetadataException (HTTP 400): invalid_client_metadata: bad name [request id: req-1]"
 //! );
 //! ```
+//!
+//! ## Embedding oidc-core
+//!
+//! For an SDK (in Rust, or in another language through FFI or WebAssembly)
+//! that brings its own HTTP client, clock and scheduler. Every operation
+//! runs through the same drive loop: poll the [`Call`], carry out the
+//! [`Step`], hand the outcome back, poll again.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use std::time::{Duration, Instant, SystemTime};
+//! use oidc_core::sts::get_caller_identity::GetCallerIdentityInput;
+//! use oidc_core::{endpoint::Endpoint, retry::RetryQuota, sigv4::SigV4Signer};
+//! use oidc_core::{Call, CallOptions, Credentials, Step, TransportError};
+//!
+//! // The embedder's transport (a fake one here, answering a canned response).
+//! let transport = |request: http::Request<Vec<u8>>| -> Result<http::Response<String>, TransportError> {
+//!     assert!(request.headers().contains_key("authorization")); // signed by the core
+//!     Ok(http::Response::new(concat!("<GetCallerIdentityResponse><GetCallerIdentityResult>",
+//!         "<Arn>arn:aws:iam::123456789012:user/Bob</Arn><UserId>AIDAEXAMPLE</UserId>",
+//!         "<Account>123456789012</Account></GetCallerIdentityResult></GetCallerIdentityResponse>").into()))
+//! };
+//! let signer = SigV4Signer::new(Credentials::new("AKIDEXAMPLE", "secret"), "us-east-1");
+//! let endpoint = Endpoint::from_url("https://sts.us-east-1.amazonaws.com").unwrap();
+//! let options = CallOptions::default().with_signer(Arc::new(signer));
+//! let mut call = Call::new(&GetCallerIdentityInput::new(), &endpoint, options).unwrap();
+//! let mut quota = RetryQuota::default(); // one per client, shared by its calls
+//! let mut now = Instant::now(); // the embedder's monotonic clock, read before each poll
+//! let wall = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000); // its wall clock
+//! let output = loop {
+//!     match call.poll(now, wall) {
+//!         Step::Send(request) => match transport(request) {
+//!             Ok(response) => call.handle_response(now, &response, &mut quota, random_u32()),
+//!             Err(error) => call.handle_transport_error(now, error, &mut quota, random_u32()),
+//!         },
+//!         Step::WaitUntil(at) => now = at, // sleep until `at`; to cancel, drop the call
+//!         Step::Local(none) => match none {}, // a single call asks for no local work
+//!         Step::Done(result) => break result.unwrap(),
+//!     }
+//! };
+//! assert_eq!(output.account, "123456789012");
+//! # fn random_u32() -> u32 { 7 }
+//! ```
+//!
+//! The [`DeviceFlow`] is driven the same way (its `Step::Local` is a
+//! [`Prompt`] to show); see [`device_flow`] and [`call`].
+//!
+//! ### What the embedder supplies
+//!
+//! * **Monotonic time**: an [`Instant`](std::time::Instant) passed to every
+//!   `poll` and `handle_*` call; [`Step::WaitUntil`] names the instant to
+//!   sleep until. The core never reads a clock, so tests can drive it with
+//!   any sequence of instants.
+//! * **Wall-clock time**: a [`SystemTime`](std::time::SystemTime) for
+//!   signing ([`Call::poll`]'s `wall_clock`) and for expiry decisions
+//!   ([`Credentials::is_expired`], the [`cache`] refresh decisions).
+//! * **Random numbers**: a uniformly random `u32` per
+//!   [`Call::handle_response`] / [`Call::handle_transport_error`] (the
+//!   back-off jitter), and, from a CSPRNG, 32 bytes for
+//!   [`secret::CodeVerifier::from_random_bytes`] and 16 for
+//!   [`pkce::State::from_random_bytes`].
+//! * **Credentials for SigV4** (STS, SSO OIDC `CreateTokenWithIAM`): a
+//!   [`SignRequest`] in [`CallOptions::with_signer`], either
+//!   [`sigv4::SigV4Signer`] over [`Credentials`] or your own (to reuse a
+//!   host SDK's signer or credential provider). [`Auth`] says which
+//!   operations need one.
+//! * **The transport**: sends each [`Step::Send`] request (an
+//!   [`http::Request<Vec<u8>>`](http::Request)) once, with no retries of
+//!   its own (the [`Call`] retries), and answers with the response or a
+//!   [`TransportError`]. It honours the [`step::SendDeadline`] extension
+//!   ([`step::send_deadline`]) and names the [`step::OperationName`]
+//!   extension in its errors. TLS, proxies and connection pooling are its
+//!   business.
+//!
+//! ### Stability
+//!
+//! Public structs and enums that may grow (operation inputs and outputs,
+//! options, errors and error codes, cache decisions) are
+//! `#[non_exhaustive]` (rustdoc shows it on each type): match their enums
+//! with a wildcard arm (`_ => ...`), build their structs through `new` and
+//! `with_*` methods rather than struct literals, and read their public
+//! fields freely. A new variant or field in them is not a breaking change.
+//! The others are exhaustive on purpose, and changing them is breaking:
+//! [`Step`] and [`step::NoLocal`] (a new kind of step must be a compile
+//! error in every driver), [`retry::RetryDecision`], and plain parameter
+//! structs such as [`cache::RefreshPolicy`]. The crate follows Cargo's
+//! semver rules; while it is `0.x`, a minor bump (`0.1` → `0.2`) may break
+//! the API, so depend on `oidc-core = "0.1"` (or vendor a fixed revision).
+//!
+//! ### Features and dependencies
+//!
+//! The crate has no cargo features: there is nothing optional to trim. Its
+//! dependencies are all pure Rust (no C code): `http`, `serde`,
+//! `serde_json`, `serde_path_to_error`, `thiserror`, `sha1`, `sha2`,
+//! `hmac`, `base64`, `subtle`, `regex-lite`, and `time`, `zeroize` and
+//! `quick-xml` without their default features; about 40 crates in all
+//! (`cargo tree -p oidc-core -e normal`). It builds for
+//! `wasm32-unknown-unknown` and `wasm32-wasip1`; its tests and doctests run
+//! on `wasm32-wasip1` under Wasmtime (`scripts/test-wasm`). It builds with
+//! the workspace's `rust-version` (`scripts/check-msrv`).
 #![forbid(unsafe_code)]
 
 pub use http;
