@@ -300,6 +300,16 @@ fn event() -> impl Strategy<Value = Event> {
 }
 
 proptest! {
+    // The saved failure seeds sit next to this file
+    // (`device_flow.proptest-regressions`): read them from there, as
+    // proptest only looks beside a `lib.rs` or `main.rs` by default.
+    #![proptest_config(ProptestConfig {
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::SourceParallel("proptest-regressions"),
+        )),
+        ..ProptestConfig::default()
+    })]
+
     /// No sequence of responses or time jumps makes the flow panic, poll
     /// sooner than the interval in force, poll at or after the deadline,
     /// or go on past the deadline.
