@@ -16,7 +16,12 @@
 //!   [`resolved_endpoint_url`] (the SDKs' endpoint precedence) and
 //!   [`resolved_region`].
 //! * Writers: [`upsert_sso_session`] and [`upsert_profile`] edit the file's
-//!   text in place, leaving every other byte alone.
+//!   text in place, leaving every other byte alone; [`upsert_profiles`]
+//!   applies many profile edits in one pass.
+//!
+//! Reading and writing are linear in the size of the file: duplicate
+//! sections and keys are found with hash sets, and a writer scans the text
+//! once, however many sections it edits.
 //!
 //! Errors name line numbers, sections and keys, never a value (a value may
 //! be a secret).
@@ -71,7 +76,7 @@ use crate::token::session::Session;
 mod parse;
 mod write;
 
-pub use write::{upsert_profile, upsert_sso_session, write_file};
+pub use write::{upsert_profile, upsert_profiles, upsert_sso_session, write_file};
 
 /// A property's value: a string, or a nested block (`s3 =` followed by
 /// indented `key = value` lines) as botocore's `_parse_nested` reads it.

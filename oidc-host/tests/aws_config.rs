@@ -7,8 +7,8 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use oidc_host::aws_config::{
-    resolved_endpoint_url, resolved_region, service_id, upsert_profile, upsert_sso_session,
-    AwsConfig, ConfigFileError, Environment, ParseProblem, Profile, Value,
+    resolved_endpoint_url, resolved_region, service_id, upsert_profile, upsert_profiles,
+    upsert_sso_session, AwsConfig, ConfigFileError, Environment, ParseProblem, Profile, Value,
 };
 use oidc_host::oidc_core::endpoint::Service;
 use oidc_host::{CacheDir, CredentialsCacheDir, CredentialsSource, Platform};
@@ -1270,4 +1270,185 @@ fn upsert_output_parses_and_changes_only_its_section() {
         assert_eq!(after.profiles, before.profiles);
     }
     assert!(checked > 1_000, "only {checked} generated files parsed");
+}
+
+/// Lines that exercise the scanner's corners: duplicate and indented
+/// headers, continuations, comments, blank lines, syntax errors.
+const LINES: &[&str] = &[
+    "[profile a]",
+    "[profile b]",
+    "[default]",
+    "[profile default]",
+    "[DEFAULT]",
+    "[sso-session s]",
+    "[services x]",
+    "[profile \"a\"]",
+    "  [profile c]",
+    "[dev]",
+    "[profile]",
+    "[profile 'x y']",
+    "region = us-east-1",
+    "Region: eu",
+    "k = v",
+    "  cont",
+    "    deep",
+    "",
+    "   ",
+    "# c",
+    "  ; c",
+    "=bad",
+    "noseparator",
+    "s3 =",
+    "  max = 1",
+    "K = dup",
+    "  k = indented",
+    "new=",
+    "\t tabbed = 1",
+];
+
+fn lines_text(rng: &mut Rng) -> String {
+    let mut text = String::new();
+    let count = rng.below(14);
+    for n in 0..count {
+        text.push_str(rng.pick(LINES));
+        let end = rng.pick(&["\n", "\n", "\n", "\r\n", "\r", ""]);
+        text.push_str(if end.is_empty() && n + 1 < count {
+            "\n"
+        } else {
+            end
+        });
+    }
+    text
+}
+
+#[test]
+fn upsert_profiles_is_upsert_profile_one_after_another() {
+    let mut rng = Rng(0x5851_f42d_4c95_7f2d);
+    let mut checked = 0;
+    let keys = [
+        ("region", "r1"),
+        ("Region", "r2"),
+        ("k", "v2"),
+        ("new", "n"),
+        ("s3", "x"),
+        ("sso_session", "t"),
+    ];
+    for round in 0..20_000 {
+        let text = if round % 2 == 0 {
+            lines_text(&mut rng)
+        } else {
+            config_text(&mut rng)
+        };
+        let mut batch: Vec<(&str, Vec<(&str, &str)>)> = Vec::new();
+        for _ in 0..rng.below(6) {
+            let name = rng.pick(&["a", "b", "c", "p0", "p1", "default", "x y", "new", "new2"]);
+            let pairs = (0..rng.below(4))
+                .map(|_| keys[rng.below(keys.len())])
+                .collect();
+            batch.push((name, pairs));
+        }
+        let mut one_by_one = text.clone();
+        for (name, pairs) in &batch {
+            one_by_one = upsert_profile(&one_by_one, name, pairs).unwrap();
+        }
+        let at_once = upsert_profiles(&text, &batch).unwrap();
+        // The documented exceptions. A file the reader rejects: a
+        // key-less or separator-less line takes no continuation lines, a
+        // key added after it does, so one call's output is scanned
+        // differently by the next. A last line ending in a lone `\r` in a
+        // file whose line ending is `\n`: one call's appended blank line
+        // turns that `\r` into `\r\n` for the next call, the batch keeps
+        // the blank line; both read the same.
+        if AwsConfig::parse(&text).is_err() {
+            continue;
+        }
+        checked += 1;
+        let first_end = text.find(['\r', '\n']).map(|at| &text[at..]);
+        let lone_cr_last =
+            text.ends_with('\r') && first_end.is_some_and(|rest| rest.starts_with('\n'));
+        if lone_cr_last {
+            if let Ok(expected) = AwsConfig::parse(&one_by_one) {
+                assert_eq!(AwsConfig::parse(&at_once).unwrap(), expected, "{text:?}");
+            }
+        } else {
+            assert_eq!(at_once, one_by_one, "{text:?} {batch:?}");
+        }
+    }
+    assert!(checked > 5_000, "only {checked} generated files parsed");
+    // All or nothing: one bad edit and no text comes back.
+    let err = upsert_profiles(
+        "",
+        &[("ok", [("region", "r")]), ("bad", [("region", " r")])],
+    );
+    assert!(matches!(err, Err(ConfigFileError::InvalidWrite { .. })));
+    assert_eq!(
+        upsert_profiles::<&str, [(&str, &str); 0], &str, &str>("[x]\n", &[]).unwrap(),
+        "[x]\n"
+    );
+}
+
+/// A config with `count` SSO profiles (and one sso-session per 100).
+fn many_profiles(count: usize) -> String {
+    let mut text = String::new();
+    for n in 0..count {
+        if n % 100 == 0 {
+            text.push_str(&format!(
+                "[sso-session s{n}]\nsso_start_url = https://d-{n}.awsapps.com/start\n\
+                 sso_region = us-east-1\nsso_registration_scopes = sso:account:access\n\n"
+            ));
+        }
+        text.push_str(&format!(
+            "[profile p{n}]\nsso_session = s{}\nsso_account_id = {:012}\n\
+             sso_role_name = Admin\nregion = eu-west-1\n\n",
+            n / 100 * 100,
+            n
+        ));
+    }
+    text
+}
+
+#[test]
+fn fifty_thousand_profiles_parse_and_edit_in_linear_work() {
+    // No clock: the work is bounded by how the parser is built (hash sets,
+    // no rescans). A quadratic parser took minutes here; this one takes a
+    // fraction of a second even unoptimised. Timings are in
+    // scripts/bench-config.
+    let text = many_profiles(50_000);
+    assert!(text.len() > 5_000_000);
+    let config = AwsConfig::parse(&text).unwrap();
+    assert_eq!(config.profiles.len(), 50_000);
+    assert_eq!(config.sso_sessions.len(), 500);
+    assert_eq!(
+        get(&config, "p49999", "sso_account_id"),
+        Some("000000049999")
+    );
+    // A duplicate key at the very end is still found, with its line.
+    let broken = format!(
+        "{}[profile last]\nregion = a\nREGION = b\n",
+        many_profiles(5_000)
+    );
+    let lines = broken.lines().count();
+    assert_eq!(
+        parse_err(&broken),
+        (
+            lines,
+            ParseProblem::DuplicateKey {
+                section: "profile last".into(),
+                key: "region".into()
+            }
+        )
+    );
+    // 5,000 edits at once, half of them new profiles: one pass.
+    let names: Vec<String> = (47_500..52_500).map(|n| format!("p{n}")).collect();
+    let edits: Vec<(&str, [(&str, &str); 1])> = names
+        .iter()
+        .map(|n| (n.as_str(), [("region", "ap-south-1")]))
+        .collect();
+    let after = upsert_profiles(&text, &edits).unwrap();
+    assert!(after.starts_with(&text[..text.find("[profile p47500]").unwrap()]));
+    assert!(after.contains(
+        "[profile p49999]\nsso_session = s49900\nsso_account_id = 000000049999\n\
+         sso_role_name = Admin\nregion = ap-south-1\n\n[profile p50000]\nregion = ap-south-1\n"
+    ));
+    assert!(after.ends_with("\n\n[profile p52499]\nregion = ap-south-1\n"));
 }

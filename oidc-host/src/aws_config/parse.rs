@@ -6,7 +6,7 @@
 //! the writer (which only needs to know where sections and keys are, even
 //! in a file the reader rejects).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::{ParseProblem, Value};
 
@@ -144,12 +144,21 @@ fn indent_of(line: &str) -> (usize, &str) {
 
 /// Scans `lines` as `RawConfigParser._read` does (strict, no inline
 /// comments, `#`/`;` full-line comments, empty lines allowed in values).
+///
+/// Linear in the size of the text: duplicate sections and keys are found
+/// through hash sets (a header is interned once, when it opens; a key is
+/// looked up under its section's id), never by rescanning what came
+/// before.
 pub(super) fn scan(lines: &[Line<'_>]) -> RawDoc {
     let mut doc = RawDoc::default();
-    let mut seen_sections: Vec<String> = Vec::new();
-    let mut seen_options: Vec<(String, String)> = Vec::new();
-    // Index into doc.sections of the current section.
-    let mut current: Option<usize> = None;
+    // Every header seen, interned: header → id. A repeated header (an
+    // error, or `DEFAULT`, which may reopen) gets the id of its first
+    // occurrence, so its keys are checked against the earlier block's, as
+    // configparser checks `(section, key)`.
+    let mut section_ids: HashMap<&str, usize> = HashMap::new();
+    let mut seen_options: HashSet<(usize, String)> = HashSet::new();
+    // Index into doc.sections of the current section, and its header id.
+    let mut current: Option<(usize, usize)> = None;
     // The current option: (section index, option index).
     let mut option: Option<(usize, usize)> = None;
     let mut indent_level = 0usize;
@@ -183,9 +192,10 @@ pub(super) fn scan(lines: &[Line<'_>]) -> RawDoc {
         }
         indent_level = cur_indent;
         if let Some(header) = section_header(stripped) {
-            if header == DEFAULT_SECTION {
-                // Re-opening DEFAULT is allowed; its keys still may not repeat.
-            } else if seen_sections.iter().any(|s| s == header) {
+            let next_id = section_ids.len();
+            let id = *section_ids.entry(header).or_insert(next_id);
+            // Re-opening DEFAULT is allowed; its keys still may not repeat.
+            if id != next_id && header != DEFAULT_SECTION {
                 note(
                     &mut doc,
                     n,
@@ -193,19 +203,17 @@ pub(super) fn scan(lines: &[Line<'_>]) -> RawDoc {
                         section: header.to_owned(),
                     },
                 );
-            } else {
-                seen_sections.push(header.to_owned());
             }
             doc.sections.push(RawSection {
                 header: header.to_owned(),
                 line: n,
                 options: Vec::new(),
             });
-            current = Some(doc.sections.len() - 1);
+            current = Some((doc.sections.len() - 1, id));
             option = None;
             continue;
         }
-        let Some(s) = current else {
+        let Some((s, id)) = current else {
             note(&mut doc, n, ParseProblem::MissingSectionHeader);
             continue;
         };
@@ -217,29 +225,24 @@ pub(super) fn scan(lines: &[Line<'_>]) -> RawDoc {
             note(&mut doc, n, ParseProblem::EmptyKey);
         }
         let key = key.to_lowercase();
-        let section = doc.sections[s].header.clone();
-        if seen_options.iter().any(|(a, b)| *a == section && *b == key) {
-            note(
-                &mut doc,
-                n,
-                ParseProblem::DuplicateKey {
-                    section,
-                    key: key.clone(),
-                },
-            );
-        } else {
-            seen_options.push((section, key.clone()));
+        if !seen_options.insert((id, key.clone())) {
+            let problem = ParseProblem::DuplicateKey {
+                section: doc.sections[s].header.clone(),
+                key: key.clone(),
+            };
+            note(&mut doc, n, problem);
         }
         let options = &mut doc.sections[s].options;
+        // An empty key is falsy in Python: it takes no continuation lines.
+        let takes_continuations = !key.is_empty();
         options.push(RawOption {
-            key: key.clone(),
+            key,
             line: n,
             last_line: n,
             indent: indent_text.to_owned(),
             pieces: vec![(value.to_owned(), n)],
         });
-        // An empty key is falsy in Python: it takes no continuation lines.
-        option = (!key.is_empty()).then(|| (s, options.len() - 1));
+        option = takes_continuations.then(|| (s, options.len() - 1));
     }
     doc
 }
@@ -382,7 +385,7 @@ pub(super) fn shlex_quote(s: &str) -> String {
 }
 
 /// What a section header is to botocore's `build_profile_map`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(super) enum SectionKind {
     Profile(String),
     SsoSession(String),
