@@ -653,25 +653,29 @@ impl AwsConfig {
             problem,
         };
         // configparser's defaults; duplicates were refused above.
+        let kinds: Vec<parse::SectionKind> = doc
+            .sections
+            .iter()
+            .map(|section| parse::classify(section.header))
+            .collect();
         let mut defaults = Properties::new();
-        for section in &doc.sections {
-            if parse::classify(&section.header) == parse::SectionKind::Defaults {
+        for (section, kind) in doc.sections.iter().zip(&kinds) {
+            if *kind == parse::SectionKind::Defaults {
                 for option in &section.options {
-                    let value = parse::option_value(&section.header, option).map_err(nested_err)?;
-                    defaults.insert(option.key.clone(), value);
+                    let value = parse::option_value(section.header, option).map_err(nested_err)?;
+                    defaults.insert(option.key.clone().into_owned(), value);
                 }
             }
         }
         let mut config = AwsConfig::default();
-        for section in &doc.sections {
-            let kind = parse::classify(&section.header);
+        for (section, kind) in doc.sections.iter().zip(kinds) {
             if kind == parse::SectionKind::Defaults {
                 continue;
             }
             let mut properties = defaults.clone();
             for option in &section.options {
-                let value = parse::option_value(&section.header, option).map_err(nested_err)?;
-                properties.insert(option.key.clone(), value);
+                let value = parse::option_value(section.header, option).map_err(nested_err)?;
+                properties.insert(option.key.clone().into_owned(), value);
             }
             match kind {
                 parse::SectionKind::Profile(name) => {

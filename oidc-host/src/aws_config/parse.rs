@@ -6,6 +6,7 @@
 //! the writer (which only needs to know where sections and keys are, even
 //! in a file the reader rejects).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::{ParseProblem, Value};
@@ -73,45 +74,72 @@ pub(super) fn split_lines(text: &str) -> Vec<Line<'_>> {
     lines
 }
 
-/// A `key = value` option and its continuation lines.
+/// A `key = value` option and its continuation lines, borrowing the
+/// text (a scan allocates per section and per multi-line value, not per
+/// line).
 #[derive(Debug, Clone)]
-pub(super) struct RawOption {
+pub(super) struct RawOption<'a> {
     /// The key, lower-cased (`optionxform`).
-    pub(super) key: String,
+    pub(super) key: Cow<'a, str>,
     /// 0-based index of the option line.
     pub(super) line: usize,
     /// 0-based index of its last continuation line (`line` if none).
     pub(super) last_line: usize,
     /// The leading white space of the option line.
-    pub(super) indent: String,
-    /// The value's pieces (first: the option line's value), each with its
-    /// 0-based line index; blank lines inside the value are empty pieces.
-    pub(super) pieces: Vec<(String, usize)>,
+    pub(super) indent: &'a str,
+    /// The option line's value.
+    first: &'a str,
+    /// The continuation lines' values, each with its 0-based line index;
+    /// blank lines inside the value are empty pieces.
+    more: Vec<(&'a str, usize)>,
 }
 
-impl RawOption {
+impl<'a> RawOption<'a> {
+    /// The value's pieces (first: the option line's value), each with its
+    /// 0-based line index.
+    fn pieces(&self) -> impl Iterator<Item = (&'a str, usize)> + '_ {
+        std::iter::once((self.first, self.line)).chain(self.more.iter().copied())
+    }
+
     /// `'\n'.join(pieces).rstrip()`, as `_join_multiline_values` does.
     fn joined(&self) -> String {
-        let parts: Vec<&str> = self.pieces.iter().map(|(p, _)| p.as_str()).collect();
+        if self.more.is_empty() {
+            return py_rstrip(self.first).to_owned();
+        }
+        let parts: Vec<&str> = self.pieces().map(|(p, _)| p).collect();
         py_rstrip(&parts.join("\n")).to_owned()
+    }
+}
+
+/// `optionxform` (`str.lower()`), without allocating for a key that is
+/// already lower case ASCII.
+fn lower(key: &str) -> Cow<'_, str> {
+    if key.is_ascii() {
+        if key.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(key.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(key)
+        }
+    } else {
+        Cow::Owned(key.to_lowercase())
     }
 }
 
 /// A `[header]` and its options, in file order.
 #[derive(Debug, Clone)]
-pub(super) struct RawSection {
+pub(super) struct RawSection<'a> {
     /// The text between the brackets, unchanged.
-    pub(super) header: String,
+    pub(super) header: &'a str,
     /// 0-based index of the header line.
     pub(super) line: usize,
-    pub(super) options: Vec<RawOption>,
+    pub(super) options: Vec<RawOption<'a>>,
 }
 
 /// The scanned file: every section (`DEFAULT` blocks included, in file
 /// order) and the first problem, if any, with its 0-based line index.
 #[derive(Debug, Clone, Default)]
-pub(super) struct RawDoc {
-    pub(super) sections: Vec<RawSection>,
+pub(super) struct RawDoc<'a> {
+    pub(super) sections: Vec<RawSection<'a>>,
     pub(super) problem: Option<(usize, ParseProblem)>,
 }
 
@@ -149,14 +177,14 @@ fn indent_of(line: &str) -> (usize, &str) {
 /// through hash sets (a header is interned once, when it opens; a key is
 /// looked up under its section's id), never by rescanning what came
 /// before.
-pub(super) fn scan(lines: &[Line<'_>]) -> RawDoc {
+pub(super) fn scan<'a>(lines: &[Line<'a>]) -> RawDoc<'a> {
     let mut doc = RawDoc::default();
     // Every header seen, interned: header → id. A repeated header (an
     // error, or `DEFAULT`, which may reopen) gets the id of its first
     // occurrence, so its keys are checked against the earlier block's, as
     // configparser checks `(section, key)`.
     let mut section_ids: HashMap<&str, usize> = HashMap::new();
-    let mut seen_options: HashSet<(usize, String)> = HashSet::new();
+    let mut seen_options: HashSet<(usize, Cow<'a, str>)> = HashSet::new();
     // Index into doc.sections of the current section, and its header id.
     let mut current: Option<(usize, usize)> = None;
     // The current option: (section index, option index).
@@ -176,7 +204,7 @@ pub(super) fn scan(lines: &[Line<'_>]) -> RawDoc {
         if is_comment || stripped.is_empty() {
             if !is_comment {
                 if let Some((s, o)) = option {
-                    doc.sections[s].options[o].pieces.push((String::new(), n));
+                    doc.sections[s].options[o].more.push(("", n));
                 }
             }
             continue;
@@ -185,7 +213,7 @@ pub(super) fn scan(lines: &[Line<'_>]) -> RawDoc {
         if let (Some(_), Some((s, o))) = (current, option) {
             if cur_indent > indent_level {
                 let opt = &mut doc.sections[s].options[o];
-                opt.pieces.push((stripped.to_owned(), n));
+                opt.more.push((stripped, n));
                 opt.last_line = n;
                 continue;
             }
@@ -205,7 +233,7 @@ pub(super) fn scan(lines: &[Line<'_>]) -> RawDoc {
                 );
             }
             doc.sections.push(RawSection {
-                header: header.to_owned(),
+                header,
                 line: n,
                 options: Vec::new(),
             });
@@ -224,11 +252,11 @@ pub(super) fn scan(lines: &[Line<'_>]) -> RawDoc {
         if key.is_empty() {
             note(&mut doc, n, ParseProblem::EmptyKey);
         }
-        let key = key.to_lowercase();
+        let key = lower(key);
         if !seen_options.insert((id, key.clone())) {
             let problem = ParseProblem::DuplicateKey {
-                section: doc.sections[s].header.clone(),
-                key: key.clone(),
+                section: doc.sections[s].header.to_owned(),
+                key: key.clone().into_owned(),
             };
             note(&mut doc, n, problem);
         }
@@ -239,8 +267,9 @@ pub(super) fn scan(lines: &[Line<'_>]) -> RawDoc {
             key,
             line: n,
             last_line: n,
-            indent: indent_text.to_owned(),
-            pieces: vec![(value.to_owned(), n)],
+            indent: indent_text,
+            first: value,
+            more: Vec::new(),
         });
         option = takes_continuations.then(|| (s, options.len() - 1));
     }
@@ -288,14 +317,14 @@ fn py_splitlines(s: &str) -> Vec<&str> {
 /// Errors carry the 0-based line of the offending nested line.
 pub(super) fn option_value(
     section: &str,
-    option: &RawOption,
+    option: &RawOption<'_>,
 ) -> Result<Value, (usize, ParseProblem)> {
     let joined = option.joined();
     if !joined.starts_with('\n') {
         return Ok(Value::Text(joined));
     }
     let mut nested = BTreeMap::new();
-    for (piece, line) in &option.pieces {
+    for (piece, line) in option.pieces() {
         for part in py_splitlines(piece) {
             let part = py_strip(part);
             if part.is_empty() {
@@ -303,10 +332,10 @@ pub(super) fn option_value(
             }
             let Some((k, v)) = part.split_once('=') else {
                 return Err((
-                    *line,
+                    line,
                     ParseProblem::NestedWithoutEquals {
                         section: section.to_owned(),
-                        key: option.key.clone(),
+                        key: option.key.clone().into_owned(),
                     },
                 ));
             };

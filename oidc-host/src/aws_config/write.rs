@@ -154,7 +154,7 @@ fn upsert(text: &str, sections: &[SectionEdit]) -> String {
     // The effective section of each target: the last header naming it.
     let mut effective: HashMap<SectionKind, usize> = HashMap::new();
     for (index, section) in doc.sections.iter().enumerate() {
-        let kind = classify(&section.header);
+        let kind = classify(section.header);
         if group_of.contains_key(&kind) {
             effective.insert(kind, index);
         }
@@ -173,10 +173,10 @@ fn upsert(text: &str, sections: &[SectionEdit]) -> String {
         let section = &doc.sections[index];
         let mut present: HashSet<&str> = HashSet::new();
         for option in &section.options {
-            let Some((key, value)) = merged.wanted.get(&option.key) else {
+            let Some((key, value)) = merged.wanted.get(option.key.as_ref()) else {
                 continue;
             };
-            let first = present.insert(&option.key);
+            let first = present.insert(option.key.as_ref());
             let new = match value {
                 Some(value) if first => Some(format!("{}{key} = {value}", option.indent)),
                 _ => None,
@@ -192,7 +192,7 @@ fn upsert(text: &str, sections: &[SectionEdit]) -> String {
         // continuation), or after the header (with the indentation of the
         // next significant line, for the same reason).
         let (insert_after, indent) = match section.options.last() {
-            Some(last) => (last.last_line, last.indent.clone()),
+            Some(last) => (last.last_line, last.indent.to_owned()),
             None => {
                 let next = lines[section.line + 1..]
                     .iter()
@@ -388,14 +388,26 @@ fn profile_edit<K: AsRef<str>, V: AsRef<str>>(
 }
 
 /// Many [`upsert_profile`] calls in one pass: `profiles` is a list of
-/// `(name, key_values)`, and the result is byte for byte what calling
-/// [`upsert_profile`] for each of them in turn (each on the previous
-/// one's output) returns, in time linear in the size of `text` plus the
-/// edits (the calls one by one cost the size of the file each).
+/// `(name, key_values)`, edited with the rules of [`upsert_profile`], in
+/// time linear in the size of `text` plus the edits (one call per profile
+/// rescans the whole text each time: quadratic for many profiles).
 ///
 /// A profile named twice gets both edits (the later value of a key
-/// wins); new profiles are appended in the order they are first named.
-/// Nothing is returned unless every edit is valid.
+/// wins); new profiles are appended in the order they are first named,
+/// each after a blank line. Nothing is returned unless every edit is
+/// valid.
+///
+/// For any `text` the reader accepts ([`AwsConfig::parse`]) the result is
+/// byte for byte what calling [`upsert_profile`] for each profile in turn
+/// (each on the previous one's output) returns, with one exception that
+/// reads the same: when the last line ends with a lone `\r` and the
+/// file's line ending is `\n`, one call's appended `\n` turns that `\r`
+/// into a `\r\n`, swallowing the blank line before the new section; the
+/// batch keeps the blank line. (For text the reader rejects, one call's
+/// output may scan differently in the next call; the batch edits what it
+/// scanned once.)
+///
+/// [`AwsConfig::parse`]: super::AwsConfig::parse
 ///
 /// # Errors
 ///
