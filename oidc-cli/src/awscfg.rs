@@ -47,17 +47,14 @@ pub(crate) struct AwsConfig {
 }
 
 impl AwsConfig {
-    /// Reads the file (absent: empty).
+    /// Reads the file (absent: empty) with `oidc_host`'s safe read: only
+    /// a regular file (symbolic links followed), opened non-blocking (a
+    /// FIFO is refused at once, never waited on), at most 16 MiB.
     pub(crate) fn load() -> Result<AwsConfig, BoxError> {
         let path = config_path()?;
-        let (exists, text) = match std::fs::read_to_string(&path) {
-            Ok(text) => (true, text),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (false, String::new()),
-            Err(e) => {
-                return Err(
-                    format!("cannot read the AWS config file {}: {e}", path.display()).into(),
-                )
-            }
+        let (exists, text) = match oidc_host::aws_config::read_config_text(&path)? {
+            Some(text) => (true, text),
+            None => (false, String::new()),
         };
         let mut config = parse(&text)?;
         config.path = path;
