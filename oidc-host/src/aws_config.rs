@@ -7,7 +7,10 @@
 //! * [`Environment`] is the AWS CLI's environment variables as a pure
 //!   function over a lookup closure ([`Environment::from_env`] for the
 //!   process); [`AwsConfig::load`] finds and reads the file (a missing file
-//!   is an empty configuration).
+//!   is an empty configuration) through [`read_config_text`], the one
+//!   bounded, non-blocking read for the config and credentials files
+//!   (regular files only, symbolic links followed, at most
+//!   [`MAX_CONFIG_BYTES`]).
 //! * Typed views: [`Profile`] (with [`Profile::sso`] resolving its
 //!   `sso_session` or legacy SSO settings into a [`ProfileSso`]),
 //!   [`SsoSessionConfig`], [`ServicesConfig`].
