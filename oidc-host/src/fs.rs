@@ -215,6 +215,7 @@ fn open_checked(
         Err(e) if e.kind() == io::ErrorKind::NotFound => {}
         Err(e) => return Err(ReadError::Io("inspect", e)),
     }
+    #[cfg_attr(not(unix), allow(unused_mut))]
     let mut options = options.clone();
     #[cfg(unix)]
     {
