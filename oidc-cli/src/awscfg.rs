@@ -47,17 +47,14 @@ pub(crate) struct AwsConfig {
 }
 
 impl AwsConfig {
-    /// Reads the file (absent: empty).
+    /// Reads the file (absent: empty) with `oidc_host`'s safe read: only
+    /// a regular file (symbolic links followed), opened non-blocking (a
+    /// FIFO is refused at once, never waited on), at most 16 MiB.
     pub(crate) fn load() -> Result<AwsConfig, BoxError> {
         let path = config_path()?;
-        let (exists, text) = match std::fs::read_to_string(&path) {
-            Ok(text) => (true, text),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (false, String::new()),
-            Err(e) => {
-                return Err(
-                    format!("cannot read the AWS config file {}: {e}", path.display()).into(),
-                )
-            }
+        let (exists, text) = match oidc_host::aws_config::read_config_text(&path)? {
+            Some(text) => (true, text),
+            None => (false, String::new()),
         };
         let mut config = parse(&text)?;
         config.path = path;
@@ -139,12 +136,24 @@ pub(crate) fn upsert_sso_session(
 }
 
 /// Sets keys of `[profile NAME]`, adding the section when missing.
+// `configure` is to write all its profiles with `upsert_profiles`; this
+// single edit may then be unused outside the tests.
+#[allow(dead_code)]
 pub(crate) fn upsert_profile(
     text: &str,
     name: &str,
     pairs: &[(&str, &str)],
 ) -> Result<String, BoxError> {
-    Ok(oidc_host::aws_config::upsert_profile(text, name, pairs)?)
+    upsert_profiles(text, &[(name, pairs)])
+}
+
+/// Sets keys of many profiles in one pass over `text` (the same text as
+/// [`upsert_profile`] once per profile, in linear time).
+pub(crate) fn upsert_profiles<'k, P: AsRef<[(&'k str, S)]>, S: AsRef<str>>(
+    text: &str,
+    profiles: &[(&str, P)],
+) -> Result<String, BoxError> {
+    Ok(oidc_host::aws_config::upsert_profiles(text, profiles)?)
 }
 
 /// Writes `text` to `path` atomically, creating the directory when missing.
@@ -174,5 +183,15 @@ mod tests {
     fn upserts_keep_the_rest() {
         let out = upsert_profile(TEXT, "new", &[("sso_session", "corp")]).unwrap();
         assert!(out.starts_with(TEXT), "{out}");
+        let roles = [
+            ("dev", [("sso_session", "corp"), ("region", "us-east-1")]),
+            ("new", [("sso_session", "corp"), ("region", "us-east-1")]),
+        ];
+        let all = upsert_profiles(TEXT, &roles).unwrap();
+        let mut one_by_one = TEXT.to_owned();
+        for (name, pairs) in &roles {
+            one_by_one = upsert_profile(&one_by_one, name, pairs).unwrap();
+        }
+        assert_eq!(all, one_by_one);
     }
 }

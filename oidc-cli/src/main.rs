@@ -231,13 +231,15 @@ fn main() -> ExitCode {
         (_, None) => Some(DEFAULT_TIMEOUT_SECS),
     };
     let rt = runtime::Runtime::install(timeout);
-    // `token`, `credentials` and `status` arm the runtime only when they
-    // need the network (a warm cache answers without starting a thread).
-    if !matches!(
-        cli.command,
-        Command::Token | Command::Credentials(_) | Command::Status(_) | Command::Completions(_)
-    ) {
-        rt.arm();
+    // `token`, `credentials` and `status` arm the runtime (the Ctrl-C
+    // handler) only when they need the network; but every command that
+    // reads the AWS config file starts the `--timeout` watchdog before it
+    // reads anything (the read itself never blocks on a FIFO or device,
+    // and is bounded in size; the watchdog bounds the rest).
+    match cli.command {
+        Command::Completions(_) => {}
+        Command::Token | Command::Credentials(_) | Command::Status(_) => rt.arm_deadline(),
+        _ => rt.arm(),
     }
     let g = &cli.global;
     let result = match cli.command {

@@ -44,6 +44,8 @@ struct Inner {
     /// first step that may wait: answers served from a warm cache start
     /// no thread).
     armed: AtomicBool,
+    /// Whether the watchdog runs ([`Runtime::arm_deadline`]).
+    watchdog: AtomicBool,
 }
 
 impl Runtime {
@@ -61,6 +63,7 @@ impl Runtime {
                 timeout,
                 started: Instant::now(),
                 armed: AtomicBool::new(false),
+                watchdog: AtomicBool::new(false),
             }),
         }
     }
@@ -76,6 +79,18 @@ impl Runtime {
         // Without a handler Ctrl-C still ends the process (leaving at most
         // a temporary directory behind), so a failure here is not fatal.
         let _ = ctrlc::set_handler(move || for_handler.interrupt());
+        self.arm_deadline();
+    }
+
+    /// Starts the `--timeout` watchdog alone, once (no Ctrl-C handler:
+    /// until [`arm`](Self::arm), Ctrl-C ends the process, which has
+    /// nothing to clean up yet). `main` starts it before any command reads
+    /// a file, so that no read (the AWS config file on a stalled file
+    /// system, say) outlives `--timeout`.
+    pub(crate) fn arm_deadline(&self) {
+        if self.inner.timeout.is_none() || self.inner.watchdog.swap(true, Ordering::SeqCst) {
+            return;
+        }
         let for_watchdog = self.clone();
         let _ = std::thread::Builder::new()
             .name("oidc-cli-watchdog".to_owned())

@@ -7,7 +7,10 @@
 //! * [`Environment`] is the AWS CLI's environment variables as a pure
 //!   function over a lookup closure ([`Environment::from_env`] for the
 //!   process); [`AwsConfig::load`] finds and reads the file (a missing file
-//!   is an empty configuration).
+//!   is an empty configuration) through [`read_config_text`], the one
+//!   bounded, non-blocking read for the config and credentials files
+//!   (regular files only, symbolic links followed, at most
+//!   [`MAX_CONFIG_BYTES`]).
 //! * Typed views: [`Profile`] (with [`Profile::sso`] resolving its
 //!   `sso_session` or legacy SSO settings into a [`ProfileSso`]),
 //!   [`SsoSessionConfig`], [`ServicesConfig`].
@@ -16,7 +19,12 @@
 //!   [`resolved_endpoint_url`] (the SDKs' endpoint precedence) and
 //!   [`resolved_region`].
 //! * Writers: [`upsert_sso_session`] and [`upsert_profile`] edit the file's
-//!   text in place, leaving every other byte alone.
+//!   text in place, leaving every other byte alone; [`upsert_profiles`]
+//!   applies many profile edits in one pass.
+//!
+//! Reading and writing are linear in the size of the file: duplicate
+//! sections and keys are found with hash sets, and a writer scans the text
+//! once, however many sections it edits.
 //!
 //! Errors name line numbers, sections and keys, never a value (a value may
 //! be a secret).
@@ -65,13 +73,15 @@ use oidc_core::endpoint::Service;
 
 use crate::credentials::{CredentialsCacheDir, CredentialsSource};
 use crate::error::HostError;
+use crate::fs::{ReadError, Symlinks};
 use crate::token::dir::{CacheDir, Platform};
 use crate::token::session::Session;
 
 mod parse;
 mod write;
 
-pub use write::{upsert_profile, upsert_sso_session, write_file};
+pub use crate::fs::FileKind;
+pub use write::{upsert_profile, upsert_profiles, upsert_sso_session, write_file};
 
 /// A property's value: a string, or a nested block (`s3 =` followed by
 /// indented `key = value` lines) as botocore's `_parse_nested` reads it.
@@ -157,6 +167,29 @@ pub enum ConfigFileError {
         /// The operating system's error.
         #[source]
         source: io::Error,
+    },
+    /// Something other than a regular file is at the path (after
+    /// following symbolic links): a FIFO, a device, a socket, a directory.
+    /// Nothing was read from it.
+    #[error("the AWS config file {path} is {kind}, not a regular file", path = .path.display())]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+        /// What is there.
+        kind: FileKind,
+    },
+    /// The file is larger than [`MAX_CONFIG_BYTES`]; it was not read
+    /// (or not past the limit).
+    #[error(
+        "the AWS config file {path} is larger than {limit} MiB",
+        path = .path.display(),
+        limit = .limit >> 20
+    )]
+    TooLarge {
+        /// The path.
+        path: PathBuf,
+        /// The limit in bytes ([`MAX_CONFIG_BYTES`]).
+        limit: u64,
     },
     /// Neither `AWS_CONFIG_FILE` nor a home directory is set.
     #[error("cannot find the AWS config file: set AWS_CONFIG_FILE or {hint}")]
@@ -648,25 +681,29 @@ impl AwsConfig {
             problem,
         };
         // configparser's defaults; duplicates were refused above.
+        let kinds: Vec<parse::SectionKind> = doc
+            .sections
+            .iter()
+            .map(|section| parse::classify(section.header))
+            .collect();
         let mut defaults = Properties::new();
-        for section in &doc.sections {
-            if parse::classify(&section.header) == parse::SectionKind::Defaults {
+        for (section, kind) in doc.sections.iter().zip(&kinds) {
+            if *kind == parse::SectionKind::Defaults {
                 for option in &section.options {
-                    let value = parse::option_value(&section.header, option).map_err(nested_err)?;
-                    defaults.insert(option.key.clone(), value);
+                    let value = parse::option_value(section.header, option).map_err(nested_err)?;
+                    defaults.insert(option.key.clone().into_owned(), value);
                 }
             }
         }
         let mut config = AwsConfig::default();
-        for section in &doc.sections {
-            let kind = parse::classify(&section.header);
+        for (section, kind) in doc.sections.iter().zip(kinds) {
             if kind == parse::SectionKind::Defaults {
                 continue;
             }
             let mut properties = defaults.clone();
             for option in &section.options {
-                let value = parse::option_value(&section.header, option).map_err(nested_err)?;
-                properties.insert(option.key.clone(), value);
+                let value = parse::option_value(section.header, option).map_err(nested_err)?;
+                properties.insert(option.key.clone().into_owned(), value);
             }
             match kind {
                 parse::SectionKind::Profile(name) => {
@@ -697,38 +734,28 @@ impl AwsConfig {
     ///
     /// [`ConfigFileError::NotUtf8`], [`ConfigFileError::Parse`].
     pub fn parse_bytes(bytes: &[u8]) -> Result<AwsConfig, ConfigFileError> {
-        match std::str::from_utf8(bytes) {
-            Ok(text) => AwsConfig::parse(text),
-            Err(e) => {
-                let before = &bytes[..e.valid_up_to()];
-                let lines = parse::split_lines(&String::from_utf8_lossy(before)).len();
-                let ends_open =
-                    !before.is_empty() && !before.ends_with(b"\n") && !before.ends_with(b"\r");
-                Err(ConfigFileError::NotUtf8 {
-                    line: if ends_open { lines } else { lines + 1 },
-                })
-            }
-        }
+        AwsConfig::parse(utf8(bytes)?)
     }
 
-    /// Reads and parses the file at `path`. A path that is not a file
-    /// (absent, or a directory) is an empty configuration, as for the AWS
-    /// CLI.
+    /// Reads ([`read_config_text`]) and parses the file at `path`. An
+    /// absent file, or a directory, is an empty configuration, as for the
+    /// AWS CLI.
     ///
     /// # Errors
     ///
-    /// [`ConfigFileError::Read`] if the file exists but cannot be read
-    /// (the AWS CLI would silently treat it as empty), and the errors of
-    /// [`parse_bytes`](Self::parse_bytes).
+    /// Those of [`read_config_text`] but [`ConfigFileError::NotAFile`] for
+    /// a directory (the AWS CLI would silently treat any unreadable path
+    /// as empty), and those of [`parse`](Self::parse).
     pub fn load_file(path: &Path) -> Result<AwsConfig, ConfigFileError> {
-        if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
-            return Ok(AwsConfig::default());
+        match read_config_text(path) {
+            Ok(Some(text)) => AwsConfig::parse(&text),
+            Ok(None)
+            | Err(ConfigFileError::NotAFile {
+                kind: FileKind::Directory,
+                ..
+            }) => Ok(AwsConfig::default()),
+            Err(e) => Err(e),
         }
-        let bytes = std::fs::read(path).map_err(|source| ConfigFileError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        AwsConfig::parse_bytes(&bytes)
     }
 
     /// Reads the config file `env` names ([`Environment::config_file`]).
@@ -801,6 +828,85 @@ impl AwsConfig {
             }),
         }
     }
+}
+
+/// `bytes` as text, or [`ConfigFileError::NotUtf8`] with the line of the
+/// first invalid byte.
+fn utf8(bytes: &[u8]) -> Result<&str, ConfigFileError> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let before = &bytes[..e.valid_up_to()];
+        let lines = parse::split_lines(&String::from_utf8_lossy(before)).len();
+        let ends_open = !before.is_empty() && !before.ends_with(b"\n") && !before.ends_with(b"\r");
+        ConfigFileError::NotUtf8 {
+            line: if ends_open { lines } else { lines + 1 },
+        }
+    })
+}
+
+/// The largest AWS config (or credentials) file read: 16 MiB. A real file
+/// is a few kilobytes; 100,000 profiles are about 11 MiB.
+pub const MAX_CONFIG_BYTES: u64 = 16 << 20;
+
+/// Reads the AWS config file, or the shared credentials file, at `path`
+/// as text, safely: `Ok(None)` when nothing is there.
+///
+/// * Only a regular file is read. A FIFO, socket, device or directory is
+///   refused with [`ConfigFileError::NotAFile`] without reading it: the
+///   path is inspected first, and the file is opened non-blocking (a FIFO
+///   never waits for a writer), then inspected again.
+/// * Symbolic links are **followed**, as the AWS CLI follows them (many
+///   users symlink their dotfiles), and the final target must be a
+///   regular file. (The token and credential caches, which this crate
+///   writes, refuse symbolic links.)
+/// * At most [`MAX_CONFIG_BYTES`] are read; a larger file is refused with
+///   [`ConfigFileError::TooLarge`].
+///
+/// # Errors
+///
+/// [`ConfigFileError::NotAFile`], [`ConfigFileError::TooLarge`],
+/// [`ConfigFileError::Read`] (the operating system's error is its
+/// source), [`ConfigFileError::NotUtf8`].
+///
+/// ```
+/// use oidc_host::aws_config::{read_config_text, ConfigFileError, FileKind};
+///
+/// let dir = std::env::temp_dir().join(format!("read-config-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let path = dir.join("config");
+/// assert_eq!(read_config_text(&path)?, None);
+/// std::fs::write(&path, "[default]\nregion = eu-west-1\n").unwrap();
+/// assert_eq!(read_config_text(&path)?.as_deref(), Some("[default]\nregion = eu-west-1\n"));
+/// assert!(matches!(
+///     read_config_text(&dir),
+///     Err(ConfigFileError::NotAFile { kind: FileKind::Directory, .. })
+/// ));
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), ConfigFileError>(())
+/// ```
+pub fn read_config_text(path: &Path) -> Result<Option<String>, ConfigFileError> {
+    let bytes = match crate::fs::read_regular(path, Symlinks::Follow, MAX_CONFIG_BYTES) {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => return Ok(None),
+        Err(ReadError::NotRegular(kind)) => {
+            return Err(ConfigFileError::NotAFile {
+                path: path.to_owned(),
+                kind,
+            })
+        }
+        Err(ReadError::TooLarge) => {
+            return Err(ConfigFileError::TooLarge {
+                path: path.to_owned(),
+                limit: MAX_CONFIG_BYTES,
+            })
+        }
+        Err(ReadError::Io(_, source)) => {
+            return Err(ConfigFileError::Read {
+                path: path.to_owned(),
+                source,
+            })
+        }
+    };
+    Ok(Some(utf8(&bytes)?.to_owned()))
 }
 
 // ---------------------------------------------------------------------------

@@ -67,6 +67,95 @@ pub(crate) fn safe_options() -> OpenOptions {
     options
 }
 
+/// What a read does with a symbolic link at the path's last component.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Symlinks {
+    /// Refuse it (cache files: a link could point the writer anywhere).
+    Refuse,
+    /// Follow it, and require what it points to to be a regular file (the
+    /// AWS config file: users symlink their dotfiles, and the AWS CLI
+    /// follows the link).
+    Follow,
+}
+
+/// What is at a path instead of a regular file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FileKind {
+    /// A directory.
+    Directory,
+    /// A symbolic link (refused where links are not followed).
+    Symlink,
+    /// A FIFO (named pipe): reading it would wait for a writer.
+    Fifo,
+    /// A Unix domain socket.
+    Socket,
+    /// A character device (`/dev/zero`, a terminal): it may never end.
+    CharDevice,
+    /// A block device.
+    BlockDevice,
+    /// Anything else the platform has.
+    Other,
+}
+
+impl std::fmt::Display for FileKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            FileKind::Directory => "a directory",
+            FileKind::Symlink => "a symbolic link",
+            FileKind::Fifo => "a FIFO (named pipe)",
+            FileKind::Socket => "a socket",
+            FileKind::CharDevice => "a character device",
+            FileKind::BlockDevice => "a block device",
+            FileKind::Other => "of an unknown type",
+        })
+    }
+}
+
+impl FileKind {
+    /// The kind of `file_type`; `None` for a regular file.
+    fn of(file_type: fs::FileType) -> Option<FileKind> {
+        if file_type.is_file() {
+            return None;
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileTypeExt;
+            if file_type.is_fifo() {
+                return Some(FileKind::Fifo);
+            }
+            if file_type.is_socket() {
+                return Some(FileKind::Socket);
+            }
+            if file_type.is_char_device() {
+                return Some(FileKind::CharDevice);
+            }
+            if file_type.is_block_device() {
+                return Some(FileKind::BlockDevice);
+            }
+        }
+        Some(if file_type.is_dir() {
+            FileKind::Directory
+        } else if file_type.is_symlink() {
+            FileKind::Symlink
+        } else {
+            FileKind::Other
+        })
+    }
+}
+
+/// Why [`read_regular`] read nothing.
+#[derive(Debug)]
+pub(crate) enum ReadError {
+    /// Something other than a regular file is at the path (nothing was
+    /// opened for reading, or only to inspect it).
+    NotRegular(FileKind),
+    /// The file is larger than the cap (nothing or only the cap was read).
+    TooLarge,
+    /// The operating system refused; `action` is what was being done.
+    Io(&'static str, io::Error),
+}
+
 /// Opens `path` with `options` and accepts only a regular file: a symbolic
 /// link, FIFO, socket, device or directory in its place is refused with
 /// [`HostError::Unsafe`]. `Ok(None)` when nothing is there.
@@ -75,25 +164,79 @@ pub(crate) fn open_regular(
     options: &OpenOptions,
     action: &'static str,
 ) -> Result<Option<File>, HostError> {
+    open_checked(path, options, Symlinks::Refuse, action).map_err(|e| unsafe_or_io(path, e))
+}
+
+/// The cache files' error for a [`ReadError`].
+fn unsafe_or_io(path: &Path, e: ReadError) -> HostError {
+    match e {
+        ReadError::NotRegular(FileKind::Symlink) => HostError::Unsafe {
+            path: path.to_owned(),
+            reason: "it is a symbolic link",
+        },
+        ReadError::NotRegular(_) => HostError::Unsafe {
+            path: path.to_owned(),
+            reason: "it is not a regular file",
+        },
+        ReadError::TooLarge => HostError::io(
+            "read",
+            path,
+            io::Error::new(io::ErrorKind::FileTooLarge, "the file is too large"),
+        ),
+        ReadError::Io(action, e) => HostError::io(action, path, e),
+    }
+}
+
+/// The one safe open: `options` plus "never block on open" (`O_NONBLOCK`:
+/// a FIFO opens at once instead of waiting for a writer; `O_NOCTTY`: a
+/// terminal never becomes the controlling one) and, with
+/// [`Symlinks::Refuse`], `O_NOFOLLOW`. The path is inspected before it is
+/// opened (a device or FIFO is refused without being opened) and the open
+/// file again (the path may have changed in between). `Ok(None)` when
+/// nothing is there.
+fn open_checked(
+    path: &Path,
+    options: &OpenOptions,
+    symlinks: Symlinks,
+    action: &'static str,
+) -> Result<Option<File>, ReadError> {
+    let before = match symlinks {
+        Symlinks::Refuse => fs::symlink_metadata(path),
+        Symlinks::Follow => fs::metadata(path),
+    };
+    match before {
+        Ok(metadata) => {
+            // A file about to be created is fine; anything else that is
+            // there must be a regular file.
+            if let Some(kind) = FileKind::of(metadata.file_type()) {
+                return Err(ReadError::NotRegular(kind));
+            }
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(ReadError::Io("inspect", e)),
+    }
+    #[cfg_attr(not(unix), allow(unused_mut))]
+    let mut options = options.clone();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let nofollow = match symlinks {
+            Symlinks::Refuse => libc::O_NOFOLLOW,
+            Symlinks::Follow => 0,
+        };
+        options.custom_flags(nofollow | libc::O_NONBLOCK | libc::O_NOCTTY);
+    }
     let file = match options.open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) if is_symlink_refusal(&e) => {
-            return Err(HostError::Unsafe {
-                path: path.to_owned(),
-                reason: "it is a symbolic link",
-            })
+        Err(e) if symlinks == Symlinks::Refuse && is_symlink_refusal(&e) => {
+            return Err(ReadError::NotRegular(FileKind::Symlink))
         }
-        Err(e) => return Err(HostError::io(action, path, e)),
+        Err(e) => return Err(ReadError::Io(action, e)),
     };
-    let metadata = file
-        .metadata()
-        .map_err(|e| HostError::io("inspect", path, e))?;
-    if !metadata.file_type().is_file() {
-        return Err(HostError::Unsafe {
-            path: path.to_owned(),
-            reason: "it is not a regular file",
-        });
+    let metadata = file.metadata().map_err(|e| ReadError::Io("inspect", e))?;
+    if let Some(kind) = FileKind::of(metadata.file_type()) {
+        return Err(ReadError::NotRegular(kind));
     }
     Ok(Some(file))
 }
@@ -110,21 +253,47 @@ fn is_symlink_refusal(e: &io::Error) -> bool {
     }
 }
 
-/// Reads `path`; `Ok(None)` when it does not exist. Files larger than
-/// [`MAX_ENTRY_BYTES`] come back as `Err(Ok(len))`. Only a regular file is
-/// read ([`open_regular`]); the buffer is zeroed when dropped.
-pub(crate) fn read_bounded(path: &Path) -> Result<Option<Result<SecretBytes, u64>>, HostError> {
-    let Some(file) = open_regular(path, safe_options().read(true), "open")? else {
+/// Reads the regular file at `path`, at most `cap` bytes: the one bounded,
+/// non-blocking read of the cache files and the AWS config file.
+/// `Ok(None)` when nothing is there. Refuses (without reading) anything
+/// but a regular file ([`open_checked`]; symbolic links as `symlinks`
+/// says) and a file whose size is over `cap`; a file that grows past
+/// `cap` while being read is refused after `cap + 1` bytes. The buffer is
+/// zeroed when dropped.
+pub(crate) fn read_regular(
+    path: &Path,
+    symlinks: Symlinks,
+    cap: u64,
+) -> Result<Option<SecretBytes>, ReadError> {
+    let Some(file) = open_checked(path, OpenOptions::new().read(true), symlinks, "open")? else {
         return Ok(None);
     };
-    let mut bytes = Zeroizing::new(Vec::new());
-    file.take(MAX_ENTRY_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| HostError::io("read", path, e))?;
-    if bytes.len() as u64 > MAX_ENTRY_BYTES {
-        return Ok(Some(Err(bytes.len() as u64)));
+    let len = file
+        .metadata()
+        .map_err(|e| ReadError::Io("inspect", e))?
+        .len();
+    if len > cap {
+        return Err(ReadError::TooLarge);
     }
-    Ok(Some(Ok(bytes)))
+    let mut bytes = Zeroizing::new(Vec::with_capacity(len as usize));
+    file.take(cap + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| ReadError::Io("read", e))?;
+    if bytes.len() as u64 > cap {
+        return Err(ReadError::TooLarge);
+    }
+    Ok(Some(bytes))
+}
+
+/// Reads a cache entry at `path` ([`read_regular`], symbolic links
+/// refused, at most [`MAX_ENTRY_BYTES`]); `Ok(None)` when it does not
+/// exist, `Ok(Some(Err(())))` when it is too large.
+pub(crate) fn read_bounded(path: &Path) -> Result<Option<Result<SecretBytes, ()>>, HostError> {
+    match read_regular(path, Symlinks::Refuse, MAX_ENTRY_BYTES) {
+        Ok(bytes) => Ok(bytes.map(Ok)),
+        Err(ReadError::TooLarge) => Ok(Some(Err(()))),
+        Err(e) => Err(unsafe_or_io(path, e)),
+    }
 }
 
 /// Checks that secrets may be written into `dir`: on Unix the directory

@@ -7,8 +7,9 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use oidc_host::aws_config::{
-    resolved_endpoint_url, resolved_region, service_id, upsert_profile, upsert_sso_session,
-    AwsConfig, ConfigFileError, Environment, ParseProblem, Profile, Value,
+    read_config_text, resolved_endpoint_url, resolved_region, service_id, upsert_profile,
+    upsert_profiles, upsert_sso_session, AwsConfig, ConfigFileError, Environment, FileKind,
+    ParseProblem, Profile, Value, MAX_CONFIG_BYTES,
 };
 use oidc_host::oidc_core::endpoint::Service;
 use oidc_host::{CacheDir, CredentialsCacheDir, CredentialsSource, Platform};
@@ -1270,4 +1271,387 @@ fn upsert_output_parses_and_changes_only_its_section() {
         assert_eq!(after.profiles, before.profiles);
     }
     assert!(checked > 1_000, "only {checked} generated files parsed");
+}
+
+/// Lines that exercise the scanner's corners: duplicate and indented
+/// headers, continuations, comments, blank lines, syntax errors.
+const LINES: &[&str] = &[
+    "[profile a]",
+    "[profile b]",
+    "[default]",
+    "[profile default]",
+    "[DEFAULT]",
+    "[sso-session s]",
+    "[services x]",
+    "[profile \"a\"]",
+    "  [profile c]",
+    "[dev]",
+    "[profile]",
+    "[profile 'x y']",
+    "region = us-east-1",
+    "Region: eu",
+    "k = v",
+    "  cont",
+    "    deep",
+    "",
+    "   ",
+    "# c",
+    "  ; c",
+    "=bad",
+    "noseparator",
+    "s3 =",
+    "  max = 1",
+    "K = dup",
+    "  k = indented",
+    "new=",
+    "\t tabbed = 1",
+];
+
+fn lines_text(rng: &mut Rng) -> String {
+    let mut text = String::new();
+    let count = rng.below(14);
+    for n in 0..count {
+        text.push_str(rng.pick(LINES));
+        let end = rng.pick(&["\n", "\n", "\n", "\r\n", "\r", ""]);
+        text.push_str(if end.is_empty() && n + 1 < count {
+            "\n"
+        } else {
+            end
+        });
+    }
+    text
+}
+
+#[test]
+fn upsert_profiles_is_upsert_profile_one_after_another() {
+    let mut rng = Rng(0x5851_f42d_4c95_7f2d);
+    let mut checked = 0;
+    let keys = [
+        ("region", "r1"),
+        ("Region", "r2"),
+        ("k", "v2"),
+        ("new", "n"),
+        ("s3", "x"),
+        ("sso_session", "t"),
+    ];
+    for round in 0..20_000 {
+        let text = if round % 2 == 0 {
+            lines_text(&mut rng)
+        } else {
+            config_text(&mut rng)
+        };
+        let mut batch: Vec<(&str, Vec<(&str, &str)>)> = Vec::new();
+        for _ in 0..rng.below(6) {
+            let name = rng.pick(&["a", "b", "c", "p0", "p1", "default", "x y", "new", "new2"]);
+            let pairs = (0..rng.below(4))
+                .map(|_| keys[rng.below(keys.len())])
+                .collect();
+            batch.push((name, pairs));
+        }
+        let mut one_by_one = text.clone();
+        for (name, pairs) in &batch {
+            one_by_one = upsert_profile(&one_by_one, name, pairs).unwrap();
+        }
+        let at_once = upsert_profiles(&text, &batch).unwrap();
+        // The documented exceptions. A file the reader rejects: a
+        // key-less or separator-less line takes no continuation lines, a
+        // key added after it does, so one call's output is scanned
+        // differently by the next. A last line ending in a lone `\r` in a
+        // file whose line ending is `\n`: one call's appended blank line
+        // turns that `\r` into `\r\n` for the next call, the batch keeps
+        // the blank line; both read the same.
+        if AwsConfig::parse(&text).is_err() {
+            continue;
+        }
+        checked += 1;
+        let first_end = text.find(['\r', '\n']).map(|at| &text[at..]);
+        let lone_cr_last =
+            text.ends_with('\r') && first_end.is_some_and(|rest| rest.starts_with('\n'));
+        if lone_cr_last {
+            if let Ok(expected) = AwsConfig::parse(&one_by_one) {
+                assert_eq!(AwsConfig::parse(&at_once).unwrap(), expected, "{text:?}");
+            }
+        } else {
+            assert_eq!(at_once, one_by_one, "{text:?} {batch:?}");
+        }
+    }
+    assert!(checked > 5_000, "only {checked} generated files parsed");
+    // All or nothing: one bad edit and no text comes back.
+    let err = upsert_profiles(
+        "",
+        &[("ok", [("region", "r")]), ("bad", [("region", " r")])],
+    );
+    assert!(matches!(err, Err(ConfigFileError::InvalidWrite { .. })));
+    assert_eq!(
+        upsert_profiles::<&str, [(&str, &str); 0], &str, &str>("[x]\n", &[]).unwrap(),
+        "[x]\n"
+    );
+}
+
+/// A config with `count` SSO profiles (and one sso-session per 100).
+fn many_profiles(count: usize) -> String {
+    let mut text = String::new();
+    for n in 0..count {
+        if n % 100 == 0 {
+            text.push_str(&format!(
+                "[sso-session s{n}]\nsso_start_url = https://d-{n}.awsapps.com/start\n\
+                 sso_region = us-east-1\nsso_registration_scopes = sso:account:access\n\n"
+            ));
+        }
+        text.push_str(&format!(
+            "[profile p{n}]\nsso_session = s{}\nsso_account_id = {:012}\n\
+             sso_role_name = Admin\nregion = eu-west-1\n\n",
+            n / 100 * 100,
+            n
+        ));
+    }
+    text
+}
+
+#[test]
+fn fifty_thousand_profiles_parse_and_edit_in_linear_work() {
+    // No clock: the work is bounded by how the parser is built (hash sets,
+    // no rescans). A quadratic parser took minutes here; this one takes a
+    // fraction of a second even unoptimised. Timings are in
+    // scripts/bench-config.
+    let text = many_profiles(50_000);
+    assert!(text.len() > 5_000_000);
+    let config = AwsConfig::parse(&text).unwrap();
+    assert_eq!(config.profiles.len(), 50_000);
+    assert_eq!(config.sso_sessions.len(), 500);
+    assert_eq!(
+        get(&config, "p49999", "sso_account_id"),
+        Some("000000049999")
+    );
+    // A duplicate key at the very end is still found, with its line.
+    let broken = format!(
+        "{}[profile last]\nregion = a\nREGION = b\n",
+        many_profiles(5_000)
+    );
+    let lines = broken.lines().count();
+    assert_eq!(
+        parse_err(&broken),
+        (
+            lines,
+            ParseProblem::DuplicateKey {
+                section: "profile last".into(),
+                key: "region".into()
+            }
+        )
+    );
+    // 5,000 edits at once, half of them new profiles: one pass.
+    let names: Vec<String> = (47_500..52_500).map(|n| format!("p{n}")).collect();
+    let edits: Vec<(&str, [(&str, &str); 1])> = names
+        .iter()
+        .map(|n| (n.as_str(), [("region", "ap-south-1")]))
+        .collect();
+    let after = upsert_profiles(&text, &edits).unwrap();
+    assert!(after.starts_with(&text[..text.find("[profile p47500]").unwrap()]));
+    assert!(after.contains(
+        "[profile p49999]\nsso_session = s49900\nsso_account_id = 000000049999\n\
+         sso_role_name = Admin\nregion = ap-south-1\n\n[profile p50000]\nregion = ap-south-1\n"
+    ));
+    assert!(after.ends_with("\n\n[profile p52499]\nregion = ap-south-1\n"));
+}
+
+// ---------------------------------------------------------------------------
+// The safe read
+
+/// A fresh temporary directory, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!(
+            "oidc-host-aws-config-{tag}-{}-{n}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `f()` on another thread, failing the test if it takes more than 10 s
+/// (and calling `unblock` so the thread can end).
+fn within_seconds<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+    unblock: impl FnOnce(),
+) -> T {
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = send.send(f());
+    });
+    match receive.recv_timeout(std::time::Duration::from_secs(10)) {
+        Ok(out) => out,
+        Err(_) => {
+            unblock();
+            panic!("the read blocked");
+        }
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_as_the_config_file_is_refused_at_once() {
+    let dir = TempDir::new("fifo");
+    let fifo = dir.0.join("config");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let e = env(&[("AWS_CONFIG_FILE", fifo.to_str().unwrap())]);
+    let started = std::time::Instant::now();
+    let for_writer = fifo.clone();
+    let result = within_seconds(
+        move || AwsConfig::load(&e).map_err(|e| e.to_string()),
+        // A blocked open of the FIFO for reading returns once a writer
+        // opens it.
+        move || drop(std::fs::OpenOptions::new().write(true).open(for_writer)),
+    );
+    assert_eq!(
+        result.unwrap_err(),
+        format!(
+            "the AWS config file {} is a FIFO (named pipe), not a regular file",
+            fifo.display()
+        )
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    // The same through the text reader, with the typed error.
+    let err = read_config_text(&fifo).unwrap_err();
+    assert!(
+        matches!(&err, ConfigFileError::NotAFile { path, kind: FileKind::Fifo } if *path == fifo),
+        "{err:?}"
+    );
+    assert!(std::error::Error::source(&err).is_none());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_device_is_refused_without_reading_it() {
+    let zero = PathBuf::from("/dev/zero");
+    if !zero.exists() {
+        return;
+    }
+    // /dev/zero never ends: a read that tried would take all memory or
+    // time; the refusal comes before any read.
+    let err = within_seconds(move || read_config_text(&zero).unwrap_err(), || {});
+    assert!(
+        matches!(
+            err,
+            ConfigFileError::NotAFile {
+                kind: FileKind::CharDevice,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "the AWS config file /dev/zero is a character device, not a regular file"
+    );
+    let e = env(&[("AWS_CONFIG_FILE", "/dev/zero")]);
+    assert!(matches!(
+        AwsConfig::load(&e),
+        Err(ConfigFileError::NotAFile { .. })
+    ));
+}
+
+#[test]
+fn an_oversized_config_file_is_refused() {
+    let dir = TempDir::new("large");
+    let path = dir.0.join("config");
+    // Sparse: no 16 MiB written to disk.
+    let file = std::fs::File::create(&path).unwrap();
+    file.set_len(MAX_CONFIG_BYTES + 1).unwrap();
+    drop(file);
+    let err = read_config_text(&path).unwrap_err();
+    assert!(
+        matches!(&err, ConfigFileError::TooLarge { limit, .. } if *limit == MAX_CONFIG_BYTES),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "the AWS config file {} is larger than 16 MiB",
+            path.display()
+        )
+    );
+    assert!(matches!(
+        AwsConfig::load_file(&path),
+        Err(ConfigFileError::TooLarge { .. })
+    ));
+    // At the limit it is read (and is then not a config file).
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(MAX_CONFIG_BYTES)
+        .unwrap();
+    let text = read_config_text(&path).unwrap().unwrap();
+    assert_eq!(text.len() as u64, MAX_CONFIG_BYTES);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlinked_config_file_is_followed_to_a_regular_file() {
+    let dir = TempDir::new("symlink");
+    let real = dir.0.join("dotfiles-config");
+    std::fs::write(&real, SPEC_EXAMPLE).unwrap();
+    let link = dir.0.join("config");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let e = env(&[("AWS_CONFIG_FILE", link.to_str().unwrap())]);
+    assert_eq!(AwsConfig::load(&e).unwrap(), parse(SPEC_EXAMPLE));
+    assert_eq!(
+        read_config_text(&link).unwrap().as_deref(),
+        Some(SPEC_EXAMPLE)
+    );
+    // A link to a directory reads as a directory (empty, as for the AWS
+    // CLI), a dangling link as no file, a link to a device is refused.
+    let to_dir = dir.0.join("to-dir");
+    std::os::unix::fs::symlink(&dir.0, &to_dir).unwrap();
+    assert_eq!(AwsConfig::load_file(&to_dir).unwrap(), AwsConfig::default());
+    let dangling = dir.0.join("dangling");
+    std::os::unix::fs::symlink(dir.0.join("missing"), &dangling).unwrap();
+    assert_eq!(read_config_text(&dangling).unwrap(), None);
+    if std::path::Path::new("/dev/zero").exists() {
+        let to_zero = dir.0.join("to-zero");
+        std::os::unix::fs::symlink("/dev/zero", &to_zero).unwrap();
+        assert!(matches!(
+            read_config_text(&to_zero),
+            Err(ConfigFileError::NotAFile {
+                kind: FileKind::CharDevice,
+                ..
+            })
+        ));
+    }
+}
+
+#[test]
+fn unreadable_and_non_utf8_config_files() {
+    let dir = TempDir::new("utf8");
+    let path = dir.0.join("config");
+    std::fs::write(&path, b"[default]\nregion = \xff\n").unwrap();
+    assert!(matches!(
+        read_config_text(&path),
+        Err(ConfigFileError::NotUtf8 { line: 2 })
+    ));
+    // A directory is refused by the reader, and empty for load_file.
+    assert!(matches!(
+        read_config_text(&dir.0),
+        Err(ConfigFileError::NotAFile {
+            kind: FileKind::Directory,
+            ..
+        })
+    ));
+    assert_eq!(AwsConfig::load_file(&dir.0).unwrap(), AwsConfig::default());
 }

@@ -6,7 +6,8 @@
 //! the writer (which only needs to know where sections and keys are, even
 //! in a file the reader rejects).
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::{ParseProblem, Value};
 
@@ -73,45 +74,72 @@ pub(super) fn split_lines(text: &str) -> Vec<Line<'_>> {
     lines
 }
 
-/// A `key = value` option and its continuation lines.
+/// A `key = value` option and its continuation lines, borrowing the
+/// text (a scan allocates per section and per multi-line value, not per
+/// line).
 #[derive(Debug, Clone)]
-pub(super) struct RawOption {
+pub(super) struct RawOption<'a> {
     /// The key, lower-cased (`optionxform`).
-    pub(super) key: String,
+    pub(super) key: Cow<'a, str>,
     /// 0-based index of the option line.
     pub(super) line: usize,
     /// 0-based index of its last continuation line (`line` if none).
     pub(super) last_line: usize,
     /// The leading white space of the option line.
-    pub(super) indent: String,
-    /// The value's pieces (first: the option line's value), each with its
-    /// 0-based line index; blank lines inside the value are empty pieces.
-    pub(super) pieces: Vec<(String, usize)>,
+    pub(super) indent: &'a str,
+    /// The option line's value.
+    first: &'a str,
+    /// The continuation lines' values, each with its 0-based line index;
+    /// blank lines inside the value are empty pieces.
+    more: Vec<(&'a str, usize)>,
 }
 
-impl RawOption {
+impl<'a> RawOption<'a> {
+    /// The value's pieces (first: the option line's value), each with its
+    /// 0-based line index.
+    fn pieces(&self) -> impl Iterator<Item = (&'a str, usize)> + '_ {
+        std::iter::once((self.first, self.line)).chain(self.more.iter().copied())
+    }
+
     /// `'\n'.join(pieces).rstrip()`, as `_join_multiline_values` does.
     fn joined(&self) -> String {
-        let parts: Vec<&str> = self.pieces.iter().map(|(p, _)| p.as_str()).collect();
+        if self.more.is_empty() {
+            return py_rstrip(self.first).to_owned();
+        }
+        let parts: Vec<&str> = self.pieces().map(|(p, _)| p).collect();
         py_rstrip(&parts.join("\n")).to_owned()
+    }
+}
+
+/// `optionxform` (`str.lower()`), without allocating for a key that is
+/// already lower case ASCII.
+fn lower(key: &str) -> Cow<'_, str> {
+    if key.is_ascii() {
+        if key.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(key.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(key)
+        }
+    } else {
+        Cow::Owned(key.to_lowercase())
     }
 }
 
 /// A `[header]` and its options, in file order.
 #[derive(Debug, Clone)]
-pub(super) struct RawSection {
+pub(super) struct RawSection<'a> {
     /// The text between the brackets, unchanged.
-    pub(super) header: String,
+    pub(super) header: &'a str,
     /// 0-based index of the header line.
     pub(super) line: usize,
-    pub(super) options: Vec<RawOption>,
+    pub(super) options: Vec<RawOption<'a>>,
 }
 
 /// The scanned file: every section (`DEFAULT` blocks included, in file
 /// order) and the first problem, if any, with its 0-based line index.
 #[derive(Debug, Clone, Default)]
-pub(super) struct RawDoc {
-    pub(super) sections: Vec<RawSection>,
+pub(super) struct RawDoc<'a> {
+    pub(super) sections: Vec<RawSection<'a>>,
     pub(super) problem: Option<(usize, ParseProblem)>,
 }
 
@@ -144,12 +172,21 @@ fn indent_of(line: &str) -> (usize, &str) {
 
 /// Scans `lines` as `RawConfigParser._read` does (strict, no inline
 /// comments, `#`/`;` full-line comments, empty lines allowed in values).
-pub(super) fn scan(lines: &[Line<'_>]) -> RawDoc {
+///
+/// Linear in the size of the text: duplicate sections and keys are found
+/// through hash sets (a header is interned once, when it opens; a key is
+/// looked up under its section's id), never by rescanning what came
+/// before.
+pub(super) fn scan<'a>(lines: &[Line<'a>]) -> RawDoc<'a> {
     let mut doc = RawDoc::default();
-    let mut seen_sections: Vec<String> = Vec::new();
-    let mut seen_options: Vec<(String, String)> = Vec::new();
-    // Index into doc.sections of the current section.
-    let mut current: Option<usize> = None;
+    // Every header seen, interned: header → id. A repeated header (an
+    // error, or `DEFAULT`, which may reopen) gets the id of its first
+    // occurrence, so its keys are checked against the earlier block's, as
+    // configparser checks `(section, key)`.
+    let mut section_ids: HashMap<&str, usize> = HashMap::new();
+    let mut seen_options: HashSet<(usize, Cow<'a, str>)> = HashSet::new();
+    // Index into doc.sections of the current section, and its header id.
+    let mut current: Option<(usize, usize)> = None;
     // The current option: (section index, option index).
     let mut option: Option<(usize, usize)> = None;
     let mut indent_level = 0usize;
@@ -167,7 +204,7 @@ pub(super) fn scan(lines: &[Line<'_>]) -> RawDoc {
         if is_comment || stripped.is_empty() {
             if !is_comment {
                 if let Some((s, o)) = option {
-                    doc.sections[s].options[o].pieces.push((String::new(), n));
+                    doc.sections[s].options[o].more.push(("", n));
                 }
             }
             continue;
@@ -176,16 +213,17 @@ pub(super) fn scan(lines: &[Line<'_>]) -> RawDoc {
         if let (Some(_), Some((s, o))) = (current, option) {
             if cur_indent > indent_level {
                 let opt = &mut doc.sections[s].options[o];
-                opt.pieces.push((stripped.to_owned(), n));
+                opt.more.push((stripped, n));
                 opt.last_line = n;
                 continue;
             }
         }
         indent_level = cur_indent;
         if let Some(header) = section_header(stripped) {
-            if header == DEFAULT_SECTION {
-                // Re-opening DEFAULT is allowed; its keys still may not repeat.
-            } else if seen_sections.iter().any(|s| s == header) {
+            let next_id = section_ids.len();
+            let id = *section_ids.entry(header).or_insert(next_id);
+            // Re-opening DEFAULT is allowed; its keys still may not repeat.
+            if id != next_id && header != DEFAULT_SECTION {
                 note(
                     &mut doc,
                     n,
@@ -193,19 +231,17 @@ pub(super) fn scan(lines: &[Line<'_>]) -> RawDoc {
                         section: header.to_owned(),
                     },
                 );
-            } else {
-                seen_sections.push(header.to_owned());
             }
             doc.sections.push(RawSection {
-                header: header.to_owned(),
+                header,
                 line: n,
                 options: Vec::new(),
             });
-            current = Some(doc.sections.len() - 1);
+            current = Some((doc.sections.len() - 1, id));
             option = None;
             continue;
         }
-        let Some(s) = current else {
+        let Some((s, id)) = current else {
             note(&mut doc, n, ParseProblem::MissingSectionHeader);
             continue;
         };
@@ -216,30 +252,26 @@ pub(super) fn scan(lines: &[Line<'_>]) -> RawDoc {
         if key.is_empty() {
             note(&mut doc, n, ParseProblem::EmptyKey);
         }
-        let key = key.to_lowercase();
-        let section = doc.sections[s].header.clone();
-        if seen_options.iter().any(|(a, b)| *a == section && *b == key) {
-            note(
-                &mut doc,
-                n,
-                ParseProblem::DuplicateKey {
-                    section,
-                    key: key.clone(),
-                },
-            );
-        } else {
-            seen_options.push((section, key.clone()));
+        let key = lower(key);
+        if !seen_options.insert((id, key.clone())) {
+            let problem = ParseProblem::DuplicateKey {
+                section: doc.sections[s].header.to_owned(),
+                key: key.clone().into_owned(),
+            };
+            note(&mut doc, n, problem);
         }
         let options = &mut doc.sections[s].options;
+        // An empty key is falsy in Python: it takes no continuation lines.
+        let takes_continuations = !key.is_empty();
         options.push(RawOption {
-            key: key.clone(),
+            key,
             line: n,
             last_line: n,
-            indent: indent_text.to_owned(),
-            pieces: vec![(value.to_owned(), n)],
+            indent: indent_text,
+            first: value,
+            more: Vec::new(),
         });
-        // An empty key is falsy in Python: it takes no continuation lines.
-        option = (!key.is_empty()).then(|| (s, options.len() - 1));
+        option = takes_continuations.then(|| (s, options.len() - 1));
     }
     doc
 }
@@ -285,14 +317,14 @@ fn py_splitlines(s: &str) -> Vec<&str> {
 /// Errors carry the 0-based line of the offending nested line.
 pub(super) fn option_value(
     section: &str,
-    option: &RawOption,
+    option: &RawOption<'_>,
 ) -> Result<Value, (usize, ParseProblem)> {
     let joined = option.joined();
     if !joined.starts_with('\n') {
         return Ok(Value::Text(joined));
     }
     let mut nested = BTreeMap::new();
-    for (piece, line) in &option.pieces {
+    for (piece, line) in option.pieces() {
         for part in py_splitlines(piece) {
             let part = py_strip(part);
             if part.is_empty() {
@@ -300,10 +332,10 @@ pub(super) fn option_value(
             }
             let Some((k, v)) = part.split_once('=') else {
                 return Err((
-                    *line,
+                    line,
                     ParseProblem::NestedWithoutEquals {
                         section: section.to_owned(),
-                        key: option.key.clone(),
+                        key: option.key.clone().into_owned(),
                     },
                 ));
             };
@@ -382,7 +414,7 @@ pub(super) fn shlex_quote(s: &str) -> String {
 }
 
 /// What a section header is to botocore's `build_profile_map`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(super) enum SectionKind {
     Profile(String),
     SsoSession(String),

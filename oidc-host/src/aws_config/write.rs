@@ -1,7 +1,7 @@
 //! Editing the config file's text for `configure`: set keys of one
 //! section, leaving every other byte alone.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::parse::{self, classify, py_strip, shlex_quote, split_lines, Line, SectionKind};
 use super::ConfigFileError;
@@ -55,26 +55,77 @@ fn check_value(key: &str, value: &str) -> Result<(), ConfigFileError> {
     Ok(())
 }
 
-/// Sets (or, with `None`, removes) keys in the *effective* section
-/// `target` (the last header naming it, as botocore keeps the last), or
-/// appends `[new_header]` with them at the end.
-fn upsert(
-    text: &str,
-    target: &SectionKind,
-    new_header: &str,
-    edits: &[(String, Option<String>)],
-) -> String {
-    // Later edits of the same key (compared lower-cased) win.
-    let mut order: Vec<String> = Vec::new();
-    let mut wanted: BTreeMap<String, (String, Option<String>)> = BTreeMap::new();
-    for (key, value) in edits {
-        let lower = key.to_lowercase();
-        if !wanted.contains_key(&lower) {
-            order.push(lower.clone());
+/// One section's edits: set (or, with `None`, remove) keys in the
+/// *effective* section `target` (the last header naming it, as botocore
+/// keeps the last), or append `[new_header]` with them at the end.
+struct SectionEdit {
+    target: SectionKind,
+    new_header: String,
+    edits: Vec<(String, Option<String>)>,
+}
+
+/// The edits of one section, merged: later edits of the same key
+/// (compared lower-cased) win, keys keep the position of their first
+/// edit.
+#[derive(Default)]
+struct Merged {
+    new_header: String,
+    order: Vec<String>,
+    wanted: HashMap<String, (String, Option<String>)>,
+}
+
+impl Merged {
+    fn add(&mut self, edits: &[(String, Option<String>)]) {
+        for (key, value) in edits {
+            let lower = key.to_lowercase();
+            if !self.wanted.contains_key(&lower) {
+                self.order.push(lower.clone());
+            }
+            self.wanted.insert(lower, (key.clone(), value.clone()));
         }
-        wanted.insert(lower, (key.clone(), value.clone()));
     }
 
+    /// `key = value` for the keys to set that `present` does not hold, in
+    /// order.
+    fn additions(&self, present: &HashSet<&str>) -> Vec<String> {
+        self.order
+            .iter()
+            .filter(|lower| !present.contains(lower.as_str()))
+            .filter_map(|lower| match self.wanted.get(lower) {
+                Some((key, Some(value))) => Some(format!("{key} = {value}")),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// The output text, line by line: a line without terminator (the input's
+/// last) gets `eol` when another line follows it.
+struct Out<'e> {
+    text: String,
+    eol: &'e str,
+    open: bool,
+}
+
+impl Out<'_> {
+    fn line(&mut self, line: &str, end: &str) {
+        if self.open {
+            self.text.push_str(self.eol);
+        }
+        self.text.push_str(line);
+        self.text.push_str(end);
+        self.open = end.is_empty();
+    }
+}
+
+/// Applies `sections` to `text` in one pass over it, with the result of
+/// applying them one after the other (each to the previous one's output)
+/// when every value is `Some`. Edits of the same target are merged; new
+/// sections are appended in the order of their first edit.
+///
+/// Linear in the size of `text` plus the edits: one scan, hash lookups for
+/// the sections and keys, one output pass.
+fn upsert(text: &str, sections: &[SectionEdit]) -> String {
     let lines = split_lines(text);
     let eol = lines
         .iter()
@@ -82,70 +133,89 @@ fn upsert(
         .find(|e| !e.is_empty())
         .unwrap_or("\n");
     let doc = parse::scan(&lines);
-    let section = doc
-        .sections
-        .iter()
-        .rev()
-        .find(|s| classify(&s.header) == *target);
 
-    let mut out: Vec<(String, String)> = Vec::new();
-    let Some(section) = section else {
-        out.extend(lines.iter().map(|l| (l.text.to_owned(), l.end.to_owned())));
-        if lines.last().is_some_and(|l| !py_strip(l.text).is_empty()) {
-            out.push((String::new(), eol.to_owned()));
-        }
-        out.push((format!("[{new_header}]"), eol.to_owned()));
-        for lower in &order {
-            if let Some((key, Some(value))) = wanted.get(lower) {
-                out.push((format!("{key} = {value}"), eol.to_owned()));
-            }
-        }
-        return join(out, eol);
-    };
+    // Targets in the order of their first edit, merged.
+    let mut groups: Vec<(SectionKind, Merged)> = Vec::new();
+    let mut group_of: HashMap<SectionKind, usize> = HashMap::new();
+    for edit in sections {
+        let at = *group_of.entry(edit.target.clone()).or_insert_with(|| {
+            groups.push((
+                edit.target.clone(),
+                Merged {
+                    new_header: edit.new_header.clone(),
+                    ..Merged::default()
+                },
+            ));
+            groups.len() - 1
+        });
+        groups[at].1.add(&edit.edits);
+    }
 
-    // Replacements: first line → (last line, new text or removal).
-    let mut replace: BTreeMap<usize, (usize, Option<String>)> = BTreeMap::new();
-    let mut present: Vec<&str> = Vec::new();
-    for option in &section.options {
-        let Some((key, value)) = wanted.get(&option.key) else {
+    // The effective section of each target: the last header naming it.
+    let mut effective: HashMap<SectionKind, usize> = HashMap::new();
+    for (index, section) in doc.sections.iter().enumerate() {
+        let kind = classify(section.header);
+        if group_of.contains_key(&kind) {
+            effective.insert(kind, index);
+        }
+    }
+
+    // Replacements: first line → (last line, new text or removal);
+    // insertions: after line → (indentation, lines).
+    let mut replace: HashMap<usize, (usize, Option<String>)> = HashMap::new();
+    let mut insert: BTreeMap<usize, (String, Vec<String>)> = BTreeMap::new();
+    let mut appended: Vec<&Merged> = Vec::new();
+    for (target, merged) in &groups {
+        let Some(&index) = effective.get(target) else {
+            appended.push(merged);
             continue;
         };
-        let first = !present.contains(&option.key.as_str());
-        present.push(&option.key);
-        let new = match value {
-            Some(value) if first => Some(format!("{}{key} = {value}", option.indent)),
-            _ => None,
-        };
-        replace.insert(option.line, (option.last_line, new));
-    }
-    let additions: Vec<String> = order
-        .iter()
-        .filter(|lower| !present.contains(&lower.as_str()))
-        .filter_map(|lower| match wanted.get(lower) {
-            Some((key, Some(value))) => Some(format!("{key} = {value}")),
-            _ => None,
-        })
-        .collect();
-    // Where new keys go, and their indentation: after the last option
-    // (with its own indentation, so the line after cannot become a
-    // continuation), or after the header (with the indentation of the
-    // next significant line, for the same reason).
-    let (insert_after, indent) = match section.options.last() {
-        Some(last) => (last.last_line, last.indent.clone()),
-        None => {
-            let next = lines[section.line + 1..]
-                .iter()
-                .map(|l| l.text)
-                .find(|t| {
-                    let s = py_strip(t);
-                    !s.is_empty() && !s.starts_with(['#', ';'])
-                })
-                .map(|t| t[..t.len() - t.trim_start_matches(parse::is_py_space).len()].to_owned())
-                .unwrap_or_default();
-            (section.line, next)
+        let section = &doc.sections[index];
+        let mut present: HashSet<&str> = HashSet::new();
+        for option in &section.options {
+            let Some((key, value)) = merged.wanted.get(option.key.as_ref()) else {
+                continue;
+            };
+            let first = present.insert(option.key.as_ref());
+            let new = match value {
+                Some(value) if first => Some(format!("{}{key} = {value}", option.indent)),
+                _ => None,
+            };
+            replace.insert(option.line, (option.last_line, new));
         }
-    };
+        let additions = merged.additions(&present);
+        if additions.is_empty() {
+            continue;
+        }
+        // Where new keys go, and their indentation: after the last option
+        // (with its own indentation, so the line after cannot become a
+        // continuation), or after the header (with the indentation of the
+        // next significant line, for the same reason).
+        let (insert_after, indent) = match section.options.last() {
+            Some(last) => (last.last_line, last.indent.to_owned()),
+            None => {
+                let next = lines[section.line + 1..]
+                    .iter()
+                    .map(|l| l.text)
+                    .find(|t| {
+                        let s = py_strip(t);
+                        !s.is_empty() && !s.starts_with(['#', ';'])
+                    })
+                    .map(|t| {
+                        t[..t.len() - t.trim_start_matches(parse::is_py_space).len()].to_owned()
+                    })
+                    .unwrap_or_default();
+                (section.line, next)
+            }
+        };
+        insert.insert(insert_after, (indent, additions));
+    }
 
+    let mut out = Out {
+        text: String::with_capacity(text.len() + 64 * sections.len()),
+        eol,
+        open: false,
+    };
     let mut i = 0;
     while i < lines.len() {
         let Line { text, end } = lines[i];
@@ -154,33 +224,32 @@ fn upsert(
             Some((through, new)) => {
                 last = *through;
                 if let Some(new) = new {
-                    out.push((new.clone(), lines[last].end.to_owned()));
+                    out.line(new, lines[last].end);
                 }
             }
-            None => out.push((text.to_owned(), end.to_owned())),
+            None => out.line(text, end),
         }
-        if (i..=last).contains(&insert_after) {
-            for addition in &additions {
-                out.push((format!("{indent}{addition}"), eol.to_owned()));
+        for (indent, additions) in insert.range(i..=last).map(|(_, v)| v) {
+            for addition in additions {
+                out.line(&format!("{indent}{addition}"), eol);
             }
         }
         i = last + 1;
     }
-    join(out, eol)
-}
-
-fn join(lines: Vec<(String, String)>, eol: &str) -> String {
-    let count = lines.len();
-    let mut text = String::new();
-    for (n, (line, end)) in lines.into_iter().enumerate() {
-        text.push_str(&line);
-        if end.is_empty() && n + 1 < count {
-            text.push_str(eol);
-        } else {
-            text.push_str(&end);
+    let mut last_blank = lines.last().is_none_or(|l| py_strip(l.text).is_empty());
+    for merged in appended {
+        if !last_blank {
+            out.line("", eol);
         }
+        out.line(&format!("[{}]", merged.new_header), eol);
+        for lower in &merged.order {
+            if let Some((key, Some(value))) = merged.wanted.get(lower) {
+                out.line(&format!("{key} = {value}"), eol);
+            }
+        }
+        last_blank = false;
     }
-    text
+    out.text
 }
 
 /// Sets `sso_start_url`, `sso_region` and `sso_registration_scopes`
@@ -253,9 +322,11 @@ pub fn upsert_sso_session<S: AsRef<str>>(
     ];
     Ok(upsert(
         text,
-        &SectionKind::SsoSession(name.to_owned()),
-        &format!("sso-session {}", shlex_quote(name)),
-        &edits,
+        &[SectionEdit {
+            target: SectionKind::SsoSession(name.to_owned()),
+            new_header: format!("sso-session {}", shlex_quote(name)),
+            edits: edits.to_vec(),
+        }],
     ))
 }
 
@@ -287,26 +358,98 @@ pub fn upsert_profile(
     name: &str,
     key_values: &[(&str, &str)],
 ) -> Result<String, ConfigFileError> {
+    Ok(upsert(text, &[profile_edit(name, key_values)?]))
+}
+
+/// A profile's edit, checked.
+fn profile_edit<K: AsRef<str>, V: AsRef<str>>(
+    name: &str,
+    key_values: &[(K, V)],
+) -> Result<SectionEdit, ConfigFileError> {
     check_name("profile", name)?;
     for (key, value) in key_values {
-        check_key(key)?;
-        check_value(key, value)?;
+        check_key(key.as_ref())?;
+        check_value(key.as_ref(), value.as_ref())?;
     }
     let edits: Vec<(String, Option<String>)> = key_values
         .iter()
-        .map(|(k, v)| ((*k).to_owned(), Some((*v).to_owned())))
+        .map(|(k, v)| (k.as_ref().to_owned(), Some(v.as_ref().to_owned())))
         .collect();
-    let header = if name == "default" {
+    let new_header = if name == "default" {
         "default".to_owned()
     } else {
         format!("profile {}", shlex_quote(name))
     };
-    Ok(upsert(
-        text,
-        &SectionKind::Profile(name.to_owned()),
-        &header,
-        &edits,
-    ))
+    Ok(SectionEdit {
+        target: SectionKind::Profile(name.to_owned()),
+        new_header,
+        edits,
+    })
+}
+
+/// Many [`upsert_profile`] calls in one pass: `profiles` is a list of
+/// `(name, key_values)`, edited with the rules of [`upsert_profile`], in
+/// time linear in the size of `text` plus the edits (one call per profile
+/// rescans the whole text each time: quadratic for many profiles).
+///
+/// A profile named twice gets both edits (the later value of a key
+/// wins); new profiles are appended in the order they are first named,
+/// each after a blank line. Nothing is returned unless every edit is
+/// valid.
+///
+/// For any `text` the reader accepts ([`AwsConfig::parse`]) the result is
+/// byte for byte what calling [`upsert_profile`] for each profile in turn
+/// (each on the previous one's output) returns, with one exception that
+/// reads the same: when the last line ends with a lone `\r` and the
+/// file's line ending is `\n`, one call's appended `\n` turns that `\r`
+/// into a `\r\n`, swallowing the blank line before the new section; the
+/// batch keeps the blank line. (For text the reader rejects, one call's
+/// output may scan differently in the next call; the batch edits what it
+/// scanned once.)
+///
+/// [`AwsConfig::parse`]: super::AwsConfig::parse
+///
+/// # Errors
+///
+/// Those of [`upsert_profile`], for the first invalid name, key or value.
+///
+/// ```
+/// use oidc_host::aws_config::{upsert_profile, upsert_profiles};
+///
+/// let before = "[profile dev]\nregion = us-west-2\n";
+/// let roles = [
+///     ("dev", [("sso_session", "corp"), ("region", "eu-west-1")]),
+///     ("prod", [("sso_session", "corp"), ("region", "eu-west-1")]),
+/// ];
+/// let after = upsert_profiles(before, &roles)?;
+/// assert_eq!(
+///     after,
+///     "[profile dev]\nregion = eu-west-1\nsso_session = corp\n\n\
+///      [profile prod]\nsso_session = corp\nregion = eu-west-1\n"
+/// );
+/// // The same as one call per profile.
+/// let mut one_by_one = before.to_owned();
+/// for (name, pairs) in &roles {
+///     one_by_one = upsert_profile(&one_by_one, name, pairs)?;
+/// }
+/// assert_eq!(after, one_by_one);
+/// # Ok::<(), oidc_host::aws_config::ConfigFileError>(())
+/// ```
+pub fn upsert_profiles<N, P, K, V>(
+    text: &str,
+    profiles: &[(N, P)],
+) -> Result<String, ConfigFileError>
+where
+    N: AsRef<str>,
+    P: AsRef<[(K, V)]>,
+    K: AsRef<str>,
+    V: AsRef<str>,
+{
+    let edits = profiles
+        .iter()
+        .map(|(name, pairs)| profile_edit(name.as_ref(), pairs.as_ref()))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(upsert(text, &edits))
 }
 
 /// Replaces the config file at `path` with `text` atomically (a private
