@@ -136,9 +136,7 @@ pub(crate) fn upsert_sso_session(
 }
 
 /// Sets keys of `[profile NAME]`, adding the section when missing.
-// `configure` is to write all its profiles with `upsert_profiles`; this
-// single edit may then be unused outside the tests.
-#[allow(dead_code)]
+#[cfg(test)]
 pub(crate) fn upsert_profile(
     text: &str,
     name: &str,

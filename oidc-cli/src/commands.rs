@@ -402,7 +402,7 @@ pub(crate) fn status(rt: &Runtime, g: &Global, args: &StatusArgs) -> Result<(), 
         }
     }
     let style = Style::stdout();
-    let mut seen = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     if !json {
         if config.exists {
             println!("Config file: {}", ui::shown(config.path.display()));
@@ -417,7 +417,7 @@ pub(crate) fn status(rt: &Runtime, g: &Global, args: &StatusArgs) -> Result<(), 
         if let Some(w) = outcome.warning {
             warnings.push(w.to_string());
         }
-        seen.push(file_name(&dir.token_path(key)));
+        seen.insert(file_name(&dir.token_path(key)));
         let state = TokenState::of(outcome.token.as_ref(), now);
         show_session(
             json,

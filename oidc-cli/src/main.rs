@@ -168,8 +168,18 @@ pub(crate) struct CredentialsArgs {
 pub(crate) enum CredentialsFormat {
     /// `{"Version":1,"AccessKeyId":..}` for `credential_process`.
     Process,
-    /// `export AWS_ACCESS_KEY_ID=...` lines.
+    /// `export AWS_ACCESS_KEY_ID='...'` lines (POSIX sh).
     Env,
+    /// `AWS_ACCESS_KEY_ID='...'` lines (POSIX sh, no export).
+    EnvNoExport,
+    /// `$Env:AWS_ACCESS_KEY_ID = '...'` lines (PowerShell).
+    // Spelled so: clap would turn `PowerShell` into `power-shell`.
+    Powershell,
+    /// `set AWS_ACCESS_KEY_ID=...` lines (cmd.exe; refuses values cmd
+    /// interprets).
+    WindowsCmd,
+    /// `set -gx AWS_ACCESS_KEY_ID '...'` lines (fish).
+    Fish,
     /// One JSON object with the profile, account and role.
     Json,
 }

@@ -407,18 +407,22 @@ pub(crate) fn configure(rt: &Runtime, g: &Global, args: &ConfigureArgs) -> Resul
         &r.region,
         &r.session.scopes,
     )?;
-    for (name, account_id, role) in &profiles {
-        text = awscfg::upsert_profile(
-            &text,
-            name,
-            &[
-                ("sso_session", &session_name),
-                ("sso_account_id", account_id),
-                ("sso_role_name", role),
-                ("region", &r.region),
-            ],
-        )?;
-    }
+    // Every profile in one pass over the file (linear in its size).
+    let edits: Vec<(&str, [(&str, &str); 4])> = profiles
+        .iter()
+        .map(|(name, account_id, role)| {
+            (
+                name.as_str(),
+                [
+                    ("sso_session", session_name.as_str()),
+                    ("sso_account_id", account_id.as_str()),
+                    ("sso_role_name", role.as_str()),
+                    ("region", r.region.as_str()),
+                ],
+            )
+        })
+        .collect();
+    text = awscfg::upsert_profiles(&text, &edits)?;
     rt.step(format!("writing {}", fresh.path.display()));
     awscfg::write_config(&fresh.path, &text)?;
     let style = Style::stdout();

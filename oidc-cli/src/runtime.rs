@@ -127,7 +127,7 @@ impl Runtime {
         }
         if !self.inner.finished.wait_until(deadline + GRACE) {
             if self.is_timed_out() {
-                eprintln!("oidc-cli: {}", self.timeout_message());
+                eprintln!("oidc-cli: {}", crate::ui::shown(self.timeout_message()));
                 self.force_exit(exit::NETWORK);
             }
             self.force_exit(exit::INTERRUPTED);
