@@ -233,7 +233,27 @@ pub(crate) struct CompletionsArgs {
 /// The `--timeout` when none is given: as long as a sign-in may take.
 const DEFAULT_TIMEOUT_SECS: u64 = 600;
 
+/// A closed stdout (`oidc-cli status | head -1`) ends the program quietly
+/// with status 0, as the reader asked for no more: `println!` reports it
+/// by panicking, which would print a panic message and abort.
+fn quiet_on_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    quiet_on_closed_stdout();
     let cli = Cli::parse();
     let timeout = match (&cli.command, cli.global.timeout) {
         (_, Some(secs)) => Some(secs),

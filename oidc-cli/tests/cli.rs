@@ -1069,3 +1069,23 @@ fn nothing_a_server_or_a_file_says_reaches_the_terminal_raw() {
     let out = run(&["logout", "--all"]);
     assert_no_control(&out, "logout --all");
 }
+
+/// `oidc-cli status | head -1`: a reader that stops reading ends the
+/// program quietly (status 0, no panic message), not with an abort.
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    let home = Home::new("closed-stdout");
+    profile_config(&home, "https://d-1234567890.awsapps.com/start");
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    // Closed before the program writes anything: its first line fails.
+    drop(reader);
+    let out = home
+        .command(&["status"])
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .expect("run oidc-cli");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
