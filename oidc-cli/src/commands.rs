@@ -118,6 +118,12 @@ fn show_device_prompt(p: &Prompt, ui: &PromptUi<'_>) {
     eprintln!("    {}\n", style.bold(&uri));
     eprintln!("and check that it shows this code:\n");
     eprintln!("    {}\n", style.bold(&code));
+    if let Some(complete) = complete.as_deref() {
+        // As text too: a QR code cannot be copied into another machine's
+        // browser.
+        eprintln!("The same page with the code filled in:\n");
+        eprintln!("    {complete}\n");
+    }
     if ui.output == Output::Text && !ui.args.no_qr && ui::stderr_is_tty() {
         if let Some(qr) = complete.as_deref().and_then(ui::qr) {
             eprintln!("Or scan this QR code with a phone (the code is filled in):\n");

@@ -324,6 +324,9 @@ fn offline_demo_runs_the_whole_chain_and_leaves_nothing() {
         assert!(stderr.contains("Offline demo"), "{stderr}");
         if device {
             assert!(stderr.contains("check that it shows this code"), "{stderr}");
+            // The complete URL as text, not only as a QR code.
+            assert!(stderr.contains("with the code filled in"), "{stderr}");
+            assert!(stderr.contains("user_code="), "{stderr}");
         } else {
             assert!(stderr.contains("/authorize?"), "{stderr}");
         }
