@@ -99,30 +99,61 @@ pub(crate) fn code_of(e: &(dyn std::error::Error + 'static)) -> u8 {
     }
 }
 
-/// Prints `e` and each of its causes, and returns its exit code.
+/// Prints `e` and each of its causes, and returns its exit code. With
+/// `--output json` the same goes to stdout too, as one JSON object
+/// (`{"event":"error",...}`), so a program reading stdout learns why.
 pub(crate) fn report(
     rt: &crate::runtime::Runtime,
     e: &(dyn std::error::Error + 'static),
+    json: bool,
 ) -> ExitCode {
     let cancelled = e
         .downcast_ref::<Error>()
         .is_some_and(|e| matches!(e, Error::Cancelled));
     if rt.is_timed_out() && (cancelled || rt.cancel().is_cancelled()) {
-        eprintln!("oidc-cli: {}", crate::ui::shown(rt.timeout_message()));
+        let message = crate::ui::shown(rt.timeout_message());
+        eprintln!("oidc-cli: {message}");
+        emit_error(json, NETWORK, &message, &[], None);
         return ExitCode::from(NETWORK);
     }
     if rt.is_interrupted() {
         eprintln!("\noidc-cli: interrupted");
+        emit_error(json, INTERRUPTED, "interrupted", &[], None);
         return ExitCode::from(INTERRUPTED);
     }
     let style = crate::ui::Style::stderr();
-    eprintln!("{} {}", style.error("oidc-cli:"), crate::ui::shown(e));
+    let message = crate::ui::shown(e);
+    eprintln!("{} {message}", style.error("oidc-cli:"));
     // Each error's message leaves its cause to `source()`: the chain has
     // no repeats to remove.
+    let mut causes = Vec::new();
     let mut source = e.source();
     while let Some(cause) = source {
-        eprintln!("  caused by: {}", crate::ui::shown(cause));
+        let cause_text = crate::ui::shown(cause);
+        eprintln!("  caused by: {cause_text}");
+        causes.push(cause_text);
         source = cause.source();
     }
-    ExitCode::from(code_of(e))
+    let code = code_of(e);
+    emit_error(json, code, &message, &causes, e.downcast_ref::<Error>());
+    ExitCode::from(code)
+}
+
+/// The error as one JSON object on stdout, under `--output json`.
+fn emit_error(json: bool, code: u8, message: &str, causes: &[String], error: Option<&Error>) {
+    if !json {
+        return;
+    }
+    let service = error.and_then(Error::service_error);
+    crate::commands::emit(&serde_json::json!({
+        "event": "error",
+        "exitCode": code,
+        "message": message,
+        "causes": causes,
+        "status": error.and_then(Error::status),
+        "code": service.map(|s| crate::ui::shown(s.code.as_str())),
+        "requestId": service
+            .and_then(|s| s.request_id.as_deref())
+            .map(crate::ui::shown),
+    }));
 }

@@ -290,7 +290,7 @@ fn main() -> ExitCode {
     };
     let code = match result {
         Ok(()) => ExitCode::from(exit::OK),
-        Err(e) => exit::report(&rt, &*e),
+        Err(e) => exit::report(&rt, &*e, g.output == Output::Json),
     };
     rt.finish();
     code

@@ -1092,3 +1092,22 @@ fn a_closed_stdout_ends_quietly() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// A failure under `--output json` is one JSON object on stdout too (what
+/// went wrong, the exit code, the causes), not silence.
+#[test]
+fn a_failure_under_json_output_is_a_json_object() {
+    let home = Home::new("json-failure");
+    let out = home.run(&["token", "--profile", "missing", "--output", "json"]);
+    assert_ne!(code(&out), Some(0));
+    let (stdout, stderr) = text(&out);
+    let line = stdout.lines().last().unwrap_or_default();
+    let value: serde_json::Value = serde_json::from_str(line).expect("a JSON object on stdout");
+    assert_eq!(value["event"], "error", "{stdout}");
+    assert_eq!(value["exitCode"].as_i64(), code(&out).map(i64::from));
+    assert!(
+        value["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{stdout}"
+    );
+    assert!(!stderr.is_empty());
+}
