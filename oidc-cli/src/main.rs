@@ -235,8 +235,9 @@ const DEFAULT_TIMEOUT_SECS: u64 = 600;
 
 /// A closed stdout (`oidc-cli status | head -1`) ends the program quietly
 /// with status 0, as the reader asked for no more: `println!` reports it
-/// by panicking, which would print a panic message and abort.
-fn quiet_on_closed_stdout() {
+/// by panicking, which would print a panic message and abort. What the
+/// run made temporary (the demo's home) is removed first.
+fn quiet_on_closed_stdout(rt: runtime::Runtime) {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         let payload = info.payload();
@@ -246,6 +247,7 @@ fn quiet_on_closed_stdout() {
             .or_else(|| payload.downcast_ref::<&str>().copied())
             .unwrap_or("");
         if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            rt.finish();
             std::process::exit(0);
         }
         default(info);
@@ -253,7 +255,6 @@ fn quiet_on_closed_stdout() {
 }
 
 fn main() -> ExitCode {
-    quiet_on_closed_stdout();
     let cli = Cli::parse();
     let timeout = match (&cli.command, cli.global.timeout) {
         (_, Some(secs)) => Some(secs),
@@ -261,6 +262,7 @@ fn main() -> ExitCode {
         (_, None) => Some(DEFAULT_TIMEOUT_SECS),
     };
     let rt = runtime::Runtime::install(timeout);
+    quiet_on_closed_stdout(rt.clone());
     // `token`, `credentials` and `status` arm the runtime (the Ctrl-C
     // handler) only when they need the network; but every command that
     // reads the AWS config file starts the `--timeout` watchdog before it

@@ -376,33 +376,41 @@ fn interrupt(child: &Child) {
 
 #[test]
 fn ctrl_c_ends_a_waiting_demo_and_removes_its_files() {
-    let home = Home::new("ctrlc");
-    let mut child = home
-        .command(&["login", "--manual", "--use-device-code", "--timeout", "60"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut seen = String::new();
-    while !seen.contains("The code expires") {
-        let mut line = String::new();
-        assert!(stderr.read_line(&mut line).unwrap() > 0, "{seen}");
-        seen.push_str(&line);
+    // Ctrl-C, and a terminal closing (HUP) or a service manager stopping
+    // it (TERM), end the demo the same way: its temporary home is removed.
+    for signal in ["-INT", "-TERM", "-HUP"] {
+        let home = Home::new(&format!("signal{signal}"));
+        let mut child = home
+            .command(&["login", "--manual", "--use-device-code", "--timeout", "60"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut seen = String::new();
+        while !seen.contains("The code expires") {
+            let mut line = String::new();
+            assert!(stderr.read_line(&mut line).unwrap() > 0, "{seen}");
+            seen.push_str(&line);
+        }
+        assert_eq!(
+            demo_dirs(pid),
+            1,
+            "the temporary home exists while it waits"
+        );
+        let sent = Command::new("kill")
+            .args([signal, &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let status = child.wait().unwrap();
+        let mut rest = String::new();
+        stderr.read_to_string(&mut rest).unwrap();
+        assert_eq!(status.code(), Some(130), "{signal}: {rest}");
+        assert!(rest.contains("interrupted"), "{signal}: {rest}");
+        assert_eq!(demo_dirs(pid), 0, "{signal}");
     }
-    assert_eq!(
-        demo_dirs(pid),
-        1,
-        "the temporary home exists while it waits"
-    );
-    interrupt(&child);
-    let status = child.wait().unwrap();
-    let mut rest = String::new();
-    stderr.read_to_string(&mut rest).unwrap();
-    assert_eq!(status.code(), Some(130), "{rest}");
-    assert!(rest.contains("interrupted"), "{rest}");
-    assert_eq!(demo_dirs(pid), 0);
 }
 
 #[test]
