@@ -161,6 +161,10 @@ pub(crate) struct CredentialsArgs {
     /// `json`.
     #[arg(long, value_enum, default_value_t = CredentialsFormat::Process)]
     pub(crate) format: CredentialsFormat,
+    /// Also export this region (`AWS_REGION` and `AWS_DEFAULT_REGION` in
+    /// the shell formats, `region` in `json`).
+    #[arg(long = "export-region", value_name = "REGION")]
+    pub(crate) export_region: Option<String>,
 }
 
 /// The output of `credentials`.

@@ -231,6 +231,7 @@ pub(crate) fn credentials(
         r.profile.as_ref().map(|p| p.name.as_str()),
         &account_id,
         &role_name,
+        args.export_region.as_deref(),
     )
 }
 
@@ -270,6 +271,7 @@ fn print_credentials(
     profile: Option<&str>,
     account_id: &str,
     role_name: &str,
+    region: Option<&str>,
 ) -> Result<(), BoxError> {
     let format = export_format(format)?;
     let mut export = Export::new()
@@ -277,6 +279,9 @@ fn print_credentials(
         .with_role_name(role_name);
     if let Some(profile) = profile {
         export = export.with_profile(profile);
+    }
+    if let Some(region) = region {
+        export = export.with_region(region);
     }
     print!("{}", export.render(c, format)?);
     Ok(())

@@ -219,6 +219,8 @@ fn configure_then_every_portal_command_then_logout() {
                 "Dev-ReadOnly",
                 "--format",
                 "env",
+                "--export-region",
+                "eu-west-1",
             ],
             &ep[..],
         ]
@@ -230,6 +232,11 @@ fn configure_then_every_portal_command_then_logout() {
             "export AWS_ACCESS_KEY_ID='{}'",
             json["AccessKeyId"].as_str().unwrap()
         )),
+        "{stdout}"
+    );
+    assert!(stdout.contains("export AWS_REGION='eu-west-1'"), "{stdout}");
+    assert!(
+        stdout.contains("export AWS_DEFAULT_REGION='eu-west-1'"),
         "{stdout}"
     );
     assert_eq!(
