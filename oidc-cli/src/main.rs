@@ -157,7 +157,8 @@ pub(crate) struct LoginArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct CredentialsArgs {
-    /// `process` (the `credential_process` JSON), `env` (shell exports) or
+    /// `process` (the `credential_process` JSON), a shell's exports
+    /// (`env`, `env-no-export`, `powershell`, `windows-cmd`, `fish`), or
     /// `json`.
     #[arg(long, value_enum, default_value_t = CredentialsFormat::Process)]
     pub(crate) format: CredentialsFormat,
