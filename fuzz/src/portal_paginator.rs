@@ -6,12 +6,17 @@ use oidc_core::Error;
 /// `Debug` output.
 const PORTAL_TOKEN: &str = "aoal-fuzz-paginator-token-5c1d9e";
 
+/// The page cap when the input names none.
+const FUZZ_MAX_PAGES: u32 = 64;
+
 /// Drives a [`Paginator`](oidc_core::portal::paginator::Paginator) over a
 /// scripted sequence of pages.
 ///
 /// Input: lines. The first line: `roles` (ListAccountRoles, else
 /// ListAccounts) and optionally the page cap (a number; capped at 200;
-/// the default cap otherwise) and `retry` (call `next_input` twice per
+/// 64 otherwise: the library's default of 1,000 pages
+/// would make every input a thousand parses, and is covered by the unit
+/// tests) and `retry` (call `next_input` twice per
 /// page). Each further line is one page, served in order, the last one
 /// again and again: `-` for no `nextToken`, `*` for a fresh token
 /// (`t<page>`), a line starting with `{` is the raw JSON body, anything
@@ -26,7 +31,7 @@ const PORTAL_TOKEN: &str = "aoal-fuzz-paginator-token-5c1d9e";
 pub fn portal_paginator(data: &[u8]) {
     use oidc_core::portal::list_account_roles::{self, ListAccountRolesInput};
     use oidc_core::portal::list_accounts::{self, ListAccountsInput};
-    use oidc_core::portal::paginator::{Paginator, DEFAULT_MAX_PAGES};
+    use oidc_core::portal::paginator::Paginator;
     use oidc_core::secret::AccessToken;
     let text = String::from_utf8_lossy(data);
     let mut lines = text.split('\n');
@@ -41,16 +46,14 @@ pub fn portal_paginator(data: &[u8]) {
     let script = PageScript {
         pages,
         retry,
-        max_pages: cap.map_or(DEFAULT_MAX_PAGES, |n| n.max(1)),
+        max_pages: cap.map_or(FUZZ_MAX_PAGES, |n| n.max(1)),
     };
     if roles {
         let mut p = Paginator::new(ListAccountRolesInput::new(
             AccessToken::new(PORTAL_TOKEN),
             "123456789012",
         ));
-        if let Some(n) = cap {
-            p = p.with_max_pages(n);
-        }
+        p = p.with_max_pages(cap.unwrap_or(FUZZ_MAX_PAGES));
         script.drive(
             p,
             |b| list_account_roles::parse(&b),
@@ -66,9 +69,7 @@ pub fn portal_paginator(data: &[u8]) {
         );
     } else {
         let mut p = Paginator::new(ListAccountsInput::new(AccessToken::new(PORTAL_TOKEN)));
-        if let Some(n) = cap {
-            p = p.with_max_pages(n);
-        }
+        p = p.with_max_pages(cap.unwrap_or(FUZZ_MAX_PAGES));
         script.drive(
             p,
             |b| list_accounts::parse(&b),
