@@ -340,12 +340,28 @@ fn sign_with(
     let mut key = key_for(datestamp(&amz_date));
     let signature = signature(&key, &string_to_sign);
     key.zeroize();
-    let authorization = format!(
-        "{ALGORITHM} Credential={}/{}, SignedHeaders={}, Signature={signature}",
-        credentials.access_key_id,
-        scope(&amz_date, params.region, params.signing_name),
-        canonical.signed_headers,
+    let mut authorization = String::with_capacity(
+        ALGORITHM.len()
+            + credentials.access_key_id.len()
+            + canonical.signed_headers.len()
+            + params.region.len()
+            + params.signing_name.len()
+            + 128,
     );
+    authorization.push_str(ALGORITHM);
+    authorization.push_str(" Credential=");
+    authorization.push_str(&credentials.access_key_id);
+    authorization.push('/');
+    push_scope(
+        &mut authorization,
+        &amz_date,
+        params.region,
+        params.signing_name,
+    );
+    authorization.push_str(", SignedHeaders=");
+    authorization.push_str(&canonical.signed_headers);
+    authorization.push_str(", Signature=");
+    authorization.push_str(&signature);
     let mut authorization =
         HeaderValue::from_str(&authorization).map_err(|_| SigningError::InvalidAccessKeyId)?;
     authorization.set_sensitive(true);
@@ -520,15 +536,27 @@ pub fn amz_date(time: SystemTime) -> Result<String, SigningError> {
     if utc.year() > 9999 {
         return Err(SigningError::TimeOutOfRange);
     }
-    Ok(format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-        utc.year(),
-        u8::from(utc.month()),
-        utc.day(),
-        utc.hour(),
-        utc.minute(),
-        utc.second()
-    ))
+    // `YYYYMMDDTHHMMSSZ`, written digit by digit (no formatting machinery
+    // on the signing path).
+    let mut out = String::with_capacity(16);
+    let year = u32::try_from(utc.year()).map_err(|_| SigningError::TimeOutOfRange)?;
+    push_digits(&mut out, year, 4);
+    push_digits(&mut out, u32::from(u8::from(utc.month())), 2);
+    push_digits(&mut out, u32::from(utc.day()), 2);
+    out.push('T');
+    push_digits(&mut out, u32::from(utc.hour()), 2);
+    push_digits(&mut out, u32::from(utc.minute()), 2);
+    push_digits(&mut out, u32::from(utc.second()), 2);
+    out.push('Z');
+    Ok(out)
+}
+
+/// `value` as `width` decimal digits (leading zeros; `value` fits).
+fn push_digits(out: &mut String, value: u32, width: u32) {
+    for i in (0..width).rev() {
+        let digit = (value / 10u32.pow(i)) % 10;
+        out.push(char::from(b'0' + (digit as u8)));
+    }
 }
 
 /// The canonical URI of a wire path (as [`http::Uri::path`] returns it):
@@ -693,7 +721,7 @@ fn push_trimmed_collapsed(value: &str, out: &mut String) {
     // The usual case (tokens, dates, host names) needs no change at all.
     let bytes = value.as_bytes();
     let plain = !bytes.contains(&b'\t')
-        && !bytes.windows(2).any(|w| w == b"  ")
+        && !value.contains("  ")
         && bytes.first() != Some(&b' ')
         && bytes.last() != Some(&b' ');
     if plain {
@@ -722,18 +750,28 @@ fn string_to_sign_with_date(
     region: &str,
     signing_name: &str,
 ) -> String {
-    format!(
-        "{ALGORITHM}\n{amz_date}\n{}\n{}",
-        scope(amz_date, region, signing_name),
-        lower_hex(&Sha256::digest(canonical_request.as_bytes()))
-    )
+    let digest = Sha256::digest(canonical_request.as_bytes());
+    let mut out = String::with_capacity(
+        ALGORITHM.len() + amz_date.len() + region.len() + signing_name.len() + 96,
+    );
+    out.push_str(ALGORITHM);
+    out.push('\n');
+    out.push_str(amz_date);
+    out.push('\n');
+    push_scope(&mut out, amz_date, region, signing_name);
+    out.push('\n');
+    push_lower_hex(&mut out, &digest);
+    out
 }
 
-fn scope(amz_date: &str, region: &str, signing_name: &str) -> String {
-    format!(
-        "{}/{region}/{signing_name}/aws4_request",
-        datestamp(amz_date)
-    )
+/// `date/region/signing_name/aws4_request`.
+fn push_scope(out: &mut String, amz_date: &str, region: &str, signing_name: &str) {
+    out.push_str(datestamp(amz_date));
+    out.push('/');
+    out.push_str(region);
+    out.push('/');
+    out.push_str(signing_name);
+    out.push_str("/aws4_request");
 }
 
 fn datestamp(amz_date: &str) -> &str {
@@ -793,13 +831,17 @@ fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
 }
 
 fn lower_hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
+    push_lower_hex(&mut out, bytes);
+    out
+}
+
+fn push_lower_hex(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     for &b in bytes {
         out.push(char::from(DIGITS[usize::from(b >> 4)]));
         out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
     }
-    out
 }
 
 /// The per-attempt signing hook of [`Call`](crate::call::Call) for AWS
