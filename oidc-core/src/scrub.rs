@@ -37,9 +37,10 @@ pub(crate) fn remove_secrets(text: String, secrets: &[&str]) -> String {
         if encoded != *secret && out.contains(encoded.as_str()) {
             out = out.replace(encoded.as_str(), REDACTED);
         }
-        for form in [*secret, encoded.as_str()] {
-            if form.len() >= SECRET_RUN_MIN {
-                out = remove_runs(out, form);
+        if secret.len() >= SECRET_RUN_MIN {
+            out = remove_runs(out, secret);
+            if encoded != *secret {
+                out = remove_runs(out, &encoded);
             }
         }
     }
@@ -47,21 +48,45 @@ pub(crate) fn remove_secrets(text: String, secrets: &[&str]) -> String {
 }
 
 /// Replaces every run of at least [`SECRET_RUN_MIN`] bytes of `text` that
-/// also occurs in `secret` with `[redacted]`. Linear in both: every such
-/// run is covered by windows of exactly [`SECRET_RUN_MIN`] bytes that occur
-/// in the secret, looked up in a set of the secret's windows.
+/// also occurs in `secret` with `[redacted]`. Every such run is covered by
+/// windows of exactly [`SECRET_RUN_MIN`] bytes that occur in both: the
+/// text's windows (error text is short) are indexed by a rolling hash,
+/// behind a small bit filter, and the secret's windows are rolled over
+/// once against it, so the cost stays linear in the secret (a client
+/// secret is a long JWT) with a few operations per byte.
 fn remove_runs(text: String, secret: &str) -> String {
     let (t, s) = (text.as_bytes(), secret.as_bytes());
-    if t.len() < SECRET_RUN_MIN {
+    if t.len() < SECRET_RUN_MIN || s.len() < SECRET_RUN_MIN {
         return text;
     }
-    let windows: std::collections::HashSet<&[u8]> = s.windows(SECRET_RUN_MIN).collect();
+    // The text's windows by hash, and a 4096-bit filter of those hashes.
+    let mut index: Vec<(u64, usize)> = Vec::with_capacity(t.len() - SECRET_RUN_MIN + 1);
+    let mut filter = [0u64; 64];
+    for_each_window_hash(t, |at, hash| {
+        index.push((hash, at));
+        filter[filter_slot(hash)] |= filter_bit(hash);
+    });
+    index.sort_unstable();
+    // Which text windows also occur in the secret.
+    let mut found = vec![false; index.len()];
+    for_each_window_hash(s, |at, hash| {
+        if filter[filter_slot(hash)] & filter_bit(hash) == 0 {
+            return;
+        }
+        let window = &s[at..at + SECRET_RUN_MIN];
+        let first = index.partition_point(|&(h, _)| h < hash);
+        for &(h, pos) in &index[first..] {
+            if h != hash {
+                break;
+            }
+            if &t[pos..pos + SECRET_RUN_MIN] == window {
+                found[pos] = true;
+            }
+        }
+    });
     // Byte ranges to redact, merged as they are found (in order).
     let mut ranges: Vec<(usize, usize)> = Vec::new();
-    for (i, window) in t.windows(SECRET_RUN_MIN).enumerate() {
-        if !windows.contains(window) {
-            continue;
-        }
+    for (i, _) in found.iter().enumerate().filter(|(_, hit)| **hit) {
         let end = i + SECRET_RUN_MIN;
         match ranges.last_mut() {
             Some(last) if i <= last.1 => last.1 = last.1.max(end),
@@ -236,6 +261,37 @@ fn is_host_name(word: &str) -> bool {
         })
 }
 
+/// Calls `f(start, hash)` for every window of [`SECRET_RUN_MIN`] bytes of
+/// `bytes`, the hash rolled forward one byte at a time (polynomial, modulo
+/// 2^64).
+fn for_each_window_hash(bytes: &[u8], mut f: impl FnMut(usize, u64)) {
+    const BASE: u64 = 0x100_0000_01b3;
+    // BASE^(SECRET_RUN_MIN - 1): what the byte leaving the window weighed.
+    let mut top = 1u64;
+    for _ in 1..SECRET_RUN_MIN {
+        top = top.wrapping_mul(BASE);
+    }
+    let mut hash = 0u64;
+    for (i, &b) in bytes.iter().enumerate() {
+        if i >= SECRET_RUN_MIN {
+            let leaving = u64::from(bytes[i - SECRET_RUN_MIN]);
+            hash = hash.wrapping_sub(leaving.wrapping_mul(top));
+        }
+        hash = hash.wrapping_mul(BASE).wrapping_add(u64::from(b));
+        if i + 1 >= SECRET_RUN_MIN {
+            f(i + 1 - SECRET_RUN_MIN, hash);
+        }
+    }
+}
+
+fn filter_slot(hash: u64) -> usize {
+    ((hash >> 6) % 64) as usize
+}
+
+fn filter_bit(hash: u64) -> u64 {
+    1 << (hash.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58)
+}
+
 fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&crate::percent::decode(s.as_bytes(), false)).into_owned()
 }
@@ -247,6 +303,52 @@ mod tests {
     use super::*;
 
     const TOKEN: &str = "aoaAAAAAGeExampleToken0123456789abcdefXYZ";
+
+    /// The rolling-hash index finds exactly the windows a plain set of the
+    /// secret's windows finds.
+    #[test]
+    fn runs_match_a_plain_window_set() {
+        let naive = |text: &str, secret: &str| -> Vec<usize> {
+            let set: std::collections::HashSet<&[u8]> =
+                secret.as_bytes().windows(SECRET_RUN_MIN).collect();
+            text.as_bytes()
+                .windows(SECRET_RUN_MIN)
+                .enumerate()
+                .filter(|(_, w)| set.contains(w))
+                .map(|(i, _)| i)
+                .collect()
+        };
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for _ in 0..300 {
+            // A small alphabet, so windows repeat and collide often.
+            let secret: String = (0..20 + next(200))
+                .map(|_| char::from(b'a' + next(3) as u8))
+                .collect();
+            let mut text: String = (0..next(120))
+                .map(|_| char::from(b'a' + next(4) as u8))
+                .collect();
+            let start = next(secret.len() as u64 - 12) as usize;
+            text.push_str(
+                &secret
+                    [start..start + 12 + next(8).min((secret.len() - start - 12) as u64) as usize],
+            );
+            let expected = naive(&text, &secret);
+            let cleaned = remove_runs(text.clone(), &secret);
+            assert_eq!(expected.is_empty(), cleaned == text, "{text} / {secret}");
+            for window in cleaned.as_bytes().windows(SECRET_RUN_MIN) {
+                assert!(!secret
+                    .as_bytes()
+                    .windows(SECRET_RUN_MIN)
+                    .any(|s| s == window));
+            }
+        }
+    }
 
     #[test]
     fn runs_of_a_secret_are_redacted_wherever_they_appear() {
