@@ -347,28 +347,6 @@ impl TokenState {
     }
 }
 
-/// Every token entry in the cache directory (file name, token).
-fn cached_tokens(dir: &CacheDir) -> Vec<(String, CachedToken)> {
-    let Ok(entries) = std::fs::read_dir(dir.path()) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if !name.ends_with(".json") {
-            continue;
-        }
-        let Ok(bytes) = std::fs::read(entry.path()) else {
-            continue;
-        };
-        if let Ok(token) = CachedToken::from_json(&bytes) {
-            out.push((name, token));
-        }
-    }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    out
-}
-
 fn file_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -438,7 +416,7 @@ pub(crate) fn status(rt: &Runtime, g: &Global, args: &StatusArgs) -> Result<(), 
         );
     }
     // What the cache holds beyond the configured sessions.
-    for (name, token) in cached_tokens(&dir) {
+    for (name, token) in dir.tokens() {
         if seen.contains(&name) {
             continue;
         }
@@ -570,7 +548,7 @@ pub(crate) fn logout(rt: &Runtime, g: &Global, args: &LogoutArgs) -> Result<(), 
     let dir = CacheDir::from_env()?;
     let creds = CredentialsCacheDir::from_env()?;
     if args.all {
-        let tokens = cached_tokens(&dir);
+        let tokens = dir.tokens();
         if tokens.is_empty() {
             say(
                 g.output,
@@ -598,7 +576,7 @@ pub(crate) fn logout(rt: &Runtime, g: &Global, args: &LogoutArgs) -> Result<(), 
                 ),
             }
         }
-        let removed = remove_sso_credentials(&creds);
+        let removed = creds.remove_sso_entries();
         say(
             g.output,
             json!({"event": "credentials_removed", "files": removed}),
@@ -712,29 +690,6 @@ fn portal_logout(rt: &Runtime, g: &Global, label: &str, token: &CachedToken) {
                 &format!("Could not sign out of {label} at the portal ({e}); removing the local token anyway."));
         }
     }
-}
-
-/// Removes every SSO entry of the role-credential cache (as `aws sso
-/// logout` does). Returns how many.
-fn remove_sso_credentials(creds: &CredentialsCacheDir) -> usize {
-    let Ok(entries) = std::fs::read_dir(creds.path()) else {
-        return 0;
-    };
-    let mut removed = 0;
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.extension().and_then(|e| e.to_str()) != Some("json") {
-            continue;
-        }
-        let is_sso = std::fs::read(&path)
-            .ok()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-            .is_some_and(|v| v["ProviderType"] == "sso");
-        if is_sso && std::fs::remove_file(&path).is_ok() {
-            removed += 1;
-        }
-    }
-    removed
 }
 
 /// `emulator`: the local service standalone, until Ctrl-C.

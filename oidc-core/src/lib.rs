@@ -76,38 +76,39 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use std::time::{Duration, Instant, SystemTime};
-//! use oidc_core::sts::get_caller_identity::GetCallerIdentityInput;
+//! use std::time::{Instant, SystemTime};
+//! use oidc_core::sts::get_caller_identity::{GetCallerIdentityInput, GetCallerIdentityOutput};
 //! use oidc_core::{endpoint::Endpoint, retry::RetryQuota, sigv4::SigV4Signer};
-//! use oidc_core::{Call, CallOptions, Credentials, Step, TransportError};
+//! use oidc_core::{Call, CallOptions, Credentials, Error, Step, TransportError};
 //!
-//! // The embedder's transport (a fake one here, answering a canned response).
-//! let transport = |request: http::Request<Vec<u8>>| -> Result<http::Response<String>, TransportError> {
-//!     assert!(request.headers().contains_key("authorization")); // signed by the core
-//!     Ok(http::Response::new(concat!("<GetCallerIdentityResponse><GetCallerIdentityResult>",
-//!         "<Arn>arn:aws:iam::123456789012:user/Bob</Arn><UserId>AIDAEXAMPLE</UserId>",
-//!         "<Account>123456789012</Account></GetCallerIdentityResult></GetCallerIdentityResponse>").into()))
-//! };
-//! let signer = SigV4Signer::new(Credentials::new("AKIDEXAMPLE", "secret"), "us-east-1");
-//! let endpoint = Endpoint::from_url("https://sts.us-east-1.amazonaws.com").unwrap();
-//! let options = CallOptions::default().with_signer(Arc::new(signer));
-//! let mut call = Call::new(&GetCallerIdentityInput::new(), &endpoint, options).unwrap();
-//! let mut quota = RetryQuota::default(); // one per client, shared by its calls
-//! let mut now = Instant::now(); // the embedder's monotonic clock, read before each poll
-//! let wall = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000); // its wall clock
-//! let output = loop {
-//!     match call.poll(now, wall) {
-//!         Step::Send(request) => match transport(request) {
-//!             Ok(response) => call.handle_response(now, &response, &mut quota, random_u32()),
-//!             Err(error) => call.handle_transport_error(now, error, &mut quota, random_u32()),
-//!         },
-//!         Step::WaitUntil(at) => now = at, // sleep until `at`; to cancel, drop the call
-//!         Step::Local(none) => match none {}, // a single call asks for no local work
-//!         Step::Done(result) => break result.unwrap(),
+//! /// What the embedder brings: its transport, its clocks, its sleep and its
+//! /// randomness. The core reads none of them itself.
+//! trait Host {
+//!     fn send(&self, request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError>;
+//!     fn monotonic(&self) -> Instant;
+//!     fn wall_clock(&self) -> SystemTime;
+//!     fn sleep_until(&self, at: Instant);
+//!     fn random_u32(&self) -> u32;
+//! }
+//!
+//! fn caller_identity(host: &impl Host, credentials: Credentials) -> Result<GetCallerIdentityOutput, Error> {
+//!     let signer = SigV4Signer::new(credentials, "us-east-1");
+//!     let endpoint = Endpoint::from_url("https://sts.us-east-1.amazonaws.com").unwrap();
+//!     let options = CallOptions::default().with_signer(Arc::new(signer));
+//!     let mut call = Call::new(&GetCallerIdentityInput::new(), &endpoint, options)?;
+//!     let mut quota = RetryQuota::default(); // one per client, shared by its calls
+//!     loop {
+//!         match call.poll(host.monotonic(), host.wall_clock()) {
+//!             Step::Send(request) => match host.send(request) {
+//!                 Ok(response) => call.handle_response(host.monotonic(), &response, &mut quota, host.random_u32()),
+//!                 Err(error) => call.handle_transport_error(host.monotonic(), error, &mut quota, host.random_u32()),
+//!             },
+//!             Step::WaitUntil(at) => host.sleep_until(at), // to cancel, drop the call
+//!             Step::Local(none) => match none {},         // a single call asks for no local work
+//!             Step::Done(result) => return result,
+//!         }
 //!     }
-//! };
-//! assert_eq!(output.account, "123456789012");
-//! # fn random_u32() -> u32 { 7 }
+//! }
 //! ```
 //!
 //! The [`DeviceFlow`] is driven the same way (its `Step::Local` is a

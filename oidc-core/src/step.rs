@@ -15,8 +15,7 @@
 //! that instant) and [`OperationName`] (to label a transport failure).
 //!
 //! ```
-//! use std::time::Instant;
-//! use oidc_core::step::{NoLocal, Step};
+//! use oidc_core::step::Step;
 //!
 //! fn drive(step: Step<Result<u32, String>>) -> Option<Result<u32, String>> {
 //!     match step {
@@ -27,7 +26,6 @@
 //!     }
 //! }
 //! assert_eq!(drive(Step::Done(Ok(7))), Some(Ok(7)));
-//! assert_eq!(drive(Step::WaitUntil(Instant::now())), None);
 //! ```
 
 use std::fmt;

@@ -296,6 +296,31 @@ pub(crate) fn read_bounded(path: &Path) -> Result<Option<Result<SecretBytes, ()>
     }
 }
 
+/// The `*.json` files of `dir` (file name, contents), each read with
+/// [`read_bounded`] (a symbolic link, FIFO, device or oversized file is
+/// skipped, never waited on), sorted by name. A missing or unreadable
+/// directory has none.
+pub(crate) fn json_entries(dir: &Path) -> Vec<(String, SecretBytes)> {
+    let Ok(listing) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(String, SecretBytes)> = listing
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.file_name().to_str()?.to_owned();
+            if !name.ends_with(".json") {
+                return None;
+            }
+            match read_bounded(&entry.path()) {
+                Ok(Some(Ok(bytes))) => Some((name, bytes)),
+                _ => None,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
 /// Checks that secrets may be written into `dir`: on Unix the directory
 /// must belong to this user and not be writable by group or others
 /// (anyone who can write the directory can swap the files in it).

@@ -134,3 +134,45 @@ fn temporary_files_left_by_a_crash_are_removed_by_the_next_write() {
     );
     fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Listing the caches (`status`, `logout --all`) reads each `*.json` file
+/// as any cache entry is read: a FIFO or a symbolic link to a device under
+/// such a name is skipped at once, never waited on or read.
+#[test]
+fn listing_the_caches_skips_fifos_and_devices() {
+    use oidc_host::oidc_core::cache::credentials::CachedCredentials;
+    use oidc_host::oidc_core::Credentials;
+    use oidc_host::CredentialsCacheDir;
+
+    let dir = scratch("listing");
+    let cache = CacheDir::new(&dir);
+    cache.write_token("s", &token()).unwrap();
+    mkfifo(&dir.join("fifo.json"));
+    std::os::unix::fs::symlink("/dev/zero", dir.join("zero.json")).unwrap();
+    let creds = CredentialsCacheDir::new(dir.join("cli"));
+    creds
+        .write(
+            "sso-entry.json",
+            &CachedCredentials::sso(Credentials::new("ASIAEXAMPLE", "secret")),
+        )
+        .unwrap();
+    mkfifo(&dir.join("cli").join("fifo.json"));
+
+    let (tx, rx) = mpsc::channel();
+    let listing = cache.clone();
+    std::thread::spawn(move || {
+        let tokens = listing.tokens();
+        let removed = creds.remove_sso_entries();
+        let _ = tx.send((tokens.len(), removed));
+    });
+    let (tokens, removed) = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("listing a cache with a FIFO in it must not block");
+    assert_eq!(tokens, 1);
+    assert_eq!(removed, 1);
+    assert!(
+        dir.join("cli").join("fifo.json").exists(),
+        "not an entry: left alone"
+    );
+    fs::remove_dir_all(&dir).unwrap();
+}

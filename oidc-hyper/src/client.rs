@@ -335,7 +335,8 @@ impl Client {
             match options.send_deadline(&request) {
                 Some(at) => {
                     let limit = at.saturating_duration_since(self.timer().now());
-                    let label = http::Request::from_parts(request.clone().into_parts().0, ());
+                    let operation = oidc_core::step::operation_name(&request);
+                    let uri = request.uri().clone();
                     timeout(self.timer(), limit, transport.send(request))
                         .await
                         .unwrap_or_else(|| {
@@ -343,7 +344,7 @@ impl Client {
                                 phase: TimeoutPhase::Call,
                                 after: limit,
                             };
-                            Err(Failure::new(kind).into_error(&label))
+                            Err(Failure::new(kind).into_error_of(operation, &uri))
                         })
                 }
                 None => transport.send(request).await,

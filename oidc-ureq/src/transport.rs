@@ -66,8 +66,9 @@ impl Transport {
         options: &RunOptions,
     ) -> Result<http::Response<Vec<u8>>, TransportError> {
         let deadline = options.send_deadline(&request);
+        let operation = oidc_core::step::operation_name(&request);
+        let uri = request.uri().clone();
         let (parts, body) = request.into_parts();
-        let label = http::Request::from_parts(parts.clone(), ());
         let sent = if body.is_empty() {
             self.run(http::Request::from_parts(parts, ()), deadline)
         } else {
@@ -78,7 +79,7 @@ impl Transport {
             let body = self.read_body(parts.status.as_u16(), &parts.headers, body)?;
             Ok(http::Response::from_parts(parts, body))
         });
-        read.map_err(|failure| failure.into_error(&label))
+        read.map_err(|failure| failure.into_error_of(operation, &uri))
     }
 
     fn run<B: ureq::AsSendBody>(

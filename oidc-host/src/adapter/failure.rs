@@ -101,8 +101,13 @@ impl Failure {
     /// The core's error for this failure of `request`: named after its
     /// operation, with its `scheme://host:port`.
     pub fn into_error<B>(self, request: &http::Request<B>) -> TransportError {
-        let error = TransportError::new(step::operation_name(request), self.kind)
-            .with_target(target_of(request.uri()));
+        self.into_error_of(step::operation_name(request), request.uri())
+    }
+
+    /// [`into_error`](Self::into_error) when the request itself has been
+    /// handed on: its operation ([`step::operation_name`]) and URI.
+    pub fn into_error_of(self, operation: &'static str, uri: &http::Uri) -> TransportError {
+        let error = TransportError::new(operation, self.kind).with_target(target_of(uri));
         match self.source {
             Some(source) => error.with_source(source),
             None => error,

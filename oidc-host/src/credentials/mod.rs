@@ -323,6 +323,21 @@ impl CredentialsCacheDir {
         Ok((None, Some(warning)))
     }
 
+    /// Removes every SSO entry (`ProviderType` `sso`), as `aws sso logout`
+    /// does; other entries (assume-role) stay. Each file is read as any
+    /// cache entry is (a symbolic link, FIFO, device or oversized file is
+    /// skipped, never waited on). Returns how many were removed.
+    pub fn remove_sso_entries(&self) -> usize {
+        fs::json_entries(&self.path)
+            .into_iter()
+            .filter(|(_, bytes)| {
+                CachedCredentials::from_json(bytes)
+                    .is_ok_and(|e| e.provider_type.as_deref() == Some("sso"))
+            })
+            .filter(|(name, _)| std::fs::remove_file(self.path.join(name)).is_ok())
+            .count()
+    }
+
     /// Writes entry `file_name` atomically (`0600`).
     ///
     /// # Errors

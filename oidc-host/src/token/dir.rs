@@ -171,6 +171,17 @@ impl CacheDir {
         })
     }
 
+    /// Every token entry in the directory, configured or not (file name,
+    /// token), sorted by file name: each file read as any cache entry is
+    /// (a symbolic link, FIFO, device or oversized file is skipped, never
+    /// waited on); registrations and foreign files are not tokens.
+    pub fn tokens(&self) -> Vec<(String, CachedToken)> {
+        fs::json_entries(&self.path)
+            .into_iter()
+            .filter_map(|(name, bytes)| Some((name, CachedToken::from_json(&bytes).ok()?)))
+            .collect()
+    }
+
     /// Writes a session's token atomically, byte-for-byte as the AWS CLI
     /// does ([`CachedToken::to_json`]): a temporary `0600` file in the same
     /// directory is written, flushed to disk and renamed over the old file,
