@@ -1,5 +1,6 @@
 //! Emulator configuration.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// What `GET /authorize` does with a valid request.
@@ -149,6 +150,71 @@ pub struct EmulatorConfig {
     /// older versions of the emulator did; unknown keys then act as an IAM
     /// user of [`EmulatorConfig::default_account_id`].
     pub verify_signatures: bool,
+    /// Serve the EC2 instance metadata service (IMDSv2) routes
+    /// `PUT /latest/api/token` and
+    /// `GET /latest/meta-data/iam/security-credentials/[<role>]` on the
+    /// base URL (default `true`).
+    pub imds: bool,
+    /// Name of the instance profile role IMDS hands out credentials for
+    /// (default `emulator-instance-role`); the credentials' identity is
+    /// `arn:aws:sts::<default account>:assumed-role/<role>/i-0123456789abcdef0`.
+    pub instance_role_name: String,
+    /// The `Authorization` header value `GET /container-credentials`
+    /// requires (default `emulator-container-token`).
+    pub container_authorization: String,
+    /// Name of the task role `GET /container-credentials` hands out
+    /// credentials for (default `emulator-task-role`); the identity is
+    /// `arn:aws:sts::<default account>:assumed-role/<role>/emulator-task`.
+    pub container_role_name: String,
+    /// Virtual MFA devices whose TOTP codes AssumeRole / GetSessionToken
+    /// accept with `SerialNumber` + `TokenCode` (default none). While none
+    /// is configured, `SerialNumber` and `TokenCode` are only checked for
+    /// their shape (any code passes), as before MFA was emulated.
+    pub mfa_devices: Vec<MfaDevice>,
+    /// Trust-policy conditions by role ARN (default none: any caller may
+    /// assume any role).
+    pub role_trusts: BTreeMap<String, RoleTrust>,
+}
+
+/// A virtual MFA device: its serial number (ARN) and TOTP seed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MfaDevice {
+    /// `SerialNumber`, e.g. `arn:aws:iam::111111111111:mfa/alice`.
+    pub serial_number: String,
+    /// The base32 seed (RFC 4648 alphabet; case, spaces and `=` padding
+    /// ignored), as shown when the device is created.
+    pub seed_base32: String,
+}
+
+/// Conditions of a role's trust policy that AssumeRole enforces (see
+/// [`EmulatorConfig::with_role_trust`]). The default requires nothing.
+///
+/// A refused AssumeRole answers `403 AccessDenied` `User: <caller arn> is
+/// not authorized to perform: sts:AssumeRole on resource: <role arn>`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RoleTrust {
+    /// `sts:ExternalId` the caller must pass as `ExternalId`.
+    pub external_id: Option<String>,
+    /// `aws:MultiFactorAuthPresent`: the request must carry a valid
+    /// `SerialNumber` + `TokenCode`, or be signed with credentials from an
+    /// MFA-authenticated GetSessionToken / AssumeRole.
+    pub mfa: bool,
+}
+
+impl RoleTrust {
+    /// Requires `ExternalId` to equal `id`.
+    pub fn require_external_id(mut self, id: &str) -> Self {
+        self.external_id = Some(id.to_string());
+        self
+    }
+
+    /// Requires multi-factor authentication.
+    pub fn require_mfa(mut self) -> Self {
+        self.mfa = true;
+        self
+    }
 }
 
 /// A long-term access key (an IAM user's) accepted by the emulator's SigV4
@@ -202,6 +268,12 @@ impl Default for EmulatorConfig {
             static_credentials: Vec::new(),
             default_account_id: "123456789012".to_string(),
             verify_signatures: true,
+            imds: true,
+            instance_role_name: "emulator-instance-role".to_string(),
+            container_authorization: "emulator-container-token".to_string(),
+            container_role_name: "emulator-task-role".to_string(),
+            mfa_devices: Vec::new(),
+            role_trusts: BTreeMap::new(),
         }
     }
 }
@@ -360,6 +432,42 @@ impl EmulatorConfig {
     /// Sets [`EmulatorConfig::verify_signatures`].
     pub fn with_verify_signatures(mut self, on: bool) -> Self {
         self.verify_signatures = on;
+        self
+    }
+    /// Sets [`EmulatorConfig::imds`].
+    pub fn with_imds(mut self, on: bool) -> Self {
+        self.imds = on;
+        self
+    }
+    /// Sets [`EmulatorConfig::instance_role_name`].
+    pub fn with_instance_role(mut self, role_name: &str) -> Self {
+        self.instance_role_name = role_name.to_string();
+        self
+    }
+    /// Sets [`EmulatorConfig::container_authorization`].
+    pub fn with_container_authorization(mut self, token: &str) -> Self {
+        self.container_authorization = token.to_string();
+        self
+    }
+    /// Sets [`EmulatorConfig::container_role_name`].
+    pub fn with_container_role(mut self, role_name: &str) -> Self {
+        self.container_role_name = role_name.to_string();
+        self
+    }
+    /// Adds a virtual MFA device (see [`EmulatorConfig::mfa_devices`] and
+    /// [`crate::totp_code`]); a device with the same serial is replaced.
+    pub fn with_mfa_device(mut self, serial: &str, seed_base32: &str) -> Self {
+        self.mfa_devices.retain(|d| d.serial_number != serial);
+        self.mfa_devices.push(MfaDevice {
+            serial_number: serial.to_string(),
+            seed_base32: seed_base32.to_string(),
+        });
+        self
+    }
+    /// Sets the trust conditions of the role `role_arn` (see
+    /// [`RoleTrust`]), replacing earlier ones.
+    pub fn with_role_trust(mut self, role_arn: &str, trust: RoleTrust) -> Self {
+        self.role_trusts.insert(role_arn.to_string(), trust);
         self
     }
 }

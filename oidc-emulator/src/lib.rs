@@ -96,6 +96,8 @@ mod html;
 mod http;
 mod ids;
 mod isotime;
+mod metadata;
+mod mfa;
 mod pkce;
 mod portal;
 mod reqlog;
@@ -112,12 +114,13 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 pub use config::{
-    AuthorizeMode, EmulatorConfig, PortalAccount, RefreshTokenPolicy, StaticCredentials,
-    WrongRegion,
+    AuthorizeMode, EmulatorConfig, MfaDevice, PortalAccount, RefreshTokenPolicy, RoleTrust,
+    StaticCredentials, WrongRegion,
 };
 pub use control::{IssuedToken, ProvidedContext, RegisteredClient, StsSession};
 pub use faults::{FaultKind, FaultRule, FaultTarget};
-pub use reqlog::{LoggedRequest, MAX_LOGGED_REQUESTS};
+pub use mfa::totp_code;
+pub use reqlog::{LoggedRequest, MAX_LOGGED_REQUESTS, REDACTED};
 pub use stats::Stats;
 pub use sts::StsOperation;
 
@@ -160,6 +163,21 @@ impl Emulator {
     /// the SSO OIDC endpoint and as the portal endpoint.
     pub fn base_url(&self) -> String {
         self.ctx.base_url.clone()
+    }
+
+    /// The IMDS endpoint, `http://127.0.0.1:<port>/` (with the trailing
+    /// slash), for `AWS_EC2_METADATA_SERVICE_ENDPOINT`.
+    pub fn imds_endpoint(&self) -> String {
+        format!("{}/", self.ctx.base_url)
+    }
+
+    /// The container credentials URL,
+    /// `http://127.0.0.1:<port>/container-credentials`, for
+    /// `AWS_CONTAINER_CREDENTIALS_FULL_URI` (with
+    /// `AWS_CONTAINER_AUTHORIZATION_TOKEN` set to
+    /// [`EmulatorConfig::container_authorization`]).
+    pub fn container_credentials_url(&self) -> String {
+        format!("{}/container-credentials", self.ctx.base_url)
     }
 
     /// The bound socket address.

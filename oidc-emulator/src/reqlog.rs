@@ -3,13 +3,17 @@
 //! sent: `GET /_emulator/requests`, `DELETE /_emulator/requests`,
 //! [`crate::Emulator::requests`] and [`crate::Emulator::clear_requests`].
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 use serde::Serialize;
 
 use crate::http::Request;
 use crate::sigv4_verify;
 use crate::stats::Op;
+use crate::urlutil::parse_pairs;
+
+/// What [`LoggedRequest::params`] shows instead of a secret value.
+pub const REDACTED: &str = "<redacted>";
 
 /// How many requests the log keeps (the oldest are dropped first).
 pub const MAX_LOGGED_REQUESTS: usize = 1000;
@@ -52,6 +56,56 @@ pub struct LoggedRequest {
     /// The `SignedHeaders` list of a SigV4 (`AWS4-HMAC-SHA256`)
     /// `Authorization` header, as sent; `None` without such a header.
     pub signed_headers: Option<Vec<String>>,
+    /// The request's parameters, decoded: the query string's (portal
+    /// `account_id`, `role_name`, ..., the authorize page's) and, for STS
+    /// (`POST /`), the form body's (`Action`, `RoleArn`, ...). The first
+    /// value of a repeated name is kept. Secret values — `WebIdentityToken`,
+    /// `SAMLAssertion`, `TokenCode`, `TradeInToken`, `ContextAssertion`,
+    /// `X-Amz-Signature`, `X-Amz-Security-Token` and any name containing
+    /// `secret`, `password` or `assertion` — are replaced by
+    /// [`REDACTED`] (`"<redacted>"`).
+    pub params: BTreeMap<String, String>,
+    /// The access key id of the SigV4 credential scope (`Authorization:
+    /// AWS4-HMAC-SHA256 Credential=<akid>/...`, or a presigned URL's
+    /// `X-Amz-Credential`); `None` when unsigned.
+    pub signing_access_key_id: Option<String>,
+    /// The region of that credential scope, e.g. `us-east-1`.
+    pub signing_region: Option<String>,
+}
+
+/// Whether the value of the parameter `name` is a secret.
+fn is_secret(name: &str) -> bool {
+    const SECRET_NAMES: [&str; 7] = [
+        "webidentitytoken",
+        "samlassertion",
+        "tokencode",
+        "tradeintoken",
+        "contextassertion",
+        "x-amz-signature",
+        "x-amz-security-token",
+    ];
+    let lower = name.to_ascii_lowercase();
+    let last = lower.rsplit('.').next().unwrap_or_default();
+    SECRET_NAMES.contains(&last)
+        || ["secret", "password", "assertion"]
+            .iter()
+            .any(|w| lower.contains(w))
+}
+
+/// Adds decoded `a=b&c=d` pairs to `params` (first value wins, secrets
+/// redacted).
+fn add_params(params: &mut BTreeMap<String, String>, form: &str) {
+    for (k, v) in parse_pairs(form) {
+        if k.is_empty() {
+            continue;
+        }
+        let v = if is_secret(&k) {
+            REDACTED.to_string()
+        } else {
+            v
+        };
+        params.entry(k).or_insert(v);
+    }
 }
 
 impl LoggedRequest {
@@ -80,7 +134,36 @@ impl LoggedRequest {
             signed_headers: req
                 .header("authorization")
                 .and_then(sigv4_verify::signed_headers_of),
+            params: BTreeMap::new(),
+            signing_access_key_id: None,
+            signing_region: None,
         }
+        .with_params(req)
+    }
+
+    /// Fills in the query parameters and the SigV4 credential scope.
+    fn with_params(mut self, req: &Request) -> Self {
+        add_params(&mut self.params, &req.query);
+        let scope = req
+            .header("authorization")
+            .and_then(sigv4_verify::credential_scope_of)
+            .or_else(|| {
+                parse_pairs(&req.query)
+                    .into_iter()
+                    .find(|(k, _)| k == "X-Amz-Credential")
+                    .and_then(|(_, v)| sigv4_verify::scope_parts(&v))
+            });
+        if let Some((akid, region)) = scope {
+            self.signing_access_key_id = Some(akid);
+            self.signing_region = Some(region);
+        }
+        self
+    }
+
+    /// Adds the parameters of a form body (STS requests).
+    pub(crate) fn with_form_body(mut self, req: &Request) -> Self {
+        add_params(&mut self.params, &String::from_utf8_lossy(&req.body));
+        self
     }
 }
 
@@ -100,6 +183,10 @@ pub(crate) fn operation_name(op: Op) -> Option<String> {
         Op::ListAccounts => "ListAccounts",
         Op::ListAccountRoles => "ListAccountRoles",
         Op::Logout => "Logout",
+        Op::ImdsPutToken => "IMDS PutToken",
+        Op::ImdsGetRoleName => "IMDS GetRoleName",
+        Op::ImdsGetCredentials => "IMDS GetCredentials",
+        Op::ContainerCredentials => "ContainerCredentials",
         Op::Sts(Some(sts)) => sts.action(),
         Op::Sts(None) | Op::Unknown => return None,
     };
@@ -147,6 +234,9 @@ mod tests {
             operation: None,
             status: 200,
             signed_headers: None,
+            params: BTreeMap::new(),
+            signing_access_key_id: None,
+            signing_region: None,
         }
     }
 
@@ -177,5 +267,37 @@ mod tests {
         assert_eq!(v["bodyLen"], 0);
         assert_eq!(v["signedHeaders"][0], "host");
         assert_eq!(v["operation"], serde_json::Value::Null);
+        assert_eq!(v["params"], serde_json::json!({}));
+        assert_eq!(v["signingAccessKeyId"], serde_json::Value::Null);
+        assert_eq!(v["signingRegion"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn params_are_decoded_and_secrets_redacted() {
+        let mut p = BTreeMap::new();
+        add_params(
+            &mut p,
+            "Action=AssumeRole&RoleArn=arn%3Aaws%3Aiam%3A%3A1%3Arole%2Fr&TokenCode=123456\
+             &WebIdentityToken=eyJ&SAMLAssertion=PHN&ProvidedContexts.member.1.ContextAssertion=x\
+             &client_secret=s&Action=Other",
+        );
+        assert_eq!(p["Action"], "AssumeRole");
+        assert_eq!(p["RoleArn"], "arn:aws:iam::1:role/r");
+        for k in [
+            "TokenCode",
+            "WebIdentityToken",
+            "SAMLAssertion",
+            "ProvidedContexts.member.1.ContextAssertion",
+            "client_secret",
+        ] {
+            assert_eq!(p[k], REDACTED, "{k}");
+        }
+        assert_eq!(
+            sigv4_verify::credential_scope_of(
+                "AWS4-HMAC-SHA256 Credential=AKID/20240101/eu-west-1/sts/aws4_request, SignedHeaders=host, Signature=00"
+            ),
+            Some(("AKID".to_string(), "eu-west-1".to_string()))
+        );
+        assert_eq!(sigv4_verify::credential_scope_of("Bearer x"), None);
     }
 }

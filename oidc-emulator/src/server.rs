@@ -19,6 +19,7 @@ use crate::handlers::{
     verification_page,
 };
 use crate::http::{write_response, Connection, Limits, ReadError, Request, Response};
+use crate::metadata;
 use crate::portal;
 use crate::reqlog::{self, LoggedRequest};
 use crate::state::{lock, Ctx};
@@ -180,7 +181,7 @@ fn serve_connection(ctx: &Ctx, stream: TcpStream) {
         let keep_alive = req.wants_keep_alive() && !ctx.shutdown.load(Ordering::SeqCst);
 
         let route = classify(ctx, &req);
-        let entry = LoggedRequest::new(
+        let mut entry = LoggedRequest::new(
             &req,
             match route {
                 Route::Control => Some("Control".to_string()),
@@ -188,6 +189,9 @@ fn serve_connection(ctx: &Ctx, stream: TcpStream) {
                 Route::Service(op) => reqlog::operation_name(op),
             },
         );
+        if matches!(route, Route::Service(Op::Sts(_))) {
+            entry = entry.with_form_body(&req);
+        }
         // Every entry is logged before its answer is written: a client that
         // has its answer finds its request in the log.
         let mut entry = Some(entry);
@@ -306,10 +310,19 @@ fn classify(ctx: &Ctx, req: &Request) -> Route {
         ("/assignment/roles", "GET") => Op::ListAccountRoles,
         ("/logout", "POST") => Op::Logout,
         ("/", "POST") => sts::classify(req),
+        ("/container-credentials", _) => Op::ContainerCredentials,
+        ("/latest/api/token", _) if ctx.config.imds => Op::ImdsPutToken,
+        ("/latest/meta-data/iam/security-credentials", _) if ctx.config.imds => Op::ImdsGetRoleName,
+        (p, _) if ctx.config.imds && p.starts_with(IMDS_CREDENTIALS_PREFIX) => {
+            Op::ImdsGetCredentials
+        }
         _ => Op::Unknown,
     };
     Route::Service(op)
 }
+
+/// Path prefix of IMDS role credentials.
+const IMDS_CREDENTIALS_PREFIX: &str = "/latest/meta-data/iam/security-credentials/";
 
 fn normalized_path(req: &Request) -> &str {
     let p = req.path.as_str();
@@ -384,6 +397,10 @@ fn dispatch(ctx: &Ctx, op: Op, req: &Request, request_id: &str) -> Response {
         Op::ListAccounts => portal::list_accounts(ctx, req),
         Op::ListAccountRoles => portal::list_account_roles(ctx, req),
         Op::Logout => portal::logout(ctx, req),
+        Op::ImdsPutToken => metadata::put_token(ctx, req),
+        Op::ImdsGetRoleName => metadata::get_role_name(ctx, req),
+        Op::ImdsGetCredentials => metadata::get_credentials(ctx, req),
+        Op::ContainerCredentials => metadata::container_credentials(ctx, req),
         Op::Sts(sts_op) => sts::handle(ctx, sts_op, req, request_id),
         Op::Unknown => not_routed(req),
     }

@@ -207,6 +207,30 @@ pub(crate) fn signed_headers_of(auth: &str) -> Option<Vec<String>> {
         .map(|v| v.split(';').map(str::to_string).collect())
 }
 
+/// The access key id and region of the `Credential=` scope of a SigV4
+/// `Authorization` header (for the request log); `None` for another
+/// scheme or a malformed scope.
+pub(crate) fn credential_scope_of(auth: &str) -> Option<(String, String)> {
+    let rest = auth.trim().strip_prefix(ALGORITHM)?;
+    if !rest.starts_with(' ') {
+        return None;
+    }
+    rest.split(',')
+        .find_map(|part| part.trim().strip_prefix("Credential="))
+        .and_then(scope_parts)
+}
+
+/// `<akid>/<date>/<region>/<service>/aws4_request` → (akid, region).
+pub(crate) fn scope_parts(credential: &str) -> Option<(String, String)> {
+    let parts: Vec<&str> = credential.split('/').collect();
+    match parts[..] {
+        [akid, _, region, _, _] if !akid.is_empty() && !region.is_empty() => {
+            Some((akid.to_string(), region.to_string()))
+        }
+        _ => None,
+    }
+}
+
 // ---------------------------------------------------------------------------
 // SigV4 canonicalisation and signing, from the specification only.
 // ---------------------------------------------------------------------------
@@ -527,6 +551,7 @@ fn unverified_identity(ctx: &Ctx, access_key_id: &str) -> IssuedCredential {
         provided_contexts: Vec::new(),
         tags: Vec::new(),
         transitive_tag_keys: Vec::new(),
+        mfa_authenticated: false,
         seq: 0,
     }
 }

@@ -166,6 +166,10 @@ pub(crate) enum CredentialKind {
     Session,
     /// GetDelegatedAccessToken.
     Delegated,
+    /// EC2 instance metadata (IMDS) instance profile credentials.
+    InstanceProfile,
+    /// Container (ECS / EKS pod identity style) credentials.
+    Container,
 }
 
 impl CredentialKind {
@@ -179,6 +183,8 @@ impl CredentialKind {
             CredentialKind::FederatedUser => "federated-user",
             CredentialKind::Session => "session",
             CredentialKind::Delegated => "delegated",
+            CredentialKind::InstanceProfile => "instance-profile",
+            CredentialKind::Container => "container",
         }
     }
 }
@@ -216,6 +222,8 @@ pub(crate) struct IssuedCredential {
     /// Session tags (key, value).
     pub(crate) tags: Vec<(String, String)>,
     pub(crate) transitive_tag_keys: Vec<String>,
+    /// Issued with a valid MFA code (`aws:MultiFactorAuthPresent`).
+    pub(crate) mfa_authenticated: bool,
     /// Issue order.
     pub(crate) seq: u64,
 }
@@ -252,6 +260,12 @@ pub(crate) struct State {
     pub(crate) identity_contexts: HashSet<String>,
     /// GetDelegatedAccessToken trade-in tokens.
     pub(crate) trade_in_tokens: HashMap<String, TradeInToken>,
+    /// IMDSv2 session tokens → emulator-clock expiry.
+    pub(crate) imds_tokens: HashMap<String, Duration>,
+    /// Access key id of the current IMDS instance profile credentials.
+    pub(crate) imds_credential: Option<String>,
+    /// Access key id of the current container credentials.
+    pub(crate) container_credential: Option<String>,
     pub(crate) seq: u64,
 }
 
@@ -355,6 +369,7 @@ impl Ctx {
                     provided_contexts: Vec::new(),
                     tags: Vec::new(),
                     transitive_tag_keys: Vec::new(),
+                    mfa_authenticated: false,
                     seq,
                 },
             );

@@ -21,6 +21,14 @@ pub(crate) enum Op {
     ListAccounts,
     ListAccountRoles,
     Logout,
+    /// IMDSv2 `PUT /latest/api/token`.
+    ImdsPutToken,
+    /// IMDS `GET /latest/meta-data/iam/security-credentials/`.
+    ImdsGetRoleName,
+    /// IMDS `GET /latest/meta-data/iam/security-credentials/<role>`.
+    ImdsGetCredentials,
+    /// `GET /container-credentials`.
+    ContainerCredentials,
     /// STS (`POST /`); `None` for a missing or unknown `Action`.
     Sts(Option<StsOperation>),
     /// Unknown route (404 / 405).
@@ -83,6 +91,14 @@ pub struct Stats {
     pub list_account_roles: u64,
     /// Portal `POST /logout`.
     pub logout: u64,
+    /// IMDSv2 `/latest/api/token`.
+    pub imds_put_token: u64,
+    /// IMDS `/latest/meta-data/iam/security-credentials/`.
+    pub imds_get_role_name: u64,
+    /// IMDS `/latest/meta-data/iam/security-credentials/<role>`.
+    pub imds_get_credentials: u64,
+    /// `/container-credentials`.
+    pub container_credentials: u64,
     /// STS `AssumeRole`.
     pub assume_role: u64,
     /// STS `AssumeRoleWithSAML`.
@@ -130,6 +146,10 @@ impl Stats {
             Op::ListAccounts => &mut self.list_accounts,
             Op::ListAccountRoles => &mut self.list_account_roles,
             Op::Logout => &mut self.logout,
+            Op::ImdsPutToken => &mut self.imds_put_token,
+            Op::ImdsGetRoleName => &mut self.imds_get_role_name,
+            Op::ImdsGetCredentials => &mut self.imds_get_credentials,
+            Op::ContainerCredentials => &mut self.container_credentials,
             Op::Sts(op) => self.sts_slot(op),
             Op::Unknown => &mut self.unknown,
         };

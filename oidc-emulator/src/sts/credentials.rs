@@ -17,6 +17,7 @@ use super::{
     IDENTITY_CENTER_PROVIDER, ONE_HOUR,
 };
 use crate::isotime;
+use crate::mfa::{self, MfaCheck};
 use crate::state::{CredentialKind, Ctx, IssuedCredential, ProvidedContextRecord, TradeInToken};
 
 /// Lifetime of trade-in tokens issued by the control API.
@@ -75,8 +76,46 @@ fn role_arn(raw: &str) -> Result<RoleArn, StsError> {
 fn is_role_session(caller: &IssuedCredential) -> bool {
     matches!(
         caller.kind,
-        CredentialKind::Portal | CredentialKind::AssumedRole | CredentialKind::Delegated
+        CredentialKind::Portal
+            | CredentialKind::AssumedRole
+            | CredentialKind::Delegated
+            | CredentialKind::InstanceProfile
+            | CredentialKind::Container
     )
+}
+
+/// Checks `SerialNumber` / `TokenCode` (see [`mfa::check`]).
+fn check_mfa(ctx: &Ctx, p: &Params) -> Result<MfaCheck, StsError> {
+    mfa::check(ctx, p.get("SerialNumber"), p.get("TokenCode"))
+        .map_err(|()| StsError::access_denied(mfa::MFA_FAILED))
+}
+
+/// Enforces the trust conditions configured for `role_arn`
+/// ([`crate::EmulatorConfig::role_trusts`]); roles without any may be
+/// assumed by every caller.
+fn check_trust(
+    ctx: &Ctx,
+    p: &Params,
+    role_arn: &str,
+    caller: Option<&IssuedCredential>,
+    mfa: MfaCheck,
+) -> Result<(), StsError> {
+    let Some(trust) = ctx.config.role_trusts.get(role_arn) else {
+        return Ok(());
+    };
+    let external_ok = trust
+        .external_id
+        .as_deref()
+        .is_none_or(|id| p.get("ExternalId") == Some(id));
+    let mfa_ok =
+        !trust.mfa || mfa == MfaCheck::Verified || caller.is_some_and(|c| c.mfa_authenticated);
+    if external_ok && mfa_ok {
+        return Ok(());
+    }
+    let who = caller.map_or("anonymous", |c| c.arn.as_str());
+    Err(StsError::access_denied(format!(
+        "User: {who} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
+    )))
 }
 
 /// `AssumeRole`.
@@ -143,6 +182,8 @@ pub(crate) fn assume_role(ctx: &Ctx, p: &Params, caller: Option<&IssuedCredentia
     };
 
     let role = role_arn(arn)?;
+    let mfa = check_mfa(ctx, p)?;
+    check_trust(ctx, p, arn, caller, mfa)?;
     let mut recorded = Vec::new();
     for item in contexts.unwrap_or_default() {
         let provider = item[0].clone().unwrap_or_default();
@@ -225,6 +266,7 @@ pub(crate) fn assume_role(ctx: &Ctx, p: &Params, caller: Option<&IssuedCredentia
     cred.provided_contexts = recorded;
     cred.tags = all_tags;
     cred.transitive_tag_keys = transitive_keys;
+    cred.mfa_authenticated = mfa == MfaCheck::Verified;
     let cred = store(ctx, cred);
 
     let mut x = Xml::default();
@@ -564,7 +606,8 @@ pub(crate) fn get_session_token(
             "Cannot call GetSessionToken with session credentials",
         ));
     };
-    let cred = new_temporary(
+    let mfa = check_mfa(ctx, p)?;
+    let mut cred = new_temporary(
         ctx,
         CredentialKind::Session,
         &caller.account,
@@ -573,6 +616,7 @@ pub(crate) fn get_session_token(
         duration.unwrap_or(43_200),
         min_size,
     );
+    cred.mfa_authenticated = mfa == MfaCheck::Verified;
     let cred = store(ctx, cred);
     let mut x = Xml::default();
     x.credentials(&cred);

@@ -300,6 +300,7 @@ pub(crate) fn new_temporary(
         provided_contexts: Vec::new(),
         tags: Vec::new(),
         transitive_tag_keys: Vec::new(),
+        mfa_authenticated: false,
         seq: 0,
     }
 }
