@@ -3,7 +3,7 @@
 //!
 //! | Route | Request body | Response (200) |
 //! |---|---|---|
-//! | `GET /_emulator/health` | — | `{"ok":true,"baseUrl":"http://127.0.0.1:PORT"}` |
+//! | `GET /_emulator/health` | — | `{"ok":true,"baseUrl":"http://127.0.0.1:PORT","imdsEndpoint":"http://127.0.0.1:PORT/","containerCredentialsUrl":"http://127.0.0.1:PORT/container-credentials"}` |
 //! | `POST /_emulator/approve` | `{"userCode":"BCDF-GHJK"}` | `{"userCode":..,"approved":true}` (404 if no such pending code) |
 //! | `POST /_emulator/deny` | `{"userCode":"BCDF-GHJK"}` | `{"userCode":..,"denied":true}` (404 if no such pending code) |
 //! | `GET /_emulator/pending` | — | `{"userCodes":["BCDF-GHJK",...]}` (oldest first) |
@@ -104,7 +104,8 @@ pub struct StsSession {
     /// Access key id.
     pub access_key_id: String,
     /// Origin: `static`, `portal`, `assumed-role`, `root`,
-    /// `federated-user`, `session` or `delegated`.
+    /// `federated-user`, `session`, `delegated`, `instance-profile` (IMDS)
+    /// or `container`.
     pub kind: String,
     /// GetCallerIdentity `Account`.
     pub account: String,
@@ -375,7 +376,12 @@ fn handle_inner(ctx: &Ctx, req: &Request) -> Result<Response, Response> {
     }
     let ok = |v: Value| Ok(Response::json(200, &v));
     match (method, route) {
-        ("GET", "health") => ok(json!({"ok": true, "baseUrl": ctx.base_url})),
+        ("GET", "health") => ok(json!({
+            "ok": true,
+            "baseUrl": ctx.base_url,
+            "imdsEndpoint": format!("{}/", ctx.base_url),
+            "containerCredentialsUrl": format!("{}/container-credentials", ctx.base_url),
+        })),
         ("GET", "pending") => ok(json!({"userCodes": pending(ctx)})),
         ("GET", "stats") => ok(json!(stats(ctx))),
         ("GET", "clients") => ok(json!({"clients": clients(ctx)})),

@@ -18,6 +18,8 @@
 //! | `GET /device`, `POST /device` | Device verification page (buttons `#allow` / `#deny`, result `#result`) |
 //! | `GET /federation/credentials`, `GET /assignment/accounts`, `GET /assignment/roles`, `POST /logout` | SSO portal API |
 //! | `POST /` (form body `Action=<Op>&Version=2011-06-15&...`) | AWS STS (awsQuery): AssumeRole, AssumeRoleWithSAML, AssumeRoleWithWebIdentity, AssumeRoot, DecodeAuthorizationMessage, GetAccessKeyInfo, GetCallerIdentity, GetDelegatedAccessToken, GetFederationToken, GetSessionToken, GetWebIdentityToken |
+//! | `PUT /latest/api/token`, `GET /latest/meta-data/iam/security-credentials/[<role>]` | EC2 instance metadata (IMDSv2) instance-profile credentials ([`Emulator::imds_endpoint`]) |
+//! | `GET /container-credentials` | Container (ECS task role) credentials, `Authorization` required ([`Emulator::container_credentials_url`]) |
 //! | `/_emulator/...` | Test-control API (see below) |
 //!
 //! Every response carries `x-amzn-RequestId`. Errors of the OIDC operations
@@ -47,6 +49,46 @@
 //! the modeled codes. [`Emulator::sts_sessions`] shows the issued sessions
 //! (including AssumeRole `ProvidedContexts`).
 //!
+//! # Compute-platform credentials
+//!
+//! `AWS_EC2_METADATA_SERVICE_ENDPOINT=<base URL>/` points SDKs at the IMDSv2
+//! emulation: `PUT /latest/api/token` with
+//! `x-aws-ec2-metadata-token-ttl-seconds` (1..=21600, else 400; GET → 405;
+//! any `X-Forwarded-For` → 403) returns a session token valid for that
+//! many seconds of emulator time; `GET
+//! /latest/meta-data/iam/security-credentials/` with
+//! `x-aws-ec2-metadata-token` returns the role name
+//! ([`EmulatorConfig::instance_role_name`]) and `.../<role>` the JSON
+//! credentials document (`Code`, `LastUpdated`, `Type`, `AccessKeyId`,
+//! `SecretAccessKey`, `Token`, `Expiration`; another role → 404; a
+//! missing, unknown or expired token → 401). Their identity is
+//! `arn:aws:sts::<default account>:assumed-role/<role>/i-0123456789abcdef0`.
+//!
+//! `AWS_CONTAINER_CREDENTIALS_FULL_URI=<base URL>/container-credentials`
+//! with `AWS_CONTAINER_AUTHORIZATION_TOKEN` =
+//! [`EmulatorConfig::container_authorization`] gives
+//! `{"AccessKeyId","SecretAccessKey","Token","Expiration","RoleArn"}` for
+//! `arn:aws:sts::<default account>:assumed-role/<container role>/emulator-task`;
+//! a missing or wrong `Authorization` → 401 `{"code":"AccessDenied",..}`.
+//!
+//! Both are temporary credentials STS accepts for SigV4 (see
+//! [`Emulator::sts_sessions`], kinds `instance-profile` and `container`).
+//!
+//! # MFA and trust policies
+//!
+//! [`EmulatorConfig::with_mfa_device`] adds a virtual MFA device: AssumeRole
+//! and GetSessionToken with its `SerialNumber` need `TokenCode` = its RFC
+//! 6238 code ([`totp_code`]) at the emulator's clock (the previous and next
+//! 30-second windows are accepted, codes may be reused); an unknown serial
+//! or a wrong or missing code is `403 AccessDenied` `MultiFactorAuthentication
+//! failed with invalid MFA one time pass code. `. While no device is
+//! configured, any six-digit code passes.
+//!
+//! [`EmulatorConfig::with_role_trust`] gives a role [`RoleTrust`]
+//! conditions (`ExternalId`, MFA); AssumeRole that misses one is `403
+//! AccessDenied` `User: <caller arn> is not authorized to perform:
+//! sts:AssumeRole on resource: <role arn>`.
+//!
 //! # Time
 //!
 //! The emulator has its own clock (real monotonic time plus an offset moved
@@ -57,7 +99,7 @@
 //!
 //! | Route | Body | Answer |
 //! |---|---|---|
-//! | `GET /_emulator/health` | — | `{"ok":true,"baseUrl":..}` |
+//! | `GET /_emulator/health` | — | `{"ok":true,"baseUrl":..,"imdsEndpoint":..,"containerCredentialsUrl":..}` |
 //! | `POST /_emulator/approve` / `deny` | `{"userCode":..}` | `{"userCode":..,"approved"/"denied":true}` or 404 |
 //! | `GET /_emulator/pending` | — | `{"userCodes":[..]}` |
 //! | `POST /_emulator/advance` | `{"seconds":n}` | `{"offsetSeconds":total}` |
@@ -245,8 +287,9 @@ impl Emulator {
 
     /// The last requests the emulator received (at most
     /// [`MAX_LOGGED_REQUESTS`]), oldest first: method, target, headers as
-    /// received, body length, the operation routed to and the response
-    /// status. See [`LoggedRequest`].
+    /// received, body length, the operation routed to, the response
+    /// status, the decoded parameters (secrets redacted) and the SigV4
+    /// credential scope. See [`LoggedRequest`].
     pub fn requests(&self) -> Vec<LoggedRequest> {
         state::lock(&self.ctx.requests).snapshot()
     }

@@ -5,7 +5,7 @@
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
-use oidc_emulator::{AuthorizeMode, Emulator, EmulatorConfig};
+use oidc_emulator::{AuthorizeMode, Emulator, EmulatorConfig, RoleTrust};
 
 const USAGE: &str = "\
 usage: oidc-emulator [options]
@@ -20,9 +20,31 @@ usage: oidc-emulator [options]
   --static-credentials AKID:SECRET
                          accept this long-term access key for SigV4-signed
                          STS / CreateTokenWithIAM requests (repeatable)
+  --instance-role NAME   IMDS instance profile role (default
+                         emulator-instance-role)
+  --no-imds              do not serve the IMDSv2 routes
+  --container-authorization TOKEN
+                         Authorization value /container-credentials requires
+                         (default emulator-container-token)
+  --container-role NAME  container task role (default emulator-task-role)
+  --mfa-device SERIAL=SEED
+                         virtual MFA device (SerialNumber ARN, base32 TOTP
+                         seed) for AssumeRole / GetSessionToken (repeatable)
+  --role-trust ROLE_ARN[,external-id=ID][,mfa]
+                         AssumeRole of ROLE_ARN requires this ExternalId
+                         and/or a valid MFA code (repeatable)
   -h, --help             show this help
 
 Prints `listening on http://127.0.0.1:PORT` once ready.
+
+Credential endpoints on the same base URL:
+  PUT  /latest/api/token   IMDSv2 session token
+       (x-aws-ec2-metadata-token-ttl-seconds: 1..21600)
+  GET  /latest/meta-data/iam/security-credentials/[ROLE]
+       role name / credentials (x-aws-ec2-metadata-token: TOKEN)
+       AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:PORT/
+  GET  /container-credentials   (Authorization: TOKEN)
+       AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:PORT/container-credentials
 
 Control API (JSON bodies, `Content-Type: application/json`):
   GET    /_emulator/health         {\"ok\":true,\"baseUrl\":..}
@@ -86,6 +108,48 @@ fn parse_args(args: Vec<String>) -> Result<Option<(EmulatorConfig, bool)>, Strin
                     .filter(|(id, secret)| !id.is_empty() && !secret.is_empty())
                     .ok_or("--static-credentials needs AKID:SECRET")?;
                 cfg = cfg.with_static_credentials(id, secret);
+            }
+            "--instance-role" => {
+                let v = it.next().ok_or("--instance-role needs a role name")?;
+                cfg = cfg.with_instance_role(&v);
+            }
+            "--no-imds" => cfg = cfg.with_imds(false),
+            "--container-authorization" => {
+                let v = it.next().ok_or("--container-authorization needs a token")?;
+                cfg = cfg.with_container_authorization(&v);
+            }
+            "--container-role" => {
+                let v = it.next().ok_or("--container-role needs a role name")?;
+                cfg = cfg.with_container_role(&v);
+            }
+            "--mfa-device" => {
+                let v = it.next().ok_or("--mfa-device needs SERIAL=SEED")?;
+                let (serial, seed) = v
+                    .split_once('=')
+                    .filter(|(serial, seed)| !serial.is_empty() && !seed.is_empty())
+                    .ok_or("--mfa-device needs SERIAL=SEED")?;
+                cfg = cfg.with_mfa_device(serial, seed);
+            }
+            "--role-trust" => {
+                let v = it
+                    .next()
+                    .ok_or("--role-trust needs ROLE_ARN[,external-id=ID][,mfa]")?;
+                let mut parts = v.split(',');
+                let arn = parts.next().unwrap_or_default();
+                if arn.is_empty() {
+                    return Err("--role-trust needs ROLE_ARN[,external-id=ID][,mfa]".into());
+                }
+                let mut trust = RoleTrust::default();
+                for part in parts {
+                    trust = match part.split_once('=') {
+                        Some(("external-id", id)) if !id.is_empty() => {
+                            trust.require_external_id(id)
+                        }
+                        None if part == "mfa" => trust.require_mfa(),
+                        _ => return Err(format!("--role-trust: unknown condition `{part}`")),
+                    };
+                }
+                cfg = cfg.with_role_trust(arn, trust);
             }
             other => return Err(format!("unknown argument `{other}`")),
         }

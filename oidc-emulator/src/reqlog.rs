@@ -47,6 +47,8 @@ pub struct LoggedRequest {
     /// operation name (`RegisterClient`, `CreateToken`,
     /// `CreateTokenWithIAM`, `GetRoleCredentials`, `GetCallerIdentity`,
     /// ...), `Authorize` / `VerificationPage` for the browser pages,
+    /// `IMDS PutToken` / `IMDS GetRoleName` / `IMDS GetCredentials` and
+    /// `ContainerCredentials` for the compute-platform credential routes,
     /// `Control` for the `/_emulator/` API; `None` for unknown routes and
     /// STS requests without a known `Action`.
     pub operation: Option<String>,
