@@ -94,8 +94,8 @@ fn imds_read_guard(ctx: &Ctx, req: &Request) -> Option<Response> {
     if let Some(r) = forwarded(req) {
         return Some(r);
     }
-    if req.method != "GET" && req.method != "HEAD" {
-        return Some(method_not_allowed("GET, HEAD"));
+    if req.method != "GET" {
+        return Some(method_not_allowed("GET"));
     }
     let now = ctx.clock.now();
     let valid = req

@@ -176,6 +176,18 @@ fn imds_v2_hands_out_instance_role_credentials() {
         imds_get(&emu, &format!("{CREDS_PATH}other-role"), &token).status,
         404
     );
+    let put = request(
+        emu.addr(),
+        "PUT",
+        CREDS_PATH,
+        &[("x-aws-ec2-metadata-token", &token)],
+        b"",
+    );
+    assert_eq!(put.status, 405);
+    assert_eq!(
+        request(emu.addr(), "POST", "/container-credentials", &[], b"").status,
+        405
+    );
     assert_eq!(
         get(emu.addr(), &format!("{CREDS_PATH}emulator-instance-role")).status,
         401
