@@ -32,6 +32,7 @@
 //! # Ok::<(), oidc_core::cache::CacheFormatError>(())
 //! ```
 
+pub mod assume_role;
 pub mod credentials;
 mod json;
 mod refresh;
