@@ -6,7 +6,7 @@
 
 use std::time::SystemTime;
 
-use oidc_emulator::{Emulator, EmulatorConfig};
+use oidc_emulator::{Emulator, EmulatorConfig, LoggedRequest};
 
 use super::{KEY_A, KEY_B, REGION, SSO_SESSION, START_URL, USER_A_ARN, USER_B_ARN};
 
@@ -57,8 +57,14 @@ pub(crate) struct Row {
     /// `--mfa-code`; oidc-cli: one line on stdin).
     pub(crate) mfa_code: Option<fn(SystemTime) -> String>,
     pub(crate) needs_session_token: bool,
+    /// Checks of what each tool sent (the emulator's request log of its
+    /// run), e.g. an AssumeRole parameter; run for both tools.
+    pub(crate) checks: Vec<RequestCheck>,
     pub(crate) expect: Expect,
 }
+
+/// A check of the requests one tool sent for a row.
+pub(crate) type RequestCheck = fn(&[LoggedRequest]) -> Result<(), String>;
 
 fn same(c: EmulatorConfig) -> EmulatorConfig {
     c
@@ -82,6 +88,7 @@ impl Row {
             seed: Seed::None,
             mfa_code: None,
             needs_session_token: false,
+            checks: Vec::new(),
             expect,
         }
     }
@@ -123,6 +130,11 @@ impl Row {
     #[allow(dead_code)] // pending.rs
     pub(crate) fn mfa(mut self, f: fn(SystemTime) -> String) -> Row {
         self.mfa_code = Some(f);
+        self
+    }
+    #[allow(dead_code)] // pending.rs
+    pub(crate) fn check(mut self, f: RequestCheck) -> Row {
+        self.checks.push(f);
         self
     }
     pub(crate) fn seed(mut self, seed: Seed) -> Row {
