@@ -60,6 +60,8 @@ pub(crate) struct Row {
     /// Checks of what each tool sent (the emulator's request log of its
     /// run), e.g. an AssumeRole parameter; run for both tools.
     pub(crate) checks: Vec<RequestCheck>,
+    /// The operations botocore must send (any order); `None`: not checked.
+    pub(crate) sends: Option<Vec<&'static str>>,
     pub(crate) expect: Expect,
 }
 
@@ -89,6 +91,7 @@ impl Row {
             mfa_code: None,
             needs_session_token: false,
             checks: Vec::new(),
+            sends: None,
             expect,
         }
     }
@@ -135,6 +138,10 @@ impl Row {
     #[allow(dead_code)] // pending.rs
     pub(crate) fn check(mut self, f: RequestCheck) -> Row {
         self.checks.push(f);
+        self
+    }
+    pub(crate) fn sends(mut self, ops: &[&'static str]) -> Row {
+        self.sends = Some(ops.to_vec());
         self
     }
     pub(crate) fn seed(mut self, seed: Seed) -> Row {
@@ -219,6 +226,7 @@ pub(crate) fn rows() -> Vec<Row> {
     vec![
         // --- SSO -----------------------------------------------------
         Row::new("sso-session", ident(SSO_READONLY))
+            .sends(&["GetRoleCredentials"])
             .config(sso_session_section())
             .config(
                 "[profile target]\nsso_session = emu-sso\nsso_account_id = 111111111111\n\
@@ -226,25 +234,31 @@ pub(crate) fn rows() -> Vec<Row> {
             )
             .seed(Seed::SsoSession),
         Row::new("sso-legacy", ident(SSO_ADMIN))
+            .sends(&["GetRoleCredentials"])
             .config(format!(
                 "[profile target]\nsso_start_url = {START_URL}\nsso_region = {REGION}\n\
                  sso_account_id = 111111111111\nsso_role_name = AdministratorAccess\n"
             ))
             .seed(Seed::Legacy),
         // --- static keys ---------------------------------------------
-        Row::new("static-in-config", ident(USER_B_ARN)).config(format!(
-            "[profile target]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
-            KEY_B.0, KEY_B.1
-        )),
+        Row::new("static-in-config", ident(USER_B_ARN))
+            .sends(&[])
+            .config(format!(
+                "[profile target]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+                KEY_B.0, KEY_B.1
+            )),
         Row::new("static-in-credentials", ident(USER_A_ARN))
+            .sends(&[])
             .credentials(static_section("target", KEY_A)),
         Row::new("static-session-token-in-credentials", ident(USER_A_ARN))
+            .sends(&[])
             .session_token()
             .credentials(
                 "[target]\naws_access_key_id = {temp_akid}\n\
                  aws_secret_access_key = {temp_secret}\naws_session_token = {temp_token}\n",
             ),
         Row::new("credentials-file-overrides-config", ident(USER_A_ARN))
+            .sends(&[])
             .config(format!(
                 "[profile target]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
                 KEY_B.0, KEY_B.1
@@ -252,9 +266,11 @@ pub(crate) fn rows() -> Vec<Row> {
             .credentials(static_section("target", KEY_A)),
         // --- assume role ---------------------------------------------
         Row::new("role-1-hop", generated(DEPLOY_SESSION))
+            .sends(&["AssumeRole"])
             .with_static_base()
             .config(role(DEPLOY, "base")),
         Row::new("role-chain-2-hops", generated(DEPLOY_SESSION))
+            .sends(&["AssumeRole"; 2])
             .with_static_base()
             .config(
                 "[profile hop1]\nrole_arn = arn:aws:iam::333333333333:role/Hop1\n\
@@ -262,6 +278,7 @@ pub(crate) fn rows() -> Vec<Row> {
             )
             .config(role(DEPLOY, "hop1")),
         Row::new("role-chain-3-hops", generated(DEPLOY_SESSION))
+            .sends(&["AssumeRole"; 3])
             .with_static_base()
             .config(
                 "[profile hop1]\nrole_arn = arn:aws:iam::333333333333:role/Hop1\n\
@@ -271,12 +288,14 @@ pub(crate) fn rows() -> Vec<Row> {
             )
             .config(role(DEPLOY, "hop2")),
         Row::new("role-from-sso-profile", generated(DEPLOY_SESSION))
+            .sends(&["AssumeRole", "GetRoleCredentials"])
             .with_sso_profile()
             .config(role(DEPLOY, "sso")),
         Row::new(
             "sso-keys-and-role-is-assume-role",
             generated(DEPLOY_SESSION),
         )
+        .sends(&["AssumeRole"])
         .config(sso_session_section())
         .with_static_base()
         .config(format!(
@@ -311,6 +330,7 @@ pub(crate) fn rows() -> Vec<Row> {
             "source-static-keys-win-over-its-role",
             generated(DEPLOY_SESSION),
         )
+        .sends(&["AssumeRole"])
         .credentials(static_section("base", KEY_A))
         .config(
             "[profile base]\nrole_arn = arn:aws:iam::333333333333:role/NotAssumed\n\
@@ -319,9 +339,11 @@ pub(crate) fn rows() -> Vec<Row> {
         .credentials(static_section("other", KEY_B))
         .config(role(DEPLOY, "base")),
         Row::new("self-referencing-source-profile", generated(DEPLOY_SESSION))
+            .sends(&["AssumeRole"])
             .credentials(static_section("target", KEY_A))
             .config(role(DEPLOY, "target")),
         Row::new("credential-source-environment", generated(DEPLOY_SESSION))
+            .sends(&["AssumeRole"])
             .config(format!(
                 "[profile target]\nrole_arn = {DEPLOY}\ncredential_source = Environment\n"
             ))
@@ -332,6 +354,7 @@ pub(crate) fn rows() -> Vec<Row> {
             "web-identity-token-file",
             generated("arn:aws:sts::222222222222:assumed-role/WebRole/*"),
         )
+        .sends(&["AssumeRoleWithWebIdentity"])
         .file("token.jwt", WEB_IDENTITY_TOKEN)
         .config(
             "[profile target]\nrole_arn = arn:aws:iam::222222222222:role/WebRole\n\
@@ -347,6 +370,7 @@ pub(crate) fn rows() -> Vec<Row> {
              web_identity_token_file = {home}/token.jwt\nrole_session_name = ci-run-7\n",
         ),
         Row::new("role-from-web-identity-profile", generated(DEPLOY_SESSION))
+            .sends(&["AssumeRole", "AssumeRoleWithWebIdentity"])
             .file("token.jwt", WEB_IDENTITY_TOKEN)
             .config(
                 "[profile web]\nrole_arn = arn:aws:iam::222222222222:role/WebRole\n\
@@ -355,12 +379,14 @@ pub(crate) fn rows() -> Vec<Row> {
             .config(role(DEPLOY, "web")),
         // --- credential_process ----------------------------------------
         Row::new("credential-process", ident(USER_A_ARN))
+            .sends(&[])
             .script("creds.sh", process_script_key_a())
             .config("[profile target]\ncredential_process = {home}/creds.sh\n"),
         Row::new(
             "role-from-credential-process-profile",
             generated(DEPLOY_SESSION),
         )
+        .sends(&["AssumeRole"])
         .script("creds.sh", process_script_key_a())
         .config("[profile proc]\ncredential_process = {home}/creds.sh\n\n")
         .config(role(DEPLOY, "proc")),
