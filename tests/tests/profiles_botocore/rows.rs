@@ -390,6 +390,54 @@ pub(crate) fn rows() -> Vec<Row> {
         .script("creds.sh", process_script_key_a())
         .config("[profile proc]\ncredential_process = {home}/creds.sh\n\n")
         .config(role(DEPLOY, "proc")),
+        // --- precedence inside one profile ------------------------------
+        Row::new("role-in-credentials-file", generated(DEPLOY_SESSION))
+            .sends(&["AssumeRole"])
+            .with_static_base()
+            .credentials(format!(
+                "[target]\nrole_arn = {DEPLOY}\nsource_profile = base\n\n"
+            )),
+        // An explicit profile: the environment's keys are not used.
+        Row::new("explicit-profile-ignores-env-keys", ident(USER_A_ARN))
+            .sends(&[])
+            .credentials(static_section("target", KEY_A))
+            .env("AWS_ACCESS_KEY_ID", KEY_B.0)
+            .env("AWS_SECRET_ACCESS_KEY", KEY_B.1),
+        // botocore's profile chain: web identity, SSO, credentials file,
+        // (login), credential_process, config-file keys.
+        Row::new("sso-wins-over-credentials-file-keys", ident(SSO_READONLY))
+            .sends(&["GetRoleCredentials"])
+            .config(sso_session_section())
+            .config(
+                "[profile target]\nsso_session = emu-sso\nsso_account_id = 111111111111\n\
+                 sso_role_name = ReadOnly\n",
+            )
+            .credentials(static_section("target", KEY_B))
+            .seed(Seed::SsoSession),
+        Row::new("credentials-file-keys-win-over-process", ident(USER_B_ARN))
+            .sends(&[])
+            .script("creds.sh", process_script_key_a())
+            .config("[profile target]\ncredential_process = {home}/creds.sh\n")
+            .credentials(static_section("target", KEY_B)),
+        Row::new("process-wins-over-config-keys", ident(USER_A_ARN))
+            .sends(&[])
+            .script("creds.sh", process_script_key_a())
+            .config(format!(
+                "[profile target]\ncredential_process = {{home}}/creds.sh\n\
+                 aws_access_key_id = {}\naws_secret_access_key = {}\n",
+                KEY_B.0, KEY_B.1
+            )),
+        Row::new(
+            "web-identity-wins-over-source-profile",
+            generated("arn:aws:sts::222222222222:assumed-role/WebRole/*"),
+        )
+        .sends(&["AssumeRoleWithWebIdentity"])
+        .file("token.jwt", WEB_IDENTITY_TOKEN)
+        .with_static_base()
+        .config(
+            "[profile target]\nrole_arn = arn:aws:iam::222222222222:role/WebRole\n\
+             web_identity_token_file = {home}/token.jwt\nsource_profile = base\n",
+        ),
         // --- failures --------------------------------------------------
         Row::new(
             "fail-missing-source-profile",
@@ -459,6 +507,11 @@ pub(crate) fn rows() -> Vec<Row> {
         .script("creds.sh", "#!/bin/sh\nexit 1\n")
         .config("[profile proc]\ncredential_process = {home}/creds.sh\n\n")
         .config(role(DEPLOY, "proc")),
+        Row::new(
+            "fail-partial-static-keys",
+            Expect::Failure("PartialCredentialsError"),
+        )
+        .credentials(format!("[target]\naws_access_key_id = {}\n", KEY_A.0)),
         Row::new("fail-profile-not-found", Expect::Failure("ProfileNotFound")).with_static_base(),
     ]
 }
