@@ -11,7 +11,10 @@
 //!    `x-aws-ec2-metadata-token-ttl-seconds: 21600` (`IMDS GetToken`);
 //! 2. `GET {endpoint}/latest/meta-data/iam/security-credentials/` with
 //!    `x-aws-ec2-metadata-token` (`IMDS GetRoleName`): the role name is the
-//!    first line of the body;
+//!    first line of the body (botocore appends the whole body, trailing
+//!    newline included, to the next URL), checked as an IAM role name
+//!    (1 to 64 of `A-Z a-z 0-9 _ + = , . @ -`, so it cannot change the
+//!    path);
 //! 3. `GET .../security-credentials/<role>` (`IMDS GetCredentials`): JSON
 //!    `Code` (`Success`), `AccessKeyId`, `SecretAccessKey`, `Token`,
 //!    `Expiration`.
@@ -492,7 +495,7 @@ impl ImdsCredentials {
                     }
                     None => self.state = State::Finished(Some(Err(ImdsError::InvalidToken))),
                 },
-                403 | 404 | 405 => self.without_token(Some(status)),
+                403..=405 => self.without_token(Some(status)),
                 400 => self.state = State::Finished(Some(Err(ImdsError::TokenRefused))),
                 _ if self.tries < self.attempts => self.state = State::Ready,
                 _ => self.without_token(Some(status)),

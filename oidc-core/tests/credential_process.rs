@@ -1,6 +1,7 @@
 //! `credential_process`: the command line against Python's `shlex.split`
 //! (botocore's `compat_shell_split` on POSIX), the output against
 //! botocore's `ProcessProvider`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, SystemTime};
 
@@ -179,7 +180,7 @@ fn errors_name_the_member_never_the_value() {
             ProcessOutputError::MissingMember { member: "AccessKeyId" },
         ),
         (
-            format!(r#"{{"Version": 1, "AccessKeyId": "A"}}"#),
+            r#"{"Version": 1, "AccessKeyId": "A"}"#.to_owned(),
             ProcessOutputError::MissingMember { member: "SecretAccessKey" },
         ),
         (
