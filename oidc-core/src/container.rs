@@ -83,7 +83,7 @@ const ALLOWED_IPS: [IpAddr; 3] = [
 /// Why container credentials cannot be fetched.
 ///
 /// No message contains the authorization token or a credential; server
-/// text is [printable](crate::untrusted::printable) and bounded.
+/// text is filtered by [`crate::untrusted::printable`] and bounded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ContainerError {

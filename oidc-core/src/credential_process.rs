@@ -73,7 +73,9 @@ pub enum CommandLineError {
 /// * `#`, `$`, backticks, `;`, `|`, `>` ... are ordinary characters: there
 ///   is no shell, no expansion and no comment.
 ///
-/// One pass over the line, so linear in its length.
+/// One pass over the line, so linear in its length. On Windows botocore
+/// splits with its own `_windows_shell_split` (the `CommandLineToArgvW`
+/// rules) instead; that splitter is not modelled here.
 ///
 /// ```
 /// use oidc_core::credential_process::{split_command, CommandLineError};

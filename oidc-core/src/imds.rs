@@ -126,7 +126,7 @@ const CREDENTIALS_PATH: &str = "latest/meta-data/iam/security-credentials/";
 /// Why IMDS credentials could not be fetched.
 ///
 /// No message contains the metadata token or a credential; server text is
-/// [printable](crate::untrusted::printable) and bounded.
+/// filtered by [`crate::untrusted::printable`] and bounded.
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum ImdsError {
@@ -311,7 +311,7 @@ impl fmt::Debug for ImdsCredentials {
 }
 
 impl ImdsCredentials {
-    /// [`DEFAULT_ENDPOINT`](self::DEFAULT_ENDPOINT), the IPv4 endpoint.
+    /// The module's [`DEFAULT_ENDPOINT`], the IPv4 endpoint.
     pub const DEFAULT_ENDPOINT: &'static str = DEFAULT_ENDPOINT;
 
     /// A machine for the metadata service at `endpoint` (a base URL such

@@ -338,3 +338,19 @@ fn authorization_comparison() {
     assert!(!authorization_matches("Bearer abc", b""));
     assert!(authorization_matches("", b""));
 }
+
+proptest::proptest! {
+    #[test]
+    fn parsers_never_panic(
+        status in 100u16..600,
+        body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..256),
+        uri in "[a-z:/\\[\\]@.0-9%?#]{0,40}",
+    ) {
+        let response = http::Response::builder().status(status).body(body).unwrap();
+        let _ = parse_response(&response);
+        if let Ok(Some(e)) = ContainerEndpoint::from_env(None, Some(&uri)) {
+            let _ = e.request(Some("t"));
+        }
+        let _ = ContainerEndpoint::from_env(Some(&uri), None);
+    }
+}

@@ -489,3 +489,38 @@ fn misuse_and_debug() {
     assert!(!shown.contains("Planted"), "{shown}");
     assert!(shown.contains("[redacted]"), "{shown}");
 }
+
+proptest::proptest! {
+    /// Any answers, in any order, end the machine within a bounded number
+    /// of requests, without a panic.
+    #[test]
+    fn any_answers_end_the_machine(
+        answers in proptest::collection::vec(
+            (100u16..600, proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64), proptest::prelude::any::<bool>()),
+            12,
+        ),
+        attempts in 1u32..3,
+    ) {
+        let mut m = imds().with_attempts(attempts);
+        let now = Instant::now();
+        let mut answers = answers.into_iter();
+        let mut sent = 0;
+        loop {
+            match m.poll(now, SystemTime::UNIX_EPOCH) {
+                Step::Send(_) => {
+                    sent += 1;
+                    let Some((status, body, fail)) = answers.next() else { panic!("too many requests") };
+                    if fail {
+                        m.handle_transport_error(now, TransportError::new("", TransportErrorKind::Exchange));
+                    } else {
+                        m.handle_response(now, &http::Response::builder().status(status).body(body).unwrap());
+                    }
+                }
+                Step::WaitUntil(_) => panic!("IMDS never waits"),
+                Step::Local(none) => match none {},
+                Step::Done(_) => break,
+            }
+        }
+        proptest::prop_assert!(sent <= 3 * attempts as usize);
+    }
+}
