@@ -97,6 +97,13 @@ pub enum CacheFormatError {
     },
 }
 
+/// `t` as `%Y-%m-%dT%H:%M:%SZ` in UTC (sub-seconds dropped, clamped to
+/// years 0000–9999): the form the cache files and the credential servers
+/// write.
+pub(crate) fn format_timestamp(t: std::time::SystemTime) -> String {
+    timestamp::format(t)
+}
+
 /// Lowercase hex SHA-1 of `input` followed by `.json`.
 fn sha1_file_name(input: &[u8]) -> String {
     use sha1::{Digest as _, Sha1};

@@ -4,6 +4,7 @@
 //! botocore's `AssumeRoleCredentialFetcher(..., extra_args=...)._cache_key`
 //! and `AssumeRoleWithWebIdentityCredentialFetcher`); see the comment on
 //! each vector for the `extra_args`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, SystemTime};
 
