@@ -135,25 +135,6 @@ pub(crate) fn upsert_sso_session(
     )?)
 }
 
-/// Sets keys of `[profile NAME]`, adding the section when missing.
-#[cfg(test)]
-pub(crate) fn upsert_profile(
-    text: &str,
-    name: &str,
-    pairs: &[(&str, &str)],
-) -> Result<String, BoxError> {
-    upsert_profiles(text, &[(name, pairs)])
-}
-
-/// Sets keys of many profiles in one pass over `text` (the same text as
-/// [`upsert_profile`] once per profile, in linear time).
-pub(crate) fn upsert_profiles<'k, P: AsRef<[(&'k str, S)]>, S: AsRef<str>>(
-    text: &str,
-    profiles: &[(&str, P)],
-) -> Result<String, BoxError> {
-    Ok(oidc_host::aws_config::upsert_profiles(text, profiles)?)
-}
-
 /// Writes `text` to `path` atomically, creating the directory when missing.
 pub(crate) fn write_config(path: &Path, text: &str) -> Result<(), BoxError> {
     Ok(oidc_host::aws_config::write_file(path, text)?)
@@ -175,21 +156,5 @@ mod tests {
         assert_eq!(dev.sso_session.as_deref(), Some("corp"));
         assert!(dev.is_sso());
         assert!(!c.profile("default").unwrap().is_sso());
-    }
-
-    #[test]
-    fn upserts_keep_the_rest() {
-        let out = upsert_profile(TEXT, "new", &[("sso_session", "corp")]).unwrap();
-        assert!(out.starts_with(TEXT), "{out}");
-        let roles = [
-            ("dev", [("sso_session", "corp"), ("region", "us-east-1")]),
-            ("new", [("sso_session", "corp"), ("region", "us-east-1")]),
-        ];
-        let all = upsert_profiles(TEXT, &roles).unwrap();
-        let mut one_by_one = TEXT.to_owned();
-        for (name, pairs) in &roles {
-            one_by_one = upsert_profile(&one_by_one, name, pairs).unwrap();
-        }
-        assert_eq!(all, one_by_one);
     }
 }

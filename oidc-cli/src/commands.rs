@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 use oidc_core::cache::{refresh_decision, CachedToken, RefreshDecision};
 use oidc_core::device_flow::Prompt;
 use oidc_core::portal::logout::LogoutInput;
-use oidc_host::{CacheDir, CredentialsCacheDir};
+use oidc_host::{CacheDir, CredentialsCacheDir, SessionState};
 use oidc_ureq::{Client, Session, SignInMode, SignInPrompt};
 use serde_json::json;
 
@@ -309,41 +309,13 @@ pub(crate) fn require(
     })
 }
 
-/// The state of a cached token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum TokenState {
-    SignedIn,
-    /// Expired, but the next use refreshes it.
-    Refreshable,
-    Ended,
-    None,
-}
-
-impl TokenState {
-    fn of(token: Option<&CachedToken>, now: SystemTime) -> TokenState {
-        match token {
-            None => TokenState::None,
-            Some(t) if !t.is_expired(now) => TokenState::SignedIn,
-            Some(t) if t.is_refreshable(now) => TokenState::Refreshable,
-            Some(_) => TokenState::Ended,
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            TokenState::SignedIn => "signed_in",
-            TokenState::Refreshable => "expired_refreshable",
-            TokenState::Ended => "ended",
-            TokenState::None => "not_signed_in",
-        }
-    }
-
-    fn exit_code(self) -> u8 {
-        match self {
-            TokenState::SignedIn | TokenState::Refreshable => exit::OK,
-            TokenState::Ended => exit::SESSION_ENDED,
-            TokenState::None => exit::NOT_SIGNED_IN,
-        }
+/// The exit code `status` gives for a session in `state`: the code
+/// `token` would exit with (see exit.rs).
+fn state_exit_code(state: SessionState) -> u8 {
+    match state {
+        SessionState::Valid | SessionState::Refreshable => exit::OK,
+        SessionState::Expired | SessionState::Ended => exit::SESSION_ENDED,
+        _ => exit::NOT_SIGNED_IN,
     }
 }
 
@@ -359,8 +331,17 @@ pub(crate) fn status(rt: &Runtime, g: &Global, args: &StatusArgs) -> Result<(), 
     let dir = CacheDir::from_env()?;
     let json = args.json || g.output == Output::Json;
     let now = SystemTime::now();
-    let asked = if g.profile.is_some() || g.sso_session.is_some() {
+    // A profile named (flag or AWS_PROFILE): its whole chain, resolved as
+    // the AWS CLI resolves it.
+    let chain = match (&g.profile, &g.sso_session) {
+        (Some(_), None) => Some(crate::profiles::resolve_profile(rt, g)?),
+        _ => None,
+    };
+    let chain_is_sso = chain.as_ref().is_none_or(|c| c.sso().is_some());
+    let asked = if g.sso_session.is_some() || (g.profile.is_some() && chain_is_sso) {
         Some(require(rt, g, &config, "status")?)
+    } else if g.profile.is_some() {
+        None
     } else {
         target::resolve(rt, g, None, &config).ok().flatten()
     };
@@ -402,25 +383,24 @@ pub(crate) fn status(rt: &Runtime, g: &Global, args: &StatusArgs) -> Result<(), 
             warnings.push(w.to_string());
         }
         seen.insert(file_name(&dir.token_path(key)));
-        let state = TokenState::of(outcome.token.as_ref(), now);
+        let (state, token) = dir.session_state(key, now)?;
         show_session(
             json,
             style,
             label,
             start_url.as_deref(),
             region.as_deref(),
-            outcome.token.as_ref(),
+            token.as_ref(),
             state,
             true,
             now,
         );
     }
     // What the cache holds beyond the configured sessions.
-    for (name, token) in dir.tokens() {
+    for (name, token, state) in dir.token_states(now) {
         if seen.contains(&name) {
             continue;
         }
-        let state = TokenState::of(Some(&token), now);
         let label = match &token.start_url {
             Some(url) => format!("cached session of {url}"),
             None => format!("cached entry {name}"),
@@ -443,11 +423,13 @@ pub(crate) fn status(rt: &Runtime, g: &Global, args: &StatusArgs) -> Result<(), 
     for w in warnings {
         eprintln!("{} {}", Style::stderr().warn("warning:"), ui::shown(w));
     }
+    if let Some(chain) = &chain {
+        show_chain(json, style, chain, &dir, now)?;
+    }
     let Some(r) = asked else {
         return Ok(());
     };
-    let token = target::cached_entry(&r.session.dir, &r.session.session_key);
-    let state = TokenState::of(token.as_ref(), now);
+    let (state, token) = r.session.dir.session_state(&r.session.session_key, now)?;
     if g.profile.is_some() || g.sso_session.is_some() {
         // Shown above only when configured; say it for the one asked for.
         if !json && config.session(r.session.session_key.as_str()).is_none() && r.profile.is_none()
@@ -465,7 +447,7 @@ pub(crate) fn status(rt: &Runtime, g: &Global, args: &StatusArgs) -> Result<(), 
             );
         }
     }
-    match state.exit_code() {
+    match state_exit_code(state) {
         exit::OK => Ok(()),
         exit::SESSION_ENDED => Err(Failure::new(
             exit::SESSION_ENDED,
@@ -484,6 +466,106 @@ pub(crate) fn status(rt: &Runtime, g: &Global, args: &StatusArgs) -> Result<(), 
     }
 }
 
+/// A profile's chain, from the profile to where its credentials come
+/// from, with what each link has cached.
+fn show_chain(
+    json: bool,
+    style: Style,
+    chain: &oidc_host::profile::Resolution,
+    dir: &CacheDir,
+    now: SystemTime,
+) -> Result<(), BoxError> {
+    use oidc_host::profile::{KeysFile, LinkKind};
+    let creds = CredentialsCacheDir::from_env()?;
+    let mut links = Vec::new();
+    if !json {
+        println!(
+            "\n{}",
+            style.bold(&ui::shown(format!("profile {}", chain.profile)))
+        );
+    }
+    for (i, link) in chain.links.iter().enumerate() {
+        let cached = link.cached_until(dir, &creds);
+        let what = match &link.kind {
+            LinkKind::Environment => "keys from the environment".to_owned(),
+            LinkKind::StaticKeys { file } => format!(
+                "static keys in the {} file",
+                match file {
+                    KeysFile::Credentials => "credentials",
+                    _ => "config",
+                }
+            ),
+            LinkKind::AssumeRole {
+                role_arn,
+                role_session_name,
+                mfa_serial,
+                ..
+            } => format!(
+                "assumes {role_arn} as {role_session_name}{}",
+                mfa_serial
+                    .as_ref()
+                    .map(|m| format!(" with MFA {m}"))
+                    .unwrap_or_default()
+            ),
+            LinkKind::WebIdentity {
+                role_arn,
+                token_file,
+            } => format!(
+                "assumes {role_arn} with the web identity token in {}",
+                token_file.display()
+            ),
+            LinkKind::Sso(sso) => format!(
+                "IAM Identity Center role {} in account {} ({})",
+                sso.role_name.as_deref().unwrap_or("?"),
+                sso.account_id.as_deref().unwrap_or("?"),
+                sso.sso_session
+                    .as_ref()
+                    .map_or_else(|| sso.start_url.clone(), |s| format!("sso-session {s}"))
+            ),
+            LinkKind::Process { command } => format!("runs `{command}`"),
+            LinkKind::Container => "the container credentials endpoint".to_owned(),
+            LinkKind::InstanceMetadata => "the EC2 instance metadata service".to_owned(),
+            _ => link.kind.name().to_owned(),
+        };
+        let cache_text = match cached {
+            Some(until) if until > now => format!(
+                "; credentials cached until {} ({})",
+                ui::rfc3339(until),
+                ui::relative(until, now)
+            ),
+            Some(until) => format!("; cached credentials expired at {}", ui::rfc3339(until)),
+            None if matches!(link.kind, LinkKind::AssumeRole { .. } | LinkKind::Sso(_)) => {
+                "; nothing cached".to_owned()
+            }
+            None => String::new(),
+        };
+        if json {
+            links.push(json!({
+                "profile": link.profile,
+                "kind": link.kind.name(),
+                "description": what,
+                "cachedUntil": cached.map(ui::rfc3339),
+            }));
+        } else {
+            let from = link
+                .profile
+                .as_ref()
+                .map(|p| format!("profile {p}: "))
+                .unwrap_or_default();
+            println!(
+                "  {}. {}{}",
+                i + 1,
+                ui::shown(format!("{from}{what}")),
+                cache_text
+            );
+        }
+    }
+    if json {
+        emit(&json!({"profile": chain.profile, "chain": links}));
+    }
+    Ok(())
+}
+
 #[allow(clippy::too_many_arguments)]
 fn show_session(
     json: bool,
@@ -492,7 +574,7 @@ fn show_session(
     start_url: Option<&str>,
     region: Option<&str>,
     token: Option<&CachedToken>,
-    state: TokenState,
+    state: SessionState,
     configured: bool,
     now: SystemTime,
 ) {
@@ -509,7 +591,7 @@ fn show_session(
         return;
     }
     let what = match (state, token) {
-        (TokenState::SignedIn, Some(t)) => format!(
+        (SessionState::Valid, Some(t)) => format!(
             "{} until {} ({}{})",
             style.good("signed in"),
             ui::rfc3339(t.expires_at),
@@ -520,15 +602,24 @@ fn show_session(
                 ", not refreshable"
             }
         ),
-        (TokenState::Refreshable, Some(t)) => format!(
+        (SessionState::Refreshable, Some(t)) => format!(
             "{} at {}; the next use refreshes it",
             style.warn("token expired"),
             ui::rfc3339(t.expires_at)
         ),
-        (TokenState::Ended, Some(t)) => format!(
+        (SessionState::RefreshFailed, Some(t)) => format!(
+            "{} at {}; the last refresh failed moments ago (it is retried shortly)",
+            style.warn("token expired"),
+            ui::rfc3339(t.expires_at)
+        ),
+        (SessionState::Expired, Some(t)) => format!(
             "{} (expired at {}, not refreshable)",
             style.error("session ended"),
             ui::rfc3339(t.expires_at)
+        ),
+        (SessionState::Ended, Some(_)) => format!(
+            "{} (the service refused its refresh token)",
+            style.error("session ended"),
         ),
         _ => "not signed in".to_owned(),
     };
@@ -562,8 +653,7 @@ pub(crate) fn logout(rt: &Runtime, g: &Global, args: &LogoutArgs) -> Result<(), 
                 |u| format!("the session of {u}"),
             );
             portal_logout(rt, g, &label, &token);
-            let path = dir.path().join(&name);
-            match std::fs::remove_file(&path) {
+            match dir.remove_token_file(&name) {
                 Ok(()) => say(
                     g.output,
                     json!({"event": "token_removed", "session": label}),
@@ -631,7 +721,7 @@ pub(crate) fn logout(rt: &Runtime, g: &Global, args: &LogoutArgs) -> Result<(), 
             continue;
         };
         let file = CredentialsCacheDir::sso_role_file_name(&r.session, account, role);
-        if std::fs::remove_file(creds.entry_path(&file)).is_ok() {
+        if creds.remove(&file).unwrap_or(false) {
             removed += 1;
         }
     }

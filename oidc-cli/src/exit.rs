@@ -78,6 +78,16 @@ impl Failure {
     }
 }
 
+/// The exit code of a sign-in that is required: 3 when the session ended
+/// or its token expired without a way to refresh it, else 1 (the same
+/// classification `status` reports).
+pub(crate) fn login_required(reason: &oidc_host::LoginReason) -> u8 {
+    match reason {
+        oidc_host::LoginReason::Expired | oidc_host::LoginReason::SessionEnded => SESSION_ENDED,
+        _ => NOT_SIGNED_IN,
+    }
+}
+
 /// The exit code for an error a command returned.
 pub(crate) fn code_of(e: &(dyn std::error::Error + 'static)) -> u8 {
     if let Some(f) = e.downcast_ref::<Failure>() {
@@ -87,12 +97,12 @@ pub(crate) fn code_of(e: &(dyn std::error::Error + 'static)) -> u8 {
         return LOCAL;
     };
     match e {
-        Error::LoginRequired { .. } => NOT_SIGNED_IN,
+        Error::LoginRequired { reason } => login_required(reason),
         Error::Token(TokenError::SessionEnded { .. }) => SESSION_ENDED,
         Error::Token(TokenError::RefreshThrottled { .. }) => NOT_SIGNED_IN,
         Error::DeviceFlow(_) | Error::Redirect(_) => SERVICE,
         Error::Cancelled | Error::RedirectTimedOut { .. } => NETWORK,
-        Error::Config(_) => USAGE,
+        Error::Config(_) | Error::Profile(_) => USAGE,
         _ if e.transport_error().is_some() => NETWORK,
         _ if e.core().is_some() => SERVICE,
         _ => LOCAL,

@@ -4,8 +4,8 @@
 //! ```text
 //! oidc-cli login                               # offline demo against an embedded emulator
 //! oidc-cli configure --start-url https://d-1234567890.awsapps.com/start --region eu-west-1 --sso-session corp
-//! oidc-cli login --profile Dev-ReadOnly        # sign in (browser + PKCE, or device code)
-//! oidc-cli credentials --profile Dev-ReadOnly  # credential_process JSON
+//! oidc-cli login --profile ReadOnly-123456789012  # sign in (browser + PKCE, or device code)
+//! oidc-cli credentials --profile ReadOnly-123456789012  # credential_process JSON
 //! oidc-cli status                              # every session and what the cache holds
 //! oidc-cli logout --all
 //! ```
@@ -30,6 +30,7 @@ mod embedded;
 mod exit;
 mod opener;
 mod portal;
+mod profiles;
 mod runtime;
 mod target;
 mod ui;
@@ -61,8 +62,10 @@ pub(crate) struct Global {
     /// The `[sso-session NAME]` to use.
     #[arg(long, global = true, value_name = "NAME")]
     pub(crate) sso_session: Option<String>,
-    /// Send every request to this URL instead of AWS (e.g. an emulator).
-    #[arg(long, env = "AWS_ENDPOINT_URL", global = true, value_name = "URL")]
+    /// Send every request to this URL instead of AWS (e.g. an emulator);
+    /// wins over `AWS_ENDPOINT_URL_<SERVICE>`, `AWS_ENDPOINT_URL` and the
+    /// profile's endpoints.
+    #[arg(long, global = true, value_name = "URL")]
     pub(crate) endpoint_url: Option<String>,
     /// Give up after this many seconds; bounds every wait, network included.
     /// [default: 600; none for `emulator`]
@@ -73,6 +76,21 @@ pub(crate) struct Global {
     /// stdout; prompts stay on stderr).
     #[arg(long, global = true, value_enum, default_value_t = Output::Text)]
     pub(crate) output: Output,
+    /// Whether `--profile` was given on the command line (not taken from
+    /// `AWS_PROFILE`): as in the AWS CLI, only then are the environment's
+    /// keys ignored.
+    #[arg(skip)]
+    pub(crate) profile_explicit: bool,
+}
+
+/// Whether `id` was given on the command line of `matches` or of one of
+/// its subcommands (global flags may follow the subcommand).
+fn given_on_command_line(matches: &clap::ArgMatches, id: &str) -> bool {
+    let here = matches.try_get_raw(id).ok().flatten().is_some()
+        && matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+    here || matches
+        .subcommand()
+        .is_some_and(|(_, sub)| given_on_command_line(sub, id))
 }
 
 /// The output format.
@@ -202,6 +220,18 @@ pub(crate) struct ConfigureArgs {
     pub(crate) new: NewSession,
     #[command(flatten)]
     pub(crate) sign_in: SignInArgs,
+    /// Replace existing profiles of the same name that differ (another
+    /// session, account or role, a role chain, static keys ...); without
+    /// it they are left alone and listed.
+    #[arg(long)]
+    pub(crate) force: bool,
+    /// Show what would be written; write nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// Put this in front of every profile name (`RoleName-AccountId`, as
+    /// `aws configure sso` names them).
+    #[arg(long, value_name = "PREFIX", default_value = "")]
+    pub(crate) prefix: String,
 }
 
 #[derive(Debug, Args)]
@@ -260,7 +290,12 @@ fn quiet_on_closed_stdout(rt: runtime::Runtime) {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let mut cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    cli.global.profile_explicit = given_on_command_line(&matches, "profile");
     let timeout = match (&cli.command, cli.global.timeout) {
         (_, Some(secs)) => Some(secs),
         (Command::Emulator(_), None) => None,

@@ -2,9 +2,6 @@
 
 use std::sync::Arc;
 
-use oidc_core::cache::credentials::{
-    credentials_decision, CredentialsDecision, CredentialsRefreshPolicy,
-};
 use oidc_core::cache::CachedToken;
 use oidc_core::portal::list_account_roles::{ListAccountRolesInput, RoleInfo};
 use oidc_core::portal::list_accounts::{AccountInfo, ListAccountsInput};
@@ -12,6 +9,7 @@ use oidc_core::portal::paginator::{Paginated, Paginator};
 use oidc_core::sigv4::SigV4Signer;
 use oidc_core::sts::get_caller_identity::{GetCallerIdentityInput, GetCallerIdentityOutput};
 use oidc_core::Credentials;
+use oidc_host::aws_config::{plan_profiles, ConfigurePlan, PlanAction, PlannedProfile, PortalRole};
 use oidc_host::export::{Export, ExportFormat};
 use oidc_host::{CredentialsCacheDir, CredentialsProvider, CredentialsSource};
 use oidc_ureq::{Client, SignInMode};
@@ -20,6 +18,7 @@ use serde_json::json;
 use crate::awscfg::{self, AwsConfig};
 use crate::commands::{emit, require, sign_in, PromptUi};
 use crate::exit::{self, Failure};
+use crate::profiles;
 use crate::runtime::Runtime;
 use crate::target::{self, BoxError, Resolved};
 use crate::ui::{self, Style};
@@ -179,58 +178,31 @@ fn portal_error(e: BoxError, r: &Resolved) -> BoxError {
     }
 }
 
-/// `credentials`.
+/// `credentials`: any profile's credentials, resolved as the AWS CLI
+/// resolves them (role chains, `credential_source`, web identity,
+/// `credential_process`, SSO, static keys).
 pub(crate) fn credentials(
     rt: &Runtime,
     g: &Global,
     args: &CredentialsArgs,
 ) -> Result<(), BoxError> {
-    let config = AwsConfig::load()?;
-    let r = require(rt, g, &config, "credentials")?;
-    let (account_id, role_name) = match &r.profile {
-        Some(awscfg::Profile {
-            sso_account_id: Some(a),
-            sso_role_name: Some(n),
-            ..
-        }) => (a.clone(), n.clone()),
-        _ => {
-            return Err(Failure::new(
-                exit::USAGE,
-                format!(
-                    "`credentials` needs a profile with sso_account_id and sso_role_name \
-                     ({} has none); `oidc-cli configure` writes such profiles",
-                    r.label
-                ),
-            )
-            .into())
-        }
-    };
-    let cache = CredentialsCacheDir::from_env()?;
-    // Fresh role credentials in the cache are answered without a client,
-    // a lock or a thread (what a `credential_process` is asked most).
-    let file = CredentialsCacheDir::sso_role_file_name(&r.session, &account_id, &role_name);
-    let cached = cache.read(&file).ok().and_then(|(entry, _)| entry);
-    let creds = match cached {
-        Some(entry)
-            if credentials_decision(
-                &entry.credentials,
-                std::time::SystemTime::now(),
-                &CredentialsRefreshPolicy::default(),
-            ) == CredentialsDecision::Fresh =>
-        {
-            entry.credentials
-        }
-        _ => {
-            let client = target::client(rt, g, &r.region)?;
-            role_credentials(rt, &client, &r, &account_id, &role_name, cache)?
-        }
-    };
+    if g.sso_session.is_some() {
+        return Err(Failure::new(
+            exit::USAGE,
+            "`credentials` takes a profile (--profile), not an sso-session: the profile names \
+             the account and role",
+        )
+        .into());
+    }
+    let resolution = profiles::resolve_profile(rt, g)?;
+    let creds = profiles::credentials(rt, &resolution)?;
+    let (account_id, role_name) = profiles::account_and_role(&resolution);
     print_credentials(
         args.format,
         &creds,
-        r.profile.as_ref().map(|p| p.name.as_str()),
-        &account_id,
-        &role_name,
+        Some(resolution.profile.as_str()),
+        account_id.as_deref(),
+        role_name.as_deref(),
         args.export_region.as_deref(),
     )
 }
@@ -269,14 +241,18 @@ fn print_credentials(
     format: CredentialsFormat,
     c: &Credentials,
     profile: Option<&str>,
-    account_id: &str,
-    role_name: &str,
+    account_id: Option<&str>,
+    role_name: Option<&str>,
     region: Option<&str>,
 ) -> Result<(), BoxError> {
     let format = export_format(format)?;
-    let mut export = Export::new()
-        .with_account_id(account_id)
-        .with_role_name(role_name);
+    let mut export = Export::new();
+    if let Some(account_id) = account_id {
+        export = export.with_account_id(account_id);
+    }
+    if let Some(role_name) = role_name {
+        export = export.with_role_name(role_name);
+    }
     if let Some(profile) = profile {
         export = export.with_profile(profile);
     }
@@ -308,26 +284,6 @@ pub(crate) fn caller_identity(
     let signer = Arc::new(SigV4Signer::new(credentials, region));
     let options = rt.options().with_signer(signer);
     Ok(client.call_with(&GetCallerIdentityInput::new(), &options)?)
-}
-
-/// A profile name from an account name and a role: `Dev-ReadOnly`.
-fn profile_name(account: &AccountInfo, role: &str) -> String {
-    let base = account
-        .account_name
-        .as_deref()
-        .unwrap_or(&account.account_id);
-    let clean = |s: &str| -> String {
-        s.chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                    c
-                } else {
-                    '-'
-                }
-            })
-            .collect()
-    };
-    format!("{}-{}", clean(base), clean(role))
 }
 
 /// A session name from a start URL: `d-1234567890` from
@@ -391,81 +347,122 @@ pub(crate) fn configure(rt: &Runtime, g: &Global, args: &ConfigureArgs) -> Resul
     let token = sign_in(rt, &client, &r.session, &r.label, mode, false, &prompt_ui)
         .map_err(|e| target::explain(e, &r))?;
     let accounts = accounts_of(rt, &client, &token).map_err(|e| portal_error(e, &r))?;
-    let mut profiles = Vec::new();
+    let mut roles = Vec::new();
     for account in &accounts {
         for role in
             roles_of(rt, &client, &token, &account.account_id).map_err(|e| portal_error(e, &r))?
         {
-            profiles.push((
-                profile_name(account, &role.role_name),
-                account.account_id.clone(),
-                role.role_name,
-            ));
+            roles.push(PortalRole::new(account.account_id.clone(), role.role_name));
         }
     }
     // Re-read: the file may have changed while the user signed in.
     let fresh = AwsConfig::load()?;
-    let mut text = awscfg::upsert_sso_session(
-        &fresh.text,
+    let parsed = oidc_host::AwsConfig::parse(&fresh.text)?;
+    let plan = plan_profiles(
+        &parsed,
         &session_name,
-        &r.session.start_url,
         &r.region,
-        &r.session.scopes,
-    )?;
-    // Every profile in one pass over the file (linear in its size).
-    let edits: Vec<(&str, [(&str, &str); 4])> = profiles
+        &roles,
+        &args.prefix,
+        args.force,
+    );
+    if !args.dry_run {
+        let text = awscfg::upsert_sso_session(
+            &fresh.text,
+            &session_name,
+            &r.session.start_url,
+            &r.region,
+            &r.session.scopes,
+        )?;
+        // Every profile in one pass over the file (linear in its size).
+        let text = plan.apply(&text)?;
+        rt.step(format!("writing {}", fresh.path.display()));
+        awscfg::write_config(&fresh.path, &text)?;
+    }
+    report_plan(g.output, &plan, &fresh.path, args.dry_run);
+    Ok(())
+}
+
+/// What `configure` wrote (or, with `--dry-run`, would write).
+fn report_plan(output: Output, plan: &ConfigurePlan, path: &std::path::Path, dry_run: bool) {
+    let action_name = |a: &PlanAction| match a {
+        PlanAction::Add => "add",
+        PlanAction::Unchanged => "unchanged",
+        PlanAction::Replace => "replace",
+        PlanAction::Conflict { .. } => "conflict",
+        _ => "other",
+    };
+    let written = plan.written().count();
+    let conflicts: Vec<&PlannedProfile> = plan
+        .profiles
         .iter()
-        .map(|(name, account_id, role)| {
-            (
-                name.as_str(),
-                [
-                    ("sso_session", session_name.as_str()),
-                    ("sso_account_id", account_id.as_str()),
-                    ("sso_role_name", role.as_str()),
-                    ("region", r.region.as_str()),
-                ],
-            )
-        })
+        .filter(|p| matches!(p.action, PlanAction::Conflict { .. }))
         .collect();
-    text = awscfg::upsert_profiles(&text, &edits)?;
-    rt.step(format!("writing {}", fresh.path.display()));
-    awscfg::write_config(&fresh.path, &text)?;
     let style = Style::stdout();
-    match g.output {
+    match output {
         Output::Json => {
-            for (name, account_id, role) in &profiles {
-                emit(
-                    &json!({"event": "profile", "profile": name, "ssoSession": session_name, "accountId": account_id, "roleName": role}),
-                );
+            for p in &plan.profiles {
+                let reason = match &p.action {
+                    PlanAction::Conflict { reason } => Some(reason.as_str()),
+                    _ => None,
+                };
+                emit(&json!({
+                    "event": "profile",
+                    "profile": p.name,
+                    "ssoSession": plan.sso_session,
+                    "accountId": p.role.account_id,
+                    "roleName": p.role.role_name,
+                    "action": action_name(&p.action),
+                    "reason": reason,
+                }));
             }
-            emit(
-                &json!({"event": "configured", "ssoSession": session_name, "configFile": fresh.path.display().to_string(), "profiles": profiles.len()}),
-            );
+            emit(&json!({
+                "event": if dry_run { "dry-run" } else { "configured" },
+                "ssoSession": plan.sso_session,
+                "configFile": path.display().to_string(),
+                "profiles": written,
+                "conflicts": conflicts.len(),
+            }));
         }
         Output::Text => {
             println!(
                 "{} [sso-session {}] and {} profile(s) in {}:",
-                style.good("Wrote"),
-                ui::shown(&session_name),
-                profiles.len(),
-                ui::shown(fresh.path.display())
+                if dry_run {
+                    style.warn("Would write")
+                } else {
+                    style.good("Wrote")
+                },
+                ui::shown(&plan.sso_session),
+                written,
+                ui::shown(path.display())
             );
-            for (name, account_id, role) in &profiles {
+            for p in &plan.profiles {
+                let note = match &p.action {
+                    PlanAction::Conflict { reason } => format!("left alone: {reason}"),
+                    a => action_name(a).to_owned(),
+                };
                 println!(
-                    "  {}  ({}, {})",
-                    ui::shown(name),
-                    ui::shown(account_id),
-                    ui::shown(role)
+                    "  {}  ({}, {}) {}",
+                    ui::shown(&p.name),
+                    ui::shown(&p.role.account_id),
+                    ui::shown(&p.role.role_name),
+                    ui::shown(note)
                 );
             }
-            if let Some((name, _, _)) = profiles.first() {
-                let name = ui::shown(name);
+            if !conflicts.is_empty() {
+                println!(
+                    "\n{} profile(s) of the same name already exist with other settings and were \
+                     left alone; --force replaces them, --prefix names the new ones apart.",
+                    conflicts.len()
+                );
+            }
+            if let Some(p) = plan.written().next() {
+                let name = ui::shown(&p.name);
                 println!("\nUse one with: oidc-cli credentials --profile {name}");
                 println!("or, for any AWS tool: credential_process = oidc-cli credentials --profile {name}");
             }
         }
     }
-    Ok(())
 }
 
 #[cfg(test)]

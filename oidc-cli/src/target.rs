@@ -8,7 +8,6 @@
 use std::time::Duration;
 
 use oidc_core::cache::CachedToken;
-use oidc_core::endpoint::Service;
 use oidc_host::{CacheDir, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT};
 use oidc_ureq::{Client, Config, Session, SignInMode};
 
@@ -237,9 +236,20 @@ fn profile_session(
         return Ok(r);
     }
     let Some(url) = &profile.sso_start_url else {
+        // A chain (`source_profile`) whose root signs in with IAM Identity
+        // Center: that root's session.
+        let root = chain_root(rt, &profile.name)?;
+        if let Some(root) = root.as_deref().and_then(|name| config.profile(name)) {
+            if root.name != profile.name && root.is_sso() {
+                let mut r = profile_session(rt, dir, root, new, config)?;
+                r.args = format!("--profile {}", profile.name);
+                r.label = format!("profile {} (through profile {})", profile.name, root.name);
+                return Ok(r);
+            }
+        }
         return Err(usage(format!(
-            "profile {} does not use IAM Identity Center (it has neither sso_session nor \
-             sso_start_url)",
+            "profile {} does not use IAM Identity Center (neither it nor its source profiles \
+             have sso_session or sso_start_url)",
             profile.name
         )));
     };
@@ -260,6 +270,25 @@ fn profile_session(
         label: format!("profile {}", profile.name),
         profile: Some(profile.clone()),
     })
+}
+
+/// The profile at the root of `name`'s chain that signs in with IAM
+/// Identity Center, if any (the resolution engine decides).
+fn chain_root(rt: &Runtime, name: &str) -> Result<Option<String>, BoxError> {
+    let env = oidc_host::aws_config::Environment::from_env();
+    let files = oidc_host::profile::ProfileFiles::load(&env)?;
+    let options = oidc_host::profile::ResolveOptions::from_env(&env)?
+        .with_profile(name)
+        .with_lock_timeout(rt.timeout());
+    match oidc_host::profile::resolve(&files, &env, &options, std::time::SystemTime::now()) {
+        Ok(resolution) => Ok(resolution.sso().map(|sso| sso.profile.clone())),
+        Err(e) => Err(Failure::caused_by(
+            exit::USAGE,
+            format!("profile {name} does not resolve to credentials"),
+            e,
+        )
+        .into()),
+    }
 }
 
 fn named_session(
@@ -352,18 +381,18 @@ pub(crate) fn client_with_endpoint(
         .with_read_timeout(bound(DEFAULT_READ_TIMEOUT))
         .with_call_timeout(bound(DEFAULT_CALL_TIMEOUT))
         .with_user_agent_suffix(format!("oidc-cli/{}", env!("CARGO_PKG_VERSION")));
-    if let Some(url) = endpoint_url.filter(|u| !u.is_empty()) {
-        config = config.with_endpoint_url(url);
-    }
-    // `AWS_ENDPOINT_URL_SSO_OIDC`, `_SSO` and `_STS` win over the global
-    // endpoint, as in the AWS SDKs.
+    // The flag, then `AWS_ENDPOINT_URL_<SERVICE>`, `AWS_ENDPOINT_URL`, the
+    // profile's `[services]` and `endpoint_url` (the SDKs' precedence).
     let env = oidc_host::aws_config::Environment::from_env();
-    for service in [Service::SsoOidc, Service::SsoPortal, Service::Sts] {
-        let id = oidc_host::aws_config::service_id(service);
-        if let Some(url) = env.service_endpoint_url(id).filter(|u| !u.is_empty()) {
-            config = config.with_service_endpoint_url(service, url);
-        }
-    }
+    let file = oidc_host::AwsConfig::load(&env).unwrap_or_default();
+    let profile = env
+        .profile_name()
+        .and_then(|name| file.profiles.get(&name).cloned());
+    config =
+        oidc_host::profile::with_endpoints(config, &env, &file, profile.as_ref(), endpoint_url)
+            .map_err(|e| {
+                Failure::caused_by(exit::USAGE, "the endpoint configuration cannot be used", e)
+            })?;
     Client::new(config).map_err(|e| {
         Failure::caused_by(
             exit::USAGE,
@@ -403,7 +432,7 @@ pub(crate) fn explain(e: oidc_ureq::Error, r: &Resolved) -> BoxError {
     use oidc_host::TokenError;
     match e {
         oidc_ureq::Error::LoginRequired { reason } => Failure::new(
-            exit::NOT_SIGNED_IN,
+            exit::login_required(&reason),
             format!(
                 "not signed in to {} ({reason}); run `{}`",
                 r.label,

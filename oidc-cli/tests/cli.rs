@@ -158,11 +158,12 @@ fn configure_then_every_portal_command_then_logout() {
     let written = std::fs::read_to_string(home.config()).unwrap();
     assert!(written.starts_with(OTHER_TEXT), "{written}");
     assert!(written.contains("[sso-session corp]"), "{written}");
+    // Named as `aws configure sso` names them: RoleName-AccountId.
     for profile in [
-        "Dev-ReadOnly",
-        "Dev-AdministratorAccess",
-        "Staging-ReadOnly",
-        "Prod-Billing",
+        "ReadOnly-111111111111",
+        "AdministratorAccess-111111111111",
+        "ReadOnly-222222222222",
+        "Billing-333333333333",
     ] {
         assert!(
             written.contains(&format!("[profile {profile}]")),
@@ -182,7 +183,7 @@ fn configure_then_every_portal_command_then_logout() {
             &[
                 "roles",
                 "--profile",
-                "Dev-ReadOnly",
+                "ReadOnly-111111111111",
                 "--account-id",
                 "111111111111",
                 "--output",
@@ -203,7 +204,13 @@ fn configure_then_every_portal_command_then_logout() {
 
     // credentials: the credential_process JSON, cached in ~/.aws/cli/cache.
     let before = emulator.stats().get_role_credentials;
-    let out = home.run(&[&["credentials", "--profile", "Dev-ReadOnly"], &ep[..]].concat());
+    let out = home.run(
+        &[
+            &["credentials", "--profile", "ReadOnly-111111111111"],
+            &ep[..],
+        ]
+        .concat(),
+    );
     let (stdout, stderr) = text(&out);
     assert_eq!(code(&out), Some(0), "{stderr}");
     let json: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
@@ -216,7 +223,7 @@ fn configure_then_every_portal_command_then_logout() {
             &[
                 "credentials",
                 "--profile",
-                "Dev-ReadOnly",
+                "ReadOnly-111111111111",
                 "--format",
                 "env",
                 "--export-region",
@@ -260,7 +267,7 @@ fn configure_then_every_portal_command_then_logout() {
     // token prints the cached token; status says signed in.
     let out = home.run(&[&["token", "--sso-session", "corp"], &ep[..]].concat());
     assert_eq!(text(&out).0.trim(), token.access_token.secret());
-    let out = home.run(&["status", "--profile", "Dev-ReadOnly"]);
+    let out = home.run(&["status", "--profile", "ReadOnly-111111111111"]);
     let (stdout, stderr) = text(&out);
     assert_eq!(code(&out), Some(0), "{stdout}\n{stderr}");
     assert!(
@@ -1125,4 +1132,113 @@ fn a_failure_under_json_output_is_a_json_object() {
         "{stdout}"
     );
     assert!(!stderr.is_empty());
+}
+
+/// A role chain on top of a configured SSO profile: `credentials` assumes
+/// the role once (then answers from the AWS CLI's cache), `status` shows
+/// the chain, `login` signs in the chain's root; `configure` again leaves a
+/// hand-written profile of a colliding name alone unless `--force`.
+#[test]
+fn chained_profiles_and_configure_that_never_surprises() {
+    let emulator = Arc::new(Emulator::start(EmulatorConfig::default()).unwrap());
+    let home = Home::new("chain");
+    let base = configured(&home, &emulator);
+    let ep = ["--endpoint-url", base.as_str()];
+    let chained = "\n[profile deploy]\nrole_arn = arn:aws:iam::333333333333:role/Deploy\n\
+                   source_profile = ReadOnly-111111111111\nrole_session_name = ana\n";
+    let mut text_now = std::fs::read_to_string(home.config()).unwrap();
+    text_now.push_str(chained);
+    // A configured profile the user turned into a chain by hand.
+    let text_now = oidc_host::aws_config::upsert_profile(
+        &text_now,
+        "ReadOnly-222222222222",
+        &[
+            ("role_arn", "arn:aws:iam::444444444444:role/Mine"),
+            ("source_profile", "deploy"),
+        ],
+    )
+    .unwrap();
+    std::fs::write(home.config(), &text_now).unwrap();
+
+    let out = home.run(&[&["credentials", "--profile", "deploy"], &ep[..]].concat());
+    let (stdout, stderr) = text(&out);
+    assert_eq!(code(&out), Some(0), "{stdout}\n{stderr}");
+    let first: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(emulator.stats().assume_role, 1);
+    let out = home.run(&[&["credentials", "--profile", "deploy"], &ep[..]].concat());
+    let again: serde_json::Value = serde_json::from_str(text(&out).0.trim()).unwrap();
+    assert_eq!(again["AccessKeyId"], first["AccessKeyId"]);
+    assert_eq!(
+        emulator.stats().assume_role,
+        1,
+        "the second call used the cache"
+    );
+
+    let out = home.run(&["status", "--profile", "deploy"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(code(&out), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(
+            "assumes arn:aws:iam::333333333333:role/Deploy as ana; credentials cached until"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("IAM Identity Center role ReadOnly in account 111111111111"),
+        "{stdout}"
+    );
+    let out = home.run(&[&["login", "--profile", "deploy"], &ep[..]].concat());
+    assert_eq!(code(&out), Some(0), "{:?}", text(&out));
+
+    // configure again: the hand-written ReadOnly-222222222222 stays.
+    let start_url = format!("{base}/start");
+    let again = |extra: &[&str]| {
+        home.run(
+            &[
+                &[
+                    "configure",
+                    "--start-url",
+                    &start_url,
+                    "--region",
+                    "us-east-1",
+                    "--sso-session",
+                    "corp",
+                    "--use-device-code",
+                    "--timeout",
+                    "60",
+                ][..],
+                &ep[..],
+                extra,
+            ]
+            .concat(),
+        )
+    };
+    let before = std::fs::read_to_string(home.config()).unwrap();
+    let out = again(&["--dry-run"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(code(&out), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("Would write"), "{stdout}");
+    assert!(
+        stdout.contains("ReadOnly-222222222222  (222222222222, ReadOnly) left alone"),
+        "{stdout}"
+    );
+    assert_eq!(std::fs::read_to_string(home.config()).unwrap(), before);
+    let out = again(&[]);
+    assert_eq!(code(&out), Some(0), "{:?}", text(&out));
+    assert_eq!(
+        std::fs::read_to_string(home.config()).unwrap(),
+        before,
+        "nothing new to write"
+    );
+    let out = again(&["--force"]);
+    assert_eq!(code(&out), Some(0), "{:?}", text(&out));
+    let after =
+        oidc_host::AwsConfig::parse(&std::fs::read_to_string(home.config()).unwrap()).unwrap();
+    let replaced = after.profile("ReadOnly-222222222222").unwrap();
+    assert_eq!(replaced.get("role_arn"), None);
+    assert_eq!(replaced.get("sso_session"), Some("corp"));
+    assert_eq!(
+        after.profile("deploy").unwrap().get("role_arn"),
+        Some("arn:aws:iam::333333333333:role/Deploy")
+    );
 }

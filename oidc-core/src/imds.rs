@@ -434,6 +434,9 @@ impl ImdsCredentials {
                 TOKEN_TTL_HEADER,
                 HeaderValue::from_static(TOKEN_TTL_SECONDS),
             );
+            // A PUT without a body still says so (IMDS answers 411
+            // otherwise, as botocore's `Content-Length: 0` avoids).
+            headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from_static("0"));
         } else if let Some(token) = &self.token {
             let mut value = HeaderValue::from_str(&token.0).map_err(|_| ImdsError::InvalidToken)?;
             value.set_sensitive(true);

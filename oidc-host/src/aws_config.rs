@@ -78,9 +78,13 @@ use crate::token::dir::{CacheDir, Platform};
 use crate::token::session::Session;
 
 mod parse;
+mod plan;
 mod write;
 
 pub use crate::fs::FileKind;
+pub use plan::{
+    default_profile_name, plan_profiles, ConfigurePlan, PlanAction, PlannedProfile, PortalRole,
+};
 pub use write::{upsert_profile, upsert_profiles, upsert_sso_session, write_file};
 
 /// A property's value: a string, or a nested block (`s3 =` followed by
@@ -668,6 +672,36 @@ impl AwsConfig {
     /// [`ConfigFileError::Parse`] with the 1-based line of the first
     /// problem.
     pub fn parse(text: &str) -> Result<AwsConfig, ConfigFileError> {
+        AwsConfig::parse_with(text, parse::classify)
+    }
+
+    /// Parses the shared credentials file (`~/.aws/credentials`) as
+    /// botocore's `raw_config_parse` does: the same syntax as
+    /// [`parse`](Self::parse), but every section is a profile named by its
+    /// whole header (`[dev]` is profile `dev`; `[profile dev]` is a profile
+    /// named `profile dev`), except `[DEFAULT]`, whose keys every section
+    /// inherits.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigFileError::Parse`] with the 1-based line of the first
+    /// problem.
+    ///
+    /// ```
+    /// use oidc_host::AwsConfig;
+    ///
+    /// let file = AwsConfig::parse_credentials("[dev]\naws_access_key_id = AKIDEXAMPLE\n")?;
+    /// assert_eq!(file.profile("dev")?.get("aws_access_key_id"), Some("AKIDEXAMPLE"));
+    /// # Ok::<(), oidc_host::aws_config::ConfigFileError>(())
+    /// ```
+    pub fn parse_credentials(text: &str) -> Result<AwsConfig, ConfigFileError> {
+        AwsConfig::parse_with(text, parse::classify_credentials)
+    }
+
+    fn parse_with(
+        text: &str,
+        classify: fn(&str) -> parse::SectionKind,
+    ) -> Result<AwsConfig, ConfigFileError> {
         let lines = parse::split_lines(text);
         let doc = parse::scan(&lines);
         if let Some((line, problem)) = doc.problem {
@@ -684,7 +718,7 @@ impl AwsConfig {
         let kinds: Vec<parse::SectionKind> = doc
             .sections
             .iter()
-            .map(|section| parse::classify(section.header))
+            .map(|section| classify(section.header))
             .collect();
         let mut defaults = Properties::new();
         for (section, kind) in doc.sections.iter().zip(&kinds) {
@@ -1052,6 +1086,26 @@ impl Environment {
                 self.expand_user(&path)
             }
             None => Ok(self.home()?.join(".aws").join("config")),
+        }
+    }
+
+    /// The shared credentials file: `AWS_SHARED_CREDENTIALS_FILE` (expanded
+    /// like [`config_file`](Self::config_file)), else `~/.aws/credentials`.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigFileError::NoHomeDirectory`] when the home directory is
+    /// needed and unknown.
+    pub fn credentials_file(&self) -> Result<PathBuf, ConfigFileError> {
+        match self.var_os("AWS_SHARED_CREDENTIALS_FILE") {
+            Some(path) => {
+                let path = match path.into_string() {
+                    Ok(text) => self.expand_vars(&text),
+                    Err(raw) => return Ok(PathBuf::from(raw)),
+                };
+                self.expand_user(&path)
+            }
+            None => Ok(self.home()?.join(".aws").join("credentials")),
         }
     }
 

@@ -276,6 +276,14 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    /// A credentials source outside the AWS services failed: a
+    /// `credential_process` command, a web identity token file, the
+    /// container endpoint, the instance metadata service, an MFA prompt.
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    /// A profile does not resolve to a credentials source.
+    #[error(transparent)]
+    Profile(#[from] crate::profile::ResolveError),
     /// The caller cancelled.
     #[error("cancelled")]
     Cancelled,
@@ -354,4 +362,96 @@ impl Error {
     pub fn is_cancelled(&self) -> bool {
         matches!(self, Error::Cancelled)
     }
+}
+
+/// Why a credentials source outside the AWS services gave no credentials.
+/// Names commands, files and members, never a secret.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SourceError {
+    /// The `credential_process` command line does not split.
+    #[error("the credential_process command line cannot be used")]
+    ProcessCommandLine(#[source] oidc_core::credential_process::CommandLineError),
+    /// The command could not be started.
+    #[error("the credential_process command `{program}` could not be started")]
+    ProcessSpawn {
+        /// The program (first word of the command line).
+        program: String,
+        /// The operating system's error.
+        #[source]
+        source: io::Error,
+    },
+    /// The command exited unsuccessfully (its stderr went to this
+    /// process's stderr).
+    #[error("the credential_process command `{program}` failed ({status})")]
+    ProcessFailed {
+        /// The program.
+        program: String,
+        /// How it ended (`exit status: 1`, `signal: 9` ...).
+        status: String,
+    },
+    /// The command ran longer than allowed and was killed.
+    #[error("the credential_process command `{program}` did not finish within {} s and was stopped", after.as_secs())]
+    ProcessTimedOut {
+        /// The program.
+        program: String,
+        /// The time allowed.
+        after: Duration,
+    },
+    /// The command printed more than the credential_process JSON can be.
+    #[error("the credential_process command `{program}` printed more than {limit} bytes")]
+    ProcessOutputTooLarge {
+        /// The program.
+        program: String,
+        /// The bound.
+        limit: usize,
+    },
+    /// The command's output is not usable credential_process JSON.
+    #[error("the output of the credential_process command `{program}` is not usable: {cause}")]
+    ProcessOutput {
+        /// The program.
+        program: String,
+        /// What is wrong.
+        cause: oidc_core::credential_process::ProcessOutputError,
+    },
+    /// The web identity token file cannot be read.
+    #[error("the web identity token file {} cannot be read", path.display())]
+    WebIdentityToken {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// The container credentials endpoint or its answer is not usable.
+    #[error("the container credentials failed: {0}")]
+    Container(oidc_core::container::ContainerError),
+    /// Neither `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` nor
+    /// `AWS_CONTAINER_CREDENTIALS_FULL_URI` is set.
+    #[error(
+        "no container credentials endpoint is configured (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI \
+         or AWS_CONTAINER_CREDENTIALS_FULL_URI)"
+    )]
+    ContainerNotConfigured,
+    /// The container authorization token file cannot be read.
+    #[error("the container authorization token file {} cannot be read", path.display())]
+    ContainerToken {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// The instance metadata service gave no credentials.
+    #[error("the instance metadata service gave no credentials: {0}")]
+    InstanceMetadata(oidc_core::imds::ImdsError),
+    /// Asking for the MFA code failed (no terminal, end of input ...).
+    #[error("the MFA code could not be read")]
+    MfaPrompt(#[source] io::Error),
+    /// The role needs an MFA code and no prompt was configured.
+    #[error("the role needs an MFA code from {serial} and there is no way to ask for it")]
+    MfaUnavailable {
+        /// The MFA device.
+        serial: String,
+    },
 }

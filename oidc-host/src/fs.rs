@@ -286,9 +286,15 @@ pub(crate) fn read_regular(
 }
 
 /// Reads a cache entry at `path` ([`read_regular`], symbolic links
-/// refused, at most [`MAX_ENTRY_BYTES`]); `Ok(None)` when it does not
-/// exist, `Ok(Some(Err(())))` when it is too large.
+/// refused, at most [`MAX_ENTRY_BYTES`], in a directory only this user can
+/// write, as for writes); `Ok(None)` when it does not exist,
+/// `Ok(Some(Err(())))` when it is too large.
 pub(crate) fn read_bounded(path: &Path) -> Result<Option<Result<SecretBytes, ()>>, HostError> {
+    // What a directory other users can write holds may have been planted:
+    // it is refused for reading as it is for writing.
+    if let Some(dir) = path.parent().filter(|d| d.is_dir()) {
+        check_private_dir(dir)?;
+    }
     match read_regular(path, Symlinks::Refuse, MAX_ENTRY_BYTES) {
         Ok(bytes) => Ok(bytes.map(Ok)),
         Err(ReadError::TooLarge) => Ok(Some(Err(()))),

@@ -112,6 +112,7 @@ mod drive;
 mod error;
 pub mod export;
 mod fs;
+pub mod profile;
 mod token;
 
 /// A boxed error from a transport or from the caller's code (a request
@@ -127,16 +128,19 @@ pub use config::{
 pub use credentials::flow::CredentialsFlow;
 pub use credentials::{
     credentials_from_env, credentials_from_lookup, Begin, CredentialsCacheDir, CredentialsProvider,
-    CredentialsSource, EnvCredentialsError, EnvLookup, Fetch, Wait, ENV_ACCESS_KEY_ID,
-    ENV_ACCOUNT_ID, ENV_CREDENTIAL_EXPIRATION, ENV_SECRET_ACCESS_KEY, ENV_SECURITY_TOKEN,
-    ENV_SESSION_TOKEN,
+    CredentialsSource, EnvCredentialsError, EnvLookup, Fetch, MfaPrompt, RoleCache, Wait,
+    ENV_ACCESS_KEY_ID, ENV_ACCOUNT_ID, ENV_CREDENTIAL_EXPIRATION, ENV_SECRET_ACCESS_KEY,
+    ENV_SECURITY_TOKEN, ENV_SESSION_TOKEN,
 };
 pub use drive::flow::{DeviceFlowRun, Event, Flow, FlowStep, Local};
 pub use drive::job::{Job, JobDone};
 pub use drive::signal::{CancelToken, Signal};
-pub use error::{CacheProblem, CacheWarning, Error, HostError, TokenError};
+pub use error::{CacheProblem, CacheWarning, Error, HostError, SourceError, TokenError};
 pub use export::{Export, ExportError, ExportFormat, UnknownExportFormat};
-pub use token::dir::{CacheDir, Platform, ReadOutcome, RegistrationKey, RegistrationOutcome};
+pub use token::dir::{
+    CacheDir, Platform, ReadOutcome, RefreshOutcome, RefreshRecord, RegistrationKey,
+    RegistrationOutcome, SessionState,
+};
 pub use token::lock::SessionLock;
 pub use token::provider::{LoginReason, RegistrationInfo};
 pub use token::session::{Session, DEFAULT_LOCK_TIMEOUT};

@@ -392,6 +392,8 @@ fn assume_role_chain_over_sso_role_and_its_own_region() {
         source: Box::new(sso_source(&scratch)),
         input: AssumeRoleInput::new("arn:aws:iam::444455556666:role/Chained", "chain"),
         region: Some("eu-west-1".to_owned()),
+        cache: None,
+        mfa: None,
     };
     let flow = state.credentials_flow(&source).unwrap();
     let expiry = wall + Duration::from_secs(3600);

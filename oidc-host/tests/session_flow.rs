@@ -11,19 +11,17 @@ mod support;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant, SystemTime};
 
-use oidc_host::oidc_core::cache::{
-    CachedRegistration, CachedToken, RefreshPolicy, RegistrationUse,
-};
+use oidc_host::oidc_core::cache::{CachedRegistration, CachedToken, RegistrationUse};
 use oidc_host::oidc_core::http::HeaderValue;
 use oidc_host::oidc_core::pkce::{self, LoopbackOutcome, RedirectError};
 use oidc_host::oidc_core::retry::RetryQuota;
-use oidc_host::oidc_core::secret::{AuthorizationCode, CodeVerifier};
+use oidc_host::oidc_core::secret::{AuthorizationCode, CodeVerifier, RefreshToken};
 use oidc_host::oidc_core::sso_oidc::{register_client, ErrorCode};
 use oidc_host::oidc_core::step::Step;
 use oidc_host::oidc_core::{TransportError, TransportErrorKind};
 use oidc_host::{
-    CacheDir, Config, Error, Event, Flow, Local, LoginReason, Session, SessionFlow, SignInMode,
-    SignInPrompt, TokenError,
+    CacheDir, Config, Error, Event, Flow, Local, LoginReason, RefreshOutcome, RefreshRecord,
+    Session, SessionFlow, SessionState, SignInMode, SignInPrompt, TokenError,
 };
 use support::{at, refreshable, set_mtime, Scratch, T0};
 
@@ -429,26 +427,42 @@ fn the_refresh_goes_to_the_region_of_the_cache_entry() {
 }
 
 #[test]
-fn a_token_written_moments_ago_is_not_refreshed_again_even_by_a_new_flow() {
-    // Real clocks: the cache file's mtime is "now", which counts as a
-    // refresh attempt by another process moments ago.
+fn the_refresh_throttle_reads_the_refresh_record_not_the_files_mtime() {
+    // Real clocks: the cache file is written "now".
     let now = SystemTime::now();
     // Refreshable on the real clock (registration valid for a day).
     let refreshable = |expires_at: SystemTime| {
         refreshable(expires_at).with_registration_expires_at(now + Duration::from_secs(86_400))
     };
+    // A token copied or restored moments ago has never been refreshed: it
+    // is refreshed when due, whatever the file's modification time.
     let e = env("mtime");
     e.dir
         .write_token(SESSION, &refreshable(now + Duration::from_secs(120)))
         .unwrap();
     let mut d = Driver::new(&e, e.flow(SignInMode::CachedOnly), now);
+    let token = d
+        .finish(script([("/token", issued("aoal-NEW", "r"))]))
+        .unwrap();
+    assert_eq!(token.access_token.secret(), "aoal-NEW");
+
+    // Another process recorded a refresh attempt of this token moments
+    // ago: not refreshed again (still valid: used as it is).
+    let e = env("recorded");
+    let old = refreshable(now + Duration::from_secs(120));
+    e.dir.write_token(SESSION, &old).unwrap();
+    let record = RefreshRecord::new(now, RefreshOutcome::Failed);
+    e.dir.record_refresh(SESSION, &old, record).unwrap();
+    let mut d = Driver::new(&e, e.flow(SignInMode::CachedOnly), now);
     let token = d.finish(script([])).unwrap();
     assert_eq!(token.access_token.secret(), "aoal-OLD");
-    assert!(d.sent.is_empty(), "throttled by the file's mtime");
+    assert!(d.sent.is_empty(), "throttled by the refresh record");
 
-    // Expired and written moments ago: throttled, with a typed error.
-    let e = env("mtime-expired");
-    e.dir.write_token(SESSION, &refreshable(now)).unwrap();
+    // Expired, with an attempt recorded moments ago: a typed error.
+    let e = env("recorded-expired");
+    let old = refreshable(now);
+    e.dir.write_token(SESSION, &old).unwrap();
+    e.dir.record_refresh(SESSION, &old, record).unwrap();
     let mut d = Driver::new(
         &e,
         e.flow(SignInMode::DeviceCode),
@@ -461,19 +475,20 @@ fn a_token_written_moments_ago_is_not_refreshed_again_even_by_a_new_flow() {
         }
         other => panic!("{other:?}"),
     }
+    let (state, _) = e
+        .dir
+        .session_state(SESSION, now + Duration::from_secs(1))
+        .unwrap();
+    assert_eq!(state, SessionState::RefreshFailed);
 
-    // Without a minimum time between attempts, the same file is refreshed.
-    let e = env("mtime-zero");
+    // A record about another token (signed in again since) does not count.
+    let e = env("recorded-other");
+    let other = refreshable(now + Duration::from_secs(120))
+        .with_refresh_token(RefreshToken::new("Atrt|other"));
     e.dir
         .write_token(SESSION, &refreshable(now + Duration::from_secs(120)))
         .unwrap();
-    let e = Env {
-        session: e.session.clone().with_refresh_policy(RefreshPolicy {
-            min_time_between_attempts: Duration::ZERO,
-            ..RefreshPolicy::default()
-        }),
-        ..e
-    };
+    e.dir.record_refresh(SESSION, &other, record).unwrap();
     let mut d = Driver::new(&e, e.flow(SignInMode::CachedOnly), now);
     let token = d
         .finish(script([("/token", issued("aoal-NEW", "r"))]))

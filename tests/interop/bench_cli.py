@@ -28,6 +28,8 @@ import urllib.request
 START_URL = "https://my-sso-portal.awsapps.com/start"
 SESSION = "emu-sso"
 PROFILE = "dev"
+CHAINED = "deploy"
+DEPLOY_ROLE = "arn:aws:iam::333333333333:role/Deploy"
 ACCOUNT = "111111111111"
 ROLE = "ReadOnly"
 REGION = "us-east-1"
@@ -37,16 +39,22 @@ PY_TOKEN = (
     f"s=botocore.session.Session(profile='{PROFILE}');"
     f"print(SSOTokenProvider(s,profile_name='{PROFILE}').load_token().get_frozen_token().token)"
 )
-# The AWS CLI plugs ~/.aws/cli/cache into the SSO provider the same way.
-PY_CREDENTIALS = (
-    "import json,os,botocore.session;from botocore.utils import JSONFileCache;"
-    f"s=botocore.session.Session(profile='{PROFILE}');"
-    "s.get_component('credential_provider').get_provider('sso').cache="
-    "JSONFileCache(os.path.expanduser('~/.aws/cli/cache'));"
-    "c=s.get_credentials().get_frozen_credentials();"
-    "print(json.dumps({'Version':1,'AccessKeyId':c.access_key,"
-    "'SecretAccessKey':c.secret_key,'SessionToken':c.token}))"
-)
+# The AWS CLI plugs ~/.aws/cli/cache into the SSO and assume-role
+# providers the same way.
+def py_credentials(profile):
+    return (
+        "import json,os,botocore.session;from botocore.utils import JSONFileCache;"
+        f"s=botocore.session.Session(profile='{profile}');"
+        "p=s.get_component('credential_provider');"
+        "c=JSONFileCache(os.path.expanduser('~/.aws/cli/cache'));"
+        "p.get_provider('sso').cache=c;p.get_provider('assume-role').cache=c;"
+        "c=s.get_credentials().get_frozen_credentials();"
+        "print(json.dumps({'Version':1,'AccessKeyId':c.access_key,"
+        "'SecretAccessKey':c.secret_key,'SessionToken':c.token}))"
+    )
+
+
+PY_CREDENTIALS = py_credentials(PROFILE)
 
 
 def fmt(dt):
@@ -97,7 +105,9 @@ def setup_home(home, emu):
             f"[sso-session {SESSION}]\nsso_start_url = {START_URL}\n"
             f"sso_region = {REGION}\nsso_registration_scopes = sso:account:access\n\n"
             f"[profile {PROFILE}]\nsso_session = {SESSION}\n"
-            f"sso_account_id = {ACCOUNT}\nsso_role_name = {ROLE}\nregion = {REGION}\n"
+            f"sso_account_id = {ACCOUNT}\nsso_role_name = {ROLE}\nregion = {REGION}\n\n"
+            f"[profile {CHAINED}]\nrole_arn = {DEPLOY_ROLE}\nsource_profile = {PROFILE}\n"
+            f"role_session_name = bench\nregion = {REGION}\n"
         )
     issued = emu.control("issue-token", {"scopes": ["sso:account:access"]})
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -195,9 +205,11 @@ def main():
         }
         ours_token = [args.cli, "token", "--profile", PROFILE]
         ours_creds = [args.cli, "credentials", "--profile", PROFILE, "--format", "process"]
+        ours_chained = [args.cli, "credentials", "--profile", CHAINED, "--format", "process"]
         py = [sys.executable, "-c"]
         boto_token = py + [PY_TOKEN]
         boto_creds = py + [PY_CREDENTIALS]
+        boto_chained = py + [py_credentials(CHAINED)]
 
         # Both sides see the same token and the same role credentials.
         assert output(ours_token, env) == token, "oidc-cli token"
@@ -206,10 +218,17 @@ def main():
             assert output(boto_token, env) == token, "botocore token"
             boto = json.loads(output(boto_creds, env))
             assert boto["AccessKeyId"] == ours["AccessKeyId"], "same cached role credentials"
+        # The chain: oidc-cli assumes the role once and caches it under
+        # botocore's key; botocore then answers from the same entry.
+        ours_chain = json.loads(output(ours_chained, env))
+        if boto_version:
+            boto_chain = json.loads(output(boto_chained, env))
+            assert boto_chain["AccessKeyId"] == ours_chain["AccessKeyId"], "same assume-role entry"
 
         cases = [
             ("token (token cached)", ours_token, boto_token, None),
             ("credentials (role credentials cached)", ours_creds, boto_creds, None),
+            ("credentials, chained profile (every link cached)", ours_chained, boto_chained, None),
             (
                 "credentials (only the token cached: 1 GetRoleCredentials)",
                 ours_creds,

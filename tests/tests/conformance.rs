@@ -558,6 +558,7 @@ fn scenarios() -> Vec<Scenario> {
     aws::sts_fault_scenarios(&mut t);
     aws::portal_scenarios(&mut t);
     aws::chain_scenarios(&mut t);
+    aws::source_scenarios(&mut t);
     t
 }
 

@@ -32,17 +32,16 @@
 //! binary next to this test's (`cargo build -p oidc-cli`) or `OIDC_CLI`.
 //! Without either the tests are skipped with a message, unless `CI=true`.
 //!
-//! Rows that need emulator features not merged yet (IMDS, container
-//! credentials, MFA, trust policies) are in `profiles_botocore/pending.rs`,
-//! not compiled until those land.
+//! The rows that need the emulator's IMDS, container credentials, MFA and
+//! trust policies are in `profiles_botocore/pending.rs`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "profiles_botocore/rows.rs"]
 mod rows;
 // Not compiled until the emulator features it uses are merged:
-// #[path = "profiles_botocore/pending.rs"]
-// mod pending;
+#[path = "profiles_botocore/pending.rs"]
+mod pending;
 
 use std::collections::BTreeMap;
 use std::io::{Read as _, Write as _};
@@ -730,8 +729,7 @@ fn print_table(verdicts: &[Verdict]) {
 fn profile_table_botocore_and_oidc_cli_agree() {
     let Some(tools) = tools() else { return };
     let mut rows = rows();
-    // After the merge of the emulator's IMDS / container / MFA / trust
-    // features: rows.extend(pending::pending_rows());
+    rows.extend(pending::pending_rows());
     assert!(rows.len() >= 22, "{} rows", rows.len());
     let mut names: Vec<&str> = rows.iter().map(|r| r.name).collect();
     names.sort_unstable();

@@ -154,7 +154,8 @@ impl ClientState {
         &self,
         source: &crate::credentials::CredentialsSource,
     ) -> Result<crate::credentials::flow::CredentialsFlow, Error> {
-        use crate::credentials::flow::CredentialsFlow;
+        use crate::credentials::fetch;
+        use crate::credentials::flow::{CredentialsFlow, Machine};
         use crate::credentials::{CredentialsCacheDir, CredentialsSource};
         let options = self.config.call_options(&self.user_agent);
         Ok(match source {
@@ -188,16 +189,65 @@ impl ClientState {
                 source,
                 input,
                 region,
+                cache,
+                mfa,
             } => {
                 let region = region.clone().unwrap_or_else(|| self.config.region.clone());
                 let endpoint = self.config.endpoint_for(Service::Sts, &region)?;
-                CredentialsFlow::assume_role(
+                let fetcher = fetch::AssumeRole::new(
                     self.credentials_flow(source)?,
                     input.clone(),
                     endpoint,
                     region,
                     options,
-                )
+                    mfa.clone(),
+                );
+                CredentialsFlow::of(Machine::Assume(Box::new(fetch::Cached::new(
+                    cache.clone(),
+                    &input.role_arn,
+                    fetcher,
+                ))))
+            }
+            CredentialsSource::WebIdentity {
+                token_file,
+                role_arn,
+                role_session_name,
+                region,
+                cache,
+            } => {
+                let region = region.clone().unwrap_or_else(|| self.config.region.clone());
+                let endpoint = self.config.endpoint_for(Service::Sts, &region)?;
+                let fetcher = fetch::WebIdentity::new(
+                    token_file.clone(),
+                    role_arn.clone(),
+                    role_session_name.clone(),
+                    endpoint,
+                    options,
+                );
+                CredentialsFlow::of(Machine::WebIdentity(Box::new(fetch::Cached::new(
+                    cache.clone(),
+                    role_arn,
+                    fetcher,
+                ))))
+            }
+            CredentialsSource::Process { command, timeout } => CredentialsFlow::of(
+                Machine::Process(fetch::Process::new(command.clone(), *timeout)),
+            ),
+            CredentialsSource::Container(env) => CredentialsFlow::of(Machine::Container(Box::new(
+                fetch::Container::new(env.clone(), self.user_agent.clone()),
+            ))),
+            CredentialsSource::InstanceMetadata(env) => {
+                let endpoint = env
+                    .var("AWS_EC2_METADATA_SERVICE_ENDPOINT")
+                    .unwrap_or_else(|| oidc_core::imds::DEFAULT_ENDPOINT.to_owned());
+                match oidc_core::imds::ImdsCredentials::new(&endpoint) {
+                    Ok(imds) => CredentialsFlow::of(Machine::InstanceMetadata(Box::new(
+                        fetch::InstanceMetadata::new(imds, self.user_agent.clone()),
+                    ))),
+                    Err(e) => CredentialsFlow::known(Err(
+                        crate::error::SourceError::InstanceMetadata(e).into(),
+                    )),
+                }
             }
         })
     }

@@ -425,6 +425,16 @@ pub(super) enum SectionKind {
     Other,
 }
 
+/// A section of the shared credentials file: every header names a
+/// profile, as is (botocore's `raw_config_parse`).
+pub(super) fn classify_credentials(header: &str) -> SectionKind {
+    if header == DEFAULT_SECTION {
+        SectionKind::Defaults
+    } else {
+        SectionKind::Profile(header.to_owned())
+    }
+}
+
 pub(super) fn classify(header: &str) -> SectionKind {
     if header == DEFAULT_SECTION {
         return SectionKind::Defaults;

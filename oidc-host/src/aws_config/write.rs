@@ -361,6 +361,33 @@ pub fn upsert_profile(
     Ok(upsert(text, &[profile_edit(name, key_values)?]))
 }
 
+/// One profile's keys to set and to remove ([`edit_profiles`]).
+pub(crate) struct ProfileEdit<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) set: Vec<(&'a str, &'a str)>,
+    pub(crate) remove: Vec<&'a str>,
+}
+
+/// Many profiles' edits in one pass (like [`upsert_profiles`]), each also
+/// removing keys.
+pub(crate) fn edit_profiles(
+    text: &str,
+    profiles: &[ProfileEdit<'_>],
+) -> Result<String, ConfigFileError> {
+    let edits = profiles
+        .iter()
+        .map(|p| {
+            let mut edit = profile_edit(p.name, &p.set)?;
+            for key in &p.remove {
+                check_key(key)?;
+                edit.edits.push(((*key).to_owned(), None));
+            }
+            Ok(edit)
+        })
+        .collect::<Result<Vec<_>, ConfigFileError>>()?;
+    Ok(upsert(text, &edits))
+}
+
 /// A profile's edit, checked.
 fn profile_edit<K: AsRef<str>, V: AsRef<str>>(
     name: &str,

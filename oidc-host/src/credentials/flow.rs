@@ -9,7 +9,14 @@
 //!   GetRoleCredentials, then a [`Job`](crate::Job) writes the entry atomically and
 //!   releases the lock.
 //! * AssumeRole: the inner source's flow runs as a sub-machine; its
-//!   credentials sign (SigV4) the STS AssumeRole call.
+//!   credentials sign (SigV4) the STS AssumeRole call (after asking for
+//!   the MFA code when the role needs one); with a cache, the AWS CLI's
+//!   entry is locked and read first and written after, as for SSO roles;
+//! * web identity: a job reads the token file, then the unsigned
+//!   AssumeRoleWithWebIdentity call, cached like AssumeRole;
+//! * `credential_process`: a job runs the command;
+//! * container: a job finds the endpoint and its token, then one GET;
+//! * instance metadata: IMDSv2's token, role name and credentials.
 //!
 //! ```
 //! use std::time::{Instant, SystemTime};
@@ -29,7 +36,6 @@
 //! ```
 
 use std::fmt;
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use oidc_core::cache::credentials::CredentialsRefreshPolicy;
@@ -37,11 +43,12 @@ use oidc_core::call::{Call, CallOptions};
 use oidc_core::endpoint::Endpoint;
 use oidc_core::portal::get_role_credentials::GetRoleCredentialsInput;
 use oidc_core::retry::RetryQuota;
-use oidc_core::sigv4::SigV4Signer;
 use oidc_core::step::Step;
-use oidc_core::sts::assume_role::AssumeRoleInput;
 use oidc_core::Credentials;
 
+use crate::credentials::fetch::{
+    AssumeRole, Cached, Container, InstanceMetadata, Process, WebIdentity,
+};
 use crate::credentials::CredentialsCacheDir;
 use crate::drive::flow::{Event, Flow, FlowStep, Local};
 use crate::drive::job::{Done, Job, Opened, Work};
@@ -60,20 +67,31 @@ use crate::token::session_flow::{pass, SessionFlow};
 ///   steps are passed through), then GetRoleCredentials, then a [`Job`]
 ///   writes the entry atomically and releases the lock;
 /// * AssumeRole: the inner source's flow runs as a sub-machine; its
-///   credentials sign (SigV4) the STS AssumeRole call.
+///   credentials sign (SigV4) the STS AssumeRole call (after asking for
+///   the MFA code when the role needs one); with a cache, the AWS CLI's
+///   entry is locked and read first and written after, as for SSO roles;
+/// * web identity: a job reads the token file, then the unsigned
+///   AssumeRoleWithWebIdentity call, cached like AssumeRole;
+/// * `credential_process`: a job runs the command;
+/// * container: a job finds the endpoint and its token, then one GET;
+/// * instance metadata: IMDSv2's token, role name and credentials.
 pub struct CredentialsFlow {
     machine: Machine,
 }
 
-enum Machine {
+pub(crate) enum Machine {
     /// Static and environment sources: the outcome is known up front.
     Known(Option<Result<Credentials, Error>>),
     Sso(Box<SsoRole>),
-    Assume(Box<AssumeRole>),
+    Assume(Box<Cached<AssumeRole>>),
+    WebIdentity(Box<Cached<WebIdentity>>),
+    Process(Process),
+    Container(Box<Container>),
+    InstanceMetadata(Box<InstanceMetadata>),
 }
 
 /// Fetching an SSO role's credentials (GetRoleCredentials).
-struct SsoRole {
+pub(crate) struct SsoRole {
     cache: CredentialsCacheDir,
     file_name: String,
     account_id: String,
@@ -102,21 +120,6 @@ enum SsoState {
     Finished(Option<Result<Credentials, Error>>),
 }
 
-/// Assuming a role with the credentials of an inner source.
-struct AssumeRole {
-    input: AssumeRoleInput,
-    endpoint: Endpoint,
-    region: String,
-    options: CallOptions,
-    state: AssumeState,
-}
-
-enum AssumeState {
-    Inner(Box<CredentialsFlow>),
-    Assuming(Box<Call<AssumeRoleInput>>),
-    Finished(Option<Result<Credentials, Error>>),
-}
-
 impl fmt::Debug for CredentialsFlow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("CredentialsFlow");
@@ -125,7 +128,11 @@ impl fmt::Debug for CredentialsFlow {
             Machine::Sso(s) => d
                 .field("account_id", &s.account_id)
                 .field("role_name", &s.role_name),
-            Machine::Assume(a) => d.field("role_arn", &a.input.role_arn),
+            Machine::Assume(_) => d.field("source", &"assume-role"),
+            Machine::WebIdentity(_) => d.field("source", &"web-identity"),
+            Machine::Process(_) => d.field("source", &"credential_process"),
+            Machine::Container(_) => d.field("source", &"container"),
+            Machine::InstanceMetadata(_) => d.field("source", &"instance-metadata"),
         };
         d.finish_non_exhaustive()
     }
@@ -165,22 +172,8 @@ impl CredentialsFlow {
         }
     }
 
-    pub(crate) fn assume_role(
-        inner: CredentialsFlow,
-        input: AssumeRoleInput,
-        endpoint: Endpoint,
-        region: String,
-        options: CallOptions,
-    ) -> CredentialsFlow {
-        CredentialsFlow {
-            machine: Machine::Assume(Box::new(AssumeRole {
-                input,
-                endpoint,
-                region,
-                options,
-                state: AssumeState::Inner(Box::new(inner)),
-            })),
-        }
+    pub(crate) fn of(machine: Machine) -> CredentialsFlow {
+        CredentialsFlow { machine }
     }
 
     /// Uses `policy` to decide whether a cached entry is fresh (default: 15
@@ -191,15 +184,15 @@ impl CredentialsFlow {
         self
     }
 
-    fn set_policy(&mut self, policy: CredentialsRefreshPolicy) {
+    pub(crate) fn set_policy(&mut self, policy: CredentialsRefreshPolicy) {
         match &mut self.machine {
-            Machine::Known(_) => {}
+            Machine::Known(_)
+            | Machine::Process(_)
+            | Machine::Container(_)
+            | Machine::InstanceMetadata(_) => {}
             Machine::Sso(sso) => sso.policy = policy,
-            Machine::Assume(assume) => {
-                if let AssumeState::Inner(inner) = &mut assume.state {
-                    inner.set_policy(policy);
-                }
-            }
+            Machine::Assume(assume) => assume.set_policy(policy),
+            Machine::WebIdentity(web) => web.set_policy(policy),
         }
     }
 
@@ -210,6 +203,10 @@ impl CredentialsFlow {
             Machine::Known(outcome) => Step::Done(finished(outcome)),
             Machine::Sso(sso) => sso.poll(now, wall_clock),
             Machine::Assume(assume) => assume.poll(now, wall_clock),
+            Machine::WebIdentity(web) => web.poll(now, wall_clock),
+            Machine::Process(process) => process.poll(),
+            Machine::Container(container) => container.poll(now),
+            Machine::InstanceMetadata(imds) => imds.poll(now, wall_clock),
         }
     }
 }
@@ -340,50 +337,6 @@ impl SsoRole {
     }
 }
 
-impl AssumeRole {
-    fn poll(&mut self, now: Instant, wall: SystemTime) -> FlowStep<Credentials> {
-        loop {
-            match &mut self.state {
-                AssumeState::Finished(outcome) => return Step::Done(finished(outcome)),
-                AssumeState::Inner(inner) => match inner.poll(now, wall).into_done() {
-                    Err(step) => return step,
-                    Ok(Err(e)) => self.state = AssumeState::Finished(Some(Err(e))),
-                    Ok(Ok(credentials)) => {
-                        let signer = SigV4Signer::new(credentials, self.region.clone());
-                        let options = self.options.clone().with_signer(Arc::new(signer));
-                        self.state = match Call::new(&self.input, &self.endpoint, options) {
-                            Ok(call) => AssumeState::Assuming(Box::new(call)),
-                            Err(e) => AssumeState::Finished(Some(Err(e.into()))),
-                        };
-                    }
-                },
-                AssumeState::Assuming(call) => match pass(call.poll(now, wall)) {
-                    Err(step) => return step,
-                    Ok(result) => {
-                        self.state = AssumeState::Finished(Some(
-                            result.map(|output| output.credentials).map_err(Error::from),
-                        ));
-                    }
-                },
-            }
-        }
-    }
-
-    fn handle<B: AsRef<[u8]>>(
-        &mut self,
-        now: Instant,
-        event: Event<'_, B>,
-        quota: &mut RetryQuota,
-        random: u32,
-    ) {
-        match &mut self.state {
-            AssumeState::Inner(inner) => inner.handle(now, event, quota, random),
-            AssumeState::Assuming(call) => Flow::handle(&mut **call, now, event, quota, random),
-            AssumeState::Finished(_) => {}
-        }
-    }
-}
-
 fn blocking(work: Work) -> FlowStep<Credentials> {
     Step::Local(Local::Blocking(Job(Box::new(work))))
 }
@@ -419,6 +372,10 @@ impl Flow for CredentialsFlow {
             Machine::Known(_) => {}
             Machine::Sso(sso) => sso.handle(now, event, quota, random),
             Machine::Assume(assume) => assume.handle(now, event, quota, random),
+            Machine::WebIdentity(web) => web.handle(now, event, quota, random),
+            Machine::Process(process) => process.handle(event),
+            Machine::Container(container) => container.handle(now, event),
+            Machine::InstanceMetadata(imds) => imds.handle(now, event),
         }
     }
 }

@@ -29,7 +29,10 @@
 //! # Ok::<(), oidc_host::Error>(())
 //! ```
 
+pub(crate) mod fetch;
 pub(crate) mod flow;
+pub(crate) mod process;
+pub(crate) mod sources;
 
 use std::ffi::OsString;
 use std::fmt;
@@ -194,6 +197,15 @@ impl EnvLookup {
         EnvLookup(Some(Arc::new(lookup)))
     }
 
+    /// A variable's value now; `None` when unset or empty.
+    pub fn var(&self, name: &str) -> Option<String> {
+        match &self.0 {
+            None => std::env::var(name).ok(),
+            Some(lookup) => lookup(name),
+        }
+        .filter(|v| !v.is_empty())
+    }
+
     /// Reads the credentials now.
     ///
     /// # Errors
@@ -347,6 +359,30 @@ impl CredentialsCacheDir {
         fs::write_atomic(&self.entry_path(file_name), &entry.to_json())
     }
 
+    /// Removes entry `file_name`; `Ok(false)` when it was not there.
+    ///
+    /// # Errors
+    ///
+    /// [`HostError::Io`] when it exists but cannot be removed.
+    pub fn remove(&self, file_name: &str) -> Result<bool, HostError> {
+        let path = self.entry_path(file_name);
+        match std::fs::remove_file(&path) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(HostError::io("remove", path, e)),
+        }
+    }
+
+    /// Writes entry `file_name` atomically (`0600`) with exactly `bytes`
+    /// (an assumed role's entry in botocore's layout).
+    ///
+    /// # Errors
+    ///
+    /// [`HostError::Io`].
+    pub fn write_bytes(&self, file_name: &str, bytes: &[u8]) -> Result<(), HostError> {
+        fs::write_atomic(&self.entry_path(file_name), bytes)
+    }
+
     /// Takes the cross-process lock of entry `file_name`, waiting at most
     /// `timeout`.
     ///
@@ -397,8 +433,7 @@ pub enum CredentialsSource {
         cache: CredentialsCacheDir,
     },
     /// STS AssumeRole, signed with the credentials of `source` (any source,
-    /// also another AssumeRole). Kept in memory only: the AWS CLI's cache
-    /// key for assume-role entries is not part of the shared format.
+    /// also another AssumeRole).
     AssumeRole {
         /// The credentials that call AssumeRole.
         source: Box<CredentialsSource>,
@@ -406,7 +441,95 @@ pub enum CredentialsSource {
         input: AssumeRoleInput,
         /// The STS region (and signing region); `None`: the client's.
         region: Option<String>,
+        /// Where the result is cached across processes (the AWS CLI's
+        /// `~/.aws/cli/cache` entry under botocore's key); `None`: in
+        /// memory only.
+        cache: Option<RoleCache>,
+        /// Asks for the MFA code when `input` has a `serial_number` and no
+        /// code (at every fetch, as the AWS CLI asks).
+        mfa: Option<MfaPrompt>,
     },
+    /// STS AssumeRoleWithWebIdentity (unsigned) with the token in
+    /// `token_file`, read again at every fetch.
+    WebIdentity {
+        /// The file holding the OIDC token (EKS, GitHub Actions ...).
+        token_file: PathBuf,
+        /// The role.
+        role_arn: String,
+        /// The session name.
+        role_session_name: String,
+        /// The STS region; `None`: the client's.
+        region: Option<String>,
+        /// Where the result is cached across processes; `None`: memory.
+        cache: Option<RoleCache>,
+    },
+    /// A `credential_process` command line: split as the AWS CLI splits
+    /// it, run without a shell (its stderr goes to this process's), its
+    /// output read as the credential_process JSON; killed after `timeout`.
+    Process {
+        /// The command line.
+        command: String,
+        /// How long it may run.
+        timeout: Duration,
+    },
+    /// The container credentials endpoint the environment names
+    /// (`AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` or `_FULL_URI`, with
+    /// `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE` or `_TOKEN`), read at every
+    /// fetch.
+    Container(EnvLookup),
+    /// The EC2 instance metadata service, IMDSv2
+    /// (`AWS_EC2_METADATA_SERVICE_ENDPOINT` overrides its address).
+    InstanceMetadata(EnvLookup),
+}
+
+/// A cross-process cache entry for assumed-role credentials (see
+/// [`CredentialsSource::AssumeRole`]): locked while one process fetches,
+/// read by every other.
+#[derive(Debug, Clone)]
+pub struct RoleCache {
+    /// The directory (`~/.aws/cli/cache`).
+    pub dir: CredentialsCacheDir,
+    /// The entry's file name (`<key>.json`).
+    pub file_name: String,
+    /// How long to wait for another process's lock.
+    pub lock_timeout: Duration,
+}
+
+type MfaFn = dyn Fn(&str) -> io::Result<String> + Send + Sync;
+
+/// Asks the user for an MFA code: called with the device's serial number
+/// (its ARN), returns the code. It runs as a blocking job.
+///
+/// ```
+/// use oidc_host::MfaPrompt;
+///
+/// let prompt = MfaPrompt::new(|serial| Ok(format!("123456 for {serial}")));
+/// assert_eq!(prompt.ask("arn:aws:iam::111111111111:mfa/ana")?, "123456 for arn:aws:iam::111111111111:mfa/ana");
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct MfaPrompt(Arc<MfaFn>);
+
+impl MfaPrompt {
+    /// A prompt calling `ask`.
+    pub fn new(ask: impl Fn(&str) -> io::Result<String> + Send + Sync + 'static) -> MfaPrompt {
+        MfaPrompt(Arc::new(ask))
+    }
+
+    /// Asks for the code of `serial`.
+    ///
+    /// # Errors
+    ///
+    /// The prompt's.
+    pub fn ask(&self, serial: &str) -> io::Result<String> {
+        (self.0)(serial)
+    }
+}
+
+impl fmt::Debug for MfaPrompt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MfaPrompt")
+    }
 }
 
 impl CredentialsSource {
@@ -440,6 +563,46 @@ impl CredentialsSource {
         }
     }
 
+    /// The credentials this source would hand out without any call, lock
+    /// or job, when they are fresh under `policy` at `now`: static keys, or
+    /// a fresh entry of the source's own cross-process cache (an SSO role,
+    /// an assumed role, a web identity). `None`: fetch (the flow reads the
+    /// entry again under its lock).
+    ///
+    /// This is the warm path of a `credential_process` call: one bounded
+    /// read of one file.
+    pub fn cached(
+        &self,
+        now: SystemTime,
+        policy: &CredentialsRefreshPolicy,
+    ) -> Option<Credentials> {
+        let (dir, file_name) = match self {
+            CredentialsSource::Static(credentials) => return Some(credentials.clone()),
+            CredentialsSource::SsoRole {
+                session,
+                account_id,
+                role_name,
+                cache,
+                ..
+            } => (
+                cache,
+                CredentialsCacheDir::sso_role_file_name(session, account_id, role_name),
+            ),
+            CredentialsSource::AssumeRole {
+                cache: Some(cache), ..
+            }
+            | CredentialsSource::WebIdentity {
+                cache: Some(cache), ..
+            } => (&cache.dir, cache.file_name.clone()),
+            _ => return None,
+        };
+        let (entry, _) = dir.read(&file_name).ok()?;
+        let credentials = entry?.credentials;
+        credentials_decision(&credentials, now, policy)
+            .is_fresh()
+            .then_some(credentials)
+    }
+
     /// AssumeRole with `input`, signed with this source's credentials, in
     /// the client's region.
     #[must_use]
@@ -448,6 +611,8 @@ impl CredentialsSource {
             source: Box::new(self),
             input,
             region: None,
+            cache: None,
+            mfa: None,
         }
     }
 }

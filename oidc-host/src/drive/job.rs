@@ -10,6 +10,7 @@
 //! type-erased.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use oidc_core::cache::credentials::{
@@ -20,8 +21,10 @@ use oidc_core::sso_oidc::create_token::CreateTokenOutput;
 use oidc_core::sso_oidc::register_client::RegisterClientOutput;
 use oidc_core::Credentials;
 
-use crate::credentials::CredentialsCacheDir;
-use crate::error::{HostError, TokenError};
+use oidc_core::secret::WebIdentityToken;
+
+use crate::credentials::{CredentialsCacheDir, EnvLookup, MfaPrompt};
+use crate::error::{HostError, SourceError, TokenError};
 use crate::token::lock::SessionLock;
 use crate::token::provider::{Login, Next, Refresh, Refreshed, RegistrationInfo, TokenProvider};
 use crate::token::session::Session;
@@ -86,6 +89,23 @@ pub(crate) enum Work {
         lock: SessionLock,
         credentials: Credentials,
     },
+    /// Write an assumed role's entry (botocore's layout) and release the
+    /// entry's lock.
+    StoreAssumedRole {
+        cache: CredentialsCacheDir,
+        file_name: String,
+        lock: SessionLock,
+        credentials: Credentials,
+        entry: Vec<u8>,
+    },
+    /// Ask the user for the code of an MFA device.
+    AskMfaCode { prompt: MfaPrompt, serial: String },
+    /// Run a `credential_process` command and read its credentials.
+    RunProcess { command: String, timeout: Duration },
+    /// Read a web identity token file.
+    ReadWebIdentityToken { path: PathBuf },
+    /// Find the container credentials endpoint and its authorization.
+    PrepareContainer { env: EnvLookup },
 }
 
 /// The typed result of a [`Job`], for [`Event::Job`](crate::Event::Job).
@@ -116,6 +136,10 @@ pub(crate) enum Done {
         credentials: Credentials,
         result: Result<(), HostError>,
     },
+    MfaCode(Result<String, SourceError>),
+    ProcessFinished(Result<Credentials, SourceError>),
+    WebIdentityToken(Result<WebIdentityToken, SourceError>),
+    ContainerReady(Result<http::Request<Vec<u8>>, SourceError>),
 }
 
 impl Job {
@@ -196,6 +220,35 @@ impl Job {
                     result,
                 }
             }
+            Work::StoreAssumedRole {
+                cache,
+                file_name,
+                lock,
+                credentials,
+                entry,
+            } => {
+                let result = cache.write_bytes(&file_name, &entry);
+                drop(lock);
+                Done::RoleCredentialsStored {
+                    credentials,
+                    result,
+                }
+            }
+            Work::AskMfaCode { prompt, serial } => Done::MfaCode(
+                prompt
+                    .ask(&serial)
+                    .map(|code| code.trim().to_owned())
+                    .map_err(SourceError::MfaPrompt),
+            ),
+            Work::RunProcess { command, timeout } => {
+                Done::ProcessFinished(crate::credentials::process::run(&command, timeout))
+            }
+            Work::ReadWebIdentityToken { path } => {
+                Done::WebIdentityToken(crate::credentials::sources::read_web_identity_token(&path))
+            }
+            Work::PrepareContainer { env } => {
+                Done::ContainerReady(crate::credentials::sources::container_request(&env))
+            }
         }))
     }
 
@@ -208,7 +261,13 @@ impl Job {
             Work::StoreRegistration { .. } => "write the client registration",
             Work::StoreToken { .. } => "write the new token",
             Work::OpenRoleCredentials { .. } => "lock and read the role credentials",
-            Work::StoreRoleCredentials { .. } => "write the role credentials",
+            Work::StoreRoleCredentials { .. } | Work::StoreAssumedRole { .. } => {
+                "write the role credentials"
+            }
+            Work::AskMfaCode { .. } => "ask for the MFA code",
+            Work::RunProcess { .. } => "run the credential_process command",
+            Work::ReadWebIdentityToken { .. } => "read the web identity token file",
+            Work::PrepareContainer { .. } => "find the container credentials endpoint",
         }
     }
 }
@@ -229,6 +288,10 @@ impl fmt::Debug for JobDone {
             Done::TokenStored(_) => "TokenStored",
             Done::RoleCredentialsOpened(_) => "RoleCredentialsOpened",
             Done::RoleCredentialsStored { .. } => "RoleCredentialsStored",
+            Done::MfaCode(_) => "MfaCode",
+            Done::ProcessFinished(_) => "ProcessFinished",
+            Done::WebIdentityToken(_) => "WebIdentityToken",
+            Done::ContainerReady(_) => "ContainerReady",
         };
         f.debug_tuple("JobDone").field(&what).finish()
     }
@@ -249,7 +312,7 @@ fn open_role_credentials(
     match entry {
         Some(entry) if credentials_decision(&entry.credentials, wall, policy).is_fresh() => {
             let mut credentials = entry.credentials;
-            if credentials.account_id.is_none() {
+            if credentials.account_id.is_none() && !account_id.is_empty() {
                 // Older botocore did not record it.
                 credentials.account_id = Some(account_id.to_owned());
             }

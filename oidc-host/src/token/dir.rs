@@ -171,6 +171,87 @@ impl CacheDir {
         })
     }
 
+    /// The file recording this tool's last refresh attempt of a session's
+    /// token: `<token file>.refresh` (not a `.json` file, so no other tool
+    /// reads it as a cache entry).
+    pub fn refresh_record_path(&self, session_key: &str) -> PathBuf {
+        let mut name = self.token_path(session_key).into_os_string();
+        name.push(".refresh");
+        PathBuf::from(name)
+    }
+
+    /// Records this tool's refresh attempt of `token` (started at
+    /// `attempted_at`, under the session's lock) and, once known, how it
+    /// ended, so that other processes do not retry a failing refresh at
+    /// once and every command reports the same state
+    /// ([`SessionState::of`]). The record names the token by a fingerprint
+    /// of its refresh token: a different token (signed in again, restored
+    /// from a backup, copied from another machine) is not affected by it.
+    ///
+    /// # Errors
+    ///
+    /// [`HostError::Io`].
+    pub fn record_refresh(
+        &self,
+        session_key: &str,
+        token: &CachedToken,
+        record: RefreshRecord,
+    ) -> Result<(), HostError> {
+        let text = serde_json::json!({
+            "attemptedAt": time::OffsetDateTime::from(record.attempted_at)
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+            "outcome": record.outcome.name(),
+            "token": token_fingerprint(token),
+        });
+        fs::write_atomic(
+            &self.refresh_record_path(session_key),
+            text.to_string().as_bytes(),
+        )
+    }
+
+    /// This tool's last refresh attempt of `token` (see
+    /// [`record_refresh`](Self::record_refresh)); `None` when there is no
+    /// record, or it is about another token.
+    pub fn refresh_record(&self, session_key: &str, token: &CachedToken) -> Option<RefreshRecord> {
+        read_refresh_record(&self.refresh_record_path(session_key), token)
+    }
+
+    /// Every token entry ([`tokens`](Self::tokens)) with its state at
+    /// `now` ([`SessionState::of`], with its refresh record).
+    pub fn token_states(&self, now: SystemTime) -> Vec<(String, CachedToken, SessionState)> {
+        self.tokens()
+            .into_iter()
+            .map(|(name, token)| {
+                let record =
+                    read_refresh_record(&self.path.join(format!("{name}.refresh")), &token);
+                let state = SessionState::of(Some(&token), record.as_ref(), now);
+                (name, token, state)
+            })
+            .collect()
+    }
+
+    /// The state of a session's cached token at `now`, from the cache and
+    /// the refresh record ([`SessionState::of`]).
+    ///
+    /// # Errors
+    ///
+    /// Those of [`read_token`](Self::read_token).
+    pub fn session_state(
+        &self,
+        session_key: &str,
+        now: SystemTime,
+    ) -> Result<(SessionState, Option<CachedToken>), HostError> {
+        let token = self.read_token(session_key)?.token;
+        let record = token
+            .as_ref()
+            .and_then(|t| self.refresh_record(session_key, t));
+        Ok((
+            SessionState::of(token.as_ref(), record.as_ref(), now),
+            token,
+        ))
+    }
+
     /// Every token entry in the directory, configured or not (file name,
     /// token), sorted by file name: each file read as any cache entry is
     /// (a symbolic link, FIFO, device or oversized file is skipped, never
@@ -239,12 +320,28 @@ impl CacheDir {
 
     /// Deletes a session's token file (sign-out). Absent is not an error.
     pub fn remove_token(&self, session_key: &str) -> Result<(), HostError> {
-        let path = self.token_path(session_key);
-        match std::fs::remove_file(&path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(HostError::io("remove", path, e)),
-        }
+        remove_if_present(&self.refresh_record_path(session_key))?;
+        remove_if_present(&self.token_path(session_key))
+    }
+
+    /// Removes the token entry named `file_name` (as [`tokens`](Self::tokens)
+    /// lists it) and its refresh record; an absent file is not an error.
+    ///
+    /// # Errors
+    ///
+    /// [`HostError::Io`] when a file exists but cannot be removed.
+    pub fn remove_token_file(&self, file_name: &str) -> Result<(), HostError> {
+        remove_if_present(&self.path.join(format!("{file_name}.refresh")))?;
+        remove_if_present(&self.path.join(file_name))
+    }
+}
+
+/// Removes `path`; an absent file is not an error.
+pub(crate) fn remove_if_present(path: &Path) -> Result<(), HostError> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(HostError::io("remove", path.to_owned(), e)),
     }
 }
 
@@ -342,4 +439,169 @@ impl RegistrationKey {
             self.session_name.as_deref(),
         )
     }
+}
+
+/// A short fingerprint of a token's refresh token (or, without one, its
+/// access token): the first 16 hex digits of its SHA-256. It identifies
+/// the token without revealing it.
+fn token_fingerprint(token: &CachedToken) -> String {
+    use sha2::Digest as _;
+    let secret = token
+        .refresh_token
+        .as_ref()
+        .map_or_else(|| token.access_token.secret(), |t| t.secret());
+    let digest = sha2::Sha256::digest(secret.as_bytes());
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A refresh attempt this tool recorded ([`CacheDir::record_refresh`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RefreshRecord {
+    /// When the refresh started.
+    pub attempted_at: SystemTime,
+    /// How it ended.
+    pub outcome: RefreshOutcome,
+}
+
+impl RefreshRecord {
+    /// A record of an attempt at `attempted_at` that ended with `outcome`.
+    pub fn new(attempted_at: SystemTime, outcome: RefreshOutcome) -> RefreshRecord {
+        RefreshRecord {
+            attempted_at,
+            outcome,
+        }
+    }
+}
+
+/// How a recorded refresh attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RefreshOutcome {
+    /// Started (or it succeeded: then the token is another one).
+    Started,
+    /// Failed for now (network, throttling, a server error).
+    Failed,
+    /// The service refused the refresh token: the session has ended.
+    Ended,
+}
+
+impl RefreshOutcome {
+    fn name(self) -> &'static str {
+        match self {
+            RefreshOutcome::Started => "started",
+            RefreshOutcome::Failed => "failed",
+            RefreshOutcome::Ended => "ended",
+        }
+    }
+}
+
+/// The state of a session, the one classification `token`, `credentials`
+/// and `status` report.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use oidc_host::oidc_core::cache::CachedToken;
+/// use oidc_host::oidc_core::secret::AccessToken;
+/// use oidc_host::{RefreshOutcome, RefreshRecord, SessionState};
+///
+/// let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+/// let token = CachedToken::new(AccessToken::new("t"), now - Duration::from_secs(60));
+/// assert_eq!(SessionState::of(None, None, now), SessionState::NotSignedIn);
+/// assert_eq!(SessionState::of(Some(&token), None, now), SessionState::Expired);
+/// let ended = RefreshRecord::new(now, RefreshOutcome::Ended);
+/// assert_eq!(SessionState::of(Some(&token), Some(&ended), now), SessionState::Ended);
+/// assert_eq!(SessionState::Ended.name(), "ended");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SessionState {
+    /// No cached token: sign in.
+    NotSignedIn,
+    /// A token that has not expired.
+    Valid,
+    /// Expired, and the next use refreshes it.
+    Refreshable,
+    /// Expired, and it cannot be refreshed: sign in again.
+    Expired,
+    /// The service refused its refresh token: sign in again.
+    Ended,
+    /// Expired, and the last refresh failed moments ago (the next use
+    /// retries after a short pause).
+    RefreshFailed,
+}
+
+/// How long after a failed refresh the session counts as
+/// [`SessionState::RefreshFailed`] (the refresh throttle's pause).
+const REFRESH_FAILED_FOR: Duration = Duration::from_secs(30);
+
+impl SessionState {
+    /// The state of `token` (with its refresh `record`) at `now`.
+    pub fn of(
+        token: Option<&CachedToken>,
+        record: Option<&RefreshRecord>,
+        now: SystemTime,
+    ) -> SessionState {
+        let Some(token) = token else {
+            return SessionState::NotSignedIn;
+        };
+        if record.is_some_and(|r| r.outcome == RefreshOutcome::Ended) {
+            return SessionState::Ended;
+        }
+        if !token.is_expired(now) {
+            return SessionState::Valid;
+        }
+        if !token.is_refreshable(now) {
+            return SessionState::Expired;
+        }
+        let failed_moments_ago = record.is_some_and(|r| {
+            r.outcome == RefreshOutcome::Failed
+                && now
+                    .duration_since(r.attempted_at)
+                    .is_ok_and(|d| d < REFRESH_FAILED_FOR)
+        });
+        if failed_moments_ago {
+            SessionState::RefreshFailed
+        } else {
+            SessionState::Refreshable
+        }
+    }
+
+    /// `not_signed_in`, `signed_in`, `expired_refreshable`, `expired`,
+    /// `ended`, `refresh_failed`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SessionState::NotSignedIn => "not_signed_in",
+            SessionState::Valid => "signed_in",
+            SessionState::Refreshable => "expired_refreshable",
+            SessionState::Expired => "expired",
+            SessionState::Ended => "ended",
+            SessionState::RefreshFailed => "refresh_failed",
+        }
+    }
+
+    /// Whether a command can get a token without signing in.
+    pub fn is_usable(self) -> bool {
+        matches!(self, SessionState::Valid | SessionState::Refreshable)
+    }
+}
+
+/// The refresh record at `path`, when it is about `token`.
+fn read_refresh_record(path: &Path, token: &CachedToken) -> Option<RefreshRecord> {
+    let bytes = fs::read_bounded(path).ok()??.ok()?;
+    let record: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    if record.get("token")?.as_str()? != token_fingerprint(token) {
+        return None;
+    }
+    let attempted_at =
+        oidc_core::cache::credentials::parse_expiration(record.get("attemptedAt")?.as_str()?)?;
+    let outcome = match record.get("outcome").and_then(serde_json::Value::as_str) {
+        Some("failed") => RefreshOutcome::Failed,
+        Some("ended") => RefreshOutcome::Ended,
+        _ => RefreshOutcome::Started,
+    };
+    Some(RefreshRecord {
+        attempted_at,
+        outcome,
+    })
 }

@@ -23,7 +23,7 @@ use oidc_core::sso_oidc::ErrorCode;
 
 use crate::config::Config;
 use crate::error::{CacheWarning, TokenError};
-use crate::token::dir::CacheDir;
+use crate::token::dir::{CacheDir, RefreshOutcome, RefreshRecord};
 use crate::token::lock::SessionLock;
 
 /// Hands out a session's SSO token from the cache, deciding when to refresh
@@ -146,9 +146,11 @@ impl TokenProvider {
             };
             return Ok(Next::LoginRequired(self.login_handle(lock, reason, None)));
         };
-        // A token written moments ago (by any process: a sign-in or a
-        // refresh) counts as a refresh attempt, so concurrent processes
-        // never refresh one after another.
+        // The last refresh attempt of this token, by this process or
+        // another (the record written before each refresh), so concurrent
+        // processes never retry a failing refresh one after another. A
+        // file's modification time says nothing about that: a token copied
+        // or restored moments ago has never been refreshed.
         let local = *self
             .last_attempt
             .lock()
@@ -160,10 +162,11 @@ impl TokenProvider {
             Ok(d) => d,
             Err(ahead) => ahead.duration(),
         };
-        let last_attempt = [local, outcome.modified]
-            .into_iter()
-            .flatten()
-            .min_by_key(distance);
+        let recorded = self
+            .dir
+            .refresh_record(&self.session_key, &token)
+            .map(|r| r.attempted_at);
+        let last_attempt = [local, recorded].into_iter().flatten().min_by_key(distance);
         match refresh_decision(&token, now, last_attempt, &self.policy) {
             RefreshDecision::Fresh | RefreshDecision::ExpiringNotRefreshable => {
                 Ok(Next::Ready(token))
@@ -192,6 +195,11 @@ impl TokenProvider {
                             .last_attempt
                             .lock()
                             .unwrap_or_else(PoisonError::into_inner) = Some(now);
+                        let record = RefreshRecord::new(now, RefreshOutcome::Started);
+                        if let Err(e) = self.dir.record_refresh(&self.session_key, &token, record) {
+                            // Only other processes miss the record.
+                            log::warn!("the refresh attempt could not be recorded: {e}");
+                        }
                         Ok(Next::Refresh(Refresh {
                             request,
                             old: token,
@@ -444,6 +452,18 @@ impl Refresh {
             }
             Err(error) => {
                 log::debug!("refreshing the SSO token failed: {error}");
+                let outcome = if ends_session(&error) {
+                    RefreshOutcome::Ended
+                } else {
+                    RefreshOutcome::Failed
+                };
+                let record = RefreshRecord::new(now, outcome);
+                if let Err(e) = self
+                    .dir
+                    .record_refresh(&self.session_key, &self.old, record)
+                {
+                    log::warn!("the refresh outcome could not be recorded: {e}");
+                }
                 if ends_session(&error) {
                     return Err(TokenError::SessionEnded {
                         error,

@@ -527,12 +527,15 @@ impl SessionFlow {
             },
             Done::TokenStored(result) => State::Finished(Some(result.map_err(Error::from))),
             // A job of another flow: a driver error, which ends this one.
-            Done::RoleCredentialsOpened(_) | Done::RoleCredentialsStored { .. } => {
-                State::Finished(Some(Err(oidc_core::Error::from(
-                    oidc_core::Misuse::UnexpectedResponse,
-                )
-                .into())))
-            }
+            Done::RoleCredentialsOpened(_)
+            | Done::RoleCredentialsStored { .. }
+            | Done::MfaCode(_)
+            | Done::ProcessFinished(_)
+            | Done::WebIdentityToken(_)
+            | Done::ContainerReady(_) => State::Finished(Some(Err(oidc_core::Error::from(
+                oidc_core::Misuse::UnexpectedResponse,
+            )
+            .into()))),
         };
     }
 

@@ -321,6 +321,8 @@ fn assume_role_input() -> AssumeRoleInput {
 mod chain;
 #[path = "aws/portal.rs"]
 mod portal;
+#[path = "aws/sources.rs"]
+mod sources;
 #[path = "aws/sts.rs"]
 mod sts;
 #[path = "aws/sts_errors.rs"]
@@ -330,6 +332,7 @@ mod sts_faults;
 
 pub(crate) use chain::chain_scenarios;
 pub(crate) use portal::portal_scenarios;
+pub(crate) use sources::source_scenarios;
 pub(crate) use sts::sts_scenarios;
 pub(crate) use sts_errors::sts_error_scenarios;
 pub(crate) use sts_faults::sts_fault_scenarios;

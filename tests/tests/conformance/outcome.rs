@@ -147,6 +147,10 @@ pub(crate) fn counts(s: &Stats) -> Vec<(&'static str, u64)> {
         ("get_session_token", s.get_session_token),
         ("get_web_identity_token", s.get_web_identity_token),
         ("sts_other", s.sts_other),
+        ("imds_put_token", s.imds_put_token),
+        ("imds_get_role_name", s.imds_get_role_name),
+        ("imds_get_credentials", s.imds_get_credentials),
+        ("container_credentials", s.container_credentials),
         ("unknown", s.unknown),
     ]
     .into_iter()

@@ -115,27 +115,22 @@ impl Row {
         self.env.push((key, value.into()));
         self
     }
-    #[allow(dead_code)] // pending.rs
     pub(crate) fn env_unset(mut self, key: &'static str) -> Row {
         self.env_unset.push(key);
         self
     }
-    #[allow(dead_code)] // pending.rs
     pub(crate) fn emulator(mut self, f: fn(EmulatorConfig) -> EmulatorConfig) -> Row {
         self.emu = f;
         self
     }
-    #[allow(dead_code)] // pending.rs
     pub(crate) fn emulator_env(mut self, f: fn(&Emulator) -> Vec<(String, String)>) -> Row {
         self.emu_env = f;
         self
     }
-    #[allow(dead_code)] // pending.rs
     pub(crate) fn mfa(mut self, f: fn(SystemTime) -> String) -> Row {
         self.mfa_code = Some(f);
         self
     }
-    #[allow(dead_code)] // pending.rs
     pub(crate) fn check(mut self, f: RequestCheck) -> Row {
         self.checks.push(f);
         self
