@@ -487,12 +487,6 @@ fn write_token(
         .with_refresh_token(RefreshToken::new(issued.refresh_token.clone()));
     let cache = home.sso_cache();
     cache.write_token(key, &entry).unwrap();
-    // Written an hour ago: a fresh mtime counts as a refresh attempt.
-    std::fs::File::options()
-        .write(true)
-        .open(cache.token_path(key))
-        .and_then(|f| f.set_modified(now - Duration::from_secs(3600)))
-        .unwrap();
     entry
 }
 
@@ -612,13 +606,29 @@ fn exit_codes_and_messages_say_what_to_do() {
         1,
         "said once: {stderr}"
     );
-    // Expired and not refreshable in the cache: status says ended.
+    // The same classification everywhere: after the refused refresh,
+    // `status` says ended (not "the next use refreshes it") and so does
+    // `token`, both with 3.
+    let out = home.run(&["status", "--profile", "dev", "--json"]);
+    assert_eq!(code(&out), Some(3), "{:?}", text(&out));
+    assert!(
+        text(&out).0.contains("\"state\":\"ended\""),
+        "{:?}",
+        text(&out)
+    );
+    let out = home.run(&["token", "--profile", "dev", "--endpoint-url", &base]);
+    assert_eq!(code(&out), Some(3), "{:?}", text(&out));
+    // Expired and not refreshable in the cache: ended for every command.
     let ended = CachedToken::new(
         AccessToken::new("aoal-x"),
         SystemTime::now() - Duration::from_secs(60),
     );
     home.sso_cache().write_token("corp", &ended).unwrap();
     assert_eq!(code(&home.run(&["status", "--profile", "dev"])), Some(3));
+    for command in ["token", "credentials"] {
+        let out = home.run(&[command, "--profile", "dev", "--endpoint-url", &base]);
+        assert_eq!(code(&out), Some(3), "{command}: {:?}", text(&out));
+    }
 
     // Network: nothing listens.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

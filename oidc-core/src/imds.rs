@@ -45,8 +45,10 @@
 //! use oidc_core::imds::ImdsCredentials;
 //! use oidc_core::Step;
 //!
+//! /// `now` comes from the embedder's monotonic clock (the machine only
+//! /// compares instants); the core reads no clock.
+//! fn fetch(now: Instant) -> Result<(), oidc_core::imds::ImdsError> {
 //! let mut imds = ImdsCredentials::new(ImdsCredentials::DEFAULT_ENDPOINT)?;
-//! let now = Instant::now(); // your monotonic clock; the machine only compares instants
 //! let wall = SystemTime::UNIX_EPOCH + Duration::from_secs(1_704_067_200);
 //! let answers: [&[u8]; 3] = [
 //!     b"AQAEAFakeTokenValue==",
@@ -77,7 +79,8 @@
 //! assert_eq!(output.role_name, "my-instance-role");
 //! assert!(!output.imds_v1);
 //! assert_eq!(output.credentials.access_key_id, "ASIAIOSFODNN7EXAMPLE");
-//! # Ok::<(), oidc_core::imds::ImdsError>(())
+//! Ok(())
+//! }
 //! ```
 
 use std::fmt;

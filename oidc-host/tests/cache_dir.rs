@@ -562,3 +562,38 @@ fn every_truncation_of_a_good_file_reads_as_absent() {
     std::fs::write(&path, bytes).unwrap();
     assert!(dir.read_token("my-sso").unwrap().token.is_some());
 }
+
+/// What other users could have planted is refused for reading as for
+/// writing: an entry in a directory others can write is not handed out.
+#[cfg(unix)]
+#[test]
+fn entries_in_a_directory_others_can_write_are_refused() {
+    use oidc_host::oidc_core::cache::credentials::CachedCredentials;
+    use oidc_host::oidc_core::Credentials;
+    use std::os::unix::fs::PermissionsExt as _;
+
+    let scratch = Scratch::new("world-writable");
+    let dir = CacheDir::new(scratch.path().join("sso"));
+    dir.write_token("s", &refreshable(at(T0))).unwrap();
+    let creds = oidc_host::CredentialsCacheDir::new(scratch.path().join("cli"));
+    creds
+        .write(
+            "planted.json",
+            &CachedCredentials::new(Credentials::new("AKID", "secret")),
+        )
+        .unwrap();
+    for path in [dir.path(), creds.path()] {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o777)).unwrap();
+    }
+    assert!(matches!(dir.read_token("s"), Err(HostError::Unsafe { .. })));
+    assert!(matches!(
+        creds.read("planted.json"),
+        Err(HostError::Unsafe { .. })
+    ));
+    assert!(dir.tokens().is_empty(), "listings skip them too");
+    for path in [dir.path(), creds.path()] {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    assert!(dir.read_token("s").unwrap().token.is_some());
+    assert!(creds.read("planted.json").unwrap().0.is_some());
+}

@@ -9,6 +9,8 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use oidc_core::credential_process::split_command;
+
 use super::{ParseProblem, Value};
 
 /// Python's `str.isspace()` (what `str.strip()` and the regex `\s` use):
@@ -345,62 +347,6 @@ pub(super) fn option_value(
     Ok(Value::Nested(nested))
 }
 
-/// `shlex.split(s)` (POSIX mode, no comments); `None` where Python raises
-/// `ValueError` (an unclosed quote, a trailing backslash).
-pub(super) fn shlex_split(s: &str) -> Option<Vec<String>> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut in_word = false;
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            ' ' | '\t' | '\r' | '\n' => {
-                if in_word {
-                    words.push(std::mem::take(&mut word));
-                    in_word = false;
-                }
-            }
-            '\\' => {
-                word.push(chars.next()?);
-                in_word = true;
-            }
-            '\'' => {
-                in_word = true;
-                loop {
-                    match chars.next()? {
-                        '\'' => break,
-                        other => word.push(other),
-                    }
-                }
-            }
-            '"' => {
-                in_word = true;
-                loop {
-                    match chars.next()? {
-                        '"' => break,
-                        '\\' => {
-                            let next = chars.next()?;
-                            if next != '"' && next != '\\' {
-                                word.push('\\');
-                            }
-                            word.push(next);
-                        }
-                        other => word.push(other),
-                    }
-                }
-            }
-            other => {
-                word.push(other);
-                in_word = true;
-            }
-        }
-    }
-    if in_word {
-        words.push(word);
-    }
-    Some(words)
-}
-
 /// Python's `shlex.quote`.
 pub(super) fn shlex_quote(s: &str) -> String {
     let safe = !s.is_empty()
@@ -439,7 +385,7 @@ pub(super) fn classify(header: &str) -> SectionKind {
     if header == DEFAULT_SECTION {
         return SectionKind::Defaults;
     }
-    let named = |make: fn(String) -> SectionKind| match shlex_split(header) {
+    let named = |make: fn(String) -> SectionKind| match split_command(header).ok() {
         Some(mut parts) if parts.len() == 2 => parts.pop().map_or(SectionKind::Other, make),
         _ => SectionKind::Other,
     };

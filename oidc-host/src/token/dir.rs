@@ -545,11 +545,12 @@ impl SessionState {
         let Some(token) = token else {
             return SessionState::NotSignedIn;
         };
+        if !token.is_expired(now) {
+            // Usable until it expires, even if its refresh was refused.
+            return SessionState::Valid;
+        }
         if record.is_some_and(|r| r.outcome == RefreshOutcome::Ended) {
             return SessionState::Ended;
-        }
-        if !token.is_expired(now) {
-            return SessionState::Valid;
         }
         if !token.is_refreshable(now) {
             return SessionState::Expired;

@@ -162,10 +162,17 @@ impl TokenProvider {
             Ok(d) => d,
             Err(ahead) => ahead.duration(),
         };
-        let recorded = self
-            .dir
-            .refresh_record(&self.session_key, &token)
-            .map(|r| r.attempted_at);
+        let record = self.dir.refresh_record(&self.session_key, &token);
+        if record.is_some_and(|r| r.outcome == RefreshOutcome::Ended) && token.is_expired(now) {
+            // The service refused this token's refresh token: asking again
+            // is pointless, the session has ended (as `status` says).
+            return Ok(Next::LoginRequired(self.login_handle(
+                lock,
+                LoginReason::SessionEnded,
+                Some(token),
+            )));
+        }
+        let recorded = record.map(|r| r.attempted_at);
         let last_attempt = [local, recorded].into_iter().flatten().min_by_key(distance);
         match refresh_decision(&token, now, last_attempt, &self.policy) {
             RefreshDecision::Fresh | RefreshDecision::ExpiringNotRefreshable => {
