@@ -25,12 +25,15 @@
 
 mod awscfg;
 mod commands;
+mod console;
 mod demo;
 mod embedded;
+mod exec;
 mod exit;
 mod opener;
 mod portal;
 mod profiles;
+mod profiles_cmd;
 mod runtime;
 mod target;
 mod ui;
@@ -125,8 +128,48 @@ enum Command {
     /// Run the local IAM Identity Center emulator (OIDC, portal, STS) until
     /// Ctrl-C.
     Emulator(EmulatorArgs),
+    /// Run a command (or a shell) with a profile's credentials.
+    Exec(ExecArgs),
+    /// Open (or print) the AWS console signed in with a profile's
+    /// credentials.
+    Console(ConsoleArgs),
+    /// List every profile: its kind, session, account, role and region.
+    Profiles,
     /// Print a shell completion script.
     Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExecArgs {
+    /// The region the command gets (`AWS_REGION`, `AWS_DEFAULT_REGION`);
+    /// default: the profile's.
+    #[arg(long, value_name = "REGION")]
+    pub(crate) region: Option<String>,
+    /// Serve the credentials to the command from a local credential server
+    /// (the container-credentials protocol, refreshed for as long as it
+    /// runs) instead of putting keys in its environment.
+    #[arg(long)]
+    pub(crate) server: bool,
+    /// Allow running inside another `oidc-cli exec`.
+    #[arg(long)]
+    pub(crate) allow_nested: bool,
+    /// The command and its arguments (default: your shell).
+    #[arg(last = true, value_name = "COMMAND")]
+    pub(crate) command: Vec<std::ffi::OsString>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ConsoleArgs {
+    /// The console page of this service (`s3`, `ec2` ...); default: the
+    /// console home.
+    #[arg(long, value_name = "SERVICE")]
+    pub(crate) service: Option<String>,
+    /// The console region; default: the profile's.
+    #[arg(long, value_name = "REGION")]
+    pub(crate) region: Option<String>,
+    /// Print the URL instead of opening a browser.
+    #[arg(long)]
+    pub(crate) no_browser: bool,
 }
 
 /// Where a new session signs in (overrides the configuration).
@@ -310,7 +353,9 @@ fn main() -> ExitCode {
     // and is bounded in size; the watchdog bounds the rest).
     match cli.command {
         Command::Completions(_) => {}
-        Command::Token | Command::Credentials(_) | Command::Status(_) => rt.arm_deadline(),
+        Command::Token | Command::Credentials(_) | Command::Status(_) | Command::Profiles => {
+            rt.arm_deadline()
+        }
         _ => rt.arm(),
     }
     let g = &cli.global;
@@ -324,6 +369,9 @@ fn main() -> ExitCode {
         Command::Status(args) => commands::status(&rt, g, &args),
         Command::Logout(args) => commands::logout(&rt, g, &args),
         Command::Emulator(args) => commands::emulator(&rt, g, &args),
+        Command::Exec(args) => exec::exec(&rt, g, &args),
+        Command::Console(args) => console::console(&rt, g, &args),
+        Command::Profiles => profiles_cmd::profiles(&rt, g),
         Command::Completions(args) => {
             let mut command = Cli::command();
             clap_complete::generate(args.shell, &mut command, "oidc-cli", &mut std::io::stdout());
