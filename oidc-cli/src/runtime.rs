@@ -46,6 +46,9 @@ struct Inner {
     armed: AtomicBool,
     /// Whether the watchdog runs ([`Runtime::arm_deadline`]).
     watchdog: AtomicBool,
+    /// A child of `exec` runs: signals are its business, and the
+    /// `--timeout` no longer applies.
+    child_running: AtomicBool,
 }
 
 impl Runtime {
@@ -64,6 +67,7 @@ impl Runtime {
                 started: Instant::now(),
                 armed: AtomicBool::new(false),
                 watchdog: AtomicBool::new(false),
+                child_running: AtomicBool::new(false),
             }),
         }
     }
@@ -98,6 +102,11 @@ impl Runtime {
     }
 
     fn interrupt(&self) {
+        if self.inner.child_running.load(Ordering::SeqCst) {
+            // The child got the terminal's signal itself; `exec` forwards
+            // the others and returns the child's status.
+            return;
+        }
         if self.inner.interrupted.swap(true, Ordering::SeqCst) {
             // A second Ctrl-C: do not wait for the grace period.
             self.force_exit(exit::INTERRUPTED);
@@ -214,6 +223,14 @@ impl Runtime {
             // Best effort: nothing else can be done at exit.
             let _ = std::fs::remove_dir_all(path);
         }
+    }
+
+    /// `exec` starts its child: the watchdog stands down (`--timeout`
+    /// bounds getting the credentials, not the child) and Ctrl-C no longer
+    /// ends this process.
+    pub(crate) fn child_started(&self) {
+        self.inner.child_running.store(true, Ordering::SeqCst);
+        self.inner.finished.cancel();
     }
 
     /// The command has returned: stop the watchdog, remove what is left.

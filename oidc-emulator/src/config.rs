@@ -96,6 +96,9 @@ pub struct EmulatorConfig {
     pub access_token_expires_in: u32,
     /// Lifetime of refresh tokens (default 90 days).
     pub refresh_token_lifetime: Duration,
+    /// Lifetime of the portal's role credentials (GetRoleCredentials;
+    /// default one hour).
+    pub role_credentials_lifetime: Duration,
     /// When refresh tokens are issued by CreateToken.
     pub refresh_tokens: RefreshTokenPolicy,
     /// Lifetime of authorization codes in seconds (default 600).
@@ -244,6 +247,7 @@ impl Default for EmulatorConfig {
             slow_down_increment: 5,
             access_token_expires_in: 3600,
             refresh_token_lifetime: Duration::from_secs(90 * 24 * 3600),
+            role_credentials_lifetime: Duration::from_secs(3600),
             refresh_tokens: RefreshTokenPolicy::WhenEligible,
             auth_code_expires_in: 600,
             expired_auth_code_is_expired_token: false,
@@ -319,6 +323,12 @@ impl EmulatorConfig {
         self.access_token_expires_in = secs;
         self
     }
+    /// Sets [`EmulatorConfig::role_credentials_lifetime`].
+    pub fn with_role_credentials_lifetime(mut self, d: Duration) -> Self {
+        self.role_credentials_lifetime = d;
+        self
+    }
+
     /// Sets [`EmulatorConfig::refresh_token_lifetime`].
     pub fn with_refresh_token_lifetime(mut self, d: Duration) -> Self {
         self.refresh_token_lifetime = d;

@@ -30,7 +30,6 @@ use crate::sts::{self, RoleArn};
 use crate::urlutil::{first, parse_pairs};
 
 /// Credentials handed out by GetRoleCredentials live this long.
-const ROLE_CREDENTIALS_LIFETIME_SECS: i64 = sts::ONE_HOUR;
 
 /// The IAM role IAM Identity Center creates for a permission set in an
 /// account: `AWSReservedSSO_<PermissionSet>_<16 hex>` (stable per account
@@ -102,7 +101,7 @@ pub(crate) fn get_role_credentials(ctx: &Ctx, req: &Request) -> Response {
         account,
         role.assumed_role_arn(user),
         format!("{}:{user}", role.role_id()),
-        ROLE_CREDENTIALS_LIFETIME_SECS,
+        i64::try_from(ctx.config.role_credentials_lifetime.as_secs()).unwrap_or(sts::ONE_HOUR),
         None,
     );
     let cred = sts::store(ctx, cred);

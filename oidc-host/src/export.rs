@@ -264,6 +264,99 @@ impl<'a> Export<'a> {
         self
     }
 
+    /// The environment of a child process that runs with `credentials`
+    /// (`oidc-cli exec`): each variable to set, or to remove (`None`).
+    ///
+    /// Set: `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+    /// `AWS_SESSION_TOKEN` and `AWS_CREDENTIAL_EXPIRATION` when known, the
+    /// region (`AWS_REGION`, `AWS_DEFAULT_REGION`) when given. Removed: what
+    /// would make the child's SDK look elsewhere or mix credentials
+    /// (`AWS_PROFILE`, `AWS_DEFAULT_PROFILE`, a session token or expiry
+    /// these credentials lack, the legacy `AWS_SECURITY_TOKEN`, container
+    /// credentials). With `credentials` `None` (a credential server serves
+    /// them), every key variable is removed.
+    ///
+    /// # Errors
+    ///
+    /// [`ExportError::UnrepresentableExpiration`] for an expiry outside
+    /// 1970 to 9999; [`ExportError::NulInValue`] for a value with a NUL.
+    ///
+    /// ```
+    /// use oidc_host::export::Export;
+    /// use oidc_host::oidc_core::Credentials;
+    ///
+    /// let env = Export::new()
+    ///     .with_region("eu-west-1")
+    ///     .environment(Some(&Credentials::new("AKIDEXAMPLE", "secret")))?;
+    /// assert!(env.contains(&("AWS_ACCESS_KEY_ID", Some("AKIDEXAMPLE".to_owned()))));
+    /// assert!(env.contains(&("AWS_SESSION_TOKEN", None)));
+    /// assert!(env.contains(&("AWS_REGION", Some("eu-west-1".to_owned()))));
+    /// assert!(env.contains(&("AWS_PROFILE", None)));
+    /// # Ok::<(), oidc_host::export::ExportError>(())
+    /// ```
+    pub fn environment(
+        &self,
+        credentials: Option<&Credentials>,
+    ) -> Result<Vec<(&'static str, Option<String>)>, ExportError> {
+        let mut env: Vec<(&'static str, Option<String>)> = Vec::with_capacity(14);
+        let checked = |name: &'static str, value: &str| {
+            if value.contains('\0') {
+                Err(ExportError::NulInValue { variable: name })
+            } else {
+                Ok(Some(value.to_owned()))
+            }
+        };
+        match credentials {
+            Some(c) => {
+                env.push((
+                    AWS_ACCESS_KEY_ID,
+                    checked(AWS_ACCESS_KEY_ID, &c.access_key_id)?,
+                ));
+                env.push((
+                    AWS_SECRET_ACCESS_KEY,
+                    checked(AWS_SECRET_ACCESS_KEY, c.secret_access_key.secret())?,
+                ));
+                let token = match &c.session_token {
+                    Some(t) => checked(AWS_SESSION_TOKEN, t.secret())?,
+                    None => None,
+                };
+                env.push((AWS_SESSION_TOKEN, token));
+                env.push((
+                    AWS_CREDENTIAL_EXPIRATION,
+                    c.expires_at.map(rfc3339).transpose()?,
+                ));
+            }
+            None => {
+                for name in [
+                    AWS_ACCESS_KEY_ID,
+                    AWS_SECRET_ACCESS_KEY,
+                    AWS_SESSION_TOKEN,
+                    AWS_CREDENTIAL_EXPIRATION,
+                ] {
+                    env.push((name, None));
+                }
+            }
+        }
+        env.push(("AWS_SECURITY_TOKEN", None));
+        env.push(("AWS_PROFILE", None));
+        env.push(("AWS_DEFAULT_PROFILE", None));
+        if credentials.is_some() {
+            for name in [
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+                "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+            ] {
+                env.push((name, None));
+            }
+        }
+        if let Some(region) = self.region {
+            env.push((AWS_REGION, checked(AWS_REGION, region)?));
+            env.push((AWS_DEFAULT_REGION, checked(AWS_DEFAULT_REGION, region)?));
+        }
+        Ok(env)
+    }
+
     /// `credentials` in `format`: one line per variable (or one JSON line),
     /// each ending with `\n`.
     ///
