@@ -227,6 +227,12 @@ pub(crate) struct CredentialsArgs {
     /// the shell formats, `region` in `json`).
     #[arg(long = "export-region", value_name = "REGION")]
     pub(crate) export_region: Option<String>,
+    /// Sign in when the profile's session has ended or was never signed
+    /// in (the prompt goes to stderr and the browser opens; only the
+    /// credentials go to stdout). Also on for a profile with
+    /// `oidc_cli_auto_login = true`.
+    #[arg(long)]
+    pub(crate) auto_login: bool,
 }
 
 /// The output of `credentials`.

@@ -195,7 +195,18 @@ pub(crate) fn credentials(
         .into());
     }
     let resolution = profiles::resolve_profile(rt, g)?;
-    let creds = profiles::credentials(rt, &resolution)?;
+    let creds = match profiles::credentials(rt, &resolution) {
+        Err(e)
+            if matches!(
+                exit::code_of(&*e),
+                exit::NOT_SIGNED_IN | exit::SESSION_ENDED
+            ) && (args.auto_login || profiles::auto_login_configured(&resolution.profile)) =>
+        {
+            auto_login(rt, g)?;
+            profiles::credentials(rt, &resolution)?
+        }
+        other => other?,
+    };
     let (account_id, role_name) = profiles::account_and_role(&resolution);
     print_credentials(
         args.format,
@@ -205,6 +216,31 @@ pub(crate) fn credentials(
         role_name.as_deref(),
         args.export_region.as_deref(),
     )
+}
+
+/// Signs in to the session at the root of the profile's chain, as `login`
+/// would, with every prompt on stderr: stdout stays the credentials'
+/// (a `credential_process` reads it).
+fn auto_login(rt: &Runtime, g: &Global) -> Result<(), BoxError> {
+    let config = AwsConfig::load()?;
+    let r = require(rt, g, &config, "credentials --auto-login")?;
+    let client = target::client(rt, g, &r.region)?;
+    let mode = target::sign_in_mode(&r.session, false);
+    let sign_in_args = crate::SignInArgs::default();
+    let prompt_ui = PromptUi {
+        args: &sign_in_args,
+        output: Output::Text,
+        embedded: None,
+        device_code_command: format!("{} --use-device-code", r.login_command()),
+    };
+    eprintln!(
+        "{} {} is not signed in; signing in (--auto-login)",
+        Style::stderr().warn("Note:"),
+        ui::shown(&r.label)
+    );
+    sign_in(rt, &client, &r.session, &r.label, mode, false, &prompt_ui)
+        .map_err(|e| target::explain(e, &r))?;
+    Ok(())
 }
 
 /// Role credentials through the AWS CLI's cache (one fetch however many

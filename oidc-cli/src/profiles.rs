@@ -148,3 +148,20 @@ fn ask_mfa_code(serial: &str) -> std::io::Result<String> {
     }
     Ok(code.to_owned())
 }
+
+/// Whether `profile` asks for `credentials --auto-login` in the config
+/// (`oidc_cli_auto_login = true`; the AWS CLI ignores the key).
+pub(crate) fn auto_login_configured(profile: &str) -> bool {
+    let env = Environment::from_env();
+    ProfileFiles::load(&env)
+        .ok()
+        .and_then(|files| files.merged(profile))
+        .and_then(|p| {
+            p.get(AUTO_LOGIN_KEY)
+                .map(|v| v.trim().eq_ignore_ascii_case("true"))
+        })
+        .unwrap_or(false)
+}
+
+/// The profile key that turns on `credentials --auto-login`.
+pub(crate) const AUTO_LOGIN_KEY: &str = "oidc_cli_auto_login";

@@ -1252,3 +1252,64 @@ fn chained_profiles_and_configure_that_never_surprises() {
         Some("arn:aws:iam::333333333333:role/Deploy")
     );
 }
+
+/// `credentials --auto-login` (or `oidc_cli_auto_login = true` in the
+/// profile) signs in when the session is not signed in, with the prompt on
+/// stderr and only the credentials on stdout, as a `credential_process`
+/// needs.
+#[test]
+fn credentials_auto_login_signs_in_and_keeps_stdout_clean() {
+    let emulator = Arc::new(Emulator::start(EmulatorConfig::default()).unwrap());
+    let home = Home::new("auto-login");
+    let base = emulator.base_url();
+    profile_config(&home, &format!("{base}/start"));
+    // Without it: not signed in (1), nothing on stdout.
+    let out = home.run(&["credentials", "--profile", "dev", "--endpoint-url", &base]);
+    assert_eq!(code(&out), Some(1), "{:?}", text(&out));
+    assert!(text(&out).0.is_empty());
+
+    let _approver = Approver::start(&emulator);
+    let run = |extra: &[&str]| {
+        let mut c = home.command(
+            &[
+                &[
+                    "credentials",
+                    "--profile",
+                    "dev",
+                    "--endpoint-url",
+                    &base,
+                    "--timeout",
+                    "60",
+                ][..],
+                extra,
+            ]
+            .concat(),
+        );
+        // A remote machine: the device flow, approved by the approver.
+        c.env("SSH_CONNECTION", "10.0.0.1 22 10.0.0.2 22");
+        c.output().unwrap()
+    };
+    let out = run(&["--auto-login"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(code(&out), Some(0), "{stdout}\n{stderr}");
+    let json: serde_json::Value = serde_json::from_str(stdout.trim()).expect("only JSON on stdout");
+    assert_eq!(json["Version"], 1);
+    assert!(stderr.contains("signing in (--auto-login)"), "{stderr}");
+    assert!(stderr.contains("open this page in a browser"), "{stderr}");
+
+    // The profile setting does the same after a logout.
+    let config = std::fs::read_to_string(home.config()).unwrap();
+    let config =
+        oidc_host::aws_config::upsert_profile(&config, "dev", &[("oidc_cli_auto_login", "true")])
+            .unwrap();
+    std::fs::write(home.config(), config).unwrap();
+    let out = home.run(&["logout", "--profile", "dev", "--endpoint-url", &base]);
+    assert_eq!(code(&out), Some(0), "{:?}", text(&out));
+    let out = run(&[]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(code(&out), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        serde_json::from_str::<serde_json::Value>(stdout.trim()).is_ok(),
+        "{stdout}"
+    );
+}

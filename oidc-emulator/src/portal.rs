@@ -29,7 +29,6 @@ use crate::state::{CredentialKind, Ctx};
 use crate::sts::{self, RoleArn};
 use crate::urlutil::{first, parse_pairs};
 
-
 /// The IAM role IAM Identity Center creates for a permission set in an
 /// account: `AWSReservedSSO_<PermissionSet>_<16 hex>` (stable per account
 /// and permission set).
