@@ -57,6 +57,28 @@ def py_credentials(profile):
 PY_CREDENTIALS = py_credentials(PROFILE)
 
 
+# Run as the child of `exec --server`: times requests to the credential
+# server over one kept-alive connection.
+SERVER_PROBE = """
+import http.client, json, os, statistics, time, urllib.parse
+url = urllib.parse.urlsplit(os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"])
+token = os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"]
+conn = http.client.HTTPConnection(url.hostname, url.port, timeout=5)
+samples = []
+for i in range(1100):
+    t0 = time.perf_counter_ns()
+    conn.request("GET", url.path, headers={"Authorization": token})
+    r = conn.getresponse()
+    r.read()
+    assert r.status == 200, r.status
+    if i >= 100:
+        samples.append((time.perf_counter_ns() - t0) / 1000)
+samples.sort()
+print(json.dumps({"n": len(samples), "p50_us": statistics.median(samples),
+                  "p90_us": samples[int(0.9 * len(samples))]}))
+"""
+
+
 def fmt(dt):
     return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -277,6 +299,32 @@ def main():
         for title, o, b, co, cb in rows:
             bm = f"{b[0]:16.2f} {b[1]:7.2f}" if b else f"{'n/a':>16} {'n/a':>7}"
             print(f"{title:<58} {o[0]:15.2f} {o[1]:7.2f} {bm} {co:>15.2f}, {cb:.2f}")
+
+        # exec: what it adds to the child's start (warm caches), and the
+        # credential server's answer time on loopback (keep-alive).
+        true_bin = shutil.which("true") or "/bin/true"
+        plain = measure([true_bin], env, args.runs, args.warmup)
+        wrapped = measure(
+            [args.cli, "exec", "--profile", PROFILE, "--", true_bin], env, args.runs, args.warmup
+        )
+        print(
+            f"\nexec (warm): `oidc-cli exec --profile {PROFILE} -- true` median {wrapped[0]:.2f} ms, "
+            f"p90 {wrapped[1]:.2f}; `true` alone {plain[0]:.2f} ms: exec adds "
+            f"{wrapped[0] - plain[0]:.2f} ms (aws-vault exec: tens of ms, its own figures)"
+        )
+        probe = os.path.join(home, "probe.py")
+        with open(probe, "w") as f:
+            f.write(SERVER_PROBE)
+        out = output(
+            [args.cli, "exec", "--profile", PROFILE, "--server", "--", sys.executable, probe],
+            env,
+        )
+        r = json.loads(out)
+        print(
+            f"credential server (exec --server), {r['n']} keep-alive requests from Python's "
+            f"http.client: p50 {r['p50_us']:.0f} µs, p90 {r['p90_us']:.0f} µs "
+            f"(the client's own share included)"
+        )
     finally:
         emu.stop()
         shutil.rmtree(home, ignore_errors=True)
