@@ -7,7 +7,9 @@ pub(crate) mod completion;
 use std::time::SystemTime;
 
 use oidc_host::aws_config::Environment;
-use oidc_host::profile::{list_profiles, ProfileFiles, ProfileKind, ProfileSummary, ResolveOptions};
+use oidc_host::profile::{
+    list_profiles, ProfileFiles, ProfileKind, ProfileSummary, ResolveOptions,
+};
 use serde_json::json;
 
 use crate::commands::emit;

@@ -104,7 +104,11 @@ fn env(vars: &[(&str, &str)]) -> Environment {
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect();
-    Environment::new(move |name| vars.get(name).map(Into::into), Platform::Unix, None)
+    Environment::new(
+        move |name| vars.get(name).map(Into::into),
+        Platform::Unix,
+        None,
+    )
 }
 
 fn files() -> ProfileFiles {

@@ -85,11 +85,9 @@ fn registration(shell: clap_complete::Shell, completer: &str) -> Result<String, 
         Shell::Elvish => &Elvish,
         Shell::PowerShell => &Powershell,
         other => {
-            return Err(Failure::new(
-                exit::USAGE,
-                format!("no completion script for {other}"),
+            return Err(
+                Failure::new(exit::USAGE, format!("no completion script for {other}")).into(),
             )
-            .into())
         }
     };
     let mut buf = Vec::new();
@@ -140,9 +138,7 @@ pub(crate) fn complete(args: &CompleteArgs) -> Result<(), BoxError> {
     } else {
         Err(Failure::new(
             exit::USAGE,
-            format!(
-                "`{CALLBACK}` is for the scripts of `oidc-cli completions` ({VAR} is not set)"
-            ),
+            format!("`{CALLBACK}` is for the scripts of `oidc-cli completions` ({VAR} is not set)"),
         )
         .into())
     }

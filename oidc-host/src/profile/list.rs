@@ -124,7 +124,9 @@ impl ProfileSummary {
                 summary.account_id.clone_from(&sso.account_id);
                 summary.role_name.clone_from(&sso.role_name);
             }
-            Some(LinkKind::AssumeRole { role_arn, .. } | LinkKind::WebIdentity { role_arn, .. }) => {
+            Some(
+                LinkKind::AssumeRole { role_arn, .. } | LinkKind::WebIdentity { role_arn, .. },
+            ) => {
                 let (account, role) = role_arn_parts(role_arn);
                 summary.account_id = account;
                 summary.role_name = role;
