@@ -60,10 +60,12 @@ struct Cli {
 #[derive(Debug, Args, Clone)]
 pub(crate) struct Global {
     /// The AWS CLI profile whose SSO session (and account and role) to use.
-    #[arg(long, env = "AWS_PROFILE", global = true)]
+    #[arg(long, env = "AWS_PROFILE", global = true,
+          add = clap_complete::ArgValueCandidates::new(profiles_cmd::completion::profile_names))]
     pub(crate) profile: Option<String>,
     /// The `[sso-session NAME]` to use.
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, global = true, value_name = "NAME",
+          add = clap_complete::ArgValueCandidates::new(profiles_cmd::completion::session_names))]
     pub(crate) sso_session: Option<String>,
     /// Send every request to this URL instead of AWS (e.g. an emulator);
     /// wins over `AWS_ENDPOINT_URL_<SERVICE>`, `AWS_ENDPOINT_URL` and the
@@ -137,6 +139,9 @@ enum Command {
     Profiles,
     /// Print a shell completion script.
     Completions(CompletionsArgs),
+    /// What the completion scripts call at every Tab.
+    #[command(name = "__complete", hide = true)]
+    Complete(profiles_cmd::completion::CompleteArgs),
 }
 
 #[derive(Debug, Args)]
@@ -309,7 +314,11 @@ pub(crate) struct EmulatorArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct CompletionsArgs {
-    /// The shell.
+    /// The shell: `source <(oidc-cli completions bash)` in `~/.bashrc`,
+    /// `source <(oidc-cli completions zsh)` in `~/.zshrc` (after
+    /// `compinit`), `oidc-cli completions fish | source` in fish's config.
+    /// The script calls `oidc-cli` back at every Tab, so profile and
+    /// sso-session names are completed from the current AWS config.
     #[arg(value_enum)]
     pub(crate) shell: clap_complete::Shell,
 }
@@ -378,11 +387,8 @@ fn main() -> ExitCode {
         Command::Exec(args) => exec::exec(&rt, g, &args),
         Command::Console(args) => console::console(&rt, g, &args),
         Command::Profiles => profiles_cmd::profiles(&rt, g),
-        Command::Completions(args) => {
-            let mut command = Cli::command();
-            clap_complete::generate(args.shell, &mut command, "oidc-cli", &mut std::io::stdout());
-            Ok(())
-        }
+        Command::Completions(args) => profiles_cmd::completion::script(args.shell),
+        Command::Complete(args) => profiles_cmd::completion::complete(&args),
     };
     let code = match result {
         Ok(()) => ExitCode::from(exit::OK),

@@ -76,6 +76,7 @@
 //! ```
 
 mod error;
+mod list;
 mod resolve;
 
 use std::path::PathBuf;
@@ -89,6 +90,7 @@ use crate::token::session::DEFAULT_LOCK_TIMEOUT;
 use crate::token::session_flow::SignInMode;
 
 pub use error::ResolveError;
+pub use list::{list_profiles, sso_session_names, ProfileKind, ProfileSummary};
 pub use resolve::{resolve, with_endpoints};
 
 /// How long a `credential_process` command may run: botocore has no
