@@ -9,7 +9,7 @@ use std::time::SystemTime;
 use oidc_core::cache::credentials::CredentialsRefreshPolicy;
 use oidc_core::Credentials;
 use oidc_host::aws_config::Environment;
-use oidc_host::profile::{resolve, LinkKind, ProfileFiles, Resolution, ResolveOptions};
+use oidc_host::profile::{resolve, ProfileFiles, Resolution, ResolveOptions};
 use oidc_host::{
     CredentialsProvider, MfaPrompt, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_READ_TIMEOUT,
@@ -113,17 +113,10 @@ fn explain(e: oidc_ureq::Error, resolution: &Resolution) -> BoxError {
 }
 
 /// The account and role of the credentials, for the `json` format: the
-/// first link's role (an assumed role's ARN, or the SSO role).
+/// first link's role (an assumed role's, or the SSO role).
 pub(crate) fn account_and_role(resolution: &Resolution) -> (Option<String>, Option<String>) {
-    match resolution.links.first().map(|l| &l.kind) {
-        Some(LinkKind::AssumeRole { role_arn, .. } | LinkKind::WebIdentity { role_arn, .. }) => {
-            let account = role_arn.split(':').nth(4).map(str::to_owned);
-            let role = role_arn.rsplit('/').next().map(str::to_owned);
-            (account, role)
-        }
-        Some(LinkKind::Sso(sso)) => (sso.account_id.clone(), sso.role_name.clone()),
-        _ => (None, None),
-    }
+    let summary = resolution.summary();
+    (summary.account_id, summary.role_name)
 }
 
 /// Asks for an MFA code on stderr and reads one line: from the terminal,

@@ -140,6 +140,14 @@ impl ProfileSummary {
     }
 }
 
+impl Resolution {
+    /// What [`list_profiles`] says of this profile: its kind, session,
+    /// account and role (an assumed role's from its ARN), region.
+    pub fn summary(&self) -> ProfileSummary {
+        ProfileSummary::from_resolution(self.profile.clone(), self)
+    }
+}
+
 /// The account id and the role name of an IAM role ARN
 /// (`arn:aws:iam::123456789012:role/path/Name`); `None` for a part the
 /// ARN does not have.
