@@ -144,6 +144,7 @@ mod pkce;
 mod portal;
 mod reqlog;
 mod server;
+mod signin;
 mod sigv4_verify;
 mod state;
 mod stats;
@@ -220,6 +221,12 @@ impl Emulator {
     /// [`EmulatorConfig::container_authorization`]).
     pub fn container_credentials_url(&self) -> String {
         format!("{}/container-credentials", self.ctx.base_url)
+    }
+
+    /// The console federation endpoint,
+    /// `http://127.0.0.1:<port>/federation` (`getSigninToken` and `login`).
+    pub fn federation_url(&self) -> String {
+        format!("{}/federation", self.ctx.base_url)
     }
 
     /// The bound socket address.
