@@ -3,11 +3,11 @@
 //!
 //! Two steps, both pure here:
 //!
-//! 1. [`SigninTokenRequest::build`]: `GET <federation>?Action=getSigninToken&Session=<JSON>`,
+//! 1. [`SigninTokenRequest::build`] builds `GET <federation>?Action=getSigninToken&Session=<JSON>`,
 //!    the JSON holding the credentials (`sessionId`, `sessionKey`,
 //!    `sessionToken`), optionally with a `SessionDuration`; the answer,
 //!    `{"SigninToken": "..."}`, goes through [`parse_signin_token`].
-//! 2. [`login_url`]: `<federation>?Action=login&Issuer=..&Destination=..&SigninToken=..`,
+//! 2. [`login_url`] builds `<federation>?Action=login&Issuer=..&Destination=..&SigninToken=..`,
 //!    which signs a browser in to the [`console_destination`].
 //!
 //! The federation endpoint is the partition's sign-in host
