@@ -126,3 +126,84 @@ impl Flow for SigninTokenFlow {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oidc_core::federation::{FederationError, Partition};
+    use oidc_core::{Credentials, TransportError, TransportErrorKind};
+
+    fn flow(duration: Option<u32>) -> SigninTokenFlow {
+        let credentials = Credentials::new("ASIAEXAMPLE", "planted").with_session_token("planted");
+        let mut request = SigninTokenRequest::new(&credentials).unwrap();
+        if let Some(seconds) = duration {
+            request = request.with_session_duration(seconds);
+        }
+        SigninTokenFlow::new(
+            &request,
+            &FederationEndpoint::for_partition(Partition::AwsCn),
+        )
+    }
+
+    fn now() -> (Instant, SystemTime) {
+        (Instant::now(), SystemTime::UNIX_EPOCH)
+    }
+
+    #[test]
+    fn sends_once_and_ends_with_the_token_or_the_refusal() {
+        let (now, wall) = now();
+        let mut quota = RetryQuota::default();
+        let mut ok = flow(None);
+        let Step::Send(request) = ok.poll(now, wall) else {
+            panic!("expected a request")
+        };
+        assert_eq!(request.uri().host(), Some("signin.amazonaws.cn"));
+        assert!(!format!("{ok:?}").contains("planted"));
+        let answer = http::Response::builder()
+            .status(403)
+            .body(br#"{"message":"expired"}"#.to_vec())
+            .unwrap();
+        ok.handle(now, Event::Response(&answer), &mut quota, 0);
+        match ok.poll(now, wall) {
+            Step::Done(Err(Error::Federation(FederationError::Service {
+                status: 403, ..
+            }))) => {}
+            other => panic!("{other:?}"),
+        }
+        // Over: a second poll is a driver error, not a second request.
+        assert!(matches!(
+            ok.poll(now, wall),
+            Step::Done(Err(Error::Local { .. }))
+        ));
+    }
+
+    #[test]
+    fn a_transport_failure_is_a_core_error() {
+        let (now, wall) = now();
+        let mut f = flow(Some(3600));
+        assert!(matches!(f.poll(now, wall), Step::Send(_)));
+        let failure = TransportError::new("Federation GetSigninToken", TransportErrorKind::Connect);
+        f.handle(
+            now,
+            Event::<Vec<u8>>::Failed(failure),
+            &mut RetryQuota::default(),
+            0,
+        );
+        match f.poll(now, wall) {
+            Step::Done(Err(e)) => assert!(e.transport_error().is_some(), "{e:?}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_invalid_request_ends_at_once() {
+        let (now, wall) = now();
+        let mut f = flow(Some(10));
+        match f.poll(now, wall) {
+            Step::Done(Err(Error::Federation(FederationError::InvalidSessionDuration {
+                seconds: 10,
+            }))) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+}
