@@ -34,13 +34,19 @@ impl Home {
             "[profile base]\naws_access_key_id = {STATIC_KEY_ID}\n\
              aws_secret_access_key = {STATIC_SECRET}\nregion = us-east-1\n\n\
              [profile admin]\nrole_arn = arn:aws:iam::111111111111:role/Admin\n\
-             source_profile = base\nrole_session_name = ana\nregion = us-east-1\n"
+             source_profile = base\nrole_session_name = ana\nregion = us-east-1\n\n\
+             [profile deeper]\nrole_arn = arn:aws:iam::222222222222:role/Deeper\n\
+             source_profile = admin\nrole_session_name = bo\nregion = cn-north-1\n"
         );
         std::fs::write(path.join(".aws").join("config"), config).unwrap();
         Home(path)
     }
 
     fn run(&self, args: &[&str]) -> Output {
+        self.run_with(args, &[])
+    }
+
+    fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let mut c = Command::new(BIN);
         c.args(args)
             .env("HOME", &self.0)
@@ -68,6 +74,7 @@ impl Home {
         ] {
             c.env_remove(var);
         }
+        c.envs(env.iter().copied());
         c.output().expect("run oidc-cli")
     }
 }
@@ -254,4 +261,76 @@ fn long_term_keys_are_refused() {
     assert!(!err.contains(STATIC_SECRET), "{err}");
     assert!(stdout(&out).is_empty());
     assert_eq!(emu.stats().get_signin_token, 0);
+}
+
+#[test]
+fn role_chaining_asks_for_no_session_duration_and_the_signin_variable_wins() {
+    let emu = emulator();
+    let home = Home::new("chain");
+    // No `--endpoint-url`: STS and the federation endpoint from the
+    // variables (the sign-in one used as it is).
+    let base = emu.base_url();
+    let signin = emu.federation_url();
+    let out = home.run_with(
+        &[
+            "console",
+            "--profile",
+            "deeper",
+            "--no-browser",
+            "--timeout",
+            "60",
+        ],
+        &[
+            ("AWS_ENDPOINT_URL_STS", base.as_str()),
+            ("AWS_ENDPOINT_URL_SIGNIN", signin.as_str()),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let url = stdout(&out).trim().to_owned();
+    assert!(url.starts_with(&format!("{signin}?Action=login&")), "{url}");
+    let p = params(&url);
+    // The profile's region is in aws-cn: that partition's console.
+    assert_eq!(
+        param(&p, "Destination"),
+        "https://cn-north-1.console.amazonaws.cn/console/home?region=cn-north-1"
+    );
+    let (status, page) = open_login(&url);
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("assumed-role/Deeper/bo"), "{page}");
+    assert!(
+        page.contains("<code id=\"duration\">default</code>"),
+        "{page}"
+    );
+    let logged = emu.requests();
+    let sent = logged
+        .iter()
+        .find(|r| r.operation.as_deref() == Some("Federation GetSigninToken"))
+        .unwrap();
+    assert!(
+        !sent.params.contains_key("SessionDuration"),
+        "{:?}",
+        sent.params
+    );
+    assert_eq!(emu.stats().assume_role, 2);
+
+    // A federation endpoint that is plain http to another host is refused.
+    let out = home.run_with(
+        &[
+            "console",
+            "--profile",
+            "deeper",
+            "--no-browser",
+            "--timeout",
+            "60",
+        ],
+        &[
+            ("AWS_ENDPOINT_URL_STS", base.as_str()),
+            (
+                "AWS_ENDPOINT_URL_SIGNIN",
+                "http://signin.example.com/federation",
+            ),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("loopback"), "{}", stderr(&out));
 }
