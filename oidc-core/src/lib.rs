@@ -32,6 +32,8 @@
 //! * [`cache`]: the AWS CLI v2 SSO token cache format and the pure refresh
 //!   decision.
 //! * [`endpoint`]: endpoint resolution from the official rule sets.
+//! * [`federation`]: the console federation endpoint (a sign-in token from
+//!   temporary credentials, the console sign-in URL).
 //! * [`retry`]: the AWS standard retry policy.
 //! * [`secret`]: secret newtypes whose `Debug` prints `[redacted]`.
 //! * [`credentials`]: AWS [`Credentials`] (access key pair, session token,
@@ -181,6 +183,7 @@ pub mod debug;
 pub mod device_flow;
 pub mod endpoint;
 mod error;
+pub mod federation;
 pub mod identity_context;
 pub mod imds;
 mod operation;

@@ -20,6 +20,7 @@
 //! | `POST /` (form body `Action=<Op>&Version=2011-06-15&...`) | AWS STS (awsQuery): AssumeRole, AssumeRoleWithSAML, AssumeRoleWithWebIdentity, AssumeRoot, DecodeAuthorizationMessage, GetAccessKeyInfo, GetCallerIdentity, GetDelegatedAccessToken, GetFederationToken, GetSessionToken, GetWebIdentityToken |
 //! | `PUT /latest/api/token`, `GET /latest/meta-data/iam/security-credentials/[<role>]` | EC2 instance metadata (IMDSv2) instance-profile credentials ([`Emulator::imds_endpoint`]) |
 //! | `GET /container-credentials` | Container (ECS task role) credentials, `Authorization` required ([`Emulator::container_credentials_url`]) |
+//! | `GET /federation?Action=getSigninToken&Session=<JSON>`, `GET /federation?Action=login&...&SigninToken=..` | Console federation endpoint ([`Emulator::federation_url`]): a sign-in token for temporary credentials the emulator issued (`sessionId`/`sessionKey`/`sessionToken`; unknown or wrong keys 403, expired 403 `ExpiredToken`, long-term keys 400, JSON errors), then an HTML "signed in" page naming the identity and the `Destination` (tokens last 15 minutes) |
 //! | `/_emulator/...` | Test-control API (see below) |
 //!
 //! Every response carries `x-amzn-RequestId`. Errors of the OIDC operations
@@ -144,6 +145,7 @@ mod pkce;
 mod portal;
 mod reqlog;
 mod server;
+mod signin;
 mod sigv4_verify;
 mod state;
 mod stats;
@@ -220,6 +222,12 @@ impl Emulator {
     /// [`EmulatorConfig::container_authorization`]).
     pub fn container_credentials_url(&self) -> String {
         format!("{}/container-credentials", self.ctx.base_url)
+    }
+
+    /// The console federation endpoint,
+    /// `http://127.0.0.1:<port>/federation` (`getSigninToken` and `login`).
+    pub fn federation_url(&self) -> String {
+        format!("{}/federation", self.ctx.base_url)
     }
 
     /// The bound socket address.

@@ -45,6 +45,8 @@ Credential endpoints on the same base URL:
        AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:PORT/
   GET  /container-credentials   (Authorization: TOKEN)
        AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:PORT/container-credentials
+  GET  /federation?Action=getSigninToken|login   console federation endpoint
+       AWS_ENDPOINT_URL_SIGNIN=http://127.0.0.1:PORT/federation
 
 Control API (JSON bodies, `Content-Type: application/json`):
   GET    /_emulator/health         {\"ok\":true,\"baseUrl\":..}

@@ -63,7 +63,8 @@ pub struct LoggedRequest {
     /// (`POST /`), the form body's (`Action`, `RoleArn`, ...). The first
     /// value of a repeated name is kept. Secret values — `WebIdentityToken`,
     /// `SAMLAssertion`, `TokenCode`, `TradeInToken`, `ContextAssertion`,
-    /// `X-Amz-Signature`, `X-Amz-Security-Token` and any name containing
+    /// `X-Amz-Signature`, `X-Amz-Security-Token`, the federation endpoint's
+    /// `Session` and `SigninToken` and any name containing
     /// `secret`, `password` or `assertion` — are replaced by
     /// [`REDACTED`] (`"<redacted>"`).
     pub params: BTreeMap<String, String>,
@@ -77,7 +78,9 @@ pub struct LoggedRequest {
 
 /// Whether the value of the parameter `name` is a secret.
 fn is_secret(name: &str) -> bool {
-    const SECRET_NAMES: [&str; 7] = [
+    const SECRET_NAMES: [&str; 9] = [
+        "session",
+        "signintoken",
         "webidentitytoken",
         "samlassertion",
         "tokencode",
@@ -189,6 +192,8 @@ pub(crate) fn operation_name(op: Op) -> Option<String> {
         Op::ImdsGetRoleName => "IMDS GetRoleName",
         Op::ImdsGetCredentials => "IMDS GetCredentials",
         Op::ContainerCredentials => "ContainerCredentials",
+        Op::GetSigninToken => "Federation GetSigninToken",
+        Op::FederationLogin => "Federation Login",
         Op::Sts(Some(sts)) => sts.action(),
         Op::Sts(None) | Op::Unknown => return None,
     };

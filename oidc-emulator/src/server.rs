@@ -22,6 +22,7 @@ use crate::http::{write_response, Connection, Limits, ReadError, Request, Respon
 use crate::metadata;
 use crate::portal;
 use crate::reqlog::{self, LoggedRequest};
+use crate::signin;
 use crate::state::{lock, Ctx};
 use crate::stats::Op;
 use crate::sts;
@@ -306,6 +307,8 @@ fn classify(ctx: &Ctx, req: &Request) -> Route {
         ("/authorize", "GET" | "POST") => Op::Authorize,
         ("/device", "GET" | "POST") => Op::VerificationPage,
         ("/federation/credentials", "GET") => Op::GetRoleCredentials,
+        ("/federation", "GET") if is_get_signin_token(req) => Op::GetSigninToken,
+        ("/federation", "GET") => Op::FederationLogin,
         ("/assignment/accounts", "GET") => Op::ListAccounts,
         ("/assignment/roles", "GET") => Op::ListAccountRoles,
         ("/logout", "POST") => Op::Logout,
@@ -333,6 +336,10 @@ fn normalized_path(req: &Request) -> &str {
     }
 }
 
+fn is_get_signin_token(req: &Request) -> bool {
+    req.query.split('&').any(|kv| kv == "Action=getSigninToken")
+}
+
 fn is_iam(req: &Request) -> bool {
     req.query
         .split('&')
@@ -343,7 +350,10 @@ fn allowed_methods(path: &str) -> Option<&'static str> {
     Some(match path {
         "/client/register" | "/device_authorization" | "/token" | "/logout" | "/" => "POST",
         "/authorize" | "/device" => "GET, POST",
-        "/federation/credentials" | "/assignment/accounts" | "/assignment/roles" => "GET",
+        "/federation/credentials"
+        | "/federation"
+        | "/assignment/accounts"
+        | "/assignment/roles" => "GET",
         _ => return None,
     })
 }
@@ -401,6 +411,7 @@ fn dispatch(ctx: &Ctx, op: Op, req: &Request, request_id: &str) -> Response {
         Op::ImdsGetRoleName => metadata::get_role_name(ctx, req),
         Op::ImdsGetCredentials => metadata::get_credentials(ctx, req),
         Op::ContainerCredentials => metadata::container_credentials(ctx, req),
+        Op::GetSigninToken | Op::FederationLogin => signin::handle(ctx, req),
         Op::Sts(sts_op) => sts::handle(ctx, sts_op, req, request_id),
         Op::Unknown => not_routed(req),
     }

@@ -266,6 +266,8 @@ pub(crate) struct State {
     pub(crate) imds_credential: Option<String>,
     /// Access key id of the current container credentials.
     pub(crate) container_credential: Option<String>,
+    /// Console sign-in tokens issued by the federation endpoint.
+    pub(crate) signin_tokens: HashMap<String, crate::signin::SigninRecord>,
     pub(crate) seq: u64,
 }
 

@@ -29,6 +29,10 @@ pub(crate) enum Op {
     ImdsGetCredentials,
     /// `GET /container-credentials`.
     ContainerCredentials,
+    /// `GET /federation?Action=getSigninToken`.
+    GetSigninToken,
+    /// `GET /federation?Action=login` (or another `Action`).
+    FederationLogin,
     /// STS (`POST /`); `None` for a missing or unknown `Action`.
     Sts(Option<StsOperation>),
     /// Unknown route (404 / 405).
@@ -99,6 +103,11 @@ pub struct Stats {
     pub imds_get_credentials: u64,
     /// `/container-credentials`.
     pub container_credentials: u64,
+    /// Federation `GET /federation?Action=getSigninToken`.
+    pub get_signin_token: u64,
+    /// Federation `GET /federation` with `Action=login` (or any other
+    /// `Action`).
+    pub federation_login: u64,
     /// STS `AssumeRole`.
     pub assume_role: u64,
     /// STS `AssumeRoleWithSAML`.
@@ -150,6 +159,8 @@ impl Stats {
             Op::ImdsGetRoleName => &mut self.imds_get_role_name,
             Op::ImdsGetCredentials => &mut self.imds_get_credentials,
             Op::ContainerCredentials => &mut self.container_credentials,
+            Op::GetSigninToken => &mut self.get_signin_token,
+            Op::FederationLogin => &mut self.federation_login,
             Op::Sts(op) => self.sts_slot(op),
             Op::Unknown => &mut self.unknown,
         };

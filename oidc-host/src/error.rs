@@ -300,6 +300,10 @@ pub enum Error {
         /// How long was waited.
         waited: Duration,
     },
+    /// The console federation endpoint refused or garbled the sign-in
+    /// token, or its request could not be formed.
+    #[error(transparent)]
+    Federation(#[from] oidc_core::federation::FederationError),
 }
 
 impl From<HostError> for Error {

@@ -107,6 +107,7 @@ extern crate self as oidc_host;
 pub mod adapter;
 pub mod aws_config;
 mod config;
+pub mod console;
 pub mod credential_server;
 mod credentials;
 mod drive;
