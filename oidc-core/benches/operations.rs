@@ -896,7 +896,37 @@ fn print_signing_breakdown() {
     }
 }
 
+/// `OIDC_BENCH_PROFILE=<case>[:core|plain|request|parse]` with
+/// `OIDC_BENCH_ITERS=<n>`: runs that one piece of work `n` times and exits
+/// (for `valgrind --tool=callgrind`; the difference of two runs with
+/// different `n` is the instruction count of `n` calls).
+fn profile(spec: &str) {
+    let iters: u64 = std::env::var("OIDC_BENCH_ITERS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1000);
+    let (name, part) = spec.split_once(':').unwrap_or((spec, "core"));
+    let mut case = cases()
+        .into_iter()
+        .find(|c| c.name == name)
+        .expect("a case of that name");
+    let work: &mut dyn FnMut() = match part {
+        "core" => &mut case.core,
+        "plain" => &mut case.plain,
+        "request" => &mut case.parts.as_mut().expect("parts").0,
+        "parse" => &mut case.parts.as_mut().expect("parts").1,
+        other => panic!("unknown part {other}"),
+    };
+    for _ in 0..iters {
+        work();
+    }
+}
+
 fn main() {
+    if let Ok(spec) = std::env::var("OIDC_BENCH_PROFILE") {
+        profile(&spec);
+        return;
+    }
     let mut criterion = Criterion::default()
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2))
