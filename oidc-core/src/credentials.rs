@@ -195,14 +195,15 @@ pub(crate) mod check {
     pub(crate) fn all_bytes(value: &[u8], allowed: impl Fn(u8) -> bool + Copy) -> bool {
         let mut blocks = value.chunks_exact(32);
         for block in &mut blocks {
-            if !block.iter().fold(true, |ok, &b| ok & allowed(b)) {
+            let mut bad = 0u8;
+            for &b in block {
+                bad |= u8::from(!allowed(b));
+            }
+            if bad != 0 {
                 return false;
             }
         }
-        blocks
-            .remainder()
-            .iter()
-            .fold(true, |ok, &b| ok & allowed(b))
+        blocks.remainder().iter().all(|&b| allowed(b))
     }
 
     /// Whether `value` is printable ASCII (`U+0020..=U+007E`), in one pass.
