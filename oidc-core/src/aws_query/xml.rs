@@ -102,7 +102,7 @@ pub(super) fn scan<'a, const N: usize>(
     // XML 1.0 line-end normalisation only ever changes a `\r`: without
     // one in the body (the usual case), text is used as the reader gives
     // it, with no second scan per piece.
-    let has_cr = body.contains(&b'\r');
+    let has_cr = !crate::credentials::check::all_bytes(body, |b| b != b'\r');
     let mut reader = Reader::from_str(text);
     let mut frames = [Frame::Root; MAX_FRAMES];
     let mut depth = 0usize; // frames in use
@@ -133,9 +133,15 @@ pub(super) fn scan<'a, const N: usize>(
         match event {
             Event::Start(ref start) | Event::Empty(ref start) => {
                 let is_empty = matches!(event, Event::Empty(_));
-                let local = start.local_name();
-                let name: &str = local.as_ref();
-                let name = name.as_bytes();
+                // The local name: after the first `:` of the qualified name, as quick-xml reads it
+                // (names are short: a byte loop beats a `str` search).
+                let qualified = start.name();
+                let qualified: &str = qualified.as_ref();
+                let qualified = qualified.as_bytes();
+                let name = match qualified.iter().position(|&b| b == b':') {
+                    Some(i) => qualified.get(i + 1..).unwrap_or_default(),
+                    None => qualified,
+                };
                 let next = if skipped > 0 {
                     None
                 } else if depth == 0 {
