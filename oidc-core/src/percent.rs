@@ -39,7 +39,6 @@ pub(crate) fn encode_bytes_into(out: &mut Vec<u8>, bytes: &[u8]) {
 
 /// Appends `bytes`, encoded, to `out`.
 pub(crate) fn encode_into(out: &mut String, bytes: &[u8]) {
-    out.reserve(bytes.len());
     for &b in bytes {
         if is_unreserved(b) {
             out.push(char::from(b));

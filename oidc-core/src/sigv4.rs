@@ -1303,6 +1303,66 @@ mod tests {
         assert_eq!(request.headers().len(), 2);
     }
 
+    /// What `sign` signs is exactly what `canonical_request` says of the
+    /// signed request, whichever headers were added, replaced or kept.
+    #[test]
+    fn the_signature_is_that_of_the_public_canonical_request() {
+        let time = at(1_440_938_160);
+        for (token, content_sha256, host) in [
+            (true, false, false),
+            (false, true, true),
+            (true, true, true),
+            (false, false, false),
+        ] {
+            let mut credentials = example_credentials();
+            if token {
+                credentials = credentials.with_session_token("to ken/+=");
+            }
+            let mut builder = Request::builder()
+                .method("POST")
+                .uri("https://sts.amazonaws.com/a/../b?z=1&a=2")
+                .header("x-amz-date", "19990101T000000Z")
+                .header("x-amz-security-token", "kept unless replaced")
+                .header("x-amz-content-sha256", "kept too")
+                .header("x-multi", " a  b ")
+                .header("x-multi", "c")
+                .header("user-agent", "not signed");
+            if host {
+                builder = builder.header("host", "other.example");
+            }
+            let mut request = builder.body(b"Action=X".to_vec()).unwrap();
+            let settings = SigningSettings::default().with_content_sha256_header(content_sha256);
+            let params =
+                SigningParams::new(&credentials, "us-east-1", "sts", time).with_settings(settings);
+            sign(&mut request, &params).unwrap();
+            let creq = canonical_request(&request, &settings).unwrap();
+            assert!(creq.contains("x-multi:a b,c\n"), "{creq}");
+            assert!(!creq.contains("user-agent"), "{creq}");
+            let sts = string_to_sign(&creq, time, "us-east-1", "sts").unwrap();
+            let key = signing_key(
+                &credentials.secret_access_key,
+                "20150830",
+                "us-east-1",
+                "sts",
+            );
+            let authorization = request.headers()["authorization"].to_str().unwrap();
+            assert!(
+                authorization.ends_with(&format!("Signature={}", signature(&key, &sts))),
+                "{authorization}\n{creq}"
+            );
+            let signed = creq.lines().nth_back(1).unwrap();
+            assert!(authorization.contains(&format!("SignedHeaders={signed},")));
+            assert_eq!(
+                request.headers()["x-amz-security-token"],
+                if token {
+                    "to ken/+="
+                } else {
+                    "kept unless replaced"
+                }
+            );
+        }
+    }
+
     #[test]
     fn unsigned_headers_is_sorted_lower_case() {
         let mut sorted = UNSIGNED_HEADERS.to_vec();
