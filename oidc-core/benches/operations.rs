@@ -18,6 +18,19 @@
 //! beside a hand-written `quick_xml::Reader` loop filling the same fields
 //! (the fastest possible parse, well below any real parser).
 //!
+//! Beside each figure the ratio lines print the SDK-free floor: for the
+//! JSON operations the plain `serde_json` struct itself; for the STS ones
+//! the hand-written reader loop plus the SHA-256 work SigV4 cannot avoid
+//! (the canonical request's hash, the body's hash and one HMAC of the
+//! string to sign with the cached key), on inputs of the same size. (No
+//! AWS SDK is a dependency of this workspace, so the SDK itself is not
+//! measured here.)
+//!
+//! `OIDC_BENCH_PROFILE=<case>[:core|plain|floor|request|parse]` with
+//! `OIDC_BENCH_ITERS=<n>` runs one piece of work `n` times and exits, for
+//! `valgrind --tool=callgrind` (the difference of two runs with different
+//! `n` gives the instructions per call).
+//!
 //! The device-flow step is `poll` (`Send`), `handle_response` with
 //! "authorization pending", then `poll` (`WaitUntil`); its ratio is against
 //! `serde_json` parsing the pending error body, for information only.
@@ -206,6 +219,11 @@ struct Case {
     parts: Option<(Work, Work)>,
     /// The allowed ratio, and what the baseline is.
     budget: (f64, &'static str),
+    /// The SDK-free floor, when it is more than `plain`: for an STS case,
+    /// the hand-written `quick_xml::Reader` loop plus the SHA-256 work
+    /// SigV4 cannot avoid (hash of the canonical request, of the body, and
+    /// the one HMAC of the string to sign with the cached key).
+    floor: Option<Work>,
 }
 
 /// One unit of measured work.
@@ -265,6 +283,7 @@ fn operation<I: 'static, O: 'static, P: for<'de> Deserialize<'de>>(
             }),
         )),
         budget: (BUDGET, "serde_json plain struct"),
+        floor: None,
     }
 }
 
@@ -327,6 +346,7 @@ fn cases() -> Vec<Case> {
             assume_role::request,
             assume_role::parse,
             serde_assume_role,
+            plain_assume_role,
             (STS_BUDGET, "quick-xml serde plain struct"),
         ),
         sts_case(
@@ -336,6 +356,7 @@ fn cases() -> Vec<Case> {
             get_caller_identity::request,
             get_caller_identity::parse,
             serde_get_caller_identity,
+            plain_get_caller_identity,
             (STS_BUDGET, "quick-xml serde plain struct"),
         ),
         sts_case(
@@ -345,6 +366,7 @@ fn cases() -> Vec<Case> {
             assume_role::request,
             assume_role::parse,
             plain_assume_role,
+            plain_assume_role,
             (f64::INFINITY, "hand-written quick-xml Reader loop (informational)"),
         ),
         sts_case(
@@ -353,6 +375,7 @@ fn cases() -> Vec<Case> {
             xml_response(get_caller_identity_body()),
             get_caller_identity::request,
             get_caller_identity::parse,
+            plain_get_caller_identity,
             plain_get_caller_identity,
             (f64::INFINITY, "hand-written quick-xml Reader loop (informational)"),
         ),
@@ -581,13 +604,15 @@ fn plain_get_caller_identity(body: &[u8]) -> PlainGetCallerIdentity {
 /// `SigV4Signer` (as `Call` does: the day's signing key is cached), then
 /// `parse(response)`,
 /// against the `quick_xml::Reader` loop `plain` on the response body.
-fn sts_case<I: 'static, O: 'static, P: 'static>(
+#[allow(clippy::too_many_arguments)]
+fn sts_case<I: 'static, O: 'static, P: 'static, R: 'static>(
     name: &'static str,
     input: I,
     response: http::Response<Vec<u8>>,
     request: Build<I>,
     parse: Parse<O>,
     plain: fn(&[u8]) -> P,
+    reader_loop: fn(&[u8]) -> R,
     budget: (f64, &'static str),
 ) -> Case {
     let body = response.body().clone();
@@ -605,6 +630,28 @@ fn sts_case<I: 'static, O: 'static, P: 'static>(
         "us-east-1",
     ));
     let time = std::time::UNIX_EPOCH + Duration::from_secs(1_715_708_889);
+    let floor: Work = {
+        // What was signed, once: the floor hashes inputs of the same size.
+        let mut signed = request(&input, &endpoint).expect("the request builds");
+        oidc_core::SignRequest::sign(&*signer, &mut signed, "sts", time)
+            .expect("the request signs");
+        let settings = sigv4::SigningSettings::default();
+        let creq = sigv4::canonical_request(&signed, &settings).expect("canonical");
+        let sts = sigv4::string_to_sign(&creq, time, "us-east-1", "sts").expect("sts");
+        let request_body = signed.into_body();
+        let key = [7u8; 32];
+        let body = body.clone();
+        Box::new(move || {
+            use hmac::{Hmac, Mac};
+            use sha2::{Digest, Sha256};
+            black_box(Sha256::digest(black_box(creq.as_bytes())));
+            black_box(Sha256::digest(black_box(&request_body)));
+            let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&key).expect("any key");
+            mac.update(black_box(sts.as_bytes()));
+            black_box(mac.finalize());
+            black_box(reader_loop(black_box(&body)));
+        })
+    };
     let build = {
         let (input, endpoint, signer) =
             (Rc::clone(&input), Rc::clone(&endpoint), Rc::clone(&signer));
@@ -640,6 +687,7 @@ fn sts_case<I: 'static, O: 'static, P: 'static>(
             }),
         )),
         budget,
+        floor: Some(floor),
     }
 }
 
@@ -709,6 +757,7 @@ fn device_flow_case(endpoint: Endpoint, client_secret: ClientSecret) -> Case {
         plain: plain::<PlainOAuthError>(PENDING_BODY.as_bytes().to_vec()),
         parts: None,
         budget: (BUDGET, "serde_json plain struct"),
+        floor: None,
     }
 }
 
@@ -721,6 +770,11 @@ fn criterion_benches(c: &mut Criterion) {
         let mut group = c.benchmark_group(case.name);
         group.bench_function("oidc-core request+parse", |b| b.iter(&mut case.core));
         group.bench_function(case.budget.1, |b| b.iter(&mut case.plain));
+        if let Some(floor) = &mut case.floor {
+            group.bench_function("SDK-free floor (reader loop + SigV4 hashing)", |b| {
+                b.iter(&mut *floor)
+            });
+        }
         group.finish();
     }
 }
@@ -799,8 +853,17 @@ fn print_ratios() {
         } else {
             ""
         };
+        // The floor beside each figure: `plain` itself for the JSON cases,
+        // the reader loop plus SigV4's hashing for the STS ones.
+        let floor = match &mut case.floor {
+            Some(floor) => {
+                let (x, core, floor) = ratio(&mut case.core, floor);
+                format!("; SDK-free floor {floor:?}, oidc-core {core:?} = {x:.2} x floor")
+            }
+            None => format!("; SDK-free floor = {} {plain:?}", case.budget.1),
+        };
         println!(
-            "ratio {}: {total:.2} ({split}oidc-core {core:?}, {} {plain:?}){note}",
+            "ratio {}: {total:.2} ({split}oidc-core {core:?}, {} {plain:?}{floor}){note}",
             case.name, case.budget.1
         );
     }
@@ -896,7 +959,38 @@ fn print_signing_breakdown() {
     }
 }
 
+/// `OIDC_BENCH_PROFILE=<case>[:core|plain|request|parse]` with
+/// `OIDC_BENCH_ITERS=<n>`: runs that one piece of work `n` times and exits
+/// (for `valgrind --tool=callgrind`; the difference of two runs with
+/// different `n` is the instruction count of `n` calls).
+fn profile(spec: &str) {
+    let iters: u64 = std::env::var("OIDC_BENCH_ITERS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1000);
+    let (name, part) = spec.split_once(':').unwrap_or((spec, "core"));
+    let mut case = cases()
+        .into_iter()
+        .find(|c| c.name == name)
+        .expect("a case of that name");
+    let work: &mut dyn FnMut() = match part {
+        "core" => &mut case.core,
+        "plain" => &mut case.plain,
+        "floor" => case.floor.as_mut().expect("an STS case"),
+        "request" => &mut case.parts.as_mut().expect("parts").0,
+        "parse" => &mut case.parts.as_mut().expect("parts").1,
+        other => panic!("unknown part {other}"),
+    };
+    for _ in 0..iters {
+        work();
+    }
+}
+
 fn main() {
+    if let Ok(spec) = std::env::var("OIDC_BENCH_PROFILE") {
+        profile(&spec);
+        return;
+    }
     let mut criterion = Criterion::default()
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2))

@@ -5,12 +5,27 @@
 
 const HEX: &[u8; 16] = b"0123456789ABCDEF";
 
+/// `A-Z a-z 0-9 - . _ ~`, by byte.
+const UNRESERVED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        table[i] = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
+        i += 1;
+    }
+    table
+};
+
+#[inline(always)]
 fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+    UNRESERVED[usize::from(b)]
 }
 
-/// Appends `bytes`, encoded, to `out`.
+/// Appends `bytes`, encoded, to `out`: runs of unreserved bytes are copied
+/// whole, and room for the worst case of the rest is made once.
 pub(crate) fn encode_bytes_into(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.reserve(bytes.len());
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         if !is_unreserved(b) {

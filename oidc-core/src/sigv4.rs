@@ -299,6 +299,11 @@ pub fn sign(
 
 /// [`sign`] with the day's signing key from `key_for(YYYYMMDD)` (which may
 /// come from a cache).
+///
+/// Everything that can fail is checked before the request is touched, so
+/// the headers are never copied: the canonical request is written straight
+/// from the request's own headers and the few this adds, and only then are
+/// those inserted.
 fn sign_with(
     request: &mut Request<Vec<u8>>,
     params: &SigningParams<'_>,
@@ -311,26 +316,44 @@ fn sign_with(
     check_scope(params.region, params.signing_name)?;
     let amz_date = amz_date(params.time)?;
 
-    // Work on a copy so that an error leaves the request untouched.
-    let mut headers = request.headers().clone();
-    if !headers.contains_key(HOST) {
-        headers.insert(HOST, host_header(request.uri())?);
-    }
-    headers.insert(X_AMZ_DATE, ascii_header_value(&amz_date)?);
-    if let Some(token) = &credentials.session_token {
-        let mut value =
-            HeaderValue::from_str(token.secret()).map_err(|_| SigningError::InvalidSessionToken)?;
-        value.set_sensitive(true);
-        headers.insert(X_AMZ_SECURITY_TOKEN, value);
-    }
-    if params.settings.content_sha256_header {
-        headers.insert(
-            X_AMZ_CONTENT_SHA256,
-            ascii_header_value(&payload_hash(request.body()))?,
-        );
-    }
+    // The headers this adds (each replaces any value already there).
+    let host = if request.headers().contains_key(HOST) {
+        None
+    } else {
+        Some(host_header(request.uri())?)
+    };
+    let date_value = ascii_header_value(&amz_date)?;
+    let token = match &credentials.session_token {
+        Some(token) => {
+            let mut value = HeaderValue::from_str(token.secret())
+                .map_err(|_| SigningError::InvalidSessionToken)?;
+            value.set_sensitive(true);
+            Some((token.secret(), value))
+        }
+        None => None,
+    };
+    let body_hash = hex32(&Sha256::digest(request.body()).into());
+    let body_hash = std::str::from_utf8(&body_hash).map_err(|_| SigningError::TimeOutOfRange)?;
+    let content_sha256 = if params.settings.content_sha256_header {
+        Some(ascii_header_value(body_hash)?)
+    } else {
+        None
+    };
+    let host_str = host.as_ref().map(|h| h.to_str().unwrap_or_default());
+    let added = Added {
+        host: host_str,
+        date: &amz_date,
+        token: token.as_ref().map(|(t, _)| *t),
+        content_sha256: content_sha256.as_ref().map(|_| body_hash),
+    };
 
-    let canonical = canonicalize(request, &headers, &params.settings)?;
+    let canonical = canonicalize_with(
+        request,
+        request.headers(),
+        &added,
+        &params.settings,
+        body_hash,
+    )?;
     let string_to_sign = string_to_sign_with_date(
         &canonical.request,
         &amz_date,
@@ -338,8 +361,10 @@ fn sign_with(
         params.signing_name,
     );
     let mut key = key_for(datestamp(&amz_date));
-    let signature = signature(&key, &string_to_sign);
+    let mut mac = hmac_sha256(&key, string_to_sign.as_bytes());
     key.zeroize();
+    let signature = hex32(&mac);
+    mac.zeroize();
     let mut authorization = String::with_capacity(
         ALGORITHM.len()
             + credentials.access_key_id.len()
@@ -361,14 +386,54 @@ fn sign_with(
     authorization.push_str(", SignedHeaders=");
     authorization.push_str(&canonical.signed_headers);
     authorization.push_str(", Signature=");
-    authorization.push_str(&signature);
+    authorization.push_str(std::str::from_utf8(&signature).unwrap_or_default());
     let mut authorization =
         HeaderValue::from_str(&authorization).map_err(|_| SigningError::InvalidAccessKeyId)?;
     authorization.set_sensitive(true);
-    headers.insert(AUTHORIZATION, authorization);
 
-    *request.headers_mut() = headers;
+    // Nothing fails from here on.
+    let headers = request.headers_mut();
+    if let Some(host) = host {
+        headers.insert(HOST, host);
+    }
+    headers.insert(X_AMZ_DATE, date_value);
+    if let Some((_, token)) = token {
+        headers.insert(X_AMZ_SECURITY_TOKEN, token);
+    }
+    if let Some(content_sha256) = content_sha256 {
+        headers.insert(X_AMZ_CONTENT_SHA256, content_sha256);
+    }
+    headers.insert(AUTHORIZATION, authorization);
     Ok(())
+}
+
+/// The headers [`sign_with`] is about to set, as they will be signed: each
+/// present one replaces every value of that header on the request.
+#[derive(Default)]
+struct Added<'a> {
+    host: Option<&'a str>,
+    date: &'a str,
+    token: Option<&'a str>,
+    content_sha256: Option<&'a str>,
+}
+
+impl<'a> Added<'a> {
+    /// The added headers, by (lower-case) name.
+    fn entries(&self) -> [(&'static str, Option<&'a str>); 4] {
+        [
+            ("host", self.host),
+            ("x-amz-content-sha256", self.content_sha256),
+            ("x-amz-date", (!self.date.is_empty()).then_some(self.date)),
+            ("x-amz-security-token", self.token),
+        ]
+    }
+
+    fn get(&self, name: &str) -> Option<&'a str> {
+        self.entries()
+            .into_iter()
+            .find(|(n, _)| *n == name)
+            .and_then(|(_, v)| v)
+    }
 }
 
 /// The canonical request of `request` exactly as it stands (nothing is
@@ -408,7 +473,16 @@ pub fn canonical_request(
     request: &Request<Vec<u8>>,
     settings: &SigningSettings,
 ) -> Result<String, SigningError> {
-    canonicalize(request, request.headers(), settings).map(|c| c.request)
+    let body_hash = hex32(&Sha256::digest(request.body()).into());
+    let body_hash = std::str::from_utf8(&body_hash).unwrap_or_default();
+    canonicalize_with(
+        request,
+        request.headers(),
+        &Added::default(),
+        settings,
+        body_hash,
+    )
+    .map(|c| c.request)
 }
 
 /// The string to sign for a canonical request: the algorithm, the
@@ -662,21 +736,41 @@ struct Canonical {
     signed_headers: String,
 }
 
-fn canonicalize(
+fn canonicalize_with(
     request: &Request<Vec<u8>>,
     headers: &HeaderMap,
+    added: &Added<'_>,
     settings: &SigningSettings,
+    body_hash: &str,
 ) -> Result<Canonical, SigningError> {
-    let mut names: Vec<&str> = headers
-        .keys()
-        .map(HeaderName::as_str)
-        .filter(|name| !UNSIGNED_HEADERS.contains(name))
-        .collect();
+    // Signed names: the request's (less the unsigned ones and those about
+    // to be replaced) and the added ones, sorted; names are unique.
+    let mut names: Vec<&str> = Vec::with_capacity(headers.keys_len() + 4);
+    names.extend(
+        headers
+            .keys()
+            .map(HeaderName::as_str)
+            .filter(|name| !UNSIGNED_HEADERS.contains(name) && added.get(name).is_none()),
+    );
+    names.extend(
+        added
+            .entries()
+            .into_iter()
+            .filter(|(_, v)| v.is_some())
+            .map(|(n, _)| n),
+    );
     names.sort_unstable();
 
+    let uri = request.uri();
+    let query = uri.query().unwrap_or("");
     let capacity = 256
-        + request.uri().path().len()
-        + request.uri().query().map_or(0, str::len)
+        + uri.path().len()
+        + query.len()
+        + added
+            .entries()
+            .iter()
+            .map(|(n, v)| n.len() + v.map_or(0, str::len) + 2)
+            .sum::<usize>()
         + headers
             .iter()
             .map(|(n, v)| n.as_str().len() + v.len() + 2)
@@ -684,31 +778,45 @@ fn canonicalize(
     let mut out = String::with_capacity(capacity);
     out.push_str(request.method().as_str());
     out.push('\n');
-    out.push_str(&canonical_uri(request.uri().path(), settings));
+    if uri.path() == "/" {
+        out.push('/');
+    } else {
+        out.push_str(&canonical_uri(uri.path(), settings));
+    }
     out.push('\n');
-    out.push_str(&canonical_query(request.uri().query().unwrap_or("")));
+    if !query.is_empty() {
+        out.push_str(&canonical_query(query));
+    }
     out.push('\n');
+    let mut signed_headers = String::with_capacity(names.iter().map(|n| n.len() + 1).sum());
     for name in &names {
+        if !signed_headers.is_empty() {
+            signed_headers.push(';');
+        }
+        signed_headers.push_str(name);
         out.push_str(name);
         out.push(':');
-        for (i, value) in headers.get_all(*name).iter().enumerate() {
-            let value = std::str::from_utf8(value.as_bytes()).map_err(|_| {
-                SigningError::InvalidHeaderValue {
-                    name: (*name).to_owned(),
-                }
-            })?;
-            if i > 0 {
-                out.push(',');
-            }
+        if let Some(value) = added.get(name) {
             push_trimmed_collapsed(value, &mut out);
+        } else {
+            for (i, value) in headers.get_all(*name).iter().enumerate() {
+                let value = std::str::from_utf8(value.as_bytes()).map_err(|_| {
+                    SigningError::InvalidHeaderValue {
+                        name: (*name).to_owned(),
+                    }
+                })?;
+                if i > 0 {
+                    out.push(',');
+                }
+                push_trimmed_collapsed(value, &mut out);
+            }
         }
         out.push('\n');
     }
     out.push('\n');
-    let signed_headers = names.join(";");
     out.push_str(&signed_headers);
     out.push('\n');
-    out.push_str(&payload_hash(request.body()));
+    out.push_str(body_hash);
     Ok(Canonical {
         request: out,
         signed_headers,
@@ -720,10 +828,12 @@ fn canonicalize(
 fn push_trimmed_collapsed(value: &str, out: &mut String) {
     // The usual case (tokens, dates, host names) needs no change at all.
     let bytes = value.as_bytes();
-    let plain = !bytes.contains(&b'\t')
-        && !value.contains("  ")
-        && bytes.first() != Some(&b' ')
-        && bytes.last() != Some(&b' ');
+    // One vectorised pass: no space or tab at all (tokens, dates, hashes).
+    let plain = crate::credentials::check::all_bytes(bytes, |b| (b != b' ') & (b != b'\t'))
+        || (!bytes.contains(&b'\t')
+            && !value.contains("  ")
+            && bytes.first() != Some(&b' ')
+            && bytes.last() != Some(&b' '));
     if plain {
         out.push_str(value);
         return;
@@ -836,6 +946,17 @@ fn lower_hex(bytes: &[u8]) -> String {
     out
 }
 
+/// Lower-case hex of a 32-byte digest, on the stack.
+fn hex32(bytes: &[u8; 32]) -> [u8; 64] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0u8; 64];
+    for (pair, &b) in out.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = DIGITS[usize::from(b >> 4)];
+        pair[1] = DIGITS[usize::from(b & 0x0f)];
+    }
+    out
+}
+
 fn push_lower_hex(out: &mut String, bytes: &[u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     for &b in bytes {
@@ -878,7 +999,15 @@ pub struct SigV4Signer {
     /// The last day's signing key: `(date/signing name, key)`. A key is
     /// valid for one day, region and service, and deriving it costs four
     /// HMACs.
-    key_cache: std::sync::Mutex<Option<(String, Zeroizing<[u8; 32]>)>>,
+    key_cache: std::sync::Mutex<Option<CachedKey>>,
+}
+
+/// A day's signing key, with the date (`YYYYMMDD`) and signing name it is
+/// for (the region and secret are the signer's own).
+struct CachedKey {
+    date: [u8; 8],
+    signing_name: String,
+    key: Zeroizing<[u8; 32]>,
 }
 
 impl std::fmt::Debug for SigV4Signer {
@@ -931,13 +1060,17 @@ impl crate::call::SignRequest for SigV4Signer {
         let params = SigningParams::new(&self.credentials, &self.region, signing_name, time)
             .with_settings(self.settings);
         let key_for = |date: &str| {
-            let id = format!("{date}/{signing_name}");
             let mut cache = self
                 .key_cache
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             match &*cache {
-                Some((cached, key)) if *cached == id => **key,
+                Some(cached)
+                    if cached.date.as_slice() == date.as_bytes()
+                        && cached.signing_name == signing_name =>
+                {
+                    *cached.key
+                }
                 _ => {
                     let key = signing_key(
                         &self.credentials.secret_access_key,
@@ -945,7 +1078,14 @@ impl crate::call::SignRequest for SigV4Signer {
                         &self.region,
                         signing_name,
                     );
-                    *cache = Some((id, Zeroizing::new(key)));
+                    // `date` is the 8-digit scope date of `amz_date`.
+                    if let Ok(day) = <[u8; 8]>::try_from(date.as_bytes()) {
+                        *cache = Some(CachedKey {
+                            date: day,
+                            signing_name: signing_name.to_owned(),
+                            key: Zeroizing::new(key),
+                        });
+                    }
                     key
                 }
             }
@@ -1161,6 +1301,66 @@ mod tests {
             })
         );
         assert_eq!(request.headers().len(), 2);
+    }
+
+    /// What `sign` signs is exactly what `canonical_request` says of the
+    /// signed request, whichever headers were added, replaced or kept.
+    #[test]
+    fn the_signature_is_that_of_the_public_canonical_request() {
+        let time = at(1_440_938_160);
+        for (token, content_sha256, host) in [
+            (true, false, false),
+            (false, true, true),
+            (true, true, true),
+            (false, false, false),
+        ] {
+            let mut credentials = example_credentials();
+            if token {
+                credentials = credentials.with_session_token("to ken/+=");
+            }
+            let mut builder = Request::builder()
+                .method("POST")
+                .uri("https://sts.amazonaws.com/a/../b?z=1&a=2")
+                .header("x-amz-date", "19990101T000000Z")
+                .header("x-amz-security-token", "kept unless replaced")
+                .header("x-amz-content-sha256", "kept too")
+                .header("x-multi", " a  b ")
+                .header("x-multi", "c")
+                .header("user-agent", "not signed");
+            if host {
+                builder = builder.header("host", "other.example");
+            }
+            let mut request = builder.body(b"Action=X".to_vec()).unwrap();
+            let settings = SigningSettings::default().with_content_sha256_header(content_sha256);
+            let params =
+                SigningParams::new(&credentials, "us-east-1", "sts", time).with_settings(settings);
+            sign(&mut request, &params).unwrap();
+            let creq = canonical_request(&request, &settings).unwrap();
+            assert!(creq.contains("x-multi:a b,c\n"), "{creq}");
+            assert!(!creq.contains("user-agent"), "{creq}");
+            let sts = string_to_sign(&creq, time, "us-east-1", "sts").unwrap();
+            let key = signing_key(
+                &credentials.secret_access_key,
+                "20150830",
+                "us-east-1",
+                "sts",
+            );
+            let authorization = request.headers()["authorization"].to_str().unwrap();
+            assert!(
+                authorization.ends_with(&format!("Signature={}", signature(&key, &sts))),
+                "{authorization}\n{creq}"
+            );
+            let signed = creq.lines().nth_back(1).unwrap();
+            assert!(authorization.contains(&format!("SignedHeaders={signed},")));
+            assert_eq!(
+                request.headers()["x-amz-security-token"],
+                if token {
+                    "to ken/+="
+                } else {
+                    "kept unless replaced"
+                }
+            );
+        }
     }
 
     #[test]

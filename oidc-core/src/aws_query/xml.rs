@@ -99,6 +99,10 @@ pub(super) fn scan<'a, const N: usize>(
         looks_like_html,
     };
     let text = std::str::from_utf8(body).map_err(|e| not_xml(e.valid_up_to() as u64))?;
+    // XML 1.0 line-end normalisation only ever changes a `\r`: without
+    // one in the body (the usual case), text is used as the reader gives
+    // it, with no second scan per piece.
+    let has_cr = !crate::credentials::check::all_bytes(body, |b| b != b'\r');
     let mut reader = Reader::from_str(text);
     let mut frames = [Frame::Root; MAX_FRAMES];
     let mut depth = 0usize; // frames in use
@@ -129,9 +133,15 @@ pub(super) fn scan<'a, const N: usize>(
         match event {
             Event::Start(ref start) | Event::Empty(ref start) => {
                 let is_empty = matches!(event, Event::Empty(_));
-                let local = start.local_name();
-                let name: &str = local.as_ref();
-                let name = name.as_bytes();
+                // The local name: after the first `:` of the qualified name, as quick-xml reads it
+                // (names are short: a byte loop beats a `str` search).
+                let qualified = start.name();
+                let qualified: &str = qualified.as_ref();
+                let qualified = qualified.as_bytes();
+                let name = match qualified.iter().position(|&b| b == b':') {
+                    Some(i) => qualified.get(i + 1..).unwrap_or_default(),
+                    None => qualified,
+                };
                 let next = if skipped > 0 {
                     None
                 } else if depth == 0 {
@@ -174,20 +184,30 @@ pub(super) fn scan<'a, const N: usize>(
                         Frame::Member { mask, depth: d } => {
                             let mut next = 0u64;
                             let mut capture = None;
-                            for (i, path) in paths.iter().enumerate() {
-                                if mask & (1 << i) != 0
-                                    && path.get(d).is_some_and(|s| s.as_bytes() == name)
+                            // Only the paths still matching (set bits of
+                            // `mask`), in order.
+                            let mut rest = mask;
+                            while rest != 0 {
+                                let i = rest.trailing_zeros() as usize;
+                                rest &= rest - 1;
+                                if paths
+                                    .get(i)
+                                    .and_then(|path| path.get(d))
+                                    .is_some_and(|s| s.as_bytes() == name)
                                 {
                                     next |= 1 << i;
-                                    if path.len() == d + 1 && capture.is_none() {
+                                    if paths[i].len() == d + 1 && capture.is_none() {
                                         capture = Some(i);
                                     }
                                 }
                             }
                             // Every path in `next` shares this element, so
                             // it was entered before iff any of them was.
-                            for (i, n) in entered.iter_mut().enumerate() {
-                                if next & (1 << i) != 0 {
+                            let mut rest = next;
+                            while rest != 0 {
+                                let i = rest.trailing_zeros() as usize;
+                                rest &= rest - 1;
+                                if let Some(n) = entered.get_mut(i) {
                                     if *n > d && out.duplicate.is_none() {
                                         out.duplicate = Some(Duplicate::Member {
                                             path: i,
@@ -243,9 +263,16 @@ pub(super) fn scan<'a, const N: usize>(
                 }
             }
             Event::Text(t) => {
-                let piece = t.xml10_content();
+                let piece = if has_cr {
+                    t.xml10_content()
+                } else {
+                    t.into_inner()
+                };
                 if depth == 0 && skipped == 0 {
-                    if !piece.chars().all(is_xml_space) {
+                    if !piece
+                        .bytes()
+                        .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+                    {
                         return Err(not_xml(reader.buffer_position()));
                     }
                 } else if let Some(target) = capturing(&frames, depth, skipped) {

@@ -126,12 +126,17 @@ pub(super) fn pair<const N: usize>(
 /// The account id of an ARN (`arn:PARTITION:SERVICE:REGION:ACCOUNT:...`),
 /// when it is 12 digits.
 pub(super) fn account_of_arn(arn: &str) -> Option<String> {
-    let mut parts = arn.split(':');
-    if parts.next() != Some("arn") {
-        return None;
+    // `arn:` then three `:`-terminated fields, then the account.
+    let rest = arn.strip_prefix("arn:")?.as_bytes();
+    let mut start = 0;
+    for _ in 0..3 {
+        start += rest.get(start..)?.iter().position(|&b| b == b':')? + 1;
     }
-    let account = parts.nth(3)?;
-    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then(|| account.to_owned())
+    let tail = rest.get(start..)?;
+    let end = tail.iter().position(|&b| b == b':').unwrap_or(tail.len());
+    let account = tail.get(..end)?;
+    (account.len() == 12 && account.iter().all(u8::is_ascii_digit))
+        .then(|| String::from_utf8_lossy(account).into_owned())
 }
 
 /// `arnType`: 20 to 2048 printable characters.
@@ -246,5 +251,11 @@ mod tests {
         assert_eq!(account_of_arn("arn:aws:sts::12345:assumed-role/r/s"), None);
         assert_eq!(account_of_arn("nope:aws:sts::123456789012:x"), None);
         assert_eq!(account_of_arn("arn:aws"), None);
+        assert_eq!(
+            account_of_arn("arn:aws:iam::123456789012").as_deref(),
+            Some("123456789012")
+        );
+        assert_eq!(account_of_arn("arn:aws:iam::1234567890123:x"), None);
+        assert_eq!(account_of_arn("arn:aws:iam:"), None);
     }
 }
