@@ -75,16 +75,6 @@ impl AwsConfig {
     pub(crate) fn has_no_sso(&self) -> bool {
         self.sessions.is_empty() && !self.profiles.iter().any(Profile::is_sso)
     }
-
-    /// The profiles of sso-session `name`.
-    pub(crate) fn profiles_of_session<'a>(
-        &'a self,
-        name: &'a str,
-    ) -> impl Iterator<Item = &'a Profile> {
-        self.profiles
-            .iter()
-            .filter(move |p| p.sso_session.as_deref() == Some(name))
-    }
 }
 
 fn config_path() -> Result<PathBuf, BoxError> {

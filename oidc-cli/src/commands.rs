@@ -704,27 +704,13 @@ pub(crate) fn logout(rt: &Runtime, g: &Global, args: &LogoutArgs) -> Result<(), 
     }
     drop(lock);
     // The role credentials of the session's profiles.
-    let mut removed = 0;
-    let profiles: Vec<_> = match &r.session.session_name {
-        Some(name) => config.profiles_of_session(name).cloned().collect(),
-        None => config
-            .profiles
-            .iter()
-            .filter(|p| {
-                p.sso_session.is_none() && p.sso_start_url.as_deref() == Some(&r.session.start_url)
-            })
-            .cloned()
-            .collect(),
-    };
-    for p in profiles.iter().chain(r.profile.iter()) {
-        let (Some(account), Some(role)) = (&p.sso_account_id, &p.sso_role_name) else {
-            continue;
-        };
-        let file = CredentialsCacheDir::sso_role_file_name(&r.session, account, role);
-        if creds.remove(&file).unwrap_or(false) {
-            removed += 1;
-        }
-    }
+    let parsed = oidc_host::AwsConfig::parse(&config.text).unwrap_or_default();
+    let asked: Vec<(String, String)> = r
+        .profile
+        .iter()
+        .filter_map(|p| Some((p.sso_account_id.clone()?, p.sso_role_name.clone()?)))
+        .collect();
+    let removed = creds.remove_session_entries(&parsed, &r.session, &asked);
     say(
         g.output,
         json!({"event": "credentials_removed", "session": r.label, "files": removed}),

@@ -350,6 +350,47 @@ impl CredentialsCacheDir {
             .count()
     }
 
+    /// Removes the role-credential entries of `session` (what `aws sso
+    /// logout` leaves behind for one session): the entry of every profile
+    /// of `config` that uses the session (its `sso_session`, or for a
+    /// legacy session the same `sso_start_url`) with an account and a
+    /// role, and of the `extra` (account id, role name) pairs. Returns how
+    /// many were removed.
+    pub fn remove_session_entries(
+        &self,
+        config: &crate::aws_config::AwsConfig,
+        session: &Session,
+        extra: &[(String, String)],
+    ) -> usize {
+        let of_session = config
+            .profiles
+            .values()
+            .filter(|p| match &session.session_name {
+                Some(name) => p.sso_session() == Some(name.as_str()),
+                None => {
+                    p.sso_session().is_none() && p.get("sso_start_url") == Some(&session.start_url)
+                }
+            });
+        let mut pairs: Vec<(String, String)> = of_session
+            .filter_map(|p| {
+                Some((
+                    p.sso_account_id()?.to_owned(),
+                    p.sso_role_name()?.to_owned(),
+                ))
+            })
+            .chain(extra.iter().cloned())
+            .collect();
+        pairs.sort();
+        pairs.dedup();
+        pairs
+            .iter()
+            .filter(|(account, role)| {
+                self.remove(&Self::sso_role_file_name(session, account, role))
+                    .unwrap_or(false)
+            })
+            .count()
+    }
+
     /// Writes entry `file_name` atomically (`0600`).
     ///
     /// # Errors
