@@ -59,7 +59,9 @@ struct Cli {
 /// Flags every command takes.
 #[derive(Debug, Args, Clone)]
 pub(crate) struct Global {
-    /// The AWS CLI profile whose SSO session (and account and role) to use.
+    /// The AWS CLI profile to use, of any kind (SSO, a role chain, static
+    /// keys, web identity, `credential_process` ...), resolved as the AWS
+    /// CLI resolves it.
     #[arg(long, env = "AWS_PROFILE", global = true,
           add = clap_complete::ArgValueCandidates::new(profiles_cmd::completion::profile_names))]
     pub(crate) profile: Option<String>,
@@ -113,7 +115,7 @@ enum Command {
     Login(LoginArgs),
     /// Print a valid access token, refreshing it when due (never signs in).
     Token,
-    /// Print AWS credentials of a profile's account and role.
+    /// Print the AWS credentials of a profile (of any kind).
     Credentials(CredentialsArgs),
     /// List the AWS accounts the session can access.
     Accounts,
