@@ -29,6 +29,19 @@
 //! I/O failures, the loopback listener's bytes) is in [`adapter`], with a
 //! complete drive loop.
 //!
+//! ## Profiles
+//!
+//! [`profile::resolve`] turns the AWS config and credentials files and the
+//! environment into a [`CredentialsSource`] exactly as the AWS CLI
+//! resolves a profile: role chains (`source_profile`, `credential_source`),
+//! web identity, `credential_process`, IAM Identity Center, static keys,
+//! container credentials and IMDSv2, with the AWS CLI's assume-role cache.
+//! Any adapter's `credentials` fetches it; a blocking job asks for an MFA
+//! code ([`MfaPrompt`]), runs a command or reads a token file.
+//! [`credential_server`] serves credentials to child processes over the
+//! container-credentials protocol, and [`console`] gets a console sign-in
+//! token.
+//!
 //! ## Example
 //!
 //! A session whose cached token is fresh needs one blocking job (take the
