@@ -80,6 +80,19 @@ fn key(data: &[u8]) {
         "key {key:?}"
     );
     assert_eq!(assume_role_cache_key(&args).ok(), Some(key.clone()));
+    // Against a model of botocore: SHA-1 of Python's
+    // `json.dumps(args, sort_keys=True)`, written here from Python's rules.
+    let exact = match &parsed {
+        Some(Ok(value)) => exact_numbers(value).then_some(Some(value)),
+        _ => Some(None),
+    };
+    if let Some(policy) = exact {
+        assert_eq!(
+            key,
+            botocore_key(&args, policy),
+            "the key is not botocore's for {args:?}"
+        );
+    }
     // Numbers outside i64/u64 become floats, which serde_json (without
     // `float_roundtrip`) may read back one ulp off: only documents of exact
     // numbers are compared (see `exact_numbers`).
@@ -199,5 +212,97 @@ fn exact_numbers(value: &serde_json::Value) -> bool {
         serde_json::Value::Array(items) => items.iter().all(exact_numbers),
         serde_json::Value::Object(map) => map.values().all(exact_numbers),
         _ => true,
+    }
+}
+
+/// botocore's `_create_cache_key` as Python computes it: `json.dumps` with
+/// `sort_keys=True` (separators `, ` and `: `, `ensure_ascii`), SHA-1, hex.
+/// `policy` is the parsed policy (exact numbers only: Python keeps big
+/// integers and float literals as written, which `serde_json::Value`
+/// cannot).
+fn botocore_key(args: &AssumeRoleCacheArgs<'_>, policy: Option<&serde_json::Value>) -> String {
+    use sha1::{Digest as _, Sha1};
+    let mut members: Vec<(&str, String)> = Vec::new();
+    if let Some(d) = args.duration_seconds {
+        members.push(("DurationSeconds", d.to_string()));
+    }
+    let string = |s: &str| serde_json::Value::String(s.to_owned());
+    if let Some(e) = args.external_id {
+        members.push(("ExternalId", py_dumps(&string(e))));
+    }
+    if let Some(p) = policy {
+        members.push(("Policy", py_dumps(p)));
+    }
+    members.push(("RoleArn", py_dumps(&string(args.role_arn))));
+    if let Some(n) = args.role_session_name.filter(|n| !n.is_empty()) {
+        members.push(("RoleSessionName", py_dumps(&string(n))));
+    }
+    if let Some(s) = args.serial_number {
+        members.push(("SerialNumber", py_dumps(&string(s))));
+    }
+    members.sort_by(|a, b| a.0.cmp(b.0));
+    let body: Vec<String> = members
+        .iter()
+        .map(|(k, v)| format!("{}: {v}", py_dumps(&string(k))))
+        .collect();
+    let text = format!("{{{}}}", body.join(", "));
+    Sha1::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Python's `json.dumps(value, sort_keys=True)` (integers only).
+fn py_dumps(value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match value {
+        Value::Null => "null".to_owned(),
+        Value::Bool(b) => if *b { "true" } else { "false" }.to_owned(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => {
+            // `ensure_ascii`: `"`, `\\` and the five short escapes, every other
+            // character outside ` `..`~` as `\uXXXX` UTF-16 units.
+            let mut out = String::from("\"");
+            for c in s.chars() {
+                match c {
+                    '"' => out.push_str("\\\""),
+                    '\\' => out.push_str("\\\\"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    '\t' => out.push_str("\\t"),
+                    '\u{8}' => out.push_str("\\b"),
+                    '\u{c}' => out.push_str("\\f"),
+                    ' '..='~' => out.push(c),
+                    _ => {
+                        let mut units = [0u16; 2];
+                        for u in c.encode_utf16(&mut units) {
+                            out.push_str(&format!("\\u{u:04x}"));
+                        }
+                    }
+                }
+            }
+            out.push('"');
+            out
+        }
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(py_dumps).collect();
+            format!("[{}]", items.join(", "))
+        }
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            // Python sorts `str` keys by code point: UTF-8 byte order.
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            let entries: Vec<String> = entries
+                .iter()
+                .map(|(k, v)| {
+                    format!(
+                        "{}: {}",
+                        py_dumps(&Value::String((*k).clone())),
+                        py_dumps(v)
+                    )
+                })
+                .collect();
+            format!("{{{}}}", entries.join(", "))
+        }
     }
 }
