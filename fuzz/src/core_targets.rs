@@ -32,8 +32,9 @@
 //!   `dualstack`, `global`), the region (`-` for none), the custom endpoint
 //!   URL (`-` for none).
 //! * `device_flow`: a script; see [`device_flow`].
-//! * `sts_parse`, `portal_parse`: a response as above, given to every STS
-//!   (portal) operation's parser; see [`sts_parse`], [`portal_parse`].
+//! * `sts_parse`, `portal_parse`: a selector byte (`a`, `b`, ...) naming
+//!   one STS (portal) operation, then a response as above for its parser;
+//!   see [`sts_parse`], [`portal_parse`].
 //! * `sts_form_encode`: an operation name, then one member per line; see
 //!   [`sts_form_encode`].
 //! * `portal_paginator`: a header line, then one page per line; see
@@ -42,6 +43,16 @@
 //!   see [`sigv4_canonical`].
 //! * `call_machine`: a header line, then one answer per line; see
 //!   [`call_machine`].
+//!
+//! * `credential_process`: a selector byte, then a command line for
+//!   `split_command` or a process's output for `parse_output`; see
+//!   [`credential_process`].
+//! * `container`: four lines (relative URI, full URI, token, resolved
+//!   addresses), then a response; see [`container`].
+//! * `imds`: a header line, then answers separated by `--` lines; see
+//!   [`imds`].
+//! * `assume_role_cache`: a selector byte, then lines of cache-key
+//!   arguments (and a policy) or of credentials; see [`assume_role_cache`].
 //!
 //! `loopback_request`, `emulator_http` and `aws_config` need `oidc-host`
 //! or `oidc-emulator`; `src/host.rs` declares them (see
@@ -53,14 +64,18 @@
 // declarations look for their files next to it, in `fuzz/src/`.
 mod support;
 
+mod assume_role_cache;
 mod cache_registration;
 mod cache_timestamp;
 mod cache_token;
 mod call_machine;
+mod container;
 mod create_token;
 mod create_token_with_iam;
+mod credential_process;
 mod device_flow;
 mod endpoint;
+mod imds;
 mod pkce_redirect;
 mod portal_paginator;
 mod portal_parse;
@@ -72,14 +87,18 @@ mod sts_parse;
 
 pub use support::{contains, response};
 
+pub use assume_role_cache::assume_role_cache;
 pub use cache_registration::cache_registration;
 pub use cache_timestamp::cache_timestamp;
 pub use cache_token::cache_token;
 pub use call_machine::call_machine;
+pub use container::container;
 pub use create_token::create_token;
 pub use create_token_with_iam::create_token_with_iam;
+pub use credential_process::credential_process;
 pub use device_flow::device_flow;
 pub use endpoint::endpoint;
+pub use imds::imds;
 pub use pkce_redirect::expected_state;
 pub use pkce_redirect::pkce_redirect;
 pub use portal_paginator::portal_paginator;
@@ -111,6 +130,10 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("portal_paginator", portal_paginator),
     ("sigv4_canonical", sigv4_canonical),
     ("call_machine", call_machine),
+    ("credential_process", credential_process),
+    ("container", container),
+    ("imds", imds),
+    ("assume_role_cache", assume_role_cache),
 ];
 
 /// Targets whose bodies need `oidc-host` or `oidc-emulator` (declared by

@@ -3,7 +3,7 @@
 
 use std::time::UNIX_EPOCH;
 
-use super::support::{system_time, Lines};
+use super::support::{sampled, system_time, Lines};
 
 /// Signs an arbitrary request and checks the signature against its parts.
 ///
@@ -19,7 +19,8 @@ use super::support::{system_time, Lines};
 /// Invariants: `canonical_request` never panics and is deterministic, its
 /// first line is the method and its last the payload hash; `sign` is
 /// deterministic (two copies signed alike end up with equal headers or the
-/// same error); on error the request is unchanged and the error shows
+/// same error; both determinism checks on one input in 8, see
+/// [`sampled`](super::support::sampled)); on error the request is unchanged and the error shows
 /// neither the secret key nor the session token; on success
 /// `Authorization` names the access key, the scope and the signed headers,
 /// the signed headers are the fifth line of `canonical_request` of the
@@ -80,13 +81,18 @@ pub fn sigv4_canonical(data: &[u8]) {
     }
     *request.body_mut() = lines.rest.to_vec();
 
+    // Determinism (of canonical_request and sign) is checked on one input
+    // in 8: the second run doubles the hashing, the most costly part.
+    let twice = sampled(data, 8);
     // canonical_request on the request as it stands.
     let creq = sigv4::canonical_request(&request, &settings);
-    assert_eq!(
-        creq,
-        sigv4::canonical_request(&request, &settings),
-        "canonical_request is not deterministic"
-    );
+    if twice {
+        assert_eq!(
+            creq,
+            sigv4::canonical_request(&request, &settings),
+            "canonical_request is not deterministic"
+        );
+    }
     if let Ok(creq) = &creq {
         let first_line = creq.split('\n').next().unwrap_or_default();
         assert_eq!(first_line, request.method().as_str());
@@ -100,10 +106,15 @@ pub fn sigv4_canonical(data: &[u8]) {
     let time = system_time(time, 0).unwrap_or(UNIX_EPOCH);
     let params = SigningParams::new(&credentials, region, service, time).with_settings(settings);
     let mut a = request.clone();
-    let mut b = request.clone();
     let signed_a = sigv4::sign(&mut a, &params);
-    let signed_b = sigv4::sign(&mut b, &params);
-    assert_eq!(signed_a, signed_b, "sign is not deterministic");
+    if twice {
+        let mut b = request.clone();
+        let signed_b = sigv4::sign(&mut b, &params);
+        assert_eq!(signed_a, signed_b, "sign is not deterministic");
+        if signed_a.is_ok() {
+            assert_eq!(a.headers(), b.headers(), "sign is not deterministic");
+        }
+    }
     match signed_a {
         Err(e) => {
             assert_eq!(
@@ -124,7 +135,6 @@ pub fn sigv4_canonical(data: &[u8]) {
             }
         }
         Ok(()) => {
-            assert_eq!(a.headers(), b.headers(), "sign is not deterministic");
             let amz_date = sigv4::amz_date(time).expect("signing succeeded at this time");
             assert_eq!(a.headers()["x-amz-date"], amz_date.as_str());
             if let Some(t) = token {

@@ -129,23 +129,49 @@ pub(crate) fn check_error(response: &http::Response<Vec<u8>>, error: &Error) {
 
 /// The words of `text` that the documented scrubbing rule of service error
 /// text calls credentials: maximal runs of at least 32 characters from
-/// `A-Z a-z 0-9 - . _ ~ + / = | :` holding a letter and a digit, except URLs
-/// (containing `://`) and ARNs (starting with `arn:`).
+/// `A-Z a-z 0-9 - . _ ~ + / = | : %` holding a letter and a digit (after
+/// percent-decoding), except URLs (containing `://`) and ARNs (starting
+/// with `arn:`). (`%` belongs to the alphabet as in the scrubber's rule: a
+/// URL with a `%` in its path is one word, a URL, not a URL's tail that
+/// looks like a credential; the scrubber checks a URL piece by piece.)
 pub(crate) fn credential_like_words(text: &str) -> Vec<String> {
     text.split(|c: char| {
         !(c.is_ascii_alphanumeric()
-            || matches!(c, '-' | '.' | '_' | '~' | '+' | '/' | '=' | '|' | ':'))
+            || matches!(c, '-' | '.' | '_' | '~' | '+' | '/' | '=' | '|' | ':' | '%'))
     })
     .filter(|w| {
+        let decoded = percent_decoded(w);
         w.len() >= 32
-            && w.bytes().any(|b| b.is_ascii_digit())
-            && w.bytes().any(|b| b.is_ascii_alphabetic())
+            && decoded.len() >= 32
+            && decoded.iter().any(|b| b.is_ascii_digit())
+            && decoded.iter().any(|b| b.is_ascii_alphabetic())
             && !w.contains("://")
             && !w.starts_with("arn:")
             && !is_host_name(w)
+            && !is_host_name(&String::from_utf8_lossy(&decoded))
     })
     .map(str::to_owned)
     .collect()
+}
+
+/// `word` with `%XX` escapes decoded (others kept as they are).
+fn percent_decoded(word: &str) -> Vec<u8> {
+    let b = word.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| char::from(c).to_digit(16);
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push(u8::try_from(h * 16 + l).unwrap_or(0));
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    out
 }
 
 /// The scrubber's documented exception: a DNS name
@@ -321,4 +347,48 @@ pub(crate) fn edge_instants(t: SystemTime) -> Vec<SystemTime> {
 /// Whether `needle` occurs in `haystack` (an empty needle always does).
 pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The maximal runs of at least `min` credential characters (`A-Z a-z 0-9
+/// - . _ ~ + / = | :`) of `text`: the shape of a secret the secret checks
+/// look for.
+pub(crate) fn credential_runs(text: &str, min: usize) -> Vec<&str> {
+    text.split(|c: char| {
+        !(c.is_ascii_alphanumeric()
+            || matches!(c, '-' | '.' | '_' | '~' | '+' | '/' | '=' | '|' | ':'))
+    })
+    .filter(|run| run.len() >= min)
+    .collect()
+}
+
+/// Panics when `shown` (an error's or a value's `Display`/`Debug`) holds a
+/// run of at least 16 credential characters (see [`credential_runs`]) of
+/// one of `secrets`, unless that run also occurs in `allowed` (text the
+/// error may legitimately show, e.g. a service message).
+pub(crate) fn assert_no_secret(what: &str, shown: &str, secrets: &[&str], allowed: &[&str]) {
+    for secret in secrets {
+        for run in credential_runs(secret, 16) {
+            if shown.contains(run) && !allowed.iter().any(|a| a.contains(run)) {
+                panic!("{what} shows the secret run {run:?}: {shown}");
+            }
+        }
+    }
+}
+
+/// The string value of `key` in a JSON object (`None` when absent or not a
+/// string).
+pub(crate) fn json_str<'a>(value: &'a serde_json::Value, key: &str) -> Option<&'a str> {
+    value.get(key).and_then(serde_json::Value::as_str)
+}
+
+/// Whether `data` is in the sample (one input in `n`, by an FNV-1a hash of
+/// its bytes) on which a target runs its costliest oracles on every step:
+/// deterministic, so a crash found on a sampled input replays, and the
+/// fuzzer's mutations of an input land in the sample in one case of `n`.
+pub(crate) fn sampled(data: &[u8], n: u64) -> bool {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in data {
+        hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    hash % n == 0
 }
