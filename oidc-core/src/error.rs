@@ -226,11 +226,13 @@ impl ErrorCode {
     ///     "AuthorizationPendingException"
     /// );
     /// assert_eq!(ErrorCode::sanitize("com.amazonaws.ssooidc#SlowDownException"), "SlowDownException");
+    /// // Nothing but white space and control characters after the `#`: no code.
+    /// assert_eq!(ErrorCode::sanitize("RegionDisabledException\n\0#\0"), "");
     /// ```
     pub fn sanitize(raw: &str) -> &str {
         let raw = raw.split(':').next().unwrap_or(raw);
         let raw = raw.rsplit('#').next().unwrap_or(raw);
-        raw.trim()
+        raw.trim_matches(|c: char| c.is_whitespace() || c.is_control())
     }
 }
 

@@ -226,3 +226,16 @@ fn entry_needs_token_and_expiry() {
     );
     assert!(!err.to_string().contains("planted"));
 }
+
+/// Float literals in a policy are read exactly as Python reads them (no
+/// off-by-one-ulp value), so the key is botocore's (found by the
+/// assume_role_cache fuzz target; vector from Python's json + hashlib).
+#[test]
+fn policy_floats_are_read_as_python_reads_them() {
+    let args = AssumeRoleCacheArgs::new("arn:aws:iam::123456789012:role/r")
+        .with_policy(r#"{"n": 1.1111111111111111e47}"#);
+    assert_eq!(
+        assume_role_cache_key(&args).unwrap(),
+        "95e3bfbcab98c50c2817c414aea9dce2fccc7325"
+    );
+}

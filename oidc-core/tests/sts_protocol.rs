@@ -703,3 +703,32 @@ fn every_model_input_member_is_encoded_in_model_order() {
         assert_eq!(members_of(&body), expected, "{body}");
     }
 }
+
+/// A `<Code>` that is nothing but control characters after its `#` is no
+/// code at all: the error falls back to the status, never an empty code
+/// (found by the sts_parse fuzz target).
+#[test]
+fn an_error_code_of_control_characters_falls_back_to_the_status() {
+    for raw in [
+        "RegionDisabledException\n\0#\0",
+        "Throttling#",
+        "\u{1b}",
+        " \t ",
+    ] {
+        let body = format!(
+            "<ErrorResponse><Error><Type>Sender</Type><Code>{raw}</Code><Message>m</Message></Error>\
+             <RequestId>r</RequestId></ErrorResponse>"
+        );
+        let response = http::Response::builder()
+            .status(403)
+            .body(body.into_bytes())
+            .unwrap();
+        match get_caller_identity::parse(&response) {
+            Err(Error::Service(e)) => {
+                assert!(!e.code.as_str().is_empty(), "{raw:?}");
+                assert_eq!(e.code, ErrorCode::Other("403".to_owned()), "{raw:?}");
+            }
+            other => panic!("{raw:?}: {other:?}"),
+        }
+    }
+}
