@@ -349,9 +349,9 @@ pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-/// The maximal runs of at least `min` credential characters (`A-Z a-z 0-9
-/// - . _ ~ + / = | :`) of `text`: the shape of a secret the secret checks
-/// look for.
+/// The maximal runs of at least `min` credential characters
+/// (`A-Z a-z 0-9 - . _ ~ + / = | :`) of `text`: the shape of a secret the
+/// secret checks look for.
 pub(crate) fn credential_runs(text: &str, min: usize) -> Vec<&str> {
     text.split(|c: char| {
         !(c.is_ascii_alphanumeric()
@@ -390,5 +390,5 @@ pub(crate) fn sampled(data: &[u8], n: u64) -> bool {
     for &b in data {
         hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
     }
-    hash % n == 0
+    hash.is_multiple_of(n)
 }
