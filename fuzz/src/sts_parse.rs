@@ -3,9 +3,7 @@
 
 use oidc_core::{retry, Error, Operation, ParseErrorKind};
 
-use super::support::{
-    contains, credential_like_words, input_credential_words, response, shown_words,
-};
+use super::support::{contains, input_credential_words, response, whole_words};
 
 /// Elements of STS responses whose text the parsers wrap in a secret type.
 const STS_SECRET_ELEMENTS: [&str; 3] = ["SecretAccessKey", "SessionToken", "WebIdentityToken"];
@@ -178,9 +176,7 @@ fn check_query_error(response: &http::Response<Vec<u8>>, error: &Error) {
             );
             let sent = input_credential_words(response);
             for member in [Some(code), e.message.as_deref()].into_iter().flatten() {
-                let leaked = credential_like_words(&shown_words(member))
-                    .into_iter()
-                    .find(|w| sent.contains(w));
+                let leaked = whole_words(member).into_iter().find(|w| sent.contains(w));
                 if let Some(word) = leaked {
                     panic!("service error shows a credential-like word {word:?}: {message}");
                 }

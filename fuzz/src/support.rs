@@ -104,9 +104,7 @@ pub(crate) fn check_error(response: &http::Response<Vec<u8>>, error: &Error) {
             ];
             let sent = input_credential_words(response);
             for member in members.into_iter().flatten() {
-                let leaked = credential_like_words(&shown_words(member))
-                    .into_iter()
-                    .find(|w| sent.contains(w));
+                let leaked = whole_words(member).into_iter().find(|w| sent.contains(w));
                 if let Some(word) = leaked {
                     panic!("service error shows a credential-like word {word:?}: {message}");
                 }
@@ -134,7 +132,20 @@ pub(crate) fn check_error(response: &http::Response<Vec<u8>>, error: &Error) {
 /// stays joined to its value. Only words the scrubber let through whole
 /// are then judged.
 pub(crate) fn shown_words(text: &str) -> String {
-    text.replace("[redacted]", "REDACTEDxMARKER")
+    text.replace("[redacted]", REDACTION_MARKER)
+}
+
+/// What [`shown_words`] puts in place of a redaction: a word that holds
+/// it was cut by the scrubber, never shown whole ([`whole_words`]).
+pub(crate) const REDACTION_MARKER: &str = "REDACTEDxMARKER";
+
+/// The credential-like words of a scrubbed `member` that the scrubber let
+/// through whole (none next to a redaction).
+pub(crate) fn whole_words(member: &str) -> Vec<String> {
+    credential_like_words(&shown_words(member))
+        .into_iter()
+        .filter(|w| !w.contains(REDACTION_MARKER))
+        .collect()
 }
 
 /// The words of `text` that the documented scrubbing rule of service error

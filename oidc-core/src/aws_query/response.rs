@@ -61,7 +61,8 @@ impl<'a, const N: usize> Parsed<'a, N> {
             self.request_id
                 .as_deref()
                 .map(str::trim)
-                .filter(|s| !s.is_empty())
+                // An id with control characters is not one a service sends.
+                .filter(|s| !s.is_empty() && !s.chars().any(char::is_control))
                 .map(str::to_owned)
         })
     }
@@ -299,7 +300,8 @@ pub(crate) fn parse_error_response<B: AsRef<[u8]>>(
         .or_else(|| {
             body_request_id
                 .map(|id| id.trim_matches(is_xml_space).to_owned())
-                .filter(|id| !id.is_empty())
+                // An id with control characters is not one a service sends.
+                .filter(|id| !id.is_empty() && !id.chars().any(char::is_control))
         })
         .filter(|id| !id.is_empty());
     Error::Service(ServiceError {
