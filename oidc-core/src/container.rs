@@ -43,8 +43,8 @@
 //! # Ok::<(), oidc_core::container::ContainerError>(())
 //! ```
 
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
 use serde_json::{Map, Value};
@@ -318,7 +318,7 @@ impl ContainerEndpoint {
     /// checked (a second lookup may answer differently).
     ///
     /// ```
-    /// use std::net::IpAddr;
+    /// use core::net::IpAddr;
     /// use oidc_core::container::ContainerEndpoint;
     ///
     /// let named = ContainerEndpoint::from_env(None, Some("http://creds.internal/"))?.unwrap();

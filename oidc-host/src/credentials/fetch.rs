@@ -632,12 +632,12 @@ impl InstanceMetadata {
     }
 }
 
-fn blocking<T>(work: Work) -> FlowStep<T> {
+pub(super) fn blocking<T>(work: Work) -> FlowStep<T> {
     Step::Local(Local::Blocking(Job(Box::new(work))))
 }
 
 /// Polled while a job is out: the driver did not hand its result back.
-fn in_flight<T>() -> FlowStep<T> {
+pub(super) fn in_flight<T>() -> FlowStep<T> {
     Step::Done(Err(oidc_core::Error::from(
         oidc_core::Misuse::PolledInFlight,
     )
@@ -648,11 +648,13 @@ fn already_finished() -> Error {
     oidc_core::Error::from(oidc_core::Misuse::AlreadyFinished).into()
 }
 
-fn finished(outcome: &mut Option<Result<Credentials, Error>>) -> Result<Credentials, Error> {
+pub(super) fn finished(
+    outcome: &mut Option<Result<Credentials, Error>>,
+) -> Result<Credentials, Error> {
     outcome.take().unwrap_or_else(|| Err(already_finished()))
 }
 
 /// The result of another flow's job: a driver error, which ends this flow.
-fn wrong_job() -> Error {
+pub(super) fn wrong_job() -> Error {
     oidc_core::Error::from(oidc_core::Misuse::UnexpectedResponse).into()
 }

@@ -47,11 +47,12 @@ use oidc_core::step::Step;
 use oidc_core::Credentials;
 
 use crate::credentials::fetch::{
-    AssumeRole, Cached, Container, InstanceMetadata, Process, WebIdentity,
+    blocking, finished, in_flight, wrong_job, AssumeRole, Cached, Container, InstanceMetadata,
+    Process, WebIdentity,
 };
 use crate::credentials::CredentialsCacheDir;
-use crate::drive::flow::{Event, Flow, FlowStep, Local};
-use crate::drive::job::{Done, Job, Opened, Work};
+use crate::drive::flow::{Event, Flow, FlowStep};
+use crate::drive::job::{Done, Opened, Work};
 use crate::error::Error;
 use crate::token::lock::SessionLock;
 use crate::token::session_flow::{pass, SessionFlow};
@@ -211,13 +212,6 @@ impl CredentialsFlow {
     }
 }
 
-/// The outcome, once; polling again is misuse.
-fn finished(outcome: &mut Option<Result<Credentials, Error>>) -> Result<Credentials, Error> {
-    outcome
-        .take()
-        .unwrap_or_else(|| Err(oidc_core::Error::from(oidc_core::Misuse::AlreadyFinished).into()))
-}
-
 impl SsoRole {
     fn poll(&mut self, now: Instant, wall: SystemTime) -> FlowStep<Credentials> {
         loop {
@@ -335,23 +329,6 @@ impl SsoRole {
             (state, _) => state,
         };
     }
-}
-
-fn blocking(work: Work) -> FlowStep<Credentials> {
-    Step::Local(Local::Blocking(Job(Box::new(work))))
-}
-
-/// Polled while a job is out: the driver did not hand its result back.
-fn in_flight() -> FlowStep<Credentials> {
-    Step::Done(Err(oidc_core::Error::from(
-        oidc_core::Misuse::PolledInFlight,
-    )
-    .into()))
-}
-
-/// The result of another flow's job: a driver error, which ends this flow.
-fn wrong_job() -> Error {
-    oidc_core::Error::from(oidc_core::Misuse::UnexpectedResponse).into()
 }
 
 impl Flow for CredentialsFlow {
